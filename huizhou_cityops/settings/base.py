@@ -1,0 +1,244 @@
+"""Settings shared by every environment; everything that differs comes from the environment."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+SECRET_KEY = env("SECRET_KEY", default="insecure-development-key-change-me")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "leaflet",
+    "axes",
+    # grids before accounts: seed_demo runs each app's demo in this order, and people need the grid.
+    "grids",
+    "accounts",
+    "cases",
+    "dispatch",
+    "assessment",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Axes must come last: it inspects the outcome of authentication.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "huizhou_cityops.urls"
+WSGI_APPLICATION = "huizhou_cityops.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default="postgis://postgres@127.0.0.1:5432/cityops"),
+}
+DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cityops",
+    }
+}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Axes first, so a locked-out user is refused before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Sessions end after SESSION_IDLE_MINUTES without a request: the cookie age is renewed on every request.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Lockout: AXES_FAILURE_LIMIT failures for one username from one address lock it for the cool-off.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "var" / "staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cityops@localhost")
+
+REST_FRAMEWORK = {
+    # Token first: DRF takes the WWW-Authenticate header from the first class, so anonymous calls get 401, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "huizhou_cityops.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Huizhou CityOps API",
+    "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+# The one place for periodic work. Deadlines are swept from the database by these tasks;
+# nothing is ever scheduled with ETA/countdown (Redis would redeliver or lose long-delayed tasks).
+CELERY_BEAT_SCHEDULE = {}
+
+# django-leaflet: the base-map tile URL is a setting so an intranet tile server can replace it.
+LEAFLET_TILE_URL = env("LEAFLET_TILE_URL", default="")
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": (23.11, 114.42),
+    "DEFAULT_ZOOM": 9,
+    "MIN_ZOOM": 3,
+    "MAX_ZOOM": 18,
+    "TILES": [("OSM", LEAFLET_TILE_URL, {"attribution": "&copy; OpenStreetMap"})] if LEAFLET_TILE_URL else [],
+    "RESET_VIEW": False,
+}
+
+# gis.W001: Debian 12 ships GDAL 3.6, which cannot block file/network access while parsing a spatial
+# reference. GDAL only ever reads boundary files that an administrator imports on the server itself.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"cityops.auth": {"level": "INFO"}},
+}
+
+# Case rules an administrator may tune: extensions a dispatcher may approve alone (the first one, up to
+# this many working hours); anything longer, or a second one, needs a leader.
+CASE_EXTENSION_MAX_HOURS = env.int("CASE_EXTENSION_MAX_HOURS", default=160)
+CASE_EXTENSION_DISPATCHER_MAX_HOURS = env.int("CASE_EXTENSION_DISPATCHER_MAX_HOURS", default=21)
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
+CASE_PHOTOS_MAX = 6
+
+# Supervision orders and notifications (dispatch). Working hours a leader may give for a reply; how often the
+# open orders are swept for overdue ones. SMS go through SMS_BACKEND: the logging backend by default,
+# "dispatch.sms.HttpSmsBackend" posts JSON to SMS_HTTP_URL with SMS_HTTP_TOKEN as a bearer token.
+ORDER_REPLY_MAX_HOURS = env.int("ORDER_REPLY_MAX_HOURS", default=80)
+ORDER_SWEEP_SECONDS = env.int("ORDER_SWEEP_SECONDS", default=60)
+SMS_BACKEND = env("SMS_BACKEND", default="dispatch.sms.LoggingSmsBackend")
+SMS_HTTP_URL = env("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", default="")
+SMS_HTTP_TIMEOUT_SECONDS = env.int("SMS_HTTP_TIMEOUT_SECONDS", default=10)
+# The outbox: a failed email or SMS is retried after 1, 2, 4, 8 … × NOTIFY_RETRY_BASE_SECONDS, and marked failed
+# (visible in the admin, which can retry it) after NOTIFY_MAX_ATTEMPTS attempts.
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
+NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=60)
+NOTIFY_DELIVERY_SECONDS = env.int("NOTIFY_DELIVERY_SECONDS", default=15)
+# The live feed's long poll holds a web worker for up to this many seconds (at most 25).
+EVENTS_FEED_MAX_WAIT_SECONDS = env.int("EVENTS_FEED_MAX_WAIT_SECONDS", default=25)
+# Both are idempotent: `expires` drops a run that waited in the queue longer than one interval.
+CELERY_BEAT_SCHEDULE["dispatch-outbox-deliver"] = {
+    "task": "dispatch.outbox_deliver",
+    "schedule": NOTIFY_DELIVERY_SECONDS,
+    "options": {"expires": NOTIFY_DELIVERY_SECONDS},
+}
+CELERY_BEAT_SCHEDULE["dispatch-orders-sweep"] = {
+    "task": "dispatch.orders_sweep",
+    "schedule": ORDER_SWEEP_SECONDS,
+    "options": {"expires": ORDER_SWEEP_SECONDS},
+}
+
+# Stage timers (dispatch): how often beat sweeps the due warnings, deadlines and escalation steps, and how many
+# cases one sweep transaction claims. The sweep is idempotent, so a late or doubled beat is harmless; `expires`
+# drops sweeps that waited in the queue longer than one interval (the next one does their work).
+TIMER_SWEEP_SECONDS = env.int("TIMER_SWEEP_SECONDS", default=30)
+TIMER_SWEEP_BATCH = env.int("TIMER_SWEEP_BATCH", default=1000)
+CELERY_BEAT_SCHEDULE["dispatch-timers-sweep"] = {
+    "task": "dispatch.timers_sweep",
+    "schedule": TIMER_SWEEP_SECONDS,
+    "options": {"expires": TIMER_SWEEP_SECONDS},
+}
+
+# Assessment: freeze each day, week, month, quarter and year once it has ended (the task finds what is due and
+# skips what is frozen already, so a late or doubled beat is harmless).
+CELERY_BEAT_SCHEDULE["assessment-freeze-due"] = {
+    "task": "assessment.freeze_due",
+    "schedule": env.int("ASSESSMENT_FREEZE_SECONDS", default=600),
+    "options": {"expires": 600},
+}
