@@ -1,0 +1,80 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import PostingQuerySet
+
+
+class User(AbstractUser):
+    """A person who signs in; what they may do comes from their postings."""
+
+    full_name = models.CharField(_("full name"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    def __str__(self):
+        return self.full_name or self.username
+
+
+class Role(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    OPERATOR = "operator", _("Operator")
+    SHIFT_LEAD = "shift_lead", _("Shift lead")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+    HANDLER = "handler", _("Department handler")
+    LEADER = "leader", _("Leader")
+    ASSESSOR = "assessor", _("Assessor")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+# Handlers act for a department; every other role works over a region subtree.
+DEPARTMENT_ROLES = frozenset({Role.HANDLER})
+
+
+class Posting(models.Model):
+    """Binds a user and a role to a region subtree or to a department, for a period."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="postings", verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    region = models.ForeignKey(
+        "grids.Region",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="postings",
+        verbose_name=_("region"),
+    )
+    department = models.ForeignKey(
+        "grids.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="postings",
+        verbose_name=_("department"),
+    )
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    objects = PostingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
+        constraints = [
+            models.CheckConstraint(
+                name="posting_region_xor_department",
+                condition=(
+                    Q(region__isnull=False, department__isnull=True) | Q(region__isnull=True, department__isnull=False)
+                ),
+            ),
+            # Handlers act for a department and only handlers do: every scope rule reads postings this way.
+            models.CheckConstraint(
+                name="posting_department_iff_handler",
+                condition=Q(role="handler", department__isnull=False)
+                | (~Q(role="handler") & Q(department__isnull=True)),
+            ),
+            models.UniqueConstraint(fields=["user", "role", "region", "department"], name="posting_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.region or self.department}"
