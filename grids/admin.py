@@ -1,0 +1,85 @@
+"""Admin of the grid: regions on a Leaflet map, their boundary history, departments."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from leaflet.admin import LeafletGeoAdmin
+
+from .models import BoundaryVersion, Department, Region
+from .services import region_boundary_replace
+
+
+class BoundaryVersionInline(admin.TabularInline):
+    """Earlier boundaries of the region: history is read, never edited."""
+
+    model = BoundaryVersion
+    fields = ["valid_from", "valid_to", "synthetic", "source"]
+    readonly_fields = fields
+    ordering = ["-valid_to"]
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("earlier boundaries")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Region)
+class RegionAdmin(LeafletGeoAdmin):
+    list_display = ["code", "name", "level", "parent", "area_class", "synthetic", "valid_from", "valid_to"]
+    list_filter = ["level", "synthetic", "area_class"]
+    list_select_related = ["parent"]
+    search_fields = ["code", "name"]
+    readonly_fields = ["path", "depth", "geom_source", "synthetic"]
+    autocomplete_fields = ["parent"]
+    fields = [
+        "code",
+        "name",
+        "level",
+        "parent",
+        "path",
+        "depth",
+        "area_class",
+        "valid_from",
+        "valid_to",
+        "geom",
+        "synthetic",
+        "geom_source",
+    ]
+    inlines = [BoundaryVersionInline]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        # Lists never need the polygons; the change form loads its own geometry on demand.
+        return super().get_queryset(request).select_related("parent").defer("geom", "parent__geom")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The tree comes from the official division table (import_divisions): moving a node here would leave
+        # its descendants' paths behind.
+        if obj is not None:
+            return [*self.readonly_fields, "code", "level", "parent"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        """A drawn boundary goes through the boundary service (repair, archive, parents, pieces)."""
+        geom_changed = "geom" in form.changed_data and obj.geom is not None
+        new_geom = obj.geom
+        if geom_changed and change:
+            obj.geom = Region.objects.values_list("geom", flat=True).get(pk=obj.pk)
+        elif geom_changed:
+            obj.geom = None
+        super().save_model(request, obj, form, change)
+        if geom_changed:
+            region_boundary_replace(region=obj, geom=new_geom, source=f"admin: {request.user.get_username()}")
+            obj.refresh_from_db()
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "level", "kind", "home_region", "contact_name", "contact_phone", "active"]
+    list_filter = ["level", "kind", "active"]
+    list_select_related = ["home_region"]
+    search_fields = ["name", "code", "contact_name", "contact_phone", "home_region__name", "home_region__code"]
+    autocomplete_fields = ["home_region"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("home_region").defer("home_region__geom")

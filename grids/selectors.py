@@ -1,0 +1,85 @@
+"""Read use-cases of the grid."""
+
+from django.db import connection
+from django.utils import timezone
+
+from .models import Region
+
+# The located region's columns and its parent's, read by one query (never the geometry).
+_LOCATE_FIELDS = [
+    "id",
+    "code",
+    "name",
+    "level",
+    "depth",
+    "parent_id",
+    "path",
+    "area_class",
+    "synthetic",
+    "geom_source",
+    "valid_from",
+    "valid_to",
+]
+# Pieces are ST_Subdivide'd (few vertices each) and GiST-indexed, so ST_Covers tests a handful of small polygons.
+# Deepest first; on a shared boundary the lower code wins, so the answer is stable.
+_LOCATE_PREPARE = """
+    PREPARE grids_region_locate(float8, float8, date) AS
+    SELECT r.id, r.code, r.name, r.level, r.depth, r.parent_id, r.path, r.area_class, r.synthetic, r.geom_source,
+           r.valid_from, r.valid_to,
+           pr.id, pr.code, pr.name, pr.level, pr.depth, pr.parent_id, pr.path, pr.area_class, pr.synthetic,
+           pr.geom_source, pr.valid_from, pr.valid_to
+    FROM grids_regionpiece p
+    JOIN grids_region r ON r.id = p.region_id
+    LEFT JOIN grids_region pr ON pr.id = r.parent_id
+    WHERE ST_Covers(p.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
+      AND (r.valid_to IS NULL OR r.valid_to >= $3)
+    ORDER BY p.depth DESC, r.code
+    LIMIT 1
+"""
+
+
+def region_locate(*, lon: float, lat: float) -> Region | None:
+    """The deepest current region covering the point (a boundary point matches), with its parent, or None."""
+    # One prepared statement on the pre-subdivided pieces, like MapIt; ancestors come from the region's path.
+    with connection.cursor() as cursor:
+        _prepare_locate(cursor)
+        cursor.execute("EXECUTE grids_region_locate(%s, %s, %s)", [float(lon), float(lat), timezone.localdate()])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    width = len(_LOCATE_FIELDS)
+    region = Region.from_db(connection.alias, _LOCATE_FIELDS, row[:width])
+    if region.parent_id is not None:
+        region.parent = Region.from_db(connection.alias, _LOCATE_FIELDS, row[width:])
+    return region
+
+
+def _prepare_locate(cursor) -> None:
+    """PREPARE once per database session: lookups then skip parsing and planning (about twice as fast)."""
+    # Prepared statements survive rollbacks and live as long as the session, so the mark is the raw connection
+    # object itself: a reconnect gives a new object and the statement is prepared again. The catalogue check
+    # covers a pooler (session mode) handing over a session that already has it.
+    raw = connection.connection
+    if getattr(connection, "_grids_locate_prepared_on", None) is raw:
+        return
+    cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = 'grids_region_locate'")
+    if cursor.fetchone() is None:
+        cursor.execute(_LOCATE_PREPARE)
+    connection._grids_locate_prepared_on = raw
+
+
+def region_list_for_user(*, user, level=None, parent_code=None):
+    """Regions the user may see, optionally of one level or under one parent, without geometry."""
+    qs = Region.objects.visible_to(user).current().defer("geom")
+    if level:
+        qs = qs.filter(level=level)
+    if parent_code:
+        qs = qs.filter(parent__code=parent_code)
+    return qs
+
+
+def region_ancestors(region):
+    """The region's ancestors from the city down, in one query through the path."""
+    codes = region.ancestor_codes()[:-1]
+    by_code = {r.code: r for r in Region.objects.filter(code__in=codes).defer("geom")}
+    return [by_code[c] for c in codes if c in by_code]

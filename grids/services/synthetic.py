@@ -1,0 +1,275 @@
+"""Deterministic synthetic boundaries for regions that have no official one (demo streets and communities)."""
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grids.models import LEVEL_DEPTH, Level
+
+from .errors import GridImportError
+from .geometry import boundaries_apply, stage_create, stage_drop
+from .output import say
+from .pieces import region_pieces_rebuild
+
+# Part of every fingerprint: changing the algorithm below must change it, so old cells get regenerated.
+ALGORITHM = "bisect-voronoi-1"
+SOURCE_PREFIX = "synthetic #"
+# Sample points per child: enough for the bisection to give cells of similar area, few enough to stay fast.
+POINTS_PER_CHILD = 40
+SEED = 2260
+# The levels a synthetic boundary can be drawn for, parents first.
+GENERATED_LEVELS = [level.value for level in Level if LEVEL_DEPTH[level] > 0]
+
+
+def boundaries_generate(*, level: str, stdout=None) -> dict:
+    """Tile each parent (minus real children) among its `level` children without real boundary; deterministic."""
+    # How: seeded random points in the area are cut into equal-count groups, one per child; each group's medoid
+    # seeds a Voronoi cell, and the cell clipped to the area is the child's boundary, so the children tile the
+    # parent. A fingerprint of the input in geom_source lets unchanged parents be skipped.
+    depth = LEVEL_DEPTH.get(level)
+    if not depth:
+        levels = ", ".join(v for v, d in LEVEL_DEPTH.items() if d)
+        raise GridImportError(
+            _("Cannot generate boundaries for “%(level)s”; use one of %(levels)s.") % {"level": level, "levels": levels}
+        )
+    params = {"level": level, "depth": depth, "today": timezone.localdate(), "prefix": SOURCE_PREFIX}
+    with transaction.atomic(), connection.cursor() as cursor:
+        waiting = _waiting_for_parent(cursor, params)
+        _collect_work(cursor, params)
+        unchanged = _drop_unchanged(cursor)
+        no_room = _drop_no_room(cursor)
+        cursor.execute("SELECT count(*), coalesce(sum(n), 0) FROM grids_tmp_synth_work")
+        regenerated, children = cursor.fetchone()
+        failed, changed_ids = [], []
+        if regenerated:
+            stage_create(cursor)
+            _split_single(cursor)
+            _split_many(cursor)
+            failed = _failed_children(cursor)
+            changed_ids = boundaries_apply(cursor)
+            stage_drop(cursor)
+            region_pieces_rebuild(region_ids=changed_ids)
+        cursor.execute("DROP TABLE IF EXISTS grids_tmp_synth_work, grids_tmp_synth_point, grids_tmp_synth_seed")
+    result = {
+        "level": level,
+        "regenerated_parents": regenerated,
+        "unchanged_parents": unchanged,
+        "regions": len(changed_ids),
+        "waiting": waiting,
+        "no_room": no_room,
+        "failed": failed,
+    }
+    _say_result(stdout, result, children)
+    return result
+
+
+def _say_result(stdout, result: dict, children: int) -> None:
+    say(
+        stdout,
+        _("Synthetic %(level)s boundaries: %(parents)d parent(s) split among %(children)d children; %(same)d kept.")
+        % {
+            "level": result["level"],
+            "parents": result["regenerated_parents"],
+            "children": children,
+            "same": result["unchanged_parents"],
+        },
+    )
+    if result["waiting"]:
+        say(
+            stdout,
+            _("%(count)d region(s) wait for their parent's boundary: %(codes)s")
+            % {"count": len(result["waiting"]), "codes": ", ".join(result["waiting"][:20])},
+        )
+    for key, message in (
+        ("no_room", _("No room left by the real boundaries of their siblings: %(codes)s")),
+        ("failed", _("No polygon could be generated for: %(codes)s")),
+    ):
+        if result[key]:
+            say(stdout, message % {"codes": ", ".join(result[key])})
+
+
+def _waiting_for_parent(cursor, params: dict) -> list[str]:
+    cursor.execute(
+        """
+        SELECT c.code FROM grids_region c JOIN grids_region p ON p.id = c.parent_id
+        WHERE c.level = %(level)s AND (c.geom IS NULL OR c.synthetic) AND p.geom IS NULL
+          AND (c.valid_to IS NULL OR c.valid_to >= %(today)s)
+        ORDER BY c.code
+        """,
+        params,
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _collect_work(cursor, params: dict) -> None:
+    """One row per parent: the children to draw (ordered by code), the area left to them, a fingerprint."""
+    cursor.execute("DROP TABLE IF EXISTS grids_tmp_synth_work")
+    cursor.execute(
+        """
+        CREATE TEMP TABLE grids_tmp_synth_work AS
+        SELECT p.id AS parent_id, k.ids AS kid_ids, k.codes AS kid_codes, cardinality(k.ids) AS n,
+               CASE WHEN real.geom IS NULL THEN p.geom
+                    ELSE ST_Multi(ST_CollectionExtract(ST_Difference(p.geom, real.geom), 3)) END AS area
+        FROM grids_region p
+        JOIN LATERAL (
+            SELECT array_agg(c.id ORDER BY c.code) AS ids, array_agg(c.code ORDER BY c.code) AS codes
+            FROM grids_region c
+            WHERE c.parent_id = p.id AND c.level = %(level)s AND (c.geom IS NULL OR c.synthetic)
+              AND (c.valid_to IS NULL OR c.valid_to >= %(today)s)
+        ) k ON k.ids IS NOT NULL
+        LEFT JOIN LATERAL (
+            SELECT ST_Union(c.geom) AS geom FROM grids_region c
+            WHERE c.parent_id = p.id AND c.geom IS NOT NULL AND NOT c.synthetic
+              AND (c.valid_to IS NULL OR c.valid_to >= %(today)s)
+        ) real ON true
+        WHERE p.depth = %(depth)s - 1 AND p.geom IS NOT NULL AND (p.valid_to IS NULL OR p.valid_to >= %(today)s)
+        """,
+        params,
+    )
+    cursor.execute(
+        """
+        ALTER TABLE grids_tmp_synth_work ADD COLUMN source text;
+        UPDATE grids_tmp_synth_work SET source = %(prefix)s || md5(
+            ST_AsEWKB(area) || convert_to(array_to_string(kid_codes, ',') || %(algorithm)s, 'UTF8'));
+        """,
+        {"prefix": SOURCE_PREFIX, "algorithm": ALGORITHM},
+    )
+
+
+def _drop_unchanged(cursor) -> int:
+    """Parents whose children already carry this exact fingerprint need no work (quick re-runs)."""
+    cursor.execute(
+        """
+        DELETE FROM grids_tmp_synth_work w
+        WHERE NOT EXISTS (
+            SELECT 1 FROM grids_region c
+            WHERE c.id = ANY(w.kid_ids) AND (c.geom IS NULL OR c.geom_source <> w.source)
+        )
+        """
+    )
+    return cursor.rowcount
+
+
+def _drop_no_room(cursor) -> list[str]:
+    cursor.execute(
+        "DELETE FROM grids_tmp_synth_work WHERE area IS NULL OR ST_IsEmpty(area) OR ST_Area(area) = 0 "
+        "RETURNING kid_codes"
+    )
+    return sorted(code for (codes,) in cursor.fetchall() for code in codes)
+
+
+def _split_single(cursor) -> None:
+    cursor.execute(
+        """
+        INSERT INTO grids_tmp_new_boundary (region_id, geom, synthetic, source)
+        SELECT kid_ids[1], area, true, source FROM grids_tmp_synth_work WHERE n = 1
+        """
+    )
+
+
+def _split_many(cursor) -> None:
+    """Seeded points → equal-count bisection into one group per child → group medoids → clipped Voronoi cells."""
+    cursor.execute("DROP TABLE IF EXISTS grids_tmp_synth_point")
+    cursor.execute(
+        """
+        CREATE TEMP TABLE grids_tmp_synth_point AS
+        SELECT w.parent_id, d.path[1] AS i, ST_X(d.geom) AS x, ST_Y(d.geom) AS y, 1::bigint AS grp, w.n AS need
+        FROM grids_tmp_synth_work w, LATERAL ST_Dump(ST_GeneratePoints(w.area, w.n * %(per)s, %(seed)s)) d
+        WHERE w.n > 1
+        """,
+        {"per": POINTS_PER_CHILD, "seed": SEED},
+    )
+    while _bisect(cursor):
+        pass
+    _pick_seeds(cursor)
+    _clip_cells(cursor)
+
+
+def _pick_seeds(cursor) -> None:
+    """One seed per group: the sample point nearest the group's mean, numbered in Z-order."""
+    # A seed is a sample point, so it lies inside the area and its clipped cell can never be empty.
+    cursor.execute("DROP TABLE IF EXISTS grids_tmp_synth_seed")
+    cursor.execute(
+        """
+        CREATE TEMP TABLE grids_tmp_synth_seed AS
+        WITH means AS (
+            SELECT parent_id, grp, avg(x) AS mx, avg(y) AS my FROM grids_tmp_synth_point GROUP BY parent_id, grp
+        ), medoids AS (
+            SELECT DISTINCT ON (p.parent_id, p.grp) p.parent_id, p.i, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326) AS pt
+            FROM grids_tmp_synth_point p JOIN means m ON m.parent_id = p.parent_id AND m.grp = p.grp
+            ORDER BY p.parent_id, p.grp, (p.x - m.mx) ^ 2 + (p.y - m.my) ^ 2, p.i
+        )
+        -- Z-order (geohash) numbering: consecutive codes get neighbouring cells.
+        SELECT parent_id, pt, row_number() OVER (PARTITION BY parent_id ORDER BY ST_GeoHash(pt, 12), i) AS ord
+        FROM medoids
+        """
+    )
+
+
+def _clip_cells(cursor) -> None:
+    """Child number k of a parent gets the Voronoi cell of seed k, clipped to the parent's area."""
+    cursor.execute(
+        """
+        INSERT INTO grids_tmp_new_boundary (region_id, geom, synthetic, source)
+        SELECT w.kid_ids[s.ord], ST_Multi(ST_CollectionExtract(ST_Intersection(c.cell, w.area), 3)), true, w.source
+        FROM grids_tmp_synth_work w
+        JOIN LATERAL (
+            SELECT (ST_Dump(ST_VoronoiPolygons(ST_Collect(s.pt ORDER BY s.ord), 0, w.area))).geom AS cell
+            FROM grids_tmp_synth_seed s WHERE s.parent_id = w.parent_id
+        ) c ON true
+        JOIN grids_tmp_synth_seed s ON s.parent_id = w.parent_id AND ST_Contains(c.cell, s.pt)
+        WHERE w.n > 1
+        """
+    )
+
+
+def _bisect(cursor) -> int:
+    """Split every group that still needs several children in two, across its longer side, by point count.
+
+    Equal point counts mean equal areas (the points are uniform), so the children get cells of similar size;
+    unlike k-means, a far-off island cannot capture a whole child. Returns the number of points moved.
+    """
+    cursor.execute(
+        """
+        WITH g AS (
+            SELECT parent_id, grp, need, count(*) AS cnt,
+                   (max(x) - min(x)) * cos(radians(avg(y))) >= max(y) - min(y) AS wide
+            FROM grids_tmp_synth_point WHERE need > 1 GROUP BY parent_id, grp, need
+        ), ranked AS (
+            SELECT p.parent_id, p.i, g.need, g.need / 2 AS left_need,
+                   greatest(
+                       g.need / 2,
+                       least(g.cnt - (g.need - g.need / 2), round(g.cnt * (g.need / 2) / g.need::numeric))
+                   ) AS left_count,
+                   row_number() OVER (
+                       PARTITION BY p.parent_id, p.grp ORDER BY CASE WHEN g.wide THEN p.x ELSE p.y END, p.i
+                   ) AS rn
+            FROM grids_tmp_synth_point p JOIN g ON g.parent_id = p.parent_id AND g.grp = p.grp
+        )
+        UPDATE grids_tmp_synth_point p
+        SET grp = p.grp * 2 + (r.rn > r.left_count)::int,
+            need = CASE WHEN r.rn > r.left_count THEN r.need - r.left_need ELSE r.left_need END
+        FROM ranked r WHERE r.parent_id = p.parent_id AND r.i = p.i
+        """
+    )
+    return cursor.rowcount
+
+
+def _failed_children(cursor) -> list[str]:
+    """Children left without a polygon are reported and not written (their old boundary, if any, stays)."""
+    cursor.execute(
+        """
+        DELETE FROM grids_tmp_new_boundary n USING grids_region r
+        WHERE r.id = n.region_id AND (n.geom IS NULL OR ST_IsEmpty(n.geom))
+        RETURNING r.code
+        """
+    )
+    failed = {row[0] for row in cursor.fetchall()}
+    cursor.execute(
+        """
+        SELECT r.code FROM grids_tmp_synth_work w, unnest(w.kid_ids) AS k(id) JOIN grids_region r ON r.id = k.id
+        WHERE NOT EXISTS (SELECT 1 FROM grids_tmp_new_boundary n WHERE n.region_id = k.id)
+        """
+    )
+    failed |= {row[0] for row in cursor.fetchall()}
+    return sorted(failed)
