@@ -1,0 +1,3 @@
+"""Admin for the catalogue, the calendar and cases; one module each."""
+
+from . import calendar, catalogue  # noqa: F401

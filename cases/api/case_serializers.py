@@ -1,0 +1,258 @@
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases.ids import parse_id
+from cases.models import Category, CategoryKind, Light, Source, Status
+from cases.permissions import case_allowed_actions
+from cases.selectors import case_duplicate_candidates, may_see_contact, pending_requests
+from cases.services.clock import describe_remaining
+from cases.workflow import ACTIONS
+from grids.models import Department, Region
+
+
+def mask_phone(phone):
+    """13812345678 -> 138****5678: enough to recognise, not to call."""
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CategoryRefField(serializers.Field):
+    """A minor category by its display code ("E0102") or id."""
+
+    default_error_messages = {"unknown": _("Unknown category “{value}”; use a minor class code like E0102.")}
+
+    def to_internal_value(self, data):
+        text = str(data).strip().upper()
+        qs = Category.objects.filter(parent__isnull=False, active=True)
+        if parse_id(text) is not None:
+            category = qs.filter(pk=parse_id(text)).first()
+        elif text[:1] in CategoryKind.values:
+            category = qs.filter(kind=text[0], code=text[1:]).first()
+        else:
+            category = None
+        if category is None:
+            self.fail("unknown", value=data)
+        return category
+
+    def to_representation(self, value):
+        return f"{value.kind}{value.code}"
+
+
+class NamedRef(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CaseListSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    kind = serializers.CharField()
+    category = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    stage = serializers.CharField()
+    stage_deadline = serializers.DateTimeField()
+    light = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+    supervised = serializers.BooleanField()
+    source = serializers.CharField()
+    region = NamedRef()
+    lead_department = NamedRef(allow_null=True)
+    address = serializers.CharField()
+    lon = serializers.FloatField(source="point.x")
+    lat = serializers.FloatField(source="point.y")
+    created_at = serializers.DateTimeField()
+
+    def get_category(self, case) -> dict:
+        return {"code": f"{case.category.kind}{case.category.code}", "name": case.category.name}
+
+    def _now(self):
+        return self.context.setdefault("now", timezone.now())
+
+    def get_light(self, case) -> str | None:
+        return case.light_at(self._now())
+
+    def get_overdue(self, case) -> bool:
+        return case.is_overdue_at(self._now())
+
+
+class EventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    actor = serializers.CharField(allow_null=True)
+    actor_role = serializers.CharField()
+    at = serializers.DateTimeField()
+    note = serializers.CharField()
+    data = serializers.JSONField()
+    stage = serializers.CharField()
+    stage_deadline = serializers.DateTimeField()
+    stage_met = serializers.BooleanField(allow_null=True)
+
+
+class PhotoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    url = serializers.FileField(source="image", use_url=True)
+    thumbnail_url = serializers.FileField(source="thumbnail", use_url=True)
+    captured_at = serializers.DateTimeField(allow_null=True)
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    event = serializers.IntegerField(source="event_id", allow_null=True)
+
+
+class RequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    state = serializers.CharField()
+    reason = serializers.CharField()
+    hours = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    requested_by = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    decided_by = serializers.CharField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    description = serializers.CharField()
+    urgency = serializers.CharField()
+    filing_condition = serializers.SerializerMethodField()
+    contact = serializers.SerializerMethodField()
+    self_handled = serializers.BooleanField()
+    assisting_departments = NamedRef(many=True)
+    assignee = serializers.CharField(allow_null=True)
+    duplicate_of = serializers.CharField(source="duplicate_of.number", default=None)
+    duplicate_count = serializers.IntegerField()
+    rework_count = serializers.IntegerField()
+    extension_count = serializers.IntegerField()
+    deadlines = serializers.SerializerMethodField()
+    timeline = EventSerializer(source="events", many=True)
+    photos = PhotoSerializer(many=True)
+    requests = RequestSerializer(many=True)
+    allowed_actions = serializers.SerializerMethodField()
+    duplicate_candidates = serializers.SerializerMethodField()
+    closed_at = serializers.DateTimeField()
+
+    def get_filing_condition(self, case) -> dict | None:
+        fc = case.filing_condition
+        return None if fc is None else {"id": fc.pk, "name": fc.name, "clock": fc.clock}
+
+    def get_contact(self, case) -> dict:
+        user = self.context["request"].user
+        phone = case.contact_phone
+        if phone and not may_see_contact(user=user, case=case):
+            phone = mask_phone(phone)
+        return {"name": case.contact_name, "phone": phone}
+
+    def get_deadlines(self, case) -> dict:
+        return {
+            "stage": case.stage,
+            "started_at": case.stage_started_at,
+            "warn_at": case.stage_warn_at,
+            "deadline": case.stage_deadline,
+            "limit_minutes": case.stage_limit_minutes,
+            "clock": case.stage_clock,
+            "paused_remaining_minutes": case.stage_remaining_minutes,
+            "remaining": describe_remaining(case, self._now()),
+        }
+
+    def get_allowed_actions(self, case) -> list[str]:
+        user = self.context["request"].user
+        return case_allowed_actions(user=user, case=case, pending=pending_requests(case))
+
+    def get_duplicate_candidates(self, case) -> list[dict]:
+        if case.status != Status.REPORTED:
+            return []
+        user = self.context["request"].user
+        return [
+            {"id": c.pk, "number": c.number, "status": c.status, "address": c.address}
+            for c in case_duplicate_candidates(case=case, user=user)
+        ]
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    category = CategoryRefField()
+    description = serializers.CharField(max_length=2000)
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    source = serializers.ChoiceField(
+        choices=Source.choices, required=False, help_text=_("Defaults to grid_worker for a grid worker's own report.")
+    )
+    contact_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    contact_phone = serializers.RegexField(r"^[0-9+\- ]{3,30}$", required=False, allow_blank=True, default="")
+    self_handled = serializers.BooleanField(default=False)
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=6)
+
+
+class TransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=sorted(ACTIONS))
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    assignee = serializers.CharField(required=False, help_text=_("Grid worker (id or username) for 核实/核查."))
+    result = serializers.BooleanField(required=False, help_text=_("verify: is the report real?"))
+    passed = serializers.BooleanField(required=False, help_text=_("check: is the fix done?"))
+    master = serializers.CharField(required=False, help_text=_("merge: the number of the master case."))
+    filing_condition = serializers.IntegerField(required=False)
+    urgency = serializers.CharField(required=False)
+    lead_department = serializers.CharField(required=False, help_text=_("dispatch: department code or id."))
+    assisting_departments = serializers.ListField(child=serializers.CharField(), required=False)
+    hours = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=6)
+
+
+class CaseFilterSerializer(serializers.Serializer):
+    status = serializers.MultipleChoiceField(choices=Status.choices, required=False)
+    category = serializers.CharField(required=False, help_text=_("Minor (E0102) or major (E01) class code."))
+    kind = serializers.ChoiceField(choices=CategoryKind.choices, required=False)
+    region = serializers.CharField(required=False, help_text=_("Region code: the whole subtree."))
+    department = serializers.CharField(required=False, help_text=_("Department code: lead or assisting."))
+    source = serializers.ChoiceField(choices=Source.choices, required=False)
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    light = serializers.ChoiceField(choices=Light.choices, required=False)
+    created_after = serializers.DateField(required=False)
+    created_before = serializers.DateField(required=False)
+    bbox = serializers.CharField(required=False, help_text=_("minlon,minlat,maxlon,maxlat"))
+    q = serializers.CharField(required=False, max_length=100)
+
+    def validate_category(self, value):
+        text = value.strip().upper()
+        kind, code = text[:1], text[1:]
+        if kind not in CategoryKind.values or parse_id(code) is None:
+            raise serializers.ValidationError(_("Use a class code like E0102 or E01."))
+        categories = list(Category.objects.filter(kind=kind).filter(code__startswith=code).values_list("pk", flat=True))
+        if not categories:
+            raise serializers.ValidationError(_("No category has this code."))
+        return categories
+
+    def validate_region(self, value):
+        region = Region.objects.visible_to(self.context["request"].user).filter(code=value).first()
+        if region is None:
+            raise serializers.ValidationError(_("No region with this code in your scope."))
+        return region
+
+    def validate_department(self, value):
+        department = Department.objects.filter(code=value).first()
+        if department is None:
+            raise serializers.ValidationError(_("No department with this code."))
+        return department
+
+    def validate_bbox(self, value):
+        try:
+            box = [float(v) for v in value.split(",")]
+        except ValueError:
+            box = []
+        if len(box) != 4 or not (box[0] < box[2] and box[1] < box[3]):
+            raise serializers.ValidationError(_("Give four numbers: minlon,minlat,maxlon,maxlat."))
+        return tuple(box)
+
+    def validate(self, attrs):
+        after, before = attrs.get("created_after"), attrs.get("created_before")
+        if after and before and after > before:
+            raise serializers.ValidationError({"created_before": [_("The end date is before the start date.")]})
+        return attrs

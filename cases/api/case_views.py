@@ -1,0 +1,136 @@
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from cases import selectors
+from cases.ids import parse_id
+from cases.photos import PhotoError
+from cases.services import case_report, case_transition
+
+from .case_serializers import (
+    CaseCreateSerializer,
+    CaseDetailSerializer,
+    CaseFilterSerializer,
+    CaseListSerializer,
+    TransitionSerializer,
+)
+
+MAX_KEY_LENGTH = 80
+
+
+class CasePagination(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(
+                {"cursor": [_("This page link is not valid; start again from the first page.")]}
+            ) from None
+
+
+def _photo_error_response(exc):
+    return Response({"photos": [exc.message], "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _form_data(request, lists=("photos",)):
+    """The request's fields as a plain dict, with `lists` as lists; uploaded files are never copied."""
+    data = request.data
+    if not hasattr(data, "getlist"):  # JSON
+        return dict(data)
+    fields = {key: data.get(key) for key in data if key not in lists}
+    fields.update({key: data.getlist(key) for key in lists if key in data})
+    return fields
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Cases in the caller's scope. Writes go through intake (POST) and `transitions`, never PATCH."""
+
+    pagination_class = CasePagination
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_serializer_class(self):
+        return CaseDetailSerializer if self.action == "retrieve" else CaseListSerializer
+
+    def get_queryset(self):
+        params = CaseFilterSerializer(data=self.request.query_params, context={"request": self.request})
+        params.is_valid(raise_exception=True)
+        return selectors.case_list_for_user(user=self.request.user, filters=params.validated_data)
+
+    @extend_schema(parameters=[CaseFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, pk=None):
+        case = selectors.case_detail_for_user(user=request.user, case_id=_int_or_404(pk))
+        if case is None:
+            return Response({"detail": _("No such case.")}, status=status.HTTP_404_NOT_FOUND)
+        return Response(CaseDetailSerializer(case, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request={"application/json": CaseCreateSerializer, "multipart/form-data": CaseCreateSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={201: CaseDetailSerializer, 200: CaseDetailSerializer},
+    )
+    def create(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > MAX_KEY_LENGTH:
+            raise ValidationError({"Idempotency-Key": [_("Use a key of at most 80 characters (a UUID fits).")]})
+        form = CaseCreateSerializer(data=_form_data(request))
+        form.is_valid(raise_exception=True)
+        fields = form.validated_data
+        try:
+            case, created = case_report(
+                actor=request.user,
+                idempotency_key=key or None,
+                **fields,
+            )
+        except PhotoError as exc:
+            return _photo_error_response(exc)
+        detail = selectors.case_detail_for_user(user=request.user, case_id=case.pk)
+        body = CaseDetailSerializer(detail, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        request={"application/json": TransitionSerializer, "multipart/form-data": TransitionSerializer},
+        responses=CaseDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def transitions(self, request, pk=None):
+        """Take a workflow action: {"action": "...", "note": "...", ...parameters of the action}."""
+        form = TransitionSerializer(data=_form_data(request, lists=("photos", "assisting_departments")))
+        form.is_valid(raise_exception=True)
+        fields = form.validated_data
+        params = {k: v for k, v in fields.items() if k not in ("action", "note", "photos")}
+        try:
+            case_transition(
+                case_id=_int_or_404(pk),
+                actor=request.user,
+                action=fields["action"],
+                note=fields["note"],
+                params=params,
+                photos=fields["photos"],
+            )
+        except PhotoError as exc:
+            return _photo_error_response(exc)
+        detail = selectors.case_detail_for_user(user=request.user, case_id=int(pk))
+        if detail is None:  # the action took the case out of the caller's scope (e.g. a returned case)
+            return Response({"detail": _("Done."), "id": int(pk)})
+        return Response(CaseDetailSerializer(detail, context=self.get_serializer_context()).data)
+
+
+def _int_or_404(pk):
+    case_id = parse_id(pk)
+    if case_id is None:
+        raise Http404(_("No such case."))
+    return case_id

@@ -1,0 +1,91 @@
+"""Read use-cases of the catalogue: the category picker and the limits a case runs on."""
+
+import re
+
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
+
+from cases.models import Category, FilingCondition, StepLimit, TimeLimit
+
+from .errors import StepLimitNotConfigured, TimeLimitNotConfigured
+
+# "0102", "E0102" or "e01": a code prefix, optionally after the kind letter of the display code.
+CODE_QUERY = re.compile(r"(?P<kind>[CE])?(?P<digits>\d+)", re.IGNORECASE)
+INITIALS_QUERY = re.compile(r"[a-z]+")
+
+
+def category_search(*, query: str = "", kind: str | None = None) -> QuerySet[Category]:
+    """Active minor classes matching a Chinese name substring, a code prefix or pinyin initials, best first.
+
+    Initials match as a prefix ("bl"), a substring ("lj") or letters in order from the first ("blj" finds
+    暴露垃圾, "bllj"), so a hurried typist on the mobile picker still finds it. Filing conditions (active,
+    in order) and their time limits are prefetched: three queries, whatever the number of rows.
+    """
+    qs = Category.objects.filter(parent__isnull=False, active=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    query = (query or "").strip()
+    if query:
+        best, good, loose = _search_conditions(query)
+        qs = qs.filter(best | good | loose).annotate(
+            rank=Case(
+                When(best, then=Value(0)), When(good, then=Value(1)), default=Value(2), output_field=IntegerField()
+            )
+        )
+        qs = qs.order_by("rank", "kind", "code")
+    return qs.select_related("parent").prefetch_related(
+        Prefetch(
+            "filing_conditions",
+            queryset=FilingCondition.objects.filter(active=True)
+            .order_by("position", "id")
+            .prefetch_related(Prefetch("time_limits", queryset=TimeLimit.objects.order_by("area_class", "-urgency"))),
+        )
+    )
+
+
+def _search_conditions(query: str) -> tuple[Q, Q, Q]:
+    """(best, good, loose) matches for a query: prefixes, substrings, and initials in order."""
+    best = Q(name__startswith=query)
+    good = Q(name__contains=query) | Q(parent__name__contains=query)
+    loose = Q(pk__in=[])
+    if match := CODE_QUERY.fullmatch(query):
+        by_code = Q(code__startswith=match["digits"])
+        if match["kind"]:
+            by_code &= Q(kind=match["kind"].upper())
+        best |= by_code
+    letters = query.lower()
+    if INITIALS_QUERY.fullmatch(letters):
+        best |= Q(initials__startswith=letters)
+        good |= Q(initials__contains=letters)
+        # Only ASCII letters reach the pattern, so it needs no escaping.
+        loose = Q(initials__regex="^" + ".*".join(letters))
+    return best, good, loose
+
+
+def time_limit_for(*, filing_condition: FilingCondition, urgency: str, area_class: str) -> TimeLimit:
+    """The handling limit of a filing condition for an urgency and area class; TimeLimitNotConfigured if none."""
+    limit = TimeLimit.objects.filter(
+        filing_condition=filing_condition, urgency=urgency, area_class=str(area_class)
+    ).first()
+    if limit is None:
+        raise TimeLimitNotConfigured(
+            _(
+                "No time limit is configured for “%(condition)s” (urgency %(urgency)s, area class %(area_class)s). "
+                "An administrator must add it to the catalogue."
+            ),
+            code="time_limit_missing",
+            params={"condition": filing_condition, "urgency": urgency, "area_class": area_class},
+        )
+    return limit
+
+
+def step_limit_for(*, step: str) -> StepLimit:
+    """The time limit of one of the centre's own steps (accept, verify, …); StepLimitNotConfigured if none."""
+    limit = StepLimit.objects.filter(step=step).first()
+    if limit is None:
+        raise StepLimitNotConfigured(
+            _("No time limit is configured for the step “%(step)s”. An administrator must add it."),
+            code="step_limit_missing",
+            params={"step": step},
+        )
+    return limit

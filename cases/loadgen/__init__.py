@@ -1,0 +1,213 @@
+"""The load generator behind `manage.py seed_load`: a year of a city's cases, with their full histories, fast.
+
+`load_cases` draws every case from the spreads of `spread.py`, walks it through a path of workflow actions
+(`paths.py`), times the path on the working calendar (`timing.py`, `clock.py`), replays it the way the live
+service would (`simulate.py`) and streams the rows into PostgreSQL with COPY in batches (`rows.py`,
+`writer.py`). Final cases are generated day by day through the year, so ids grow with the report time;
+the open ones come last, anchored at "now".
+"""
+
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from cases.models import Case, CaseRequest
+from cases.worktime import work_calendar
+
+from .clock import DAY, ClockError, MinuteClock
+from .draw import Drawer, day_weights
+from .paths import void_prior_draw
+from .reference import ReferenceMissing, reference_load
+from .rows import link_merges, number_cases, render
+from .simulate import Simulator
+from .spread import OPEN_STATUS_WEIGHTS
+from .timing import DUE, GREEN, OVERDUE, WARNING, Timer, TimingFailed
+from .writer import WriteFailed, Writer, analyze, columns_missing, reserve_ids, reserve_numbers
+
+__all__ = ["LoadError", "LoadOptions", "LoadResult", "load_cases"]
+
+
+class LoadError(Exception):
+    """The load cannot run: missing reference data, impossible options."""
+
+
+@dataclass
+class LoadOptions:
+    cases: int
+    seed: int = 1
+    year: int | None = None
+    open_share: float = 0.3
+    batch: int = 50_000
+    due: int = 0
+    warning: int = 0
+    overdue: int = 0
+    margin: int = 60
+    now: datetime | None = None
+    fk_checks: bool = False
+
+
+@dataclass
+class LoadResult:
+    cases: int = 0
+    events: int = 0
+    requests: int = 0
+    assisting: int = 0
+    open: int = 0
+    seconds: float = 0.0
+    groups: Counter = field(default_factory=Counter)
+    stats: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Plan:
+    finals: list  # (day index, number of final cases reported that day), ascending
+    opens: list  # (goal, void prior, light group) per open case
+
+
+def _plan(options, rng, clock, now_minute):
+    year = options.year or clock.date(now_minute).year
+    first = (date(year, 1, 1) - clock.first).days
+    last = min((date(year, 12, 31) - clock.first).days, now_minute // DAY)
+    if last < first:
+        raise LoadError(f"{year} has not begun yet: nothing to load")
+    n_open = round(options.cases * options.open_share)
+    weights = day_weights(clock, first, last, rng)
+    finals = sorted(Counter(rng.choices(range(first, last + 1), weights=weights, k=options.cases - n_open)).items())
+    goals = rng.choices(list(OPEN_STATUS_WEIGHTS), weights=list(OPEN_STATUS_WEIGHTS.values()), k=n_open)
+    priors = [void_prior_draw(rng) if goal == "void_pending" else None for goal in goals]
+    running = [i for i, (g, p) in enumerate(zip(goals, priors, strict=True)) if "suspended" not in (g, p)]
+    wanted = options.due + options.warning + options.overdue
+    if wanted > len(running):
+        raise LoadError(f"only {len(running)} open cases have a running clock; --due/--warning/--overdue ask {wanted}")
+    groups = [None] * n_open
+    for i in running:
+        groups[i] = GREEN
+    chosen = rng.sample(running, wanted)
+    for i in chosen[: options.due]:
+        groups[i] = DUE
+    for i in chosen[options.due : options.due + options.warning]:
+        groups[i] = WARNING
+    for i in chosen[options.due + options.warning :]:
+        groups[i] = OVERDUE
+    return _Plan(finals, list(zip(goals, priors, groups, strict=True)))
+
+
+def _window(options, now):
+    year = options.year or timezone.localdate(now).year
+    today = timezone.localdate(now)
+    first = min(date(year, 1, 1), today - timedelta(days=150)) - timedelta(days=30)
+    last = max(today, date(year, 12, 31)) + timedelta(days=400)
+    return first, last
+
+
+def _drafts(plan, drawer, size):
+    """Batches of drafts: the final cases day by day, then the open ones."""
+    batch = []
+    for day, count in plan.finals:
+        for _case in range(count):
+            batch.append(drawer.final(day))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+    batch = []
+    for goal, prior, group in plan.opens:
+        batch.append(drawer.open(goal, prior, group))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _render(drafts, *, clock, rng, result):
+    """Ids, numbers and links for a batch, then its COPY input."""
+    drafts.sort(key=lambda d: d.created)
+    link_merges(drafts, rng)
+    per_day = Counter(d.created // DAY for d in drafts)
+    firsts = reserve_numbers({clock.date(day * DAY): n for day, n in per_day.items()})
+    number_cases(
+        drafts,
+        reserve_ids(Case, len(drafts)),
+        {day: firsts[clock.date(day * DAY)] for day in per_day},
+        lambda day: f"{clock.date(day * DAY):%Y%m%d}",
+    )
+    rendered = render(drafts, clock, reserve_ids(CaseRequest, sum(len(d.requests) for d in drafts)))
+    cases, events, requests, assisting = rendered.counts
+    result.cases += cases
+    result.events += events
+    result.requests += requests
+    result.assisting += assisting
+    for d in drafts:
+        if d.closed is None:
+            result.open += 1
+            result.groups[d.group or "stopped"] += 1
+    return rendered
+
+
+def _prepare(options):
+    """Reference data, minute clock, plan and drawer of a load."""
+    now = options.now or timezone.now()
+    rng = random.Random(options.seed)
+    missing = columns_missing()
+    if missing:
+        raise LoadError(f"the load generator does not fill the new required column(s) {', '.join(missing)}")
+    try:
+        reference = reference_load(rng=rng)
+        first, last = _window(options, now)
+        clock = MinuteClock(work_calendar(), first, last)
+        now_minute = clock.minute(now)
+    except (ReferenceMissing, ClockError) as exc:
+        raise LoadError(str(exc)) from exc
+    plan = _plan(options, rng, clock, now_minute)
+    simulator = Simulator(reference=reference, clock=clock, rng=rng)
+    timer = Timer(simulator=simulator, clock=clock, rng=rng, now=now_minute, margin=options.margin)
+    drawer = Drawer(reference=reference, simulator=simulator, timer=timer, rng=rng, now=now_minute)
+    return rng, clock, plan, drawer
+
+
+def _stream(options, *, rng, clock, plan, drawer, writer, result, progress, started):
+    for number, drafts in enumerate(_drafts(plan, drawer, options.batch), start=1):
+        rendered = _render(drafts, clock=clock, rng=rng, result=result)
+        drafts.clear()  # the rows are rendered: free the drafts before waiting for the writer
+        writer.write(rendered)
+        del rendered
+        if progress:
+            elapsed = time.monotonic() - started
+            progress(
+                f"batch {number}: {result.cases:,}/{options.cases:,} cases, {result.events:,} events "
+                f"({elapsed:.1f} s, {result.cases / elapsed:,.0f} cases/s)"
+            )
+
+
+def load_cases(options: LoadOptions, *, progress=None) -> LoadResult:
+    """Generate and COPY `options.cases` cases with their events, requests and assisting departments.
+
+    Needs the demo reference data (grid, catalogue, calendar, departments, people); ANALYZEs the tables after.
+    Outside a transaction each batch is committed on its own: an interrupted load leaves whole batches.
+    """
+    started = time.monotonic()
+    rng, clock, plan, drawer = _prepare(options)
+    result, writer = LoadResult(), Writer(fk_checks=options.fk_checks)
+    try:
+        _stream(
+            options, rng=rng, clock=clock, plan=plan, drawer=drawer, writer=writer, result=result,
+            progress=progress, started=started,
+        )  # fmt: skip
+        writer.close()
+    except (ClockError, TimingFailed, WriteFailed) as exc:
+        writer.close(raise_error=False)
+        kept = "; the batches written before were kept" if writer.threaded else ""
+        raise LoadError(f"{exc}{kept}") from exc
+    except BaseException:
+        writer.close(raise_error=False)
+        raise
+    analyze()
+    result.seconds = time.monotonic() - started
+    result.stats = dict(drawer.stats)
+    return result

@@ -1,0 +1,331 @@
+"""A case (案卷), its immutable event log, its photos and the requests that wait for a decision."""
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cases.querysets import CaseQuerySet
+
+from .catalogue import CategoryKind, Urgency
+
+
+class Source(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    PUBLIC = "public", _("Public (web, WeChat, app)")
+    HOTLINE_12345 = "hotline_12345", _("Hotline 12345")
+    HOTLINE_12319 = "hotline_12319", _("Hotline 12319")
+    SENSOR = "sensor", _("Video or sensor detection")
+    LEADER = "leader", _("Leader assignment")
+    OTHER_SYSTEM = "other_system", _("Other system (Open311)")
+
+
+class Status(models.TextChoices):
+    REPORTED = "reported", _("To accept")
+    VERIFYING = "verifying", _("Verifying")
+    TO_REGISTER = "to_register", _("To register")
+    TO_DISPATCH = "to_dispatch", _("To dispatch")
+    HANDLING = "handling", _("Handling")
+    RETURN_PENDING = "return_pending", _("Return awaiting approval")
+    SUSPEND_PENDING = "suspend_pending", _("Suspension awaiting approval")
+    SUSPENDED = "suspended", _("Suspended")
+    TO_CHECK = "to_check", _("To check")
+    CHECKING = "checking", _("Checking")
+    TO_CLOSE = "to_close", _("To close")
+    VOID_PENDING = "void_pending", _("Void awaiting approval")
+    CLOSED = "closed", _("Closed")
+    NOT_ACCEPTED = "not_accepted", _("Not accepted")
+    NOT_REGISTERED = "not_registered", _("Not registered")
+    VOIDED = "voided", _("Voided")
+    SELF_CLOSED = "self_closed", _("Fixed on the spot")
+
+
+FINAL_STATUSES = frozenset(
+    {Status.CLOSED, Status.NOT_ACCEPTED, Status.NOT_REGISTERED, Status.VOIDED, Status.SELF_CLOSED}
+)
+
+
+class Stage(models.TextChoices):
+    """The timed stage a case is in: the centre's own steps and the department's handling."""
+
+    ACCEPT = "accept", _("Acceptance")
+    VERIFY = "verify", _("Verification")
+    REGISTER = "register", _("Registration")
+    DISPATCH = "dispatch", _("Dispatch")
+    HANDLING = "handling", _("Handling")
+    CHECK = "check", _("Check")
+    CLOSE = "close", _("Closing")
+
+
+class Light(models.TextChoices):
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow (warning)")
+    RED = "red", _("Red (overdue)")
+
+
+class Case(models.Model):
+    """A reported problem and its way through the closed loop; only `case_transition` writes its status."""
+
+    number = models.CharField(_("case number"), max_length=24, unique=True)
+    kind = models.CharField(_("kind"), max_length=1, choices=CategoryKind.choices)
+    category = models.ForeignKey(
+        "cases.Category", on_delete=models.PROTECT, related_name="cases", verbose_name=_("category")
+    )
+    filing_condition = models.ForeignKey(
+        "cases.FilingCondition", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("filing condition")
+    )
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    description = models.TextField(_("description"))
+    point = models.PointField(_("location"), srid=4326)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    region = models.ForeignKey("grids.Region", on_delete=models.PROTECT, related_name="cases", verbose_name=_("grid"))
+    # Copy of region.path: scope filters are one indexed prefix match, no join.
+    region_path = models.CharField(max_length=80, editable=False)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reported_cases",
+        verbose_name=_("reporter"),
+    )
+    contact_name = models.CharField(_("contact name"), max_length=60, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    self_handled = models.BooleanField(_("fixed on the spot by the reporter"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("entered by")
+    )
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, editable=False)
+
+    lead_department = models.ForeignKey(
+        "grids.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lead_cases",
+        verbose_name=_("lead department"),
+    )
+    assisting_departments = models.ManyToManyField(
+        "grids.Department", blank=True, related_name="assisting_cases", verbose_name=_("assisting departments")
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
+        verbose_name=_("grid worker assigned"),
+        help_text=_("Who verifies the report or checks the fix on site."),
+    )
+
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REPORTED)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices, blank=True)
+    stage_started_at = models.DateTimeField(_("stage started"), null=True, blank=True)
+    stage_warn_at = models.DateTimeField(_("stage warning at"), null=True, blank=True)
+    stage_deadline = models.DateTimeField(_("stage deadline"), null=True, blank=True)
+    # While suspended the clock stops: what was left of the stage, in minutes of its clock (negative when the
+    # stage was already overdue, so it resumes exactly as overdue as it was).
+    stage_remaining_minutes = models.IntegerField(null=True, blank=True, editable=False)
+    stage_limit_minutes = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    stage_clock = models.CharField(max_length=10, blank=True, editable=False)
+
+    # The next instant the timer sweep must look at this case (the warning point, then the deadline, then each
+    # escalation step); None when no clock runs. Set by the stage clock, advanced by the sweep.
+    timer_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    overdue = models.BooleanField(_("overdue"), default=False)
+    supervised = models.BooleanField(_("under supervision order"), default=False)
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
+    duplicate_count = models.PositiveIntegerField(_("merged reports"), default=0)
+    rework_count = models.PositiveSmallIntegerField(_("reworks"), default=0)
+    extension_count = models.PositiveSmallIntegerField(_("extensions"), default=0)
+    resume_status = models.CharField(max_length=20, blank=True, editable=False)
+
+    created_at = models.DateTimeField(_("reported at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    closed_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="case_idempotency_key_unique",
+            ),
+            models.CheckConstraint(name="case_status_valid", condition=Q(status__in=[s.value for s in Status])),
+        ]
+        indexes = [
+            models.Index(fields=["region_path"], name="case_region_path", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["status", "-id"], name="case_status_id"),
+            models.Index(fields=["lead_department", "status"], name="case_department_status"),
+            # The sweep reads only cases with a pending timer: the partial index holds just those rows, so a sweep
+            # with nothing due is one index probe however many cases exist.
+            models.Index(fields=["timer_due_at"], name="case_timer_due", condition=Q(timer_due_at__isnull=False)),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_final(self):
+        return self.status in FINAL_STATUSES
+
+    def is_overdue_at(self, now):
+        """Past the stage deadline, or suspended after the deadline had passed (same rule as the queryset)."""
+        if self.stage_deadline is not None:
+            return now > self.stage_deadline
+        return self.status == Status.SUSPENDED and (self.stage_remaining_minutes or 0) < 0
+
+    def light_at(self, now):
+        """Green below 80 % of the stage limit, yellow up to 100 %, red beyond; None without a running clock."""
+        if self.stage_deadline is None:
+            return Light.RED if self.is_overdue_at(now) else None
+        if now > self.stage_deadline:
+            return Light.RED
+        if self.stage_warn_at is not None and now >= self.stage_warn_at:
+            return Light.YELLOW
+        return Light.GREEN
+
+
+class CaseEvent(models.Model):
+    """An immutable row per transition: the timeline, the audit trail and the input of the assessment."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("action"), max_length=30)
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty for actions of the system itself."),
+    )
+    actor_role = models.CharField(_("role"), max_length=20, blank=True)
+    at = models.DateTimeField(_("at"), db_index=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    # Facts for the assessment: the stage this action ended, its deadline and whether that was met.
+    stage = models.CharField(max_length=10, blank=True)
+    stage_deadline = models.DateTimeField(null=True, blank=True)
+    stage_met = models.BooleanField(null=True)
+    department = models.ForeignKey(
+        "grids.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The handling department concerned, for the assessment."),
+    )
+    region_path = models.CharField(max_length=80)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["case", "id"], name="case_event_case"),
+            models.Index(fields=["action", "at"], name="case_event_action_at"),
+            models.Index(fields=["region_path"], name="case_event_region", opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} {self.action} {self.from_status}→{self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("case events are immutable")
+        super().save(*args, **kwargs)
+
+
+class PhotoKind(models.TextChoices):
+    BEFORE = "before", _("Before")
+    AFTER = "after", _("After")
+    VERIFICATION = "verification", _("On-site check")
+
+
+class CasePhoto(models.Model):
+    """A re-encoded photo (no EXIF) of a case, with its thumbnail and capture time when the camera gave one."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="photos")
+    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
+    kind = models.CharField(_("kind"), max_length=15, choices=PhotoKind.choices)
+    image = models.FileField(_("image"), max_length=200)
+    thumbnail = models.FileField(_("thumbnail"), max_length=200)
+    captured_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["id"]
+
+
+class RequestKind(models.TextChoices):
+    RETURN = "return", _("Return (回退)")
+    EXTENSION = "extension", _("Extension (延期)")
+    SUSPENSION = "suspension", _("Suspension (挂账)")
+    VOID = "void", _("Void (作废)")
+
+
+class RequestState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    LAPSED = "lapsed", _("Lapsed (the stage ended first)")
+
+
+class CaseRequest(models.Model):
+    """A request that waits for an approver: return, extension, suspension or void."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="requests")
+    kind = models.CharField(_("kind"), max_length=12, choices=RequestKind.choices)
+    state = models.CharField(_("state"), max_length=10, choices=RequestState.choices, default=RequestState.PENDING)
+    reason = models.TextField(_("reason"))
+    hours = models.DecimalField(_("working hours asked"), max_digits=6, decimal_places=2, null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    department = models.ForeignKey(
+        "grids.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        ordering = ["-id"]
+        constraints = [
+            # At most one pending request of each kind per case.
+            models.UniqueConstraint(
+                fields=["case", "kind"], condition=Q(state="pending"), name="case_request_one_pending_per_kind"
+            ),
+        ]
+
+
+class CaseNumberSequence(models.Model):
+    """The last daily sequence number handed out; incremented with one atomic upsert."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)

@@ -1,0 +1,114 @@
+"""Read use-cases of cases: filtered lists, the detail with its timeline, duplicate candidates."""
+
+from datetime import timedelta
+
+from django.contrib.gis.geos import Polygon
+from django.contrib.gis.measure import D
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.scope import user_scope
+
+from .models import Case, CaseEvent, CaseRequest, Light, RequestState
+from .querysets import overdue_q
+
+DUPLICATE_RADIUS_M = 50
+DUPLICATE_WINDOW = timedelta(days=7)
+
+
+def case_list_for_user(*, user, filters: dict, now=None):
+    """Cases the user may see, narrowed by the validated list filters, newest first."""
+    now = now or timezone.now()
+    qs = Case.objects.visible_to(user).for_list()
+    simple = {"status": "status__in", "kind": "kind", "source": "source"}
+    for key, lookup in simple.items():
+        if filters.get(key):
+            qs = qs.filter(**{lookup: filters[key]})
+    if filters.get("category"):
+        qs = qs.filter(category__in=filters["category"])
+    if filters.get("region"):
+        qs = qs.filter(region_path__startswith=filters["region"].path)
+    if filters.get("department"):
+        qs = qs.for_departments([filters["department"]])
+    if filters.get("overdue") is not None:
+        overdue = overdue_q(now)
+        qs = qs.filter(overdue) if filters["overdue"] else qs.exclude(overdue)
+    if filters.get("light"):
+        qs = qs.filter(light_q(filters["light"], now))
+    if filters.get("created_after"):
+        qs = qs.filter(created_at__date__gte=filters["created_after"])
+    if filters.get("created_before"):
+        qs = qs.filter(created_at__date__lte=filters["created_before"])
+    if filters.get("bbox"):
+        qs = qs.filter(point__coveredby=Polygon.from_bbox(filters["bbox"]))
+    if filters.get("q"):
+        text = filters["q"].strip()
+        qs = qs.filter(Q(number__startswith=text.upper()) | Q(address__icontains=text) | Q(description__icontains=text))
+    return qs
+
+
+def light_q(light, now):
+    """The traffic light as a filter: red past the deadline, yellow past the warning point, else green."""
+    if light == Light.RED:
+        return overdue_q(now)
+    if light == Light.YELLOW:
+        return Q(stage_warn_at__lte=now, stage_deadline__gte=now)
+    return Q(stage_deadline__gte=now) & (Q(stage_warn_at__gt=now) | Q(stage_warn_at__isnull=True))
+
+
+def case_detail_for_user(*, user, case_id):
+    """One visible case with everything its page shows, in a fixed number of queries (None when out of scope)."""
+    events = CaseEvent.objects.select_related("actor", "department").order_by("id")
+    return (
+        Case.objects.visible_to(user)
+        .select_related(
+            "category__parent",
+            "filing_condition",
+            "region",
+            "lead_department",
+            "assignee",
+            "reporter",
+            "duplicate_of",
+            "created_by",
+        )
+        .prefetch_related(
+            "assisting_departments",
+            Prefetch("events", queryset=events),
+            "photos",
+            Prefetch("requests", queryset=CaseRequest.objects.select_related("requested_by", "decided_by")),
+        )
+        .filter(pk=case_id)
+        .first()
+    )
+
+
+def case_duplicate_candidates(*, case=None, category=None, point=None, user, now=None):
+    """Open cases of the same category within 50 m reported in the last 7 days (for intake and the operator)."""
+    now = now or timezone.now()
+    category = category or case.category
+    point = point or case.point
+    qs = (
+        Case.objects.visible_to(user)
+        .open()
+        .filter(category=category, created_at__gte=now - DUPLICATE_WINDOW, duplicate_of__isnull=True)
+        .filter(point__distance_lte=(point, D(m=DUPLICATE_RADIUS_M)))
+        .only("id", "number", "status", "address", "created_at", "duplicate_count")
+        .order_by("-created_at")
+    )
+    if case is not None:
+        qs = qs.exclude(pk=case.pk)
+    return list(qs[:10])
+
+
+def may_see_contact(*, user, case):
+    """Phone numbers of the public are shown only to the centre's operators and shift leads (and the reporter)."""
+    if case.reporter_id == user.pk:
+        return True
+    scope = user_scope(user)
+    return any(scope.covers_path(case.region_path, role) for role in (Role.OPERATOR, Role.SHIFT_LEAD))
+
+
+def pending_requests(case):
+    """The case's pending requests (from the prefetched requests when there are)."""
+    return [r for r in case.requests.all() if r.state == RequestState.PENDING]

@@ -1,0 +1,32 @@
+"""The one way a case event is recorded: the immutable row now, the announcement after commit."""
+
+from django.db import transaction
+
+from cases.models import Case, CaseEvent
+from cases.signals import case_transitioned
+
+
+def case_event_record(*, case, action, from_status, to_status, actor, actor_role, at, **fields) -> CaseEvent:
+    """Write the event row in the caller's transaction; send `case_transitioned` only once it commits."""
+    event = CaseEvent.objects.create(
+        case=case,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        actor_role=actor_role,
+        at=at,
+        region_path=case.region_path,
+        **fields,
+    )
+    transaction.on_commit(
+        lambda: case_transitioned.send(
+            sender=Case,
+            case_id=case.pk,
+            event_id=event.pk,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+        )
+    )
+    return event

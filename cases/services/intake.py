@@ -1,0 +1,138 @@
+"""Intake: a report becomes a case in state `reported`, located by the server, numbered, with its photos."""
+
+from django.contrib.gis.geos import Point
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from accounts.scope import user_scope
+from cases.models import Case, Category, PhotoKind, Source, Stage, Status
+from grids.selectors import region_locate
+
+from .clock import stage_start
+from .events import case_event_record
+from .numbers import case_number_next
+from .photos import photos_attach, photos_prepare, photos_store
+
+# Who may enter a report from which channel: grid workers their own patrol reports; operators what
+# reaches the centre from the public, hotlines, sensors and other systems; leaders their assignments.
+SOURCE_ROLES = {
+    Source.GRID_WORKER: {Role.GRID_WORKER},
+    Source.PUBLIC: {Role.OPERATOR},
+    Source.HOTLINE_12345: {Role.OPERATOR},
+    Source.HOTLINE_12319: {Role.OPERATOR},
+    Source.SENSOR: {Role.OPERATOR},
+    Source.OTHER_SYSTEM: {Role.OPERATOR},
+    Source.LEADER: {Role.LEADER},
+}
+
+
+def _check_report(*, actor, source, region):
+    scope = user_scope(actor)
+    roles = SOURCE_ROLES[source]
+    if not scope.roles & roles:
+        raise PermissionDenied(_("Your roles do not allow entering reports from this source."))
+    if not any(scope.covers_path(region.path, role) for role in roles):
+        raise ValidationError({"point": [_("This place lies outside the grids you work in.")]})
+
+
+def case_report(
+    *,
+    actor,
+    category: Category,
+    description: str,
+    lon: float,
+    lat: float,
+    source: str | None = None,
+    address: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
+    self_handled: bool = False,
+    photos=(),
+    idempotency_key: str | None = None,
+    now=None,
+) -> tuple[Case, bool]:
+    """Create a reported case; returns (case, created). The same idempotency key returns the first case."""
+    if source is None:
+        if Role.GRID_WORKER not in user_scope(actor).roles:
+            raise ValidationError({"source": [_("Say where this report came from (public, hotline_12345, …).")]})
+        source = Source.GRID_WORKER
+    if idempotency_key:
+        existing = Case.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    if category.parent_id is None or not category.active:
+        raise ValidationError({"category": [_("Choose an active minor category (小类).")]})
+    if not description.strip():
+        raise ValidationError({"description": [_("Describe the problem.")]})
+    region = region_locate(lon=lon, lat=lat)
+    if region is None:
+        raise ValidationError({"point": [_("This point lies outside every grid of the city.")]})
+    _check_report(actor=actor, source=source, region=region)
+    if self_handled and source != Source.GRID_WORKER:
+        raise ValidationError({"self_handled": [_("Only a grid worker's own report can be fixed on the spot.")]})
+    if self_handled and not photos:
+        raise ValidationError({"photos": [_("A problem fixed on the spot needs a photo of the result.")]})
+    stored = photos_store(photos_prepare(photos))
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            case = _create(
+                actor=actor,
+                category=category,
+                description=description,
+                region=region,
+                lon=lon,
+                lat=lat,
+                source=source,
+                address=address,
+                contact_name=contact_name,
+                contact_phone=contact_phone,
+                self_handled=self_handled,
+                idempotency_key=idempotency_key or None,
+                now=now,
+                stored=stored,
+            )
+    except IntegrityError:
+        # Two requests with the same key raced; the other one created the case.
+        if not idempotency_key:
+            raise
+        return Case.objects.get(created_by=actor, idempotency_key=idempotency_key), False
+    return case, True
+
+
+def _create(*, actor, category, region, lon, lat, now, stored, **fields):
+    case = Case(
+        number=case_number_next(kind=category.kind, category_code=category.code, day=timezone.localdate(now)),
+        kind=category.kind,
+        category=category,
+        point=Point(lon, lat, srid=4326),
+        region=region,
+        region_path=region.path,
+        created_by=actor,
+        status=Status.REPORTED,
+        created_at=now,
+        reporter=actor if fields["source"] == Source.GRID_WORKER else None,
+        **fields,
+    )
+    stage_start(case, Stage.ACCEPT, now)
+    case.save()
+    event = case_event_record(
+        case=case,
+        action="report",
+        from_status="",
+        to_status=Status.REPORTED,
+        actor=actor,
+        actor_role=_reporting_role(fields["source"]),
+        at=now,
+        data={"source": fields["source"], "self_handled": fields["self_handled"]},
+    )
+    kind = PhotoKind.AFTER if fields["self_handled"] else PhotoKind.BEFORE
+    photos_attach(case=case, event=event, kind=kind, stored=stored, actor=actor, now=now)
+    return case
+
+
+def _reporting_role(source):
+    return sorted(SOURCE_ROLES[source])[0]

@@ -1,0 +1,70 @@
+"""Which years have an official holiday schedule, and the loud warning when a deadline leaves them."""
+
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .workcalendar import WorkCalendar
+
+# The State Council publishes next year's schedule in November/December; look this far ahead.
+LOOKAHEAD_DAYS = 30
+
+
+def _calendar(calendar: WorkCalendar | None) -> WorkCalendar:
+    if calendar is not None:
+        return calendar
+    from .store import work_calendar
+
+    return work_calendar()
+
+
+def missing_holiday_years(
+    *, now: datetime | None = None, deadline: datetime | None = None, calendar: WorkCalendar | None = None
+) -> list[int]:
+    """Years without a loaded holiday schedule among the next 30 days and the years up to `deadline`."""
+    calendar = _calendar(calendar)
+    today = (now or timezone.now()).astimezone(calendar.tz).date()
+    first, last = today.year, (today + timedelta(days=LOOKAHEAD_DAYS)).year
+    if deadline is not None:
+        year = deadline.astimezone(calendar.tz).year
+        first, last = min(first, year), max(last, year)
+    return [year for year in range(first, last + 1) if year not in calendar.known_years]
+
+
+def calendar_coverage_warning(
+    *, now: datetime | None = None, deadline: datetime | None = None, calendar: WorkCalendar | None = None
+) -> str | None:
+    """A message for admins and the command centre when holiday data is missing where it matters, else None."""
+    missing = missing_holiday_years(now=now, deadline=deadline, calendar=calendar)
+    if not missing:
+        return None
+    return _(
+        "The %(years)s holiday schedule has not been entered; deadlines after %(last_known_day)s assume "
+        "Monday–Friday working days. Enter it under Holiday schedule years or with manage.py load_holidays."
+    ) % {"years": ", ".join(str(year) for year in missing), "last_known_day": date(missing[0] - 1, 12, 31).isoformat()}
+
+
+def holidays_known_until(*, today: date, calendar: WorkCalendar) -> date | None:
+    """The last day of the unbroken run of loaded years that reaches today (None when there is none)."""
+    year = today.year if today.year in calendar.known_years else today.year - 1
+    if year not in calendar.known_years:
+        return None
+    while year + 1 in calendar.known_years:
+        year += 1
+    return date(year, 12, 31)
+
+
+def calendar_health() -> dict:
+    """The /healthz field: always ok (the service works), with the coverage and any warning."""
+    try:
+        calendar = _calendar(None)
+        today = timezone.now().astimezone(calendar.tz).date()
+        until = holidays_known_until(today=today, calendar=calendar)
+        return {
+            "ok": True,
+            "holidays_known_until": until.isoformat() if until else None,
+            "warning": calendar_coverage_warning(calendar=calendar),
+        }
+    except Exception as exc:  # the database check already reports outages; this field must never fail
+        return {"ok": True, "holidays_known_until": None, "warning": None, "error": str(exc).strip()[:200]}
