@@ -1,0 +1,6 @@
+"""Models of the dispatch app, one module per area."""
+
+from .notifications import Channel, Notification, NotificationKind, OutboxMessage, OutboxState  # noqa: F401
+from .orders import OrderState, SupervisionOrder  # noqa: F401
+from .routing import CaseRouting, CommandLevel, ResponsibilityRule  # noqa: F401
+from .timers import EscalationStep, EscalationTarget, TimerMark  # noqa: F401

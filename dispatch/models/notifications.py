@@ -1,0 +1,114 @@
+"""Notifications: the in-app inbox, and the outbox through which email and SMS copies are delivered."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class NotificationKind(models.TextChoices):
+    WORK = "work", _("New work in your queue")
+    WARNING = "warning", _("Deadline warning")
+    OVERDUE = "overdue", _("Overdue")
+    ESCALATION = "escalation", _("Escalation")
+    ORDER = "order", _("Supervision order")
+    ORDER_REPLY = "order_reply", _("Reply to a supervision order")
+    ORDER_OVERDUE = "order_overdue", _("Supervision order unanswered")
+    DECISION = "decision", _("Decision on your request")
+
+
+# Only these also go out by email and SMS; everything is always in the in-app inbox.
+URGENT_KINDS = frozenset(
+    {NotificationKind.OVERDUE, NotificationKind.ESCALATION, NotificationKind.ORDER, NotificationKind.ORDER_OVERDUE}
+)
+
+
+class Notification(models.Model):
+    """One message in a user's in-app inbox, about one case event."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user")
+    )
+    kind = models.CharField(_("kind"), max_length=15, choices=NotificationKind.choices)
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+", verbose_name=_("case"))
+    event = models.ForeignKey("cases.CaseEvent", on_delete=models.CASCADE, related_name="+", verbose_name=_("event"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-id"]
+        constraints = [
+            # Signals arrive at least once: a second delivery of the same event inserts nothing.
+            models.UniqueConstraint(fields=["user", "event", "kind"], name="notification_once_per_event"),
+            models.CheckConstraint(name="notification_kind_valid", condition=Q(kind__in=NotificationKind.values)),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="notification_user_id"),
+            # The unread badge is polled by every open page: count only the (few) unread rows.
+            models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.kind} · {self.title}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+
+
+class OutboxState(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("outbox state", "Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(models.Model):
+    """An email or SMS waiting to go out; retried with exponential backoff, then marked failed."""
+
+    notification = models.ForeignKey(
+        Notification,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outbox",
+        verbose_name=_("notification"),
+    )
+    channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254, help_text=_("Email address or phone number."))
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    state = models.CharField(_("state"), max_length=10, choices=OutboxState.choices, default=OutboxState.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outbox")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"],
+                condition=Q(notification__isnull=False),
+                name="outbox_once_per_notification",
+            ),
+            models.CheckConstraint(name="outbox_state_valid", condition=Q(state__in=OutboxState.values)),
+            models.CheckConstraint(name="outbox_channel_valid", condition=Q(channel__in=Channel.values)),
+        ]
+        indexes = [
+            # The delivery task polls for due pending rows every few seconds: the partial index holds only
+            # those, so a poll with nothing to send is one probe however large the sent history grows.
+            models.Index(fields=["next_attempt_at"], condition=Q(state=OutboxState.PENDING), name="outbox_pending_due"),
+            models.Index(fields=["state", "-id"], name="outbox_state_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} → {self.recipient} ({self.state})"

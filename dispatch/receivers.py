@@ -1,0 +1,28 @@
+"""Signal receivers of the dispatch app: thin, they call a service with ids."""
+
+import logging
+
+from django.dispatch import receiver
+
+from cases.signals import case_transitioned
+
+logger = logging.getLogger(__name__)
+
+ROUTED_ACTIONS = frozenset({"register", "approve_return"})
+
+
+@receiver(case_transitioned, dispatch_uid="dispatch.routing_after_transition")
+def route_case(sender, *, case_id, event_id, action, **kwargs):
+    """A filed case gets its proposal (and is auto-dispatched when its rule says so); a returned one a new proposal.
+
+    Runs after the transition's commit, in the request that made it: an error here must not turn a committed
+    registration into a 500, so it is logged and the case simply waits in its district's queue.
+    """
+    if action not in ROUTED_ACTIONS:
+        return
+    from dispatch.services.routing import routing_after_transition
+
+    try:
+        routing_after_transition(case_id=case_id, event_id=event_id, action=action)
+    except Exception:  # noqa: BLE001 - see the docstring
+        logger.exception("routing of case %s after %s (event %s) failed", case_id, action, event_id)

@@ -1,0 +1,35 @@
+"""Signal receivers of notifications: thin, they hand ids to a service.
+
+Both signals are sent after commit and may arrive more than once (at least once); the services insert each
+notification once per (user, event, kind), so a repeated delivery changes nothing. They run in the process
+that committed (a web request, the timer sweep): a failure is logged, never raised into a committed action.
+"""
+
+from django.dispatch import receiver
+
+from cases.signals import case_transitioned
+from dispatch.signals import timer_fired
+
+
+@receiver(case_transitioned, dispatch_uid="dispatch.notify_after_transition")
+def notify_after_transition(sender, *, event_id, **kwargs):
+    """New work in someone's queue, and decisions on requests to whoever asked."""
+    from dispatch.services.notifications import notify_safely, notify_transition
+
+    notify_safely(notify_transition, event_id=event_id)
+
+
+@receiver(timer_fired, dispatch_uid="dispatch.notify_after_timer")
+def notify_after_timer(sender, *, event_id, level, stage, **kwargs):
+    """Warning and overdue to the people working the case; escalations to the targets of the ladder's step."""
+    from dispatch.services.notifications import notify_safely, notify_timer
+
+    notify_safely(
+        notify_timer,
+        event_id=event_id,
+        level=level,
+        stage=stage,
+        percent=kwargs.get("percent"),
+        notify=tuple(kwargs.get("notify") or ()),
+        propose_supervision=bool(kwargs.get("propose_supervision")),
+    )

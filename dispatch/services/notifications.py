@@ -1,0 +1,358 @@
+"""Write use-cases of notifications: who is told of a case event, the inbox, and the email/SMS outbox.
+
+Every notification answers one case event. The inbox row is unique per (user, event, kind), so a signal
+delivered twice, a retried task or a re-announced timer inserts nothing the second time; the outbox row is
+unique per (notification, channel) for the same reason. Texts are written in the platform's language
+(settings.LANGUAGE_CODE): they are read by someone other than the person whose request caused them.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from cases.models import CaseEvent, CaseRequest, RequestKind, RequestState, Stage, Status
+from cases.workflow import STAGE_OF
+from dispatch import selectors_notify as who
+from dispatch.models import (
+    Channel,
+    Notification,
+    NotificationKind,
+    OutboxMessage,
+    OutboxState,
+    SupervisionOrder,
+)
+from dispatch.models.notifications import URGENT_KINDS
+from dispatch.sms import sms_send
+
+logger = logging.getLogger(__name__)
+Kind = NotificationKind
+
+# A claimed outbox row is not offered to another worker for this long; a worker that dies mid-send leaves
+# the row to be picked up again afterwards (delivery is at least once).
+CLAIM_LEASE = timedelta(minutes=5)
+# Requests that wait for somebody's decision (an approver's queue), not tasks like request_check.
+REQUEST_ACTIONS = frozenset({"request_return", "request_extension", "request_suspension", "request_void"})
+
+
+def _local(dt):
+    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else "—"
+
+
+def _load_event(event_id):
+    return CaseEvent.objects.select_related("case__category", "actor").defer("case__point").filter(pk=event_id).first()
+
+
+# ---- creating notifications ----
+
+
+def notifications_create(*, kind: str, event, user_ids, title: str, body: str = "") -> None:
+    """Inbox rows for `user_ids` about `event` (once each) and, for urgent kinds, their email and SMS copies."""
+    user_ids = sorted({u for u in user_ids if u is not None})
+    if not user_ids:
+        return
+    with transaction.atomic():
+        Notification.objects.bulk_create(
+            [
+                Notification(user_id=u, kind=kind, case_id=event.case_id, event=event, title=title[:200], body=body)
+                for u in user_ids
+            ],
+            ignore_conflicts=True,
+        )
+        if kind in URGENT_KINDS:
+            _outbox_for(kind=kind, event=event, user_ids=user_ids)
+
+
+def _outbox_for(*, kind, event, user_ids):
+    """Email to those with an address, SMS to those with a phone; existing copies are left alone."""
+    now = timezone.now()
+    rows = Notification.objects.filter(event=event, kind=kind, user_id__in=user_ids).select_related("user")
+    messages = []
+    for note in rows.only("id", "title", "body", "user__email", "user__phone"):
+        common = {"notification": note, "next_attempt_at": now}
+        if note.user.email:
+            messages.append(
+                OutboxMessage(
+                    channel=Channel.EMAIL, recipient=note.user.email, subject=note.title, body=note.body, **common
+                )
+            )
+        if note.user.phone:
+            messages.append(OutboxMessage(channel=Channel.SMS, recipient=note.user.phone, body=note.title, **common))
+    OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
+
+
+def notify_safely(function, **kwargs) -> None:
+    """Run a notify_* function after commit without letting its failure turn a committed action into a 500."""
+    try:
+        function(**kwargs)
+    except Exception:  # noqa: BLE001 - the action committed; a lost notice is logged, not raised
+        logger.exception("notification %s(%s) failed", function.__name__, kwargs)
+
+
+# ---- who is told of a transition ----
+
+
+def _queue_owners(case, status) -> set[int]:
+    """Whose queue a case in `status` is (DOMAIN §4): the people who must act next."""
+    path = case.region_path
+    if status in (Status.VERIFYING, Status.CHECKING):
+        return {case.assignee_id} if case.assignee_id else set()
+    if status in (Status.REPORTED, Status.TO_CHECK):
+        return who.recipients_covering(region_path=path, role=Role.OPERATOR)
+    if status in (Status.TO_REGISTER, Status.TO_CLOSE, Status.VOID_PENDING):
+        return who.recipients_covering(region_path=path, role=Role.SHIFT_LEAD)
+    if status in (Status.TO_DISPATCH, Status.RETURN_PENDING, Status.SUSPEND_PENDING):
+        return who.recipients_command(case=case)
+    if status == Status.HANDLING:
+        return who.recipients_department_handlers(department_id=case.lead_department_id)
+    return set()
+
+
+def notify_transition(*, event_id: int) -> None:
+    """After a transition: new work for whoever's queue the case entered; the decision for the requester."""
+    with translation.override(settings.LANGUAGE_CODE):
+        event = _load_event(event_id)
+        if event is None:
+            return
+        _notify_decision(event)
+        _notify_work(event)
+
+
+def _notify_work(event):
+    case, action = event.case, event.action
+    if action.startswith("reject_") or event.from_status == Status.VOID_PENDING:
+        return  # the case goes back where it was; the requester hears the decision
+    is_request = action in REQUEST_ACTIONS
+    if not is_request and (event.from_status == event.to_status or case.status != event.to_status):
+        return  # nothing new, or the case already left that queue (e.g. auto-dispatched right after filing)
+    if action == "request_extension":
+        owners = who.recipients_command(case=case)
+    else:
+        owners = _queue_owners(case, event.to_status)
+    owners.discard(event.actor_id)  # nobody is told what they just did
+    values = {"number": case.number, "status": Status(event.to_status).label}
+    if is_request:
+        values["kind"] = RequestKind(action.removeprefix("request_")).label
+        title = _("Request “%(kind)s” on case %(number)s awaits your decision") % values
+    else:
+        title = _("New work: case %(number)s is now “%(status)s”") % values
+    body = f"{case.category.name} · {case.address or case.description[:60]}"
+    if event.note:
+        body += f"\n{event.note}"
+    notifications_create(kind=Kind.WORK, event=event, user_ids=owners, title=title, body=body)
+
+
+def _notify_decision(event):
+    verb, _sep, kind = event.action.partition("_")
+    if verb not in ("approve", "reject") or kind not in RequestKind.values:
+        return
+    requester = (
+        CaseRequest.objects.filter(case_id=event.case_id, kind=kind, decided_by_id=event.actor_id)
+        .exclude(state=RequestState.PENDING)
+        .order_by("-decided_at", "-id")
+        .values_list("requested_by_id", flat=True)
+        .first()
+    )
+    if requester is None or requester == event.actor_id:
+        return
+    values = {"kind": RequestKind(kind).label, "number": event.case.number}
+    if verb == "approve":
+        title = _("Your request “%(kind)s” on case %(number)s was approved") % values
+    else:
+        title = _("Your request “%(kind)s” on case %(number)s was rejected") % values
+    notifications_create(kind=Kind.DECISION, event=event, user_ids={requester}, title=title, body=event.note)
+
+
+# ---- who is told when a stage timer fires ----
+
+
+def _stage_owners(case, stage) -> set[int]:
+    """The people working the case's `stage`: for handling the department and its command centre."""
+    if stage == Stage.HANDLING:
+        owners = who.recipients_department_handlers(department_id=case.lead_department_id)
+        return owners | who.recipients_command(case=case)
+    if STAGE_OF.get(case.status) != stage:
+        return set()  # the case has moved on since the timer fired
+    return _queue_owners(case, case.status)
+
+
+def _escalation_targets(case, notify, propose_supervision) -> set[int]:
+    from dispatch.models import EscalationTarget as T
+
+    users = set()
+    if T.DEPARTMENT_LEADER in notify:
+        users |= who.recipients_department_leaders(case=case)
+    if T.DISTRICT_COMMAND in notify:
+        users |= who.recipients_district_command(region_path=case.region_path)
+    if T.CITY_COMMAND in notify:
+        users |= who.recipients_city_command(region_path=case.region_path)
+    if propose_supervision or not notify:
+        # Leaders issue supervision orders; a step that names nobody still reaches leaders and the city centre.
+        users |= who.recipients_covering(region_path=case.region_path, role=Role.LEADER)
+    if not notify:
+        users |= who.recipients_city_command(region_path=case.region_path)
+    return users
+
+
+def notify_timer(
+    *, event_id: int, level: str, stage: str, percent=None, notify=(), propose_supervision=False, **_ignored
+) -> None:
+    """A stage timer fired: warning and overdue to the people working the case, escalations up the ladder."""
+    with translation.override(settings.LANGUAGE_CODE):
+        event = _load_event(event_id)
+        if event is None:
+            return
+        case = event.case
+        values = {
+            "number": case.number,
+            "stage": Stage(stage).label if stage in Stage.values else stage,
+            "percent": percent or "",
+            "deadline": _local(event.stage_deadline or case.stage_deadline),
+        }
+        body = _("Stage deadline: %(deadline)s.") % values
+        if level == "warning":
+            kind, users = Kind.WARNING, _stage_owners(case, stage)
+            title = _("Warning: case %(number)s nears its deadline (%(stage)s)") % values
+        elif level == "overdue":
+            kind, users = Kind.OVERDUE, _stage_owners(case, stage)
+            title = _("Overdue: case %(number)s passed its deadline (%(stage)s)") % values
+        elif level.startswith("escalation"):
+            kind, users = Kind.ESCALATION, _escalation_targets(case, tuple(notify or ()), propose_supervision)
+            title = _("Escalation: case %(number)s has used %(percent)s %% of its limit (%(stage)s)") % values
+            if propose_supervision:
+                body += "\n" + _("A supervision order (督办) is proposed.")
+        else:
+            logger.warning("unknown timer level %r for event %s", level, event_id)
+            return
+        notifications_create(kind=kind, event=event, user_ids=users, title=title, body=body)
+
+
+# ---- supervision orders ----
+
+
+def notify_order(*, order_id: int, event_id: int, kind: str) -> None:
+    """An order was issued (to the department and its command centre), replied (to its leader) or went overdue
+    (to its leader and the city command centre)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        event = _load_event(event_id)
+        order = SupervisionOrder.objects.filter(pk=order_id).first()
+        if event is None or order is None:
+            return
+        case = event.case
+        values = {"number": case.number, "deadline": _local(order.reply_deadline)}
+        if kind == Kind.ORDER:
+            users = who.recipients_department_handlers(department_id=case.lead_department_id)
+            users |= who.recipients_command(case=case)
+            if order.formal:
+                title = _("Formal supervision order (挂牌督办) on case %(number)s") % values
+            else:
+                title = _("Supervision order (督办) on case %(number)s") % values
+            body = order.note + "\n" + _("Reply by %(deadline)s.") % values
+        elif kind == Kind.ORDER_REPLY:
+            users = {order.issued_by_id}
+            title = _("Reply to your supervision order on case %(number)s") % values
+            body = order.reply
+        elif kind == Kind.ORDER_OVERDUE:
+            users = {order.issued_by_id} | who.recipients_city_command(region_path=case.region_path)
+            title = _("Supervision order on case %(number)s unanswered") % values
+            body = _("The reply was due %(deadline)s.") % values
+        else:
+            raise ValueError(f"not an order notification: {kind}")
+        users.discard(event.actor_id)
+        notifications_create(kind=kind, event=event, user_ids=users, title=title, body=body)
+
+
+# ---- the inbox ----
+
+
+def notification_mark_read(*, user, notification_id: int, now=None) -> Notification | None:
+    """Mark one of the user's own notifications read (once); None when it is not theirs."""
+    now = now or timezone.now()
+    Notification.objects.filter(pk=notification_id, user=user, read_at__isnull=True).update(read_at=now)
+    return Notification.objects.filter(pk=notification_id, user=user).first()
+
+
+def notification_mark_all_read(*, user, now=None) -> int:
+    """Mark every unread notification of the user read; returns how many."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=now or timezone.now())
+
+
+# ---- the outbox ----
+
+
+def outbox_backoff(attempts: int) -> timedelta:
+    """Wait before the next attempt after `attempts` failures: 1, 2, 4, 8 … × the base, at most a day."""
+    seconds = settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, 24 * 3600))
+
+
+def _claim(now, batch):
+    """Take up to `batch` due rows: other workers skip the locked rows, then the lease keeps them away."""
+    with transaction.atomic():
+        due = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(state=OutboxState.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")[:batch]
+        )
+        if due:
+            OutboxMessage.objects.filter(pk__in=[m.pk for m in due]).update(
+                attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE
+            )
+    for message in due:
+        message.attempts += 1
+    return due
+
+
+def _send(message):
+    if message.channel == Channel.EMAIL:
+        send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient])
+    else:
+        sms_send(to=message.recipient, text=message.body)
+
+
+def outbox_deliver(*, now=None, batch: int = 50, max_batches: int = 20) -> dict:
+    """Send due outbox messages; a failure is retried with exponential backoff, then marked failed.
+
+    Returns counts {"sent", "retry", "failed"}. The final UPDATE is conditional on the attempt it claimed, so a
+    worker whose lease ran out cannot overwrite the outcome of the one that took the row over.
+    """
+    now = now or timezone.now()
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    for _round in range(max_batches):
+        claimed = _claim(now, batch)
+        for message in claimed:
+            mine = OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.PENDING, attempts=message.attempts)
+            try:
+                _send(message)
+            except Exception as exc:  # noqa: BLE001 - any failure of a backend is retried
+                error = f"{type(exc).__name__}: {exc}"[:1000]
+                if message.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+                    mine.update(state=OutboxState.FAILED, last_error=error)
+                    counts["failed"] += 1
+                    logger.warning(
+                        "outbox %s failed for good after %s attempts: %s", message.pk, message.attempts, error
+                    )
+                else:
+                    mine.update(next_attempt_at=now + outbox_backoff(message.attempts), last_error=error)
+                    counts["retry"] += 1
+                continue
+            mine.update(state=OutboxState.SENT, sent_at=timezone.now(), last_error="")
+            counts["sent"] += 1
+        if len(claimed) < batch:
+            break
+    return counts
+
+
+def outbox_retry(*, ids, now=None) -> int:
+    """Put failed (or waiting) messages back in line for an immediate attempt, with a fresh set of retries."""
+    return (
+        OutboxMessage.objects.filter(pk__in=ids)
+        .exclude(state=OutboxState.SENT)
+        .update(state=OutboxState.PENDING, attempts=0, next_attempt_at=now or timezone.now())
+    )

@@ -1,0 +1,196 @@
+"""Routing by the responsibility list (权责清单) and the two command levels (两级指挥派遣).
+
+`routing_propose` finds the rule that fits a case best; `routing_record` stores the proposal when a case enters
+"to dispatch" and decides whose queue it is in; `routing_auto_dispatch` lets the platform dispatch on its own
+when the rule says so; `routing_escalate_to_city` lifts an overdue case to the city command centre.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Case as SqlCase
+from django.db.models import F, IntegerField, Q, Subquery, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.scope import ancestor_paths
+from cases.models import Case, CaseEvent, Status
+from cases.services import case_transition
+from dispatch.models import CaseRouting, CommandLevel, ResponsibilityRule
+from grids.models import Department, DepartmentKind
+from huizhou_cityops.errors import ConflictError
+
+logger = logging.getLogger(__name__)
+
+STREET_DEPTH = 2  # city 0, district 1, street/town 2 (grids.models.LEVEL_DEPTH)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Who should handle a case according to the responsibility list, and who dispatches it."""
+
+    lead: Department
+    assisting: list = field(default_factory=list)
+    level: str = CommandLevel.DISTRICT
+    auto: bool = False
+    rule: ResponsibilityRule | None = None
+
+
+def routing_propose(*, case, exclude=()) -> Proposal | None:
+    """The most specific active rule for the case (None when no rule fits), in two queries.
+
+    事件 (E) are territory first: the deepest region wins, then the most specific category. 部件 (C) are
+    owner first: the most specific category wins, then the deepest region (DOMAIN §7, 先属主后属地).
+    A rule whose lead cannot be found (inactive department, no street office) is skipped, as are rules whose
+    lead is in `exclude` (departments that returned the case). Needs `case.category` (its parent id).
+    """
+    excluded = {d if isinstance(d, int) else d.pk for d in exclude}
+    rule = _best_rule(case, excluded)
+    if rule is None:
+        return None
+    links = ResponsibilityRule.assisting_departments.through.objects.filter(responsibilityrule=rule)
+    assisting_ids = links.values("department_id")
+    departments = Department.objects.filter(Q(pk=rule.resolved_lead_id) | Q(pk__in=assisting_ids), active=True)
+    departments = sorted(departments, key=lambda d: d.code)
+    lead = next(d for d in departments if d.pk == rule.resolved_lead_id)
+    assisting = [d for d in departments if d.pk != lead.pk and d.pk not in excluded]
+    return Proposal(lead=lead, assisting=assisting, level=rule.dispatch_level, auto=rule.auto_dispatch, rule=rule)
+
+
+def _best_rule(case, excluded):
+    paths = ancestor_paths(case.region_path)
+    minor, major = case.category_id, case.category.parent_id
+    categories = [c for c in (minor, major) if c is not None]
+    street_office = Department.objects.filter(
+        kind=DepartmentKind.STREET_OFFICE,
+        active=True,
+        home_region__path=paths[STREET_DEPTH] if len(paths) > STREET_DEPTH else None,
+    ).values("pk")[:1]
+    category_rank = SqlCase(
+        When(category_id=minor, then=3),
+        When(category__isnull=False, then=2),
+        When(kind=case.kind, then=1),
+        default=0,
+        output_field=IntegerField(),
+    )
+    resolved_lead = SqlCase(
+        When(lead_street_office=True, then=Subquery(street_office)),
+        When(lead_department__active=True, then=F("lead_department_id")),
+        default=None,
+        output_field=IntegerField(),
+    )
+    rules = (
+        ResponsibilityRule.objects.filter(active=True, region__path__in=paths)
+        .filter(Q(category_id__in=categories) | Q(category__isnull=True, kind__in=[case.kind, ""]))
+        .annotate(category_rank=category_rank, region_depth=F("region__depth"), resolved_lead_id=resolved_lead)
+        .filter(resolved_lead_id__isnull=False)
+        .exclude(resolved_lead_id__in=excluded)
+    )
+    if case.kind == "C":
+        rules = rules.order_by("-category_rank", "-region_depth", "id")
+    else:
+        rules = rules.order_by("-region_depth", "-category_rank", "id")
+    return rules.first()
+
+
+def _returned_departments(case_id):
+    """Departments that sent the case back as not theirs (approved returns); never proposed again."""
+    returns = CaseEvent.objects.filter(case_id=case_id, action="approve_return", department__isnull=False)
+    return set(returns.values_list("department_id", flat=True))
+
+
+def routing_record(*, case_id: int, event_id: int, now=None) -> CaseRouting | None:
+    """Store the proposal for a case that entered "to dispatch" through event `event_id` and set its level.
+
+    Idempotent: a second call for the same (or an older) event changes nothing. None when the case is no longer
+    waiting for dispatch. The level is the rule's, the district's when no rule fits, the city's once escalated.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The case lock serialises two runs of the receiver for the same case.
+        case = Case.objects.select_for_update(of=("self",)).select_related("category").filter(pk=case_id).first()
+        if case is None or case.status != Status.TO_DISPATCH:
+            return None
+        routing, _created = CaseRouting.objects.get_or_create(case=case)
+        if routing.source_event_id is not None and routing.source_event_id >= event_id:
+            return routing
+        proposal = routing_propose(case=case, exclude=_returned_departments(case.pk))
+        routing.rule = proposal.rule if proposal else None
+        routing.proposed_lead = proposal.lead if proposal else None
+        routing.auto_dispatch = bool(proposal and proposal.auto)
+        routing.level = (
+            CommandLevel.CITY if routing.escalated else (proposal.level if proposal else CommandLevel.DISTRICT)
+        )
+        routing.source_event_id = event_id
+        routing.proposed_at = now
+        routing.save()
+        routing.proposed_assisting.set(proposal.assisting if proposal else [])
+    return routing
+
+
+def routing_auto_dispatch(*, case_id: int, event_id: int) -> bool:
+    """Dispatch the case as the system to the proposed departments when its rule says so; True if it did.
+
+    Only for the proposal made at registration (`event_id`); a case back from a return waits for a human.
+    Runs in its own transaction; a case someone else already moved is left alone (the transition's 409).
+    """
+    routing = (
+        CaseRouting.objects.select_related("proposed_lead")
+        .filter(case_id=case_id, source_event_id=event_id, auto_dispatch=True, proposed_lead__isnull=False)
+        .first()
+    )
+    if routing is None:
+        return False
+    params = {
+        "lead_department": routing.proposed_lead.code,
+        "assisting_departments": [d.code for d in routing.proposed_assisting.all()],
+    }
+    try:
+        with transaction.atomic():
+            case_transition(
+                case_id=case_id,
+                actor=None,
+                system=True,
+                action="dispatch",
+                note=_("Dispatched automatically from the responsibility list."),
+                params=params,
+            )
+            CaseRouting.objects.filter(pk=case_id).update(auto_dispatched=True)
+    except ConflictError:
+        return False
+    except ValidationError:
+        # A department deactivated between proposal and dispatch: the case stays in the queue for a human.
+        logger.warning("auto-dispatch of case %s refused: %s", case_id, params)
+        return False
+    return True
+
+
+def routing_after_transition(*, case_id: int, event_id: int, action: str) -> None:
+    """What routing does after a transition: propose on register (and auto-dispatch), re-propose after a return."""
+    if action == "register":
+        routing_record(case_id=case_id, event_id=event_id)
+        routing_auto_dispatch(case_id=case_id, event_id=event_id)
+    elif action == "approve_return":
+        routing_record(case_id=case_id, event_id=event_id)
+
+
+def routing_escalate_to_city(*, case_id: int, now=None) -> bool:
+    """Lift the case to the city command centre's queue; True if this call did it. Idempotent.
+
+    Called by the timer sweep when an overdue case escalates. Works whether or not the case was routed before.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        CaseRouting.objects.bulk_create([CaseRouting(case_id=case_id)], ignore_conflicts=True)
+        changed = CaseRouting.objects.filter(case_id=case_id, escalated=False).update(
+            level=CommandLevel.CITY, escalated=True, escalated_at=now
+        )
+    return changed > 0
+
+
+def routing_level_of(*, case_id: int) -> str:
+    """The command level a case is dispatched from (district when it was never routed)."""
+    level = CaseRouting.objects.filter(pk=case_id).values_list("level", flat=True).first()
+    return level or CommandLevel.DISTRICT

@@ -1,0 +1,15 @@
+"""Celery tasks of dispatch: thin interfaces that take ids (or nothing) and call one service."""
+
+from celery import shared_task
+
+
+@shared_task(name="dispatch.timers_sweep", ignore_result=True)
+def timers_sweep():
+    """Fire the timer levels due now (beat, every TIMER_SWEEP_SECONDS); see dispatch.services.timers.
+
+    At-least-once delivery is fine: a retried, late or doubled sweep only finds what is still due (marks are
+    unique per case, stage and level), and two sweeps at once split the due cases (SKIP LOCKED).
+    """
+    from dispatch.services.timers import timers_sweep as service
+
+    return service().as_dict()

@@ -1,0 +1,38 @@
+"""Template helpers of the pages: the role-based navigation and small formatting filters."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def role_links(request):
+    """The work surfaces of the signed-in user, for the top bar (the same list as the home page)."""
+    from accounts.views import home_links
+
+    if request is None or not request.user.is_authenticated:
+        return []
+    return home_links(request.user, request.path)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.simple_tag
+def case_clock(case, now):
+    """The case's light, its label and the countdown text ("2 h 10 min left", "overdue by …")."""
+    from cases.models import Light
+    from cases.services.clock import describe_remaining
+
+    light = case.light_at(now)
+    labels = {Light.RED: Light.RED.label, Light.YELLOW: Light.YELLOW.label, Light.GREEN: Light.GREEN.label}
+    return {"light": light or "none", "label": labels.get(light, ""), "remaining": describe_remaining(case, now)}
+
+
+@register.simple_tag
+def light_label(light):
+    from cases.models import Light
+
+    return Light(light).label if light in Light.values else ""

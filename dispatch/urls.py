@@ -1,0 +1,23 @@
+"""Pages of the dispatch app: the command centre, the department workspace and case photos."""
+
+from django.urls import path
+
+from .views import command, dept, panel
+
+urlpatterns = [
+    path("command/", command.command_centre, name="command-centre"),
+    path("command/cases/", command.command_cases, name="command-cases"),
+    path("command/counts/", command.command_counts, name="command-counts"),
+    path("command/map/cases/", command.command_map_cases, name="command-map-cases"),
+    path("command/map/grids/", command.command_map_grids, name="command-map-grids"),
+    path("command/cases/<int:pk>/", command.command_panel, name="command-panel"),
+    path("command/cases/<int:pk>/actions/<slug:action>/", command.command_act, name="command-act"),
+    path("command/cases/<int:pk>/orders/", command.command_order_issue, name="command-order-issue"),
+    path("dept/", dept.dept_workspace, name="dept-workspace"),
+    path("dept/board/", dept.dept_board, name="dept-board"),
+    path("dept/cases/<int:pk>/", dept.dept_panel, name="dept-panel"),
+    path("dept/cases/<int:pk>/actions/<slug:action>/", dept.dept_act, name="dept-act"),
+    path("dept/cases/<int:pk>/orders/<int:order_id>/reply/", dept.dept_order_reply, name="dept-order-reply"),
+    path("photos/<int:pk>/", panel.case_photo, name="case-photo"),
+    path("photos/<int:pk>/thumbnail/", panel.case_photo, {"thumbnail": True}, name="case-photo-thumbnail"),
+]

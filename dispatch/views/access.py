@@ -1,0 +1,43 @@
+"""Who may open which page: command roles the command centre, handlers the department workspace.
+
+A full page sends anyone else home with a message; the partials and JSON behind it answer 403.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from dispatch.selectors_pages import has_command_role, has_handler_role
+
+
+def _role_required(check, message):
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            if check(request.user):
+                return view(request, *args, **kwargs)
+            if request.method == "GET" and not request.headers.get("HX-Request") and getattr(view, "is_page", False):
+                messages.warning(request, message())
+                return redirect("home")
+            raise PermissionDenied(message())
+
+        return wrapper
+
+    return decorator
+
+
+def page(view):
+    """Marks a full page (denied users are sent home instead of getting a 403)."""
+    view.is_page = True
+    return view
+
+
+command_required = _role_required(
+    has_command_role, lambda: _("The command centre is for operators, shift leads, dispatchers and leaders.")
+)
+handler_required = _role_required(has_handler_role, lambda: _("The department workspace is for department handlers."))

@@ -1,0 +1,239 @@
+"""The command centre (/command/): queue tabs with live counts, the filtered list, the map and the case panel."""
+
+from django.conf import settings
+from django.contrib.gis.db.models import Extent
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.scope import user_scope
+from cases.models import Category, Light, Status
+from cases.selectors import case_detail_for_user
+from cases.worktime import calendar_coverage_warning
+from dispatch.forms import CaseFilterForm, OrderIssueForm
+from dispatch.selectors_pages import (
+    QUEUES,
+    command_case_page,
+    command_queue_counts,
+    departments_for_dispatch,
+    grid_boundaries_geojson,
+    map_cases_for_user,
+    regions_for_filter,
+)
+from dispatch.services.orders import order_issue
+from grids.models import Level, Region
+from huizhou_cityops.errors import ConflictError
+
+from .access import command_required, page
+from .panel import Notice, act_response, panel_context, panel_not_found, panel_response, render_panel
+
+FEED_PATH = "/api/v1/events/"
+GRID_LEVELS = (Level.DISTRICT, Level.STREET, Level.COMMUNITY)
+
+
+def _filter_form(request):
+    form = CaseFilterForm(request.GET, user=request.user)
+    form.is_valid()
+    return form
+
+
+def _feed_available():
+    """Whether the live event feed is installed (it is built alongside these pages); otherwise counts are polled."""
+    try:
+        resolve(FEED_PATH)
+    except Resolver404:
+        return False
+    return True
+
+
+def _map_view(user):
+    """The box of the user's grids, so the map opens on what they work over (one query)."""
+    scope = user_scope(user)
+    regions = Region.objects.all() if scope.everything else Region.objects.filter(path__in=scope.region_paths())
+    extent = regions.filter(geom__isnull=False).aggregate(box=Extent("geom"))["box"]
+    return list(extent) if extent else None
+
+
+def _list_context(request, form, now):
+    case_page = command_case_page(
+        user=request.user,
+        queue=form.current_queue,
+        filters=form.filters(),
+        level=form.cleaned_data.get("level") or "",
+        before=form.cleaned_data.get("before"),
+        now=now,
+    )
+    query = request.GET.copy()
+    query.pop("before", None)
+    query.pop("case", None)
+    return {"page": case_page, "now": now, "form": form, "query": query.urlencode(), "statuses": Status}
+
+
+@command_required
+@page
+@require_GET
+def command_centre(request):
+    now = timezone.now()
+    form = _filter_form(request)
+    counts = command_queue_counts(user=request.user, now=now)
+    panel = None
+    case_id = request.GET.get("case", "")
+    if case_id.isdigit():
+        case = case_detail_for_user(user=request.user, case_id=int(case_id))
+        if case is not None:
+            panel = panel_context(request=request, case=case, surface="command", now=now)
+    context = {
+        **_list_context(request, form, now),
+        "queues": [{"key": q.key, "label": q.label, "light": q.light, "count": counts[q.key]} for q in QUEUES],
+        "current_queue": form.current_queue,
+        "categories": Category.objects.filter(active=True).order_by("kind", "code").only("kind", "code", "name"),
+        "regions": regions_for_filter(user=request.user),
+        "departments": departments_for_dispatch(user=request.user),
+        "calendar_warning": calendar_coverage_warning(now=now),
+        "panel": panel,
+        "grid_levels": [(level, Level(level).label) for level in GRID_LEVELS],
+        "config": {
+            "tiles": settings.LEAFLET_TILE_URL,
+            "center": list(settings.LEAFLET_CONFIG["DEFAULT_CENTER"]),
+            "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
+            "bounds": _map_view(request.user),
+            "casesUrl": reverse("command-map-cases"),
+            "gridsUrl": reverse("command-map-grids"),
+            "countsUrl": reverse("command-counts"),
+            "listUrl": reverse("command-cases"),
+            "panelUrl": reverse("command-panel", args=[0]),
+            "feedUrl": FEED_PATH if _feed_available() else "",
+            "pollSeconds": 15,
+            "lights": {"red": str(Light.RED.label), "yellow": str(Light.YELLOW.label), "green": str(Light.GREEN.label)},
+            "text": {
+                "open": _("Open case"),
+                "changed": _("This case was changed by someone else."),
+                "reload": _("Reload"),
+                "updated": _("Queue counts updated:"),
+                "tooMany": _("Only the newest %(n)s cases are on the map; narrow the filters.") % {"n": 2000},
+                "noTiles": _("No base map configured: grids and cases only."),
+            },
+        },
+    }
+    return render(request, "command/centre.html", context)
+
+
+@command_required
+@require_GET
+def command_cases(request):
+    """The list for the chosen tab and filters (htmx), or its next page after the cursor."""
+    now = timezone.now()
+    form = _filter_form(request)
+    context = _list_context(request, form, now)
+    template = "command/_case_rows.html" if form.cleaned_data.get("before") else "command/_case_list.html"
+    return render(request, template, context)
+
+
+@command_required
+@require_GET
+def command_counts(request):
+    """Every tab's count, for the live refresh (one aggregate query)."""
+    counts = command_queue_counts(user=request.user, now=timezone.now())
+    return JsonResponse({"counts": counts, "at": timezone.now().isoformat()})
+
+
+def _bbox(request):
+    try:
+        box = tuple(float(v) for v in request.GET.get("bbox", "").split(","))
+    except ValueError:
+        return None
+    if len(box) != 4 or not (box[0] < box[2] and box[1] < box[3]):
+        return None
+    return box
+
+
+@command_required
+@require_GET
+def command_map_cases(request):
+    """Markers of the chosen tab and filters inside the visible box, with their light."""
+    bbox = _bbox(request)
+    if bbox is None:
+        return HttpResponseBadRequest(_("Give bbox=minlon,minlat,maxlon,maxlat."))
+    now = timezone.now()
+    form = _filter_form(request)
+    rows = map_cases_for_user(user=request.user, queue=form.current_queue, filters=form.filters(), bbox=bbox, now=now)
+    statuses = dict(Status.choices)
+    markers = []
+    for row in rows:
+        deadline, warn = row["stage_deadline"], row["stage_warn_at"]
+        light = "" if deadline is None else ("red" if now > deadline else "yellow" if warn and now >= warn else "green")
+        markers.append(
+            {
+                "id": row["pk"],
+                "number": row["number"],
+                "status": str(statuses.get(row["status"], row["status"])),
+                "category": row["category__name"],
+                "address": row["address"],
+                "light": light,
+                "lon": round(row["point"].x, 6),
+                "lat": round(row["point"].y, 6),
+            }
+        )
+    return JsonResponse({"cases": markers, "truncated": len(rows) >= 2000})
+
+
+@command_required
+@require_GET
+def command_map_grids(request):
+    """Simplified boundaries of one grid level inside the visible box, only regions in the user's scope."""
+    bbox = _bbox(request)
+    level = request.GET.get("level", Level.DISTRICT)
+    if bbox is None or level not in GRID_LEVELS:
+        return HttpResponseBadRequest(_("Give bbox=minlon,minlat,maxlon,maxlat and a grid level."))
+    # About one screen pixel at the box's width: invisible simplification, a fraction of the vertices.
+    tolerance = max((bbox[2] - bbox[0]) / 1500, 0.00001)
+    body = grid_boundaries_geojson(user=request.user, bbox=bbox, level=level, tolerance=tolerance)
+    return HttpResponse(body, content_type="application/geo+json")
+
+
+@command_required
+@require_POST
+def command_order_issue(request, pk):
+    """A leader's supervision order (督办) on the case, through the orders service."""
+    form = OrderIssueForm(request.POST)
+    errors, notice, status = {}, None, 200
+    if form.is_valid():
+        try:
+            order_issue(case_id=pk, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            errors, status = exc.message_dict, 422
+        except ConflictError as exc:
+            notice, status = Notice("conflict", exc.message), 409
+        except PermissionDenied as exc:
+            notice, status = Notice("error", str(exc)), 403
+        except Http404:
+            return panel_not_found(request)
+        else:
+            notice = Notice("success", _("The supervision order has been issued."))
+    else:
+        errors, status = form.errors, 422
+    if status == 200 and not request.headers.get("HX-Request"):
+        return redirect(f"{reverse('command-centre')}?case={pk}")
+    case = case_detail_for_user(user=request.user, case_id=pk)
+    if case is None:
+        return panel_not_found(request)
+    context = panel_context(request=request, case=case, surface="command", notice=notice)
+    context.update({"issue_errors": errors, "issue_data": request.POST if errors else {}})
+    response = render_panel(request, context, status=status)
+    if status == 200:
+        response["HX-Trigger"] = "cityops:case-changed"
+    return response
+
+
+@command_required
+def command_panel(request, pk):
+    return panel_response(request, pk, surface="command")
+
+
+@command_required
+def command_act(request, pk, action):
+    return act_response(request, pk, action, surface="command")

@@ -1,0 +1,109 @@
+"""The department workspace (/dept/): the department's cases by traffic light, the case panel, replies to 督办."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from cases.models import Light
+from cases.selectors import case_detail_for_user
+from cases.worktime import calendar_coverage_warning
+from dispatch.selectors_pages import department_board_for_user
+from dispatch.services.orders import order_reply
+from huizhou_cityops.errors import ConflictError
+
+from .access import handler_required, page
+from .command import FEED_PATH, _feed_available
+from .panel import Notice, act_response, panel_context, panel_not_found, panel_response, render_panel
+
+GROUPS = [
+    ("red", Light.RED.label),
+    ("yellow", Light.YELLOW.label),
+    ("green", Light.GREEN.label),
+    ("stopped", _("Clock stopped (suspended)")),
+]
+
+
+def _board_context(request, now):
+    board = department_board_for_user(user=request.user, now=now)
+    groups = [{"key": key, "label": label, "cases": board.groups[key]} for key, label in GROUPS]
+    return {"board": board, "groups": groups, "now": now}
+
+
+@handler_required
+@page
+@require_GET
+def dept_workspace(request):
+    now = timezone.now()
+    panel = None
+    case_id = request.GET.get("case", "")
+    if case_id.isdigit():
+        case = case_detail_for_user(user=request.user, case_id=int(case_id))
+        if case is not None:
+            panel = panel_context(request=request, case=case, surface="dept", now=now)
+    context = {
+        **_board_context(request, now),
+        "panel": panel,
+        "calendar_warning": calendar_coverage_warning(now=now),
+        "config": {
+            "boardUrl": reverse("dept-board"),
+            "feedUrl": FEED_PATH if _feed_available() else "",
+            "pollSeconds": 15,
+            "text": {"changed": _("This case was changed by someone else."), "reload": _("Reload")},
+        },
+    }
+    return render(request, "dept/workspace.html", context)
+
+
+@handler_required
+@require_GET
+def dept_board(request):
+    """The light groups again, for the live refresh (htmx)."""
+    if request.GET.get("format") == "json":
+        board = department_board_for_user(user=request.user, now=timezone.now())
+        return JsonResponse({"counts": board.counts})
+    return render(request, "dept/_board.html", _board_context(request, timezone.now()))
+
+
+@handler_required
+def dept_panel(request, pk):
+    return panel_response(request, pk, surface="dept")
+
+
+@handler_required
+def dept_act(request, pk, action):
+    return act_response(request, pk, action, surface="dept")
+
+
+@handler_required
+@require_POST
+def dept_order_reply(request, pk, order_id):
+    """The department's reply to a supervision order (督办), through the orders service."""
+    reply = request.POST.get("reply", "").strip()
+    errors, notice, status = [], None, 200
+    try:
+        order_reply(order_id=order_id, actor=request.user, reply=reply)
+    except ValidationError as exc:
+        errors, status = list(exc.messages), 422
+    except ConflictError as exc:
+        notice, status = Notice("conflict", exc.message), 409
+    except PermissionDenied as exc:
+        notice, status = Notice("error", str(exc)), 403
+    except Http404:
+        return panel_not_found(request)
+    else:
+        notice = Notice("success", _("Your reply has been sent."))
+    if status == 200 and not request.headers.get("HX-Request"):
+        return redirect(f"{reverse('dept-workspace')}?case={pk}")
+    case = case_detail_for_user(user=request.user, case_id=pk)
+    if case is None:
+        return panel_not_found(request)
+    context = panel_context(request=request, case=case, surface="dept", notice=notice)
+    context.update({"order_errors": errors, "order_id": order_id})
+    response = render_panel(request, context, status=status)
+    if status == 200:
+        response["HX-Trigger"] = "cityops:case-changed"
+    return response

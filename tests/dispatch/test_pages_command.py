@@ -1,0 +1,306 @@
+"""The command centre's pages (/command/): who may open them, scope, queues, the panel's actions, query counts."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.scope import user_scope
+from cases.models import Case, Status
+from dispatch.selectors_pages import QUEUES, command_queue_counts
+from tests.fixtures.cases import jpeg_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def count_queries(client, url, status=200):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == status, response.content[:500]
+    return len(queries), response
+
+
+def panel_actions(response):
+    return set(re.findall(r'data-action="([a-z_]+)"', response.content.decode()))
+
+
+# ---- who may open it ----
+
+
+def test_anonymous_users_are_sent_to_sign_in(db):
+    response = client_for(None).get("/command/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("persona", ["operator", "shift_lead", "dispatcher", "leader"])
+def test_the_command_roles_open_the_command_centre(personas, persona):
+    response = client_for(personas[persona]).get("/command/")
+    assert response.status_code == 200
+    assert 'role="tablist"' in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["handler", "grid_worker"])
+def test_other_roles_are_sent_home_from_the_page_and_refused_the_partials(personas, persona):
+    client = client_for(personas[persona])
+    response = client.get("/command/")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/command/counts/").status_code == 403
+    assert client.get("/command/cases/").status_code == 403
+    assert client.get("/command/map/cases/?bbox=114,22.5,115,23.5").status_code == 403
+
+
+# ---- scope ----
+
+
+def test_an_outsider_gets_404_on_the_panel_of_a_huicheng_case(cases, personas):
+    case = cases.to("to_dispatch")
+    client = client_for(personas["outsider"])
+    assert client.get(f"/command/cases/{case.pk}/").status_code == 404
+    response = client.post(f"/command/cases/{case.pk}/actions/dispatch/", {"lead_department": "x"})
+    assert response.status_code == 404
+    assert Case.objects.get(pk=case.pk).status == Status.TO_DISPATCH
+
+
+def test_an_outsider_counts_lists_and_maps_nothing_of_huicheng(cases, personas):
+    case = cases.to("to_dispatch")
+    client = client_for(personas["outsider"])
+    counts = client.get("/command/counts/").json()["counts"]
+    assert counts["to_dispatch"] == 0 and counts["all"] == 0
+    assert case.number not in client.get("/command/cases/?queue=all").content.decode()
+    markers = client.get("/command/map/cases/?bbox=113,22,116,24").json()["cases"]
+    assert markers == []
+
+
+def test_grid_boundaries_are_only_those_in_scope_and_simplified(personas, huizhou_grid):
+    client = client_for(personas["district_dispatcher"])
+    response = client.get("/command/map/grids/?level=district&bbox=113,22,116,24")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/geo+json"
+    features = response.json()["features"]
+    assert [f["properties"]["code"] for f in features] == ["441302"]
+    vertices = sum(len(ring) for polygon in features[0]["geometry"]["coordinates"] for ring in polygon)
+    assert vertices < huizhou_grid.huicheng.geom.num_points
+    streets = client.get("/command/map/grids/?level=street&bbox=113,22,116,24").json()["features"]
+    assert streets and all(f["properties"]["code"].startswith("441302") for f in streets)
+    assert client.get("/command/map/grids/?level=street&bbox=1,2,3").status_code == 400
+    assert client.get("/command/map/grids/?level=planet&bbox=113,22,116,24").status_code == 400
+
+
+def test_case_markers_carry_their_light_and_stay_inside_the_box(cases, personas):
+    case = cases.to("to_dispatch")
+    client = client_for(personas["dispatcher"])
+    box = f"{cases.lon - 0.01},{cases.lat - 0.01},{cases.lon + 0.01},{cases.lat + 0.01}"
+    markers = client.get(f"/command/map/cases/?bbox={box}&queue=to_dispatch").json()["cases"]
+    assert [(m["id"], m["light"]) for m in markers] == [(case.pk, "green")]
+    far = client.get("/command/map/cases/?bbox=115,23,115.1,23.1").json()["cases"]
+    assert far == []
+
+
+def test_photos_are_served_only_to_those_who_see_the_case(cases, personas):
+    case = cases.report(photos=[jpeg_upload()])
+    photo = case.photos.get()
+    inside = client_for(personas["operator"])
+    response = inside.get(f"/photos/{photo.pk}/thumbnail/")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+    assert client_for(personas["outsider"]).get(f"/photos/{photo.pk}/").status_code == 404
+
+
+# ---- queues, filters, pages ----
+
+
+def test_the_counts_are_one_aggregate_query(cases, personas, django_assert_num_queries):
+    cases.to("to_dispatch")
+    cases.to("handling")
+    cases.report()
+    user = personas["dispatcher"]
+    user_scope(user)  # the postings are read once per request, before any count
+    with django_assert_num_queries(1):
+        counts = command_queue_counts(user=user, now=timezone.now())
+    assert set(counts) == {q.key for q in QUEUES}
+    assert (counts["all"], counts["to_dispatch"], counts["handling"], counts["reported"]) == (3, 1, 1, 1)
+
+
+def test_a_queue_tab_lists_its_cases_and_the_filters_narrow_it(cases, personas):
+    waiting = cases.to("to_dispatch")
+    other = cases.report(description="桥下 积水", address="惠城区桥东街道水门路")
+    client = client_for(personas["dispatcher"])
+    body = client.get("/command/cases/?queue=to_dispatch").content.decode()
+    assert waiting.number in body and other.number not in body
+    assert other.number in client.get("/command/cases/?queue=reported").content.decode()
+    assert other.number in client.get("/command/cases/?queue=all&q=水门路").content.decode()
+    assert waiting.number not in client.get("/command/cases/?queue=all&q=水门路").content.decode()
+    assert waiting.number in client.get(f"/command/cases/?q={waiting.number}").content.decode()
+    assert waiting.number not in client.get("/command/cases/?category=C01").content.decode()
+    assert waiting.number in client.get("/command/cases/?category=E0102&region=441302").content.decode()
+    assert waiting.number not in client.get("/command/cases/?region=441303").content.decode()
+    bad = client.get("/command/cases/?created_after=2026-02-01&created_before=2026-01-01").content.decode()
+    assert "The end date is before the start date." in bad
+
+
+def test_the_list_pages_with_a_keyset_cursor(cases, personas):
+    made = [cases.report() for _ in range(27)]
+    client = client_for(personas["operator"])
+    first = client.get("/command/cases/?queue=reported").content.decode()
+    assert first.count('class="case-row ') == 25
+    cursor = re.search(r"before=(\d+)", first).group(1)
+    assert int(cursor) == made[2].pk
+    rest = client.get(f"/command/cases/?queue=reported&before={cursor}").content.decode()
+    assert rest.count('class="case-row ') == 2
+    assert "before=" not in rest
+    assert made[0].number in rest and made[26].number not in rest
+
+
+def test_the_list_and_the_page_keep_their_query_count_at_3_and_30_cases(cases, personas):
+    client = client_for(personas["dispatcher"])
+    made = [cases.to("to_dispatch") for _ in range(3)]
+    list_few, _ = count_queries(client, "/command/cases/?queue=all")
+    page_few, _ = count_queries(client, "/command/")
+    made += [cases.to("to_dispatch") for _ in range(27)]
+    list_many, response = count_queries(client, "/command/cases/?queue=all")
+    page_many, _ = count_queries(client, "/command/")
+    assert response.content.decode().count('class="case-row ') == 25
+    assert (list_few, page_few) == (list_many, page_many)
+
+
+def test_the_panel_keeps_its_query_count_at_3_and_30_cases_and_a_longer_history(cases, personas):
+    client = client_for(personas["dispatcher"])
+    made = [cases.to("handling") for _ in range(3)]
+    few, _ = count_queries(client, f"/command/cases/{made[0].pk}/")
+    made += [cases.to("handling") for _ in range(27)]
+    case = cases.to("checking", case=made[-1])
+    case = cases.act(case, "grid_worker", "check", passed=False, note="仍有垃圾")
+    many, _ = count_queries(client, f"/command/cases/{case.pk}/")
+    assert few == many
+
+
+# ---- the panel: exactly the allowed actions, errors in the page ----
+
+
+def test_the_panel_offers_exactly_the_actions_the_user_may_take(cases, personas):
+    case = cases.to("to_dispatch")
+    dispatcher = client_for(personas["dispatcher"]).get(f"/command/cases/{case.pk}/", HTTP_HX_REQUEST="true")
+    assert panel_actions(dispatcher) == {"dispatch", "request_void"}
+    operator = client_for(personas["operator"]).get(f"/command/cases/{case.pk}/", HTTP_HX_REQUEST="true")
+    assert panel_actions(operator) == {"request_void"}
+    leader = client_for(personas["leader"]).get(f"/command/cases/{case.pk}/", HTTP_HX_REQUEST="true")
+    assert panel_actions(leader) == set()
+    body = dispatcher.content.decode()
+    assert case.number in body and "Timeline" in body and "left" in body
+
+
+def test_dispatching_from_the_panel_moves_the_case_and_announces_the_change(cases, personas):
+    case = cases.to("to_dispatch")
+    client = client_for(personas["dispatcher"])
+    code = personas["handler_department"].code
+    response = client.post(
+        f"/command/cases/{case.pk}/actions/dispatch/",
+        {"lead_department": code, "note": "请尽快处理"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "cityops:case-changed"
+    assert "Done: Dispatch." in response.content.decode()
+    case.refresh_from_db()
+    assert (case.status, case.lead_department.code) == (Status.HANDLING, code)
+
+
+def test_a_missing_field_comes_back_as_a_message_next_to_it(cases, personas):
+    case = cases.to("to_dispatch")
+    client = client_for(personas["dispatcher"])
+    response = client.post(f"/command/cases/{case.pk}/actions/dispatch/", {"note": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "Choose the lead department." in body
+    assert 'id="dispatch-lead_department-err"' in body and 'aria-invalid="true"' in body
+    assert Case.objects.get(pk=case.pk).status == Status.TO_DISPATCH
+
+
+def test_an_action_on_a_case_someone_else_moved_answers_409_with_the_case_reloaded(cases, personas):
+    case = cases.report()
+    client = client_for(personas["operator"])
+    cases.act(case, "operator", "accept")
+    response = client.post(f"/command/cases/{case.pk}/actions/accept/", {}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "Someone else changed this case" in body
+    assert 'data-status="to_register"' in body
+
+
+def test_without_javascript_an_action_redirects_back_to_the_page(cases, personas):
+    case = cases.report()
+    response = client_for(personas["operator"]).post(f"/command/cases/{case.pk}/actions/accept/", {})
+    assert response.status_code == 302
+    assert response["Location"] == f"/command/?case={case.pk}"
+    page = client_for(personas["operator"]).get(response["Location"])
+    assert f'data-case="{case.pk}"' in page.content.decode()
+
+
+def test_registering_offers_the_categorys_filing_conditions(cases, personas):
+    case = cases.to("to_register")
+    client = client_for(personas["shift_lead"])
+    body = client.get(f"/command/cases/{case.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert f'<option value="{cases.condition.pk}"' in body
+    response = client.post(
+        f"/command/cases/{case.pk}/actions/register/",
+        {"filing_condition": cases.condition.pk, "urgency": "urgent"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    case.refresh_from_db()
+    assert (case.status, case.urgency) == (Status.TO_DISPATCH, "urgent")
+
+
+def test_sending_for_check_offers_the_grid_workers_of_the_case(cases, personas):
+    case = cases.to("to_check")
+    client = client_for(personas["operator"])
+    body = client.get(f"/command/cases/{case.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert f'<option value="{personas["grid_worker"].username}"' in body
+    response = client.post(
+        f"/command/cases/{case.pk}/actions/request_check/",
+        {"assignee": personas["grid_worker"].username},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert Case.objects.get(pk=case.pk).status == Status.CHECKING
+
+
+def test_the_calendar_banner_shows_when_holidays_are_missing(personas, monkeypatch):
+    from dispatch.views import command
+
+    monkeypatch.setattr(command, "calendar_coverage_warning", lambda **kw: "The 2099 holiday schedule is missing")
+    body = client_for(personas["dispatcher"]).get("/command/").content.decode()
+    assert "The 2099 holiday schedule is missing" in body and 'class="banner banner-warning"' in body
+
+
+def test_a_leader_issues_a_supervision_order_from_the_panel(cases, personas):
+    from dispatch.models import SupervisionOrder
+
+    case = cases.to("handling")
+    leader = client_for(personas["leader"])
+    body = leader.get(f"/command/cases/{case.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "data-order-form" in body
+    assert (
+        "data-order-form" not in client_for(personas["dispatcher"]).get(f"/command/cases/{case.pk}/").content.decode()
+    )
+    url = f"/command/cases/{case.pk}/orders/"
+    response = leader.post(url, {"note": "", "reply_hours": "4"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422 and 'id="order-note-err"' in response.content.decode()
+    response = leader.post(url, {"note": "请今日内处理", "reply_hours": "4", "formal": "on"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    order = SupervisionOrder.objects.get(case=case)
+    assert (order.note, order.formal) == ("请今日内处理", True)
+    counts = leader.get("/command/counts/").json()["counts"]
+    assert counts["supervised"] == 1
+    assert client_for(personas["dispatcher"]).post(url, {"note": "x", "reply_hours": "4"}).status_code == 403

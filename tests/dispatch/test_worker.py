@@ -1,0 +1,123 @@
+"""A real Celery worker and beat, on real Redis and the test database, fire a warning and an overdue on their own.
+
+Nothing here calls the sweep: beat sends `dispatch.timers_sweep` every second (TIMER_SWEEP_SECONDS=1), the
+worker runs it, and the test only watches the database. Redis uses a private database number, so other runs
+sharing the server are neither disturbed nor disturbing.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from cases.models import Case, CaseEvent
+
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+REDIS_DB = 13
+CELERY = str(Path(sys.executable).with_name("celery"))
+ROOT = Path(settings.BASE_DIR)
+
+
+def _database_url():
+    """The test database (not the configured one): pytest-django renamed it to test_<name>."""
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"])
+    host = db["HOST"] or "127.0.0.1"
+    return f"postgis://{auth}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _redis_url():
+    base = settings.REDIS_URL.rsplit("/", 1)[0] if settings.REDIS_URL.count("/") > 2 else settings.REDIS_URL
+    return f"{base}/{REDIS_DB}"
+
+
+def _start(args, tmp_path, name, env):
+    log = (tmp_path / f"{name}.log").open("w")
+    return subprocess.Popen(
+        [CELERY, "-A", "huizhou_cityops", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _stop(process):
+    """Warm shutdown (SIGTERM), then SIGKILL if it does not go within 10 s; only the processes we started."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+def _running_case(cases):
+    """A case in handling on a 1-minute natural-hour limit: warning 3 s from now, deadline 15 s from now."""
+    case = cases.to("handling")
+    now = timezone.now()
+    started = now - timedelta(seconds=45)  # 80 % of 60 s = 48 s after the start; 100 % = 60 s
+    Case.objects.filter(pk=case.pk).update(
+        stage_started_at=started,
+        stage_limit_minutes=1,
+        stage_clock="natural",
+        stage_warn_at=started + timedelta(seconds=48),
+        stage_deadline=started + timedelta(seconds=60),
+        timer_due_at=started + timedelta(seconds=48),
+    )
+    return case
+
+
+def test_worker_and_beat_fire_a_warning_and_an_overdue_on_their_own(cases, tmp_path):
+    redis_url = _redis_url()
+    redis.Redis.from_url(redis_url).flushdb()  # our private database: no task left from an earlier run
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "huizhou_cityops.settings.test",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": redis_url,
+        "TEST_REDIS_URL": redis_url,
+        "TIMER_SWEEP_SECONDS": "1",
+    }
+    case = _running_case(cases)
+    worker = _start(["worker", "--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+                     "--without-heartbeat"], tmp_path, "worker", env)  # fmt: skip
+    beat = _start(
+        ["beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule"), "--max-interval", "1"],
+        tmp_path,
+        "beat",
+        env,
+    )
+    seen = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(seen) < 2:
+            seen = list(
+                CaseEvent.objects.filter(case=case, action__in=["timer_warning", "timer_overdue"])
+                .order_by("id")
+                .values_list("action", flat=True)
+            )
+            assert worker.poll() is None and beat.poll() is None, "a Celery process died"
+            time.sleep(0.5)
+    finally:
+        _stop(beat)
+        _stop(worker)
+    logs = "\n".join((tmp_path / f"{name}.log").read_text() for name in ("worker", "beat"))
+    assert seen == ["timer_warning", "timer_overdue"], logs[-4000:]
+    assert "dispatch.timers_sweep" in logs
+    case.refresh_from_db()
+    assert (case.status, case.overdue) == ("handling", True)
