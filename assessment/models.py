@@ -1,0 +1,205 @@
+"""Assessment schemes (versioned data), assessment runs of a period and the frozen result of each unit."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Subject(models.TextChoices):
+    """What a scheme scores: a department, a region (community → street → district → city) or a post."""
+
+    DEPARTMENT = "department", _("Department")
+    REGION = "region", _("Region")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    OPERATOR = "operator", _("Operator")
+    SHIFT_LEAD = "shift_lead", _("Shift lead")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+
+
+POST_SUBJECTS = (Subject.GRID_WORKER, Subject.OPERATOR, Subject.SHIFT_LEAD, Subject.DISPATCHER)
+
+
+class Scheme(models.Model):
+    """A named way of scoring one subject; its rules live in immutable versions, the newest one in force."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    subject = models.CharField(_("subject"), max_length=12, choices=Subject.choices)
+    description = models.TextField(_("description"), blank=True)
+    # The scheme the freezing and the dashboard use for its subject; several may exist, one is primary.
+    primary = models.BooleanField(_("primary for its subject"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("assessment scheme")
+        verbose_name_plural = _("assessment schemes")
+        ordering = ["subject", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject"], condition=Q(primary=True), name="scheme_one_primary_per_subject"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def current_version(self):
+        return self.versions.order_by("-number").first()
+
+
+class SchemeVersion(models.Model):
+    """One immutable version of a scheme's rules; changing a scheme writes a new version.
+
+    `components`: [{"indicator": name, "weight": 0.3, "mode": "rate" | "inverse" | "count"}]; weights add up to 1,
+    the score is Σ weight × value on a 0–100 scale ("inverse" is 100 − rate, "count" maps the indicator's count
+    through the thresholds). `thresholds`: {"default": [[max count, score], …], "above": score, "1": […], "2": […],
+    "per_grid": bool}: the first bound the count does not exceed gives the score, else "above"; region schemes may
+    give separate lists for 一类 ("1") and 二类 ("2") areas, and with "per_grid" compare the count per community.
+    `grades`: [["A", 90], ["B", 75], …]: the first grade whose minimum the score reaches.
+    """
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="versions", verbose_name=_("scheme"))
+    number = models.PositiveIntegerField(_("version"))
+    components = models.JSONField(_("components"))
+    thresholds = models.JSONField(_("count thresholds"), default=dict, blank=True)
+    grades = models.JSONField(_("grade bands"))
+    note = models.CharField(_("what changed"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("scheme version")
+        verbose_name_plural = _("scheme versions")
+        ordering = ["scheme", "-number"]
+        constraints = [models.UniqueConstraint(fields=["scheme", "number"], name="scheme_version_unique")]
+
+    def __str__(self):
+        return f"{self.scheme} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("scheme versions are immutable: write a new version")
+        super().save(*args, **kwargs)
+
+    def rules(self):
+        """The plain rules the scoring reads."""
+        return {"components": self.components, "thresholds": self.thresholds, "grades": self.grades}
+
+
+class PeriodKind(models.TextChoices):
+    DAY = "day", _("Day")
+    WEEK = "week", _("Week")
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+    YEAR = "year", _("Year")
+    CUSTOM = "custom", _("Custom")
+
+
+class RunKind(models.TextChoices):
+    FREEZE = "freeze", _("Frozen at the period end")
+    RECOMPUTE = "recompute", _("Recomputation")
+
+
+class AssessmentRun(models.Model):
+    """The results of one period as computed once: the freeze at its end, or a later recomputation.
+
+    Runs are never changed or deleted; the newest run of a period is the one shown. A recomputation records who
+    asked for it and why, and keeps every earlier run with its results.
+    """
+
+    period_kind = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
+    period_start = models.DateField(_("first day"))
+    period_end = models.DateField(_("last day"))
+    kind = models.CharField(_("kind"), max_length=10, choices=RunKind.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+        help_text=_("Empty for the automatic freeze."),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+    # The last case event the run read: a recomputation "as of" this run reads exactly the same events.
+    last_event_id = models.BigIntegerField(_("last event read"))
+    as_of = models.DateTimeField(_("deadlines counted up to"))
+    supersedes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("replaces")
+    )
+    seconds = models.FloatField(_("computation time (s)"), default=0)
+    # Figures the pages show besides the units' results, frozen with them: {"top_categories": {region code:
+    # [[kind, code, name, count], …]}} for the city, every district and every street.
+    extras = models.JSONField(_("other frozen figures"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("assessment run")
+        verbose_name_plural = _("assessment runs")
+        ordering = ["-period_start", "-id"]
+        constraints = [
+            # At most one automatic freeze per period: the beat task may run twice, the second finds it done.
+            models.UniqueConstraint(
+                fields=["period_kind", "period_start", "period_end"],
+                condition=Q(kind="freeze"),
+                name="assessment_run_one_freeze_per_period",
+            ),
+            models.CheckConstraint(
+                name="assessment_run_recompute_has_reason",
+                condition=Q(kind="freeze") | (Q(requested_by__isnull=False) & ~Q(reason="")),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["period_kind", "period_start", "period_end", "-id"], name="assessment_run_period")
+        ]
+
+    def __str__(self):
+        return f"{self.get_period_kind_display()} {self.period_start}–{self.period_end} · {self.get_kind_display()}"
+
+
+class UnitResult(models.Model):
+    """The frozen result of one unit in one run: input counts, indicator values, score, grade, scheme version."""
+
+    run = models.ForeignKey(AssessmentRun, on_delete=models.PROTECT, related_name="results")
+    subject = models.CharField(_("subject"), max_length=12, choices=Subject.choices)
+    department = models.ForeignKey(
+        "grids.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    region = models.ForeignKey("grids.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scheme_version = models.ForeignKey(SchemeVersion, on_delete=models.PROTECT, related_name="+")
+    counts = models.JSONField(_("input counts"))
+    values = models.JSONField(_("indicator values"))
+    components = models.JSONField(_("score components"), default=dict)
+    score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True)
+    grade = models.CharField(_("grade"), max_length=4, blank=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True)
+
+    class Meta:
+        verbose_name = _("unit result")
+        verbose_name_plural = _("unit results")
+        ordering = ["run", "subject", "rank"]
+        constraints = [
+            models.CheckConstraint(
+                name="unit_result_one_unit",
+                condition=(
+                    Q(department__isnull=False, region__isnull=True, user__isnull=True)
+                    | Q(department__isnull=True, region__isnull=False, user__isnull=True)
+                    | Q(department__isnull=True, region__isnull=True, user__isnull=False)
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "subject"], name="unit_result_run_subject")]
+
+    def __str__(self):
+        return f"{self.run_id} {self.subject} {self.department_id or self.region_id or self.user_id}: {self.score}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("frozen results are immutable")
+        super().save(*args, **kwargs)

@@ -1,0 +1,153 @@
+"""Write use-cases of the assessment: new scheme versions, freezing a period, recomputing it."""
+
+import time
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import CaseEvent
+from huizhou_cityops.errors import ConflictError
+
+from .compute import period_compute
+from .models import AssessmentRun, RunKind, Scheme, SchemeVersion, Subject, UnitResult
+from .periods import KINDS, Span, span_containing
+from .scoring import rules_validate
+from .selectors import bulletin_splits_by_region, run_latest, scheme_versions_in_force, top_categories_by_region
+
+# The kinds of period frozen automatically at their end (custom periods are computed on demand).
+FROZEN_KINDS = ("day", "week", "month", "quarter", "year")
+
+
+@transaction.atomic
+def scheme_version_create(*, scheme: Scheme, components, thresholds, grades, note="", actor=None) -> SchemeVersion:
+    """A new version of `scheme` with these rules (validated; 400 with field messages). Earlier versions stay."""
+    rules_validate(components=components, thresholds=thresholds, grades=grades)
+    Scheme.objects.select_for_update().filter(pk=scheme.pk).first()  # one new number at a time
+    number = (scheme.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return SchemeVersion.objects.create(
+        scheme=scheme,
+        number=number,
+        components=components,
+        thresholds=thresholds,
+        grades=grades,
+        note=note,
+        created_by=actor,
+    )
+
+
+def _store(*, span: Span, kind, actor=None, reason="", supersedes=None, now=None, upto=None):
+    """Compute every unit of the period and write the run with its results in one transaction."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    # Read the last event id first: events written while we compute (id above it) are left out, so the run is
+    # exactly "every event up to last_event_id".
+    last_event_id = upto if upto is not None else (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0)
+    versions = scheme_versions_in_force()
+    as_of = min(now, span.end)
+    rows = period_compute(span, versions=versions, now=as_of, upto=last_event_id)
+    extras = {
+        "top_categories": top_categories_by_region(span=span, upto=last_event_id),
+        "bulletin": bulletin_splits_by_region(span=span, upto=last_event_id),
+    }
+    with transaction.atomic():
+        run = AssessmentRun.objects.create(
+            period_kind=span.kind,
+            period_start=span.first,
+            period_end=span.last,
+            kind=kind,
+            requested_by=actor,
+            reason=reason,
+            computed_at=now,
+            last_event_id=last_event_id,
+            as_of=as_of,
+            supersedes=supersedes,
+            extras=extras,
+        )
+        results = []
+        for subject, unit_rows in rows.items():
+            for row in unit_rows:
+                unit = {"department_id": None, "region_id": None, "user_id": None}
+                unit[{Subject.DEPARTMENT: "department_id", Subject.REGION: "region_id"}.get(subject, "user_id")] = (
+                    row.obj_id
+                )
+                results.append(
+                    UnitResult(
+                        run=run,
+                        subject=subject,
+                        scheme_version_id=row.scheme_version_id or versions[subject].pk,
+                        counts=row.counts,
+                        values=row.values,
+                        components=row.components,
+                        score=row.score,
+                        grade=row.grade,
+                        rank=row.rank,
+                        **unit,
+                    )
+                )
+        UnitResult.objects.bulk_create(results, batch_size=2000)
+        AssessmentRun.objects.filter(pk=run.pk).update(seconds=round(time.monotonic() - started, 3))
+    return run
+
+
+def assessment_freeze(*, span: Span, now=None) -> AssessmentRun:
+    """Freeze a period that has ended: its results with the scheme versions in force and the input counts.
+
+    Idempotent: a period frozen already keeps its freeze (returned as it is). 409 for a period not over yet.
+    """
+    now = now or timezone.now()
+    if not span.is_over(now):
+        raise ConflictError(_("The period is not over yet; it stays live until it ends."), code="period_open")
+    existing = AssessmentRun.objects.filter(
+        period_kind=span.kind, period_start=span.first, period_end=span.last, kind=RunKind.FREEZE
+    ).first()
+    if existing is not None:
+        return existing
+    try:
+        return _store(span=span, kind=RunKind.FREEZE, now=now)
+    except IntegrityError:
+        # Another worker froze it at the same moment: the unique constraint kept one freeze.
+        return AssessmentRun.objects.get(
+            period_kind=span.kind, period_start=span.first, period_end=span.last, kind=RunKind.FREEZE
+        )
+
+
+def assessment_freeze_due(*, now=None, kinds=FROZEN_KINDS) -> list[AssessmentRun]:
+    """Freeze the last ended period of each kind that has no freeze yet (what the beat task runs)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    runs = []
+    for kind in kinds:
+        if kind not in KINDS:
+            continue
+        span = span_containing(kind, today).previous()
+        if not AssessmentRun.objects.filter(
+            period_kind=span.kind, period_start=span.first, period_end=span.last, kind=RunKind.FREEZE
+        ).exists():
+            runs.append(assessment_freeze(span=span, now=now))
+    return runs
+
+
+def assessment_recompute(*, span: Span, actor, reason: str, as_of_run: AssessmentRun | None = None, now=None):
+    """Compute an ended period again and keep it as a new run; earlier runs and their results stay as they were.
+
+    Records who asked and why. With `as_of_run` the recomputation reads only the events that run read (to
+    reproduce it, e.g. after a scheme fix); otherwise every event known now.
+    """
+    if actor is None or not reason.strip():
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"reason": [_("Say why the period is computed again.")]})
+    now = now or timezone.now()
+    if not span.is_over(now):
+        raise ConflictError(_("The period is not over yet; it stays live until it ends."), code="period_open")
+    return _store(
+        span=span,
+        kind=RunKind.RECOMPUTE,
+        actor=actor,
+        reason=reason.strip(),
+        supersedes=run_latest(span),
+        now=now,
+        upto=as_of_run.last_event_id if as_of_run is not None else None,
+    )

@@ -1,0 +1,19 @@
+"""Assessment pages, mounted at /assessment/."""
+
+from django.urls import path
+
+from .views import cases, dashboard, reports, units
+
+app_name = "assessment"
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("departments/<slug:code>/", units.department_page, name="department"),
+    path("regions/<str:code>/", units.region_page, name="region"),
+    path("posts/<slug:role>/", units.posts_page, name="posts"),
+    path("cases/", cases.case_list, name="cases"),
+    path("export.<str:fmt>", reports.export, name="export"),
+    path("bulletin/", reports.bulletin, name="bulletin"),
+    path("map/", reports.hotspot_map, name="map"),
+    path("map/data/", reports.hotspot_data, name="map-data"),
+]

@@ -1,0 +1,1 @@
+"""Pages of the assessment: interfaces that parse the request, call selectors and render."""

@@ -1,0 +1,101 @@
+"""The dashboard: rankings of departments, districts and streets, totals with 环比/同比, trend, 高发问题."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from grids.models import Level, Region
+
+from ..forms import PeriodForm
+from ..models import Subject
+from ..permissions import departments_readable, reader_region_roots, reads_dashboard
+from ..selectors import period_results, schemes_for_subject, top_categories, trend
+from .common import cells, headers, ranking, span_from
+
+RANKED_DEPARTMENT = ["dispatched", "due", "handling_rate", "on_time_handling_rate", "close_rate", "rework_rate"]
+RANKED_REGION = ["filed", "due", "public_report_rate", "close_rate", "on_time_close_rate"]
+TOTALS = ["accepted", "filed", "due", "handled", "closed", "close_rate", "on_time_close_rate", "handling_rate"]
+TREND = ["close_rate", "on_time_close_rate", "on_time_handling_rate", "rework_rate"]
+
+
+def reader_root(user):
+    """The region at the top of what the user reads: the city, or the highest region they are posted to."""
+    roots = reader_region_roots(user)
+    regions = Region.objects.defer("geom")
+    if roots == ["/"]:
+        return regions.filter(level=Level.CITY).order_by("code").first()
+    return regions.filter(path__in=roots).order_by("depth", "code").first()
+
+
+def in_subtree(rows, root):
+    return [r for r in rows if root is not None and (r.key == root.code or r.obj_id in _ids_under(root))]
+
+
+def _ids_under(root):
+    if not hasattr(root, "_ids_under"):
+        root._ids_under = set(Region.objects.filter(path__startswith=root.path).values_list("id", flat=True))
+    return root._ids_under
+
+
+@login_required
+def dashboard(request):
+    if not reads_dashboard(request.user):
+        raise PermissionDenied
+    span = span_from(request)
+    scheme = request.GET.get("scheme") or ""
+    overrides = {Subject.DEPARTMENT: scheme} if scheme else None
+    subjects = [Subject.DEPARTMENT, Subject.REGION]
+    current = period_results(span=span, subjects=subjects, overrides=overrides)
+    previous = period_results(span=span.previous(), subjects=subjects, overrides=overrides)
+    year_ago = period_results(span=span.year_before(), subjects=subjects, overrides=overrides)
+    root = reader_root(request.user)
+    codes = set(departments_readable(request.user).values_list("code", flat=True))
+    departments = [r for r in current.of(Subject.DEPARTMENT) if r.key in codes]
+    regions = in_subtree(current.of(Subject.REGION), root)
+    top = next((r for r in regions if root and r.key == root.code), None)
+    totals = cells(top, TOTALS, span, "region") if top else []
+    prev_top = previous.one(Subject.REGION, root.code) if root else None
+    year_top = year_ago.one(Subject.REGION, root.code) if root else None
+    for cell in totals:
+        cell["mom"] = _delta(cell["value"], prev_top, cell["name"])
+        cell["yoy"] = _delta(cell["value"], year_top, cell["name"])
+    context = {
+        "span": span,
+        "results": current,
+        "form": PeriodForm(initial={"kind": span.kind, "day": span.first, "first": span.first, "last": span.last}),
+        "root": root,
+        "top": top,
+        "totals": totals,
+        "schemes": schemes_for_subject(Subject.DEPARTMENT),
+        "scheme": scheme,
+        "department_headers": headers(RANKED_DEPARTMENT),
+        "departments": ranking(
+            [r for r in departments if r.score is not None or r.counts.get("dispatched")],
+            RANKED_DEPARTMENT,
+            span,
+            "department",
+            previous.of(Subject.DEPARTMENT),
+            year_ago.of(Subject.DEPARTMENT),
+        ),
+        "region_headers": headers(RANKED_REGION),
+        "districts": ranking(
+            [r for r in regions if r.level == Level.DISTRICT], RANKED_REGION, span, "region",
+            previous.of(Subject.REGION, Level.DISTRICT), year_ago.of(Subject.REGION, Level.DISTRICT),
+        ),
+        "streets": ranking(
+            [r for r in regions if r.level == Level.STREET], RANKED_REGION, span, "region",
+            previous.of(Subject.REGION, Level.STREET), year_ago.of(Subject.REGION, Level.STREET),
+        ),
+        "trend": trend(span=span, subject=Subject.REGION, key=root.code, names=TREND) if root else [],
+        "trend_names": {n: str(h.label) for n, h in zip(TREND, headers(TREND), strict=True)},
+        "top_categories": top_categories(span=span, region_path=root.path if root else "", run=current.run),
+    }  # fmt: skip
+    context["category_chart"] = [{"name": t["category"].name, "count": t["count"]} for t in context["top_categories"]]
+    return render(request, "assessment/dashboard.html", context)
+
+
+def _delta(value, other_row, name):
+    if other_row is None or value is None:
+        return None
+    other = other_row.values.get(name)
+    return None if other is None else round(float(value) - float(other), 2)

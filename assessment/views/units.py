@@ -1,0 +1,126 @@
+"""A page per department and per region (drill-down district → street → community), and the posts' rankings."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import render
+
+from grids.models import Level, Region
+
+from ..indicators.rates import DEPARTMENT_INDICATORS, POST_INDICATORS, REGION_INDICATORS
+from ..models import POST_SUBJECTS, Subject
+from ..permissions import departments_readable, reads_dashboard, region_readable
+from ..selectors import period_results, runs_of_period, top_categories, trend
+from .common import cells, headers, ranking, span_from
+
+TREND = ["handling_rate", "on_time_handling_rate", "close_rate", "rework_rate"]
+CHILD_COLUMNS = ["filed", "due", "close_rate", "on_time_close_rate", "public_report_rate"]
+CHILD_LEVEL = {Level.CITY: Level.DISTRICT, Level.DISTRICT: Level.STREET, Level.STREET: Level.COMMUNITY}
+
+
+def _unit_context(request, subject, key, names):
+    span = span_from(request)
+    current = period_results(span=span, subjects=[subject])
+    row = current.one(subject, key)
+    previous = period_results(span=span.previous(), subjects=[subject]).one(subject, key)
+    year_ago = period_results(span=span.year_before(), subjects=[subject]).one(subject, key)
+    figures = cells(row, names, span, subject) if row else []
+    for cell in figures:
+        cell["mom"] = _minus(cell["value"], previous.values.get(cell["name"]) if previous else None)
+        cell["yoy"] = _minus(cell["value"], year_ago.values.get(cell["name"]) if year_ago else None)
+    return {
+        "span": span,
+        "results": current,
+        "row": row,
+        "previous": previous,
+        "year_ago": year_ago,
+        "figures": figures,
+        "trend": trend(span=span, subject=subject, key=key, names=TREND),
+        "trend_names": {n: str(h.label) for n, h in zip(TREND, headers(TREND), strict=True)},
+        "runs": runs_of_period(span),
+    }
+
+
+def _minus(a, b):
+    if a is None or b is None:
+        return None
+    return round(float(a) - float(b), 2)
+
+
+@login_required
+def department_page(request, code):
+    department = departments_readable(request.user).filter(code=code).first()
+    if department is None:
+        raise Http404
+    context = _unit_context(request, Subject.DEPARTMENT, code, DEPARTMENT_INDICATORS)
+    context.update(
+        unit=department,
+        subject="department",
+        top_categories=top_categories(span=context["span"], department_id=department.pk),
+        reader=reads_dashboard(request.user),
+    )
+    return render(request, "assessment/unit.html", context)
+
+
+@login_required
+def region_page(request, code):
+    if not reads_dashboard(request.user):
+        raise PermissionDenied
+    region = Region.objects.defer("geom").select_related("parent").filter(code=code).first()
+    if region is None or not region_readable(request.user, region.path) or region.level == Level.UNIT:
+        raise Http404
+    context = _unit_context(request, Subject.REGION, code, REGION_INDICATORS)
+    span = context["span"]
+    child_level = CHILD_LEVEL.get(region.level)
+    children = []
+    if child_level:
+        all_rows = context["results"].of(Subject.REGION, child_level)
+        children = ranking(
+            [r for r in all_rows if r.parent_code == region.code],
+            CHILD_COLUMNS,
+            span,
+            "region",
+            period_results(span=span.previous(), subjects=[Subject.REGION]).of(Subject.REGION, child_level),
+            period_results(span=span.year_before(), subjects=[Subject.REGION]).of(Subject.REGION, child_level),
+        )
+    parent = region.parent if region.parent_id and region_readable(request.user, region.parent.path) else None
+    context.update(
+        unit=region,
+        subject="region",
+        parent=parent,
+        children=children,
+        child_headers=headers(CHILD_COLUMNS),
+        top_categories=top_categories(span=span, region_path=region.path, run=context["results"].run),
+        reader=True,
+    )
+    return render(request, "assessment/unit.html", context)
+
+
+@login_required
+def posts_page(request, role):
+    if not reads_dashboard(request.user):
+        raise PermissionDenied
+    if role not in POST_SUBJECTS:
+        raise Http404
+    span = span_from(request)
+    current = period_results(span=span, subjects=[role])
+    names = POST_INDICATORS[role]
+    table = ranking(
+        current.of(role),
+        names,
+        span,
+        "post",
+        period_results(span=span.previous(), subjects=[role]).of(role),
+        period_results(span=span.year_before(), subjects=[role]).of(role),
+        role=role,
+    )
+    context = {
+        "span": span,
+        "results": current,
+        "role": role,
+        "role_label": Subject(role).label,
+        "roles": [(s, Subject(s).label) for s in POST_SUBJECTS],
+        "headers": headers(names),
+        "table": table,
+    }
+    return render(request, "assessment/posts.html", context)

@@ -1,0 +1,286 @@
+"""Random but legal case histories, written straight into the case and event tables.
+
+Every step is an action of cases/workflow.py taken from the status the case is in (with its preconditions:
+a pending request to decide, a self-handled report to self-close, no verification of a grid worker's own
+report), and the event row records what `case_transition` records: the stage the case was in and its deadline
+before the action, whether the stage the action ended was ended by that deadline, the department concerned
+(the returning department for an approved return, the lead department otherwise) and the actor in their role.
+Deadlines, extensions and suspensions move the way cases/services/clock.py moves them, on a natural clock with
+random limits, so the assessment sees every kind of stage: on time, late, overdue and still running, ended by
+later events. Timer and order events (from = to) are sprinkled in: the assessment must ignore them.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.contrib.gis.geos import Point
+
+from cases.models import FINAL_STATUSES, Case, CaseEvent, Category
+from cases.workflow import ACTIONS, PRIOR, RESTARTS_STAGE, SAME, STAGE_OF
+
+ROLE_OF = {
+    "accept": "operator",
+    "refuse": "operator",
+    "request_verification": "operator",
+    "merge": "operator",
+    "self_close": "operator",
+    "request_check": "operator",
+    "request_void": "operator",
+    "verify": "grid_worker",
+    "check": "grid_worker",
+    "register": "shift_lead",
+    "refuse_registration": "shift_lead",
+    "close": "shift_lead",
+    "approve_void": "shift_lead",
+    "reject_void": "shift_lead",
+    "request_return": "handler",
+    "request_extension": "handler",
+    "request_suspension": "handler",
+    "feedback": "handler",
+}
+PENDING_OF = {
+    "approve_return": "return",
+    "reject_return": "return",
+    "approve_extension": "extension",
+    "reject_extension": "extension",
+    "approve_suspension": "suspension",
+    "reject_suspension": "suspension",
+    "approve_void": "void",
+    "reject_void": "void",
+}
+OPENS = {
+    "request_return": "return",
+    "request_extension": "extension",
+    "request_suspension": "suspension",
+    "request_void": "void",
+}
+NOISE = ("timer_warning", "timer_overdue", "order_issued", "order_replied")
+# The main path through the loop; walks take it more often than the side branches, so most cases get far.
+MAIN = (
+    "accept",
+    "request_verification",
+    "verify",
+    "register",
+    "dispatch",
+    "feedback",
+    "request_check",
+    "check",
+    "close",
+)
+
+
+@dataclass
+class World:
+    """What the histories are made of: grids, departments, people per role, a category, a time window."""
+
+    regions: list  # Region objects (communities)
+    departments: list  # Department objects
+    people: dict  # role -> [User]
+    category: Category
+    start: object  # aware datetime
+    creator: object
+
+
+@dataclass
+class Walk:
+    status: str = "reported"
+    stage: str = "accept"
+    deadline: object = None
+    remaining: object = None
+    lead: object = None
+    assignee: object = None
+    pending: set = field(default_factory=set)
+    resume: str = ""
+    events: list = field(default_factory=list)
+
+
+def _pick(draw, options):
+    return options[draw(len(options))]
+
+
+def _allowed(walk, source, self_handled):
+    names = []
+    for name, action in ACTIONS.items():
+        if walk.status not in action.sources:
+            continue
+        if name == "self_close" and not self_handled:
+            continue
+        if name == "request_verification" and source == "grid_worker":
+            continue
+        if name in PENDING_OF and PENDING_OF[name] not in walk.pending:
+            continue
+        if name in OPENS and OPENS[name] in walk.pending:
+            continue
+        names.append(name)
+    return sorted(names)
+
+
+def _limit(draw, at):
+    """A stage deadline: None (no limit configured) one time in eight, else 1 to 120 hours on."""
+    if draw(8) == 0:
+        return None
+    return at + timedelta(hours=1 + draw(120))
+
+
+def _step(draw, world, walk, name, at):
+    """Apply one action; returns the event's fields."""
+    spec = ACTIONS[name]
+    outcome = None
+    data = {}
+    department = None
+    if name in ("verify", "check"):
+        outcome = draw(4) != 0  # mostly true: verified real / check passed
+        data = {"result": outcome} if name == "verify" else {"passed": outcome, "rework": not outcome}
+    target = spec.target(outcome)
+    if target == SAME:
+        target = walk.status
+    elif target == PRIOR:
+        target = walk.resume
+    role = ROLE_OF.get(name, "dispatcher")
+    actor = _pick(draw, world.people[role])
+    if name in ("verify", "check"):
+        actor, role = walk.assignee, "grid_worker"
+        walk.assignee = None
+    if name in ("request_verification", "request_check"):
+        walk.assignee = _pick(draw, world.people["grid_worker"])
+    if name == "dispatch":
+        walk.lead = _pick(draw, world.departments)
+        department = walk.lead
+        data = {"lead": walk.lead.code, "assisting": []}
+        if draw(5) == 0:  # auto-dispatch from the responsibility list
+            actor, role = None, "system"
+    if name == "approve_return":
+        department, walk.lead = walk.lead, None
+        data = {"wrong_dispatch": True}
+    if name in OPENS:
+        walk.pending.add(OPENS[name])
+        if name == "request_void":
+            walk.resume = walk.status
+    if name in PENDING_OF:
+        walk.pending.discard(PENDING_OF[name])
+    # The stage clock (cases/services/transitions.py _move_clock)
+    before_stage, before_deadline = walk.stage, walk.deadline
+    new_stage = STAGE_OF.get(target, before_stage)
+    ended = target in FINAL_STATUSES or new_stage != before_stage or name in RESTARTS_STAGE
+    if name == "approve_suspension" and walk.deadline is not None:
+        walk.remaining, walk.deadline = walk.deadline - at, None
+    elif name == "resume" and walk.remaining is not None:
+        walk.deadline, walk.remaining = at + walk.remaining, None
+    elif name == "approve_extension" and walk.deadline is not None:
+        walk.deadline += timedelta(hours=1 + draw(48))
+    if target in FINAL_STATUSES:
+        walk.stage, walk.deadline, walk.remaining = "", None, None
+    elif ended:
+        walk.stage, walk.deadline, walk.remaining = new_stage, _limit(draw, at), None
+        if before_stage == "handling":
+            walk.pending.discard("extension")  # a pending extension lapses with its stage
+    met = None if not ended or before_deadline is None else at <= before_deadline
+    walk.status = target
+    return {
+        "action": name,
+        "from_status": "",
+        "to_status": target,
+        "actor": actor,
+        "actor_role": role,
+        "at": at,
+        "data": data,
+        "stage": before_stage,
+        "stage_deadline": before_deadline,
+        "stage_met": met,
+        "department": department or walk.lead,
+    }
+
+
+def make_case(draw, world, number):
+    """One case with its events (not saved): (case, [event fields])."""
+    region = _pick(draw, world.regions)
+    source = "grid_worker" if draw(2) else "public"
+    self_handled = source == "grid_worker" and draw(6) == 0
+    reporter = _pick(draw, world.people["grid_worker" if source == "grid_worker" else "operator"])
+    at = world.start + timedelta(minutes=draw(100 * 24 * 60))
+    walk = Walk(deadline=_limit(draw, at))
+    events = [
+        {
+            "action": "report",
+            "from_status": "",
+            "to_status": "reported",
+            "actor": reporter,
+            "actor_role": "grid_worker" if source == "grid_worker" else "operator",
+            "at": at,
+            "data": {"source": source, "self_handled": self_handled},
+            "stage": "",
+            "stage_deadline": None,
+            "stage_met": None,
+            "department": None,
+        }
+    ]
+    created = at
+    for _i in range(4 + draw(14)):
+        if walk.status in FINAL_STATUSES:
+            break
+        at = at + timedelta(minutes=1 + draw(3 * 24 * 60))
+        if draw(10) == 0:
+            events.append(_noise(draw, walk, at))
+            continue
+        options = _allowed(walk, source, self_handled)
+        if not options:
+            break
+        main = [o for o in options if o in MAIN]
+        name = _pick(draw, main) if main and draw(10) < 7 else _pick(draw, options)
+        before = walk.status
+        fields = _step(draw, world, walk, name, at)
+        fields["from_status"] = before
+        events.append(fields)
+    case = Case(
+        number=f"T{number:012d}",
+        kind="E",
+        category=world.category,
+        description="random history",
+        point=Point(114.4, 23.1, srid=4326),
+        region=region,
+        region_path=region.path,
+        source=source,
+        reporter=reporter if source == "grid_worker" else None,
+        self_handled=self_handled,
+        created_by=world.creator,
+        status=walk.status,
+        stage=walk.stage,
+        stage_deadline=walk.deadline,
+        stage_remaining_minutes=None if walk.remaining is None else int(walk.remaining.total_seconds() // 60),
+        lead_department=walk.lead,
+        assignee=walk.assignee,
+        created_at=created,
+        closed_at=at if walk.status in FINAL_STATUSES else None,
+    )
+    return case, events
+
+
+def _noise(draw, walk, at):
+    """A timer or order event: from = to, the stage facts as they are, ignored by every count."""
+    return {
+        "action": _pick(draw, NOISE),
+        "from_status": walk.status,
+        "to_status": walk.status,
+        "actor": None,
+        "actor_role": "system",
+        "at": at,
+        "data": {},
+        "stage": walk.stage,
+        "stage_deadline": walk.deadline,
+        "stage_met": None,
+        "department": walk.lead,
+    }
+
+
+def histories_write(draw, world, count, first_number=0):
+    """Write `count` random cases and their events; events get ids in time order across cases, like live ones."""
+    made = [make_case(draw, world, first_number + i) for i in range(count)]
+    cases = Case.objects.bulk_create([c for c, _e in made])
+    rows = []
+    for case, (_c, events) in zip(cases, made, strict=True):
+        for e in events:
+            rows.append(CaseEvent(case=case, region_path=case.region_path, **e))
+    # Ids in time order: the service appends events as they happen, across all cases.
+    rows.sort(key=lambda e: e.at)
+    CaseEvent.objects.bulk_create(rows)
+    return cases

@@ -1,0 +1,172 @@
+"""The assessment's counts by brute force: case by case, event by event, in plain Python.
+
+Written from the definitions (assessment/indicators/counts.py and sql.py docstrings) and from the workflow
+table, not from the SQL: stage instances are rebuilt by walking each case's events, "later" facts are looked up
+by scanning the case's events, event details are read from their `data`. The property test compares this with
+the SQL on random histories.
+"""
+
+from collections import defaultdict
+
+from cases.models import FINAL_STATUSES
+from cases.workflow import STAGE_OF
+
+POSTS = ("grid_worker", "operator", "shift_lead", "dispatcher")
+REGISTERED_STAGES = ("dispatch", "handling", "check", "close")
+
+
+def _ends_stage(event, stage):
+    """Whether `event` ended a stage instance of `stage` (the workflow's rule, cases/services/transitions.py)."""
+    if event.stage != stage or event.from_status == event.to_status and event.action.startswith(("timer", "order")):
+        return False
+    if event.to_status in FINAL_STATUSES:
+        return True
+    return STAGE_OF.get(event.to_status, event.stage) != stage or event.action == "check"
+
+
+def oracle_counts(cases, events, *, start, end, bound, upto=None):
+    """(departments {id: counts}, leaves {path: counts}, posts {(user id, role): counts}) — non-zero counts only."""
+    bound = min(bound, end)
+    upto = upto if upto is not None else float("inf")
+    by_case = defaultdict(list)
+    for e in events:
+        by_case[e.case_id].append(e)
+    departments = defaultdict(lambda: defaultdict(float))
+    leaves = defaultdict(lambda: defaultdict(float))
+    posts = defaultdict(lambda: defaultdict(float))
+
+    def add(e_department, e_region, name, amount=1):
+        if e_department is not None:
+            departments[e_department][name] += amount
+        leaves[e_region][name] += amount
+
+    for case in cases:
+        history = sorted(by_case[case.pk], key=lambda e: e.id)
+        seen = [e for e in history if e.id <= upto]
+        for i, e in enumerate(seen):
+            if not (start <= e.at < end):
+                continue
+            later = [x for x in seen[i + 1 :] if x.at < end]
+            _unit_counts(e, later, history, add)
+            if e.actor_id is not None and e.actor_role in POSTS:
+                _post_counts(e, later, posts[(e.actor_id, e.actor_role)])
+        _overdue(case, history, start, end, bound, upto, add, posts)
+    clean = lambda table: {k: {n: v for n, v in c.items() if v} for k, c in table.items() if any(c.values())}  # noqa: E731
+    return clean(departments), clean(leaves), clean(posts)
+
+
+def _unit_counts(e, later, history, add):
+    d, r, a = e.department_id, e.region_path, e.action
+    put = lambda name, amount=1: add(d, r, name, amount)  # noqa: E731
+    if a == "accept":
+        put("accepted")
+    if a == "register":
+        put("filed")
+        if e.stage_met is True:
+            put("filed_on_time")
+    if a == "approve_void" and e.stage in REGISTERED_STAGES:
+        put("voided_after_filing")
+    if a == "verify":
+        put("verified")
+        if e.stage_met is True:
+            put("verified_on_time")
+        if e.data.get("result") is True:
+            put("public_verified")
+    if a == "dispatch":
+        put("dispatched")
+        if e.stage_met is True:
+            put("dispatched_on_time")
+    if a == "approve_return" and e.data.get("wrong_dispatch"):
+        put("wrong_dispatches")
+    if a == "request_extension":
+        put("extension_requests")
+    if a == "approve_extension":
+        put("extended")
+    if a == "check":
+        put("checked")
+        if e.data.get("passed") is False:
+            put("reworked")
+        if e.stage_met is True:
+            put("checked_on_time")
+    if a == "close":
+        put("close_steps")
+        if e.stage_met is True:
+            put("close_steps_on_time")
+    if a == "feedback":
+        put("handled")
+        if e.stage_met is True:
+            put("handled_on_time")
+        if e.stage_met is False:
+            put("handled_late")
+        close = next((x for x in later if x.action == "close"), None)
+        if close is not None and not any(x.action == "feedback" and e.id < x.id < close.id for x in later):
+            put("closed")
+            if e.stage_met is True:
+                put("closed_on_time")
+        starts = [
+            x
+            for x in history
+            if x.id < e.id and (x.action == "dispatch" or (x.action == "check" and x.data.get("passed") is False))
+        ]
+        put("handling_seconds", (e.at - starts[-1].at).total_seconds())
+
+
+def _post_counts(e, later, figures):
+    a = e.action
+    if a == "report":
+        figures["reports"] += 1
+        if any(x.action in ("register", "self_close") for x in later):
+            figures["effective_reports"] += 1
+    if a == "accept":
+        figures["accepted"] += 1
+    if a == "register":
+        figures["filed"] += 1
+        figures["filed_on_time"] += e.stage_met is True
+        figures["filed_voided"] += any(x.action == "approve_void" for x in later)
+    if a == "verify":
+        figures["verified"] += 1
+        figures["verified_on_time"] += e.stage_met is True
+        figures["missed"] += e.data.get("result") is True
+    if a == "dispatch":
+        figures["dispatched"] += 1
+        figures["dispatched_on_time"] += e.stage_met is True
+        figures["dispatches_returned"] += any(x.action == "approve_return" for x in later)
+    if a == "check":
+        figures["checked"] += 1
+        figures["checked_on_time"] += e.stage_met is True
+    if a == "close":
+        figures["close_steps"] += 1
+        figures["close_steps_on_time"] += e.stage_met is True
+    if a == "request_verification":
+        figures["verification_sent"] += 1
+        figures["verification_sent_on_time"] += e.stage_met is True
+    if a == "request_check":
+        figures["check_sent"] += 1
+        figures["check_sent_on_time"] += e.stage_deadline is not None and e.at <= e.stage_deadline
+
+
+def _overdue(case, history, start, end, bound, upto, add, posts):
+    """Stage instances whose deadline fell in [start, bound) and that had not ended by the period's end."""
+
+    def due(deadline):
+        return deadline is not None and start <= deadline < bound
+
+    for e in history:
+        after = e.at >= end or e.id > upto
+        if _ends_stage(e, "handling") and due(e.stage_deadline) and after:
+            add(e.department_id, e.region_path, "overdue_open")
+        for stage in ("verify", "check"):
+            if _ends_stage(e, stage) and e.action == stage and due(e.stage_deadline) and after:
+                posts[(e.actor_id, e.actor_role)][f"overdue_{stage}"] += 1
+
+    def started_after_run(stage):
+        """For an as-of run: a later event began the running stage (or handed out its task)."""
+        begins = {"handling": ("dispatch", "check"), "verify": ("request_verification",)}
+        begins["check"] = ("feedback", "request_check")
+        return any(e.id > upto and e.action in begins[stage] for e in history)
+
+    if case.stage == "handling" and due(case.stage_deadline) and not started_after_run("handling"):
+        add(case.lead_department_id, case.region_path, "overdue_open")
+    assigned = case.stage in ("verify", "check") and case.assignee_id is not None
+    if assigned and due(case.stage_deadline) and not started_after_run(case.stage):
+        posts[(case.assignee_id, "grid_worker")][f"overdue_{case.stage}"] += 1
