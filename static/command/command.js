@@ -1,0 +1,331 @@
+/* Command centre (/command/): keyboard tabs, the map (grids + clustered cases), the case panel, live updates.
+ * Plain ES2017, no build step. htmx swaps the list and the panel; this file wires what htmx cannot. */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("command-config").textContent);
+  var form = document.getElementById("filters");
+  var queueInput = document.getElementById("f-queue");
+  var tablist = document.getElementById("queue-tabs");
+  var tabs = Array.prototype.slice.call(tablist.querySelectorAll('[role="tab"]'));
+  var listPanel = document.getElementById("case-list-panel");
+  var countsLive = document.getElementById("counts-live");
+  var mapStatus = document.getElementById("map-status");
+
+  function panel() { return document.getElementById("case-panel"); }
+  function openCaseId() { var p = panel(); return p && p.dataset.case ? Number(p.dataset.case) : null; }
+  function filterQuery() {
+    var params = new URLSearchParams(new FormData(form));
+    Array.from(params.keys()).forEach(function (k) { if (!params.get(k)) params.delete(k); });
+    return params;
+  }
+
+  // ---- queue tabs (WAI-ARIA tabs: arrows move, Enter/Space/click select) ----
+  function selectTab(tab, focus) {
+    tabs.forEach(function (t) {
+      var on = t === tab;
+      t.setAttribute("aria-selected", on ? "true" : "false");
+      t.tabIndex = on ? 0 : -1;
+    });
+    if (focus) tab.focus();
+    queueInput.value = tab.dataset.queue;
+    listPanel.setAttribute("aria-labelledby", tab.id);
+    var url = new URL(window.location.href);
+    url.searchParams.set("queue", tab.dataset.queue);
+    url.searchParams.delete("case");
+    window.history.replaceState(null, "", url);
+    htmx.trigger(form, "submit");
+  }
+  tabs.forEach(function (tab, index) {
+    tab.addEventListener("click", function (event) { event.preventDefault(); selectTab(tab, false); });
+    tab.addEventListener("keydown", function (event) {
+      var next = null;
+      if (event.key === "ArrowRight") next = tabs[(index + 1) % tabs.length];
+      else if (event.key === "ArrowLeft") next = tabs[(index - 1 + tabs.length) % tabs.length];
+      else if (event.key === "Home") next = tabs[0];
+      else if (event.key === "End") next = tabs[tabs.length - 1];
+      else if (event.key === " " || event.key === "Enter") { event.preventDefault(); selectTab(tab, true); return; }
+      if (next) { event.preventDefault(); next.focus(); }
+    });
+  });
+
+  // ---- the list: mark the open case; a row click moves focus into the panel once it has loaded ----
+  var focusPanelAfterSwap = false;
+  function markCurrent() {
+    var id = openCaseId();
+    document.querySelectorAll(".case-row").forEach(function (row) {
+      if (Number(row.dataset.case) === id) row.setAttribute("aria-current", "true");
+      else row.removeAttribute("aria-current");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest && event.target.closest(".case-row");
+    if (row) focusPanelAfterSwap = true;
+  });
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target.id === "case-list" || target.classList.contains("more-row")) { markCurrent(); loadCases(); }
+    if (target.id === "case-panel" || (event.detail.elt && event.detail.elt.id === "case-panel")) {
+      markCurrent();
+      highlightMarker();
+      var p = panel();
+      var url = new URL(window.location.href);
+      if (p && p.dataset.case) url.searchParams.set("case", p.dataset.case); else url.searchParams.delete("case");
+      window.history.replaceState(null, "", url);
+      if (focusPanelAfterSwap) {
+        var title = document.getElementById("panel-title");
+        if (title) title.focus();
+      } else {
+        var invalid = p && p.querySelector('[aria-invalid="true"]');
+        if (invalid) invalid.focus();
+        else if (p && p.querySelector(".panel-live .notice")) p.scrollIntoView({ block: "start" });
+      }
+      focusPanelAfterSwap = false;
+    }
+  });
+  // A file input may hold at most six photos: say so at once (the server checks again).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.type !== "file" || !input.dataset.maxFiles) return;
+    var tooMany = input.files.length > Number(input.dataset.maxFiles);
+    input.setCustomValidity(tooMany ? input.dataset.tooMany : "");
+    if (tooMany) { input.reportValidity(); input.value = ""; input.setCustomValidity(""); }
+  });
+  // After an action: counts, list and markers follow at once.
+  document.body.addEventListener("cityops:case-changed", function () {
+    refreshCounts();
+    htmx.trigger(form, "submit");
+  });
+
+  // ---- the map ----
+  var fittedToCases = false, map = null, clusters = null, gridLayers = {}, markersById = {}, loadTimer = null, casesRequest = 0;
+  var LIGHT_RANK = { red: 3, yellow: 2, green: 1, "": 0 };
+
+  function markerIcon(light, selected) {
+    return L.divIcon({
+      className: "", iconSize: [18, 18], iconAnchor: [9, 9],
+      html: '<span class="case-marker marker-' + (light || "none") + (selected ? " selected" : "") + '" style="width:18px;height:18px"></span>'
+    });
+  }
+  function clusterIcon(cluster) {
+    var worst = "";
+    cluster.getAllChildMarkers().forEach(function (m) {
+      if (LIGHT_RANK[m.options.light || ""] > LIGHT_RANK[worst]) worst = m.options.light;
+    });
+    var n = cluster.getChildCount();
+    var size = n < 10 ? 32 : n < 100 ? 38 : 46;
+    return L.divIcon({
+      className: "", iconSize: [size, size],
+      html: '<span class="cluster cluster-' + (worst || "none") + '" style="width:' + size + "px;height:" + size + 'px">' + n + "</span>"
+    });
+  }
+  function escapeHtml(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function openCase(id) {
+    focusPanelAfterSwap = true;
+    htmx.ajax("GET", config.panelUrl.replace("/0/", "/" + id + "/"), { target: "#case-panel", swap: "outerHTML" });
+  }
+  function popupHtml(c) {
+    var light = c.light ? config.lights[c.light] : "";
+    return '<div class="marker-popup"><p><strong class="case-number">' + escapeHtml(c.number) + "</strong> " +
+      escapeHtml(c.status) + "</p><p>" + escapeHtml(c.category) + (light ? " · " + escapeHtml(light) : "") +
+      "</p><p>" + escapeHtml(c.address || "") + '</p><button type="button" class="btn-small" data-open-case="' + c.id + '">' +
+      escapeHtml(config.text.open) + "</button></div>";
+  }
+  function highlightMarker() {
+    var id = openCaseId();
+    Object.keys(markersById).forEach(function (key) {
+      var m = markersById[key];
+      m.setIcon(markerIcon(m.options.light, Number(key) === id));
+    });
+  }
+  function bboxParam() {
+    var b = map.getBounds();
+    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+  }
+  function loadCases() {
+    if (!map) return;
+    var params = filterQuery();
+    params.set("bbox", bboxParam());
+    var ticket = ++casesRequest;
+    fetch(config.casesUrl + "?" + params.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (data) {
+        if (ticket !== casesRequest) return;  // a newer request is on its way
+        clusters.clearLayers();
+        markersById = {};
+        var open = openCaseId();
+        var markers = data.cases.map(function (c) {
+          var m = L.marker([c.lat, c.lon], {
+            icon: markerIcon(c.light, c.id === open), light: c.light, keyboard: true,
+            title: c.number + " " + (c.address || ""), alt: c.number
+          });
+          m.bindPopup(popupHtml(c));
+          markersById[c.id] = m;
+          return m;
+        });
+        clusters.addLayers(markers);
+        // The first time, show where the work is: zoom to the cases (not closer than a street's view).
+        if (!fittedToCases && markers.length) {
+          fittedToCases = true;
+          map.fitBounds(clusters.getBounds(), { padding: [40, 40], maxZoom: 13 });
+        }
+        mapStatus.textContent = data.truncated ? config.text.tooMany : "";
+        document.getElementById("map").dataset.markers = String(markers.length);
+      })
+      .catch(function () { /* the next move or refresh tries again */ });
+  }
+  function loadGrids() {
+    if (!map) return;
+    var zoom = map.getZoom();
+    document.querySelectorAll('input[name="grid-level"]').forEach(function (box) {
+      var level = box.value;
+      var layer = gridLayers[level];
+      // Communities are small: only drawn from street-level zoom on, to keep the map readable and light.
+      var visible = box.checked && !(level === "community" && zoom < 11) && !(level === "street" && zoom < 9);
+      if (!visible) { layer.clearLayers(); layer.options.loadedKey = ""; return; }
+      var key = bboxParam() + "|" + zoom;
+      if (layer.options.loadedKey === key) return;
+      layer.options.loadedKey = key;
+      fetch(config.gridsUrl + "?level=" + level + "&bbox=" + bboxParam(), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (geojson) { layer.clearLayers(); layer.addData(geojson); })
+        .catch(function () { layer.options.loadedKey = ""; });
+    });
+  }
+  var GRID_STYLE = {
+    district: { color: "#10294a", weight: 2.5, fill: true, fillColor: "#ffffff", fillOpacity: 0.55, dashArray: null },
+    street: { color: "#2f6db5", weight: 1.5, fill: false, dashArray: "5 4" },
+    community: { color: "#6b8fb8", weight: 1, fill: false, dashArray: "2 3" }
+  };
+  function initMap() {
+    if (typeof L === "undefined") return;
+    map = L.map("map", { zoomControl: true, keyboard: true, minZoom: 3, maxZoom: 18, zoomSnap: 0.25 });
+    if (config.tiles) {
+      L.tileLayer(config.tiles, { maxZoom: 18, attribution: "" }).addTo(map);
+    } else {
+      map.attributionControl.addAttribution(escapeHtml(config.text.noTiles));
+    }
+    ["district", "street", "community"].forEach(function (level, i) {
+      gridLayers[level] = L.geoJSON(null, {
+        style: GRID_STYLE[level], interactive: level === "district",
+        onEachFeature: function (feature, layer) {
+          // Names where they are readable: districts always, streets from zoom 11, communities from zoom 14.
+          var minZoom = { district: 0, street: 11, community: 14 }[level];
+          if (map.getZoom() >= minZoom) {
+            layer.bindTooltip(feature.properties.name, { permanent: true, direction: "center", className: "grid-label grid-label-" + level });
+          }
+        }
+      }).addTo(map);
+    });
+    clusters = L.markerClusterGroup({ iconCreateFunction: clusterIcon, showCoverageOnHover: false, maxClusterRadius: 45, spiderfyOnMaxZoom: true });
+    map.addLayer(clusters);
+    if (config.bounds) map.fitBounds([[config.bounds[1], config.bounds[0]], [config.bounds[3], config.bounds[2]]], { padding: [10, 10] });
+    else map.setView(config.center, config.zoom);
+    map.on("moveend", function () {
+      clearTimeout(loadTimer);
+      loadTimer = setTimeout(function () { loadGrids(); loadCases(); }, 250);
+    });
+    map.on("popupopen", function (event) {
+      var button = event.popup.getElement().querySelector("[data-open-case]");
+      if (button) { button.addEventListener("click", function () { openCase(Number(button.dataset.openCase)); }); button.focus(); }
+    });
+    document.querySelectorAll('input[name="grid-level"]').forEach(function (box) { box.addEventListener("change", loadGrids); });
+    loadGrids();
+    loadCases();
+  }
+
+  // ---- live updates: the event feed when installed (long poll), else the counts every 15 s ----
+  function applyCounts(counts) {
+    var changed = [];
+    Object.keys(counts).forEach(function (key) {
+      var el = tablist.querySelector('[data-count="' + key + '"]');
+      if (!el) return;
+      if (String(counts[key]) !== el.textContent.trim()) {
+        el.textContent = counts[key];
+        var tab = el.closest(".qtab");
+        tab.classList.remove("changed"); void tab.offsetWidth; tab.classList.add("changed");
+        changed.push(tab.querySelector(".qtab-label").textContent + " " + counts[key]);
+      }
+    });
+    // The page was rendered with the counts, so any difference is news worth announcing.
+    if (changed.length) countsLive.textContent = config.text.updated + " " + changed.join(", ");
+    return changed.length > 0;
+  }
+  function refreshCounts() {
+    return fetch(config.countsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (data) { return applyCounts(data.counts); });
+  }
+  function userIsEditing() {
+    var p = panel();
+    if (!p) return false;
+    if (p.contains(document.activeElement) && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName)) return true;
+    return Array.prototype.some.call(p.querySelectorAll("textarea, input[type=text], input[type=number], input[type=file]"), function (el) {
+      return el.type === "file" ? el.files.length > 0 : el.value.trim() !== "";
+    });
+  }
+  function refreshPanel() {
+    var p = panel();
+    if (!p || !p.dataset.url) return;
+    if (userIsEditing()) {
+      var live = p.querySelector(".panel-live");
+      if (live && !live.querySelector(".notice-conflict")) {
+        live.innerHTML = '<div class="notice notice-conflict" role="alert">' + escapeHtml(config.text.changed) +
+          ' <button type="button" class="btn-small" data-reload-panel>' + escapeHtml(config.text.reload) + "</button></div>";
+      }
+      return;
+    }
+    htmx.ajax("GET", p.dataset.url, { target: "#case-panel", swap: "outerHTML" });
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.matches && event.target.matches("[data-reload-panel]")) {
+      var p = panel();
+      htmx.ajax("GET", p.dataset.url, { target: "#case-panel", swap: "outerHTML" });
+    }
+  });
+  function panelIsBehind(events) {
+    var p = panel();
+    if (!p || !p.dataset.case) return false;
+    var id = Number(p.dataset.case), seen = Number(p.dataset.lastEvent || 0);
+    return events.some(function (e) { return e.case && e.case.id === id && e.id > seen; });
+  }
+  function onEvents(events) {
+    if (!events.length) return;
+    refreshCounts();
+    if (panelIsBehind(events)) refreshPanel();
+    loadCases();
+  }
+  function pollCounts() {
+    refreshCounts().then(function (changed) {
+      if (changed) { loadCases(); if (openCaseId()) refreshPanel(); }
+    }).catch(function () {}).then(function () { setTimeout(pollCounts, config.pollSeconds * 1000); });
+  }
+  function followFeed(cursor, failures) {
+    // The first call only fetches the cursor (no wait); then each call long-polls for what came after it.
+    var url = config.feedUrl + (cursor != null ? "?wait=25&after=" + cursor : "");
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (data) {
+        if (cursor != null) onEvents(data.events || []);
+        followFeed(data.cursor, 0);
+      })
+      .catch(function () {
+        // Three failures in a row: the feed is gone or broken; fall back to polling the counts.
+        if (failures >= 2) { setTimeout(pollCounts, config.pollSeconds * 1000); return; }
+        setTimeout(function () { followFeed(cursor, failures + 1); }, 5000 * (failures + 1));
+      });
+  }
+
+  function start() {
+    markCurrent();
+    initMap();
+    if (config.feedUrl) followFeed(null, 0);
+    else setTimeout(pollCounts, config.pollSeconds * 1000);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,107 @@
+"""Browser tests: Playwright driving Debian's headless Chromium against the live test server.
+
+Every page must work without the internet: any request to a host other than the live server fails the test.
+Screenshots go to var/screenshots/ (named in the README).
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def _playwright():
+    """Playwright for one test module.
+
+    Its sync API keeps an event loop running in the test thread; the tests' own ORM calls are still synchronous
+    and safe, so Django is told to allow them — only while this module's browser runs, so the setting never leaks
+    into later tests or their subprocesses.
+    """
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            yield playwright
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser(_playwright):
+    browser = _playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def screenshot_dir():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+class BrowserSession:
+    """One browser context for one person, signed in through the real login page."""
+
+    def __init__(self, browser, live_server, foreign, **context_options):
+        self.live_server = live_server
+        self.context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_options)
+        self.context.set_default_timeout(10_000)
+        host = urlparse(live_server.url).hostname
+
+        def guard(route):
+            requested = urlparse(route.request.url)
+            if requested.scheme in ("http", "https", "ws", "wss") and requested.hostname not in (host, "localhost"):
+                foreign.append(route.request.url)
+                return route.abort()
+            return route.continue_()
+
+        self.context.route("**/*", guard)
+        self.page = self.context.new_page()
+
+    def url(self, path):
+        return f"{self.live_server.url}{path}"
+
+    def login(self, username, password="cityops-demo"):
+        self.page.goto(self.url("/accounts/login/"))
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", password)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def browser_session(browser, live_server, settings):
+    """Factory: browser_session(user, **context options) -> a signed-in BrowserSession.
+
+    The test fails if any page requested a non-local host (the platform runs on intranets)."""
+    settings.LEAFLET_TILE_URL = ""
+    foreign, sessions = [], []
+
+    def make(user=None, password="a-browser-test-password", **options):
+        session = BrowserSession(browser, live_server, foreign, **options)
+        if user is not None:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            session.login(user.username, password)
+        sessions.append(session)
+        return session
+
+    yield make
+    for session in sessions:
+        session.close()
+    assert foreign == [], f"pages requested non-local hosts: {foreign}"
