@@ -1,0 +1,118 @@
+"""Timer sweep benchmark: 300,000 open cases; one sweep with nothing due, one with 10,000 newly due cases.
+
+Run it on a database of its own: it adds cases with `seed_load` (case events are immutable, nothing is undone).
+
+    createdb -h 127.0.0.1 -U postgres cityops_timer_bench
+    psql -h 127.0.0.1 -U postgres -d cityops_timer_bench -c 'CREATE EXTENSION postgis'
+    export DATABASE_URL=postgis://postgres@127.0.0.1:5432/cityops_timer_bench
+    .venv/bin/python manage.py migrate && DEBUG=1 .venv/bin/python manage.py seed_demo
+    .venv/bin/python benchmarks/sweep_timers.py            # [--open 300000] [--due 10000] [--runs 15]
+
+What it does, at one reference instant T (now, rounded to the minute):
+1. tops the database up to --open open cases: `seed_load --cases N --open-share 1 --now T` (none due at T);
+2. sets `timer_due_at` where a loaded case with a running clock has none and no timer mark (a load generator
+   that does not fill it in): one UPDATE, to the warning point as the stage clock would; then VACUUM ANALYZE,
+   as autovacuum would have done by then;
+3. sweeps once at T to catch up (a re-run finds what became due since), then --runs sweeps with nothing due:
+   median and worst, in ms;
+4. loads --due more open cases whose deadline just passed (`seed_load --due … --now T`; about 30 % more cases
+   are loaded, as suspended ones have no clock), and sweeps once at T: the time to fire their warnings,
+   overdue marks and the escalation steps already due, in s.
+The sweep is the real one. Its time is split into the sweep proper (claim, marks, events, timers: committed
+batch by batch) and the announcement after each commit (lifts to the city level and every `timer_fired`
+receiver, i.e. the notifications); --no-receivers disconnects the receivers to time the sweep alone.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from cases.models import FINAL_STATUSES, Case  # noqa: E402
+from dispatch.models import TimerMark  # noqa: E402
+from dispatch.services.timers import timers_sweep  # noqa: E402
+from dispatch.signals import timer_fired  # noqa: E402
+
+
+def open_cases() -> int:
+    return Case.objects.exclude(status__in=FINAL_STATUSES).count()
+
+
+def set_timers() -> int:
+    """timer_due_at = the warning point, for running clocks without a timer yet and never swept (no mark)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Case._meta.db_table} AS c SET timer_due_at = c.stage_warn_at
+            WHERE c.timer_due_at IS NULL AND c.stage_deadline IS NOT NULL AND c.status <> ALL(%s)
+              AND NOT EXISTS (SELECT 1 FROM {TimerMark._meta.db_table} m WHERE m.case_id = c.id)
+            """,  # noqa: S608 - our own tables
+            [list(FINAL_STATUSES)],
+        )
+        count = cursor.rowcount
+        cursor.execute(f"VACUUM ANALYZE {Case._meta.db_table}")
+    return count
+
+
+def load(cases: int, *, now, due: int = 0) -> None:
+    started = time.monotonic()
+    print(f"seed_load --cases {cases:,} --open-share 1 --due {due:,} …", flush=True)
+    with open(os.devnull, "w") as quiet:
+        call_command("seed_load", cases=cases, open_share=1.0, due=due, now=now, force=True, stdout=quiet)
+    print(f"  loaded in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--open", type=int, default=300_000, help="open cases to have (default 300000)")
+    parser.add_argument("--due", type=int, default=10_000, help="newly due cases to fire (default 10000)")
+    parser.add_argument("--runs", type=int, default=15, help="sweeps with nothing due to time (default 15)")
+    parser.add_argument("--no-receivers", action="store_true", help="disconnect the timer_fired receivers")
+    args = parser.parse_args()
+    if args.no_receivers:
+        timer_fired.receivers.clear()
+        timer_fired.sender_receivers_cache.clear()
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    missing = args.open - open_cases()
+    if missing > 0:
+        load(missing, now=now)
+    print(f"timers set on {set_timers():,} cases; {open_cases():,} open cases", flush=True)
+
+    caught_up = timers_sweep(now=now)
+    print(f"catch-up sweep: {caught_up.cases:,} cases, {caught_up.ms:.0f} ms", flush=True)
+    idle = []
+    for _ in range(args.runs):
+        result = timers_sweep(now=now)
+        assert result.cases == 0, result
+        idle.append(result.ms)
+    print(f"NOTHING DUE   median {statistics.median(idle):.2f} ms, worst {max(idle):.2f} ms ({args.runs} sweeps)")
+
+    # Enough open cases that --due of them have a running clock (about 13 % of open cases are suspended).
+    load(round(args.due * 1.3), now=now, due=args.due)
+    print(f"timers set on {set_timers():,} cases; {open_cases():,} open cases", flush=True)
+    result = timers_sweep(now=now)
+    sweep, announce = (result.ms - result.announce_ms) / 1000, result.announce_ms / 1000
+    print(
+        f"{result.cases:,} NEWLY DUE   sweep {sweep:.2f} s + announcement {announce:.2f} s "
+        f"({result.lifted:,} lifted to the city level): {dict(result.fired)} in {result.batches} batches"
+    )
+    assert result.cases == args.due, result
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
