@@ -5,6 +5,8 @@ Screenshots go to var/screenshots/ (named in the README).
 """
 
 import os
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -84,6 +86,28 @@ class BrowserSession:
         self.context.close()
 
 
+def _live_requests():
+    """Threads of the live test server still answering a request (socketserver runs one thread per request)."""
+    return [
+        thread
+        for thread in threading.enumerate()
+        if getattr(getattr(thread, "_target", None), "__name__", "") == "process_request_thread"
+    ]
+
+
+def drain_live_server(timeout=30.0):
+    """Wait until no request of a closed page is still running in the live server.
+
+    A long poll of the event feed goes on for a moment after its page closed; a transactional test that then
+    empties the tables would race it for the same tables' locks (PostgreSQL breaks the deadlock by failing one
+    of them). Closing the pages and then waiting here keeps each test's requests inside that test."""
+    deadline = time.monotonic() + timeout
+    for thread in _live_requests():
+        thread.join(max(0.0, deadline - time.monotonic()))
+    still_running = _live_requests()
+    assert not still_running, f"live server requests still running after {timeout} s: {still_running}"
+
+
 @pytest.fixture
 def browser_session(browser, live_server, settings):
     """Factory: browser_session(user, **context options) -> a signed-in BrowserSession.
@@ -104,4 +128,5 @@ def browser_session(browser, live_server, settings):
     yield make
     for session in sessions:
         session.close()
+    drain_live_server()
     assert foreign == [], f"pages requested non-local hosts: {foreign}"
