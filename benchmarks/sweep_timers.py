@@ -19,8 +19,8 @@ What it does, at one reference instant T (now, rounded to the minute):
    are loaded, as suspended ones have no clock), and sweeps once at T: the time to fire their warnings,
    overdue marks and the escalation steps already due, in s.
 The sweep is the real one. Its time is split into the sweep proper (claim, marks, events, timers: committed
-batch by batch) and the announcement after each commit (lifts to the city level and every `timer_fired`
-receiver, i.e. the notifications); --no-receivers disconnects the receivers to time the sweep alone.
+batch by batch) and the announcement after each commit (lifts to the city level and the `timers_fired`
+receivers, i.e. the notifications); --no-receivers disconnects the receivers to time the sweep alone.
 """
 
 import argparse
@@ -44,7 +44,7 @@ from django.utils import timezone  # noqa: E402
 from cases.models import FINAL_STATUSES, Case  # noqa: E402
 from dispatch.models import TimerMark  # noqa: E402
 from dispatch.services.timers import timers_sweep  # noqa: E402
-from dispatch.signals import timer_fired  # noqa: E402
+from dispatch.signals import timers_fired  # noqa: E402
 
 
 def open_cases() -> int:
@@ -80,11 +80,11 @@ def main() -> int:
     parser.add_argument("--open", type=int, default=300_000, help="open cases to have (default 300000)")
     parser.add_argument("--due", type=int, default=10_000, help="newly due cases to fire (default 10000)")
     parser.add_argument("--runs", type=int, default=15, help="sweeps with nothing due to time (default 15)")
-    parser.add_argument("--no-receivers", action="store_true", help="disconnect the timer_fired receivers")
+    parser.add_argument("--no-receivers", action="store_true", help="disconnect the timers_fired receivers")
     args = parser.parse_args()
     if args.no_receivers:
-        timer_fired.receivers.clear()
-        timer_fired.sender_receivers_cache.clear()
+        timers_fired.receivers.clear()
+        timers_fired.sender_receivers_cache.clear()
 
     now = timezone.now().replace(second=0, microsecond=0)
     missing = args.open - open_cases()

@@ -8,7 +8,7 @@ that committed (a web request, the timer sweep): a failure is logged, never rais
 from django.dispatch import receiver
 
 from cases.signals import case_transitioned
-from dispatch.signals import timer_fired
+from dispatch.signals import timers_fired
 
 
 @receiver(case_transitioned, dispatch_uid="dispatch.notify_after_transition")
@@ -19,17 +19,9 @@ def notify_after_transition(sender, *, event_id, **kwargs):
     notify_safely(notify_transition, event_id=event_id)
 
 
-@receiver(timer_fired, dispatch_uid="dispatch.notify_after_timer")
-def notify_after_timer(sender, *, event_id, level, stage, **kwargs):
-    """Warning and overdue to the people working the case; escalations to the targets of the ladder's step."""
-    from dispatch.services.notifications import notify_safely, notify_timer
+@receiver(timers_fired, dispatch_uid="dispatch.notify_after_timers")
+def notify_after_timers(sender, *, marks, **kwargs):
+    """Warning and overdue to the people working the cases; escalations to the targets of the ladder's steps."""
+    from dispatch.services.notifications import notify_safely, notify_timers
 
-    notify_safely(
-        notify_timer,
-        event_id=event_id,
-        level=level,
-        stage=stage,
-        percent=kwargs.get("percent"),
-        notify=tuple(kwargs.get("notify") or ()),
-        propose_supervision=bool(kwargs.get("propose_supervision")),
-    )
+    notify_safely(notify_timers, marks=marks)

@@ -13,66 +13,86 @@ from django.utils import timezone
 from accounts.models import Posting, Role
 from accounts.scope import ancestor_paths
 from cases.models import Case, CaseEvent
-from dispatch.models import CommandLevel, Notification, SupervisionOrder
-from dispatch.services.routing import routing_level_of
-from grids.models import Region
+from dispatch.models import CaseRouting, CommandLevel, Notification, SupervisionOrder
+from grids.models import Department
 
 # ---- recipients: sets of user ids ----
 
 
-def _posted(role, **filters) -> set[int]:
-    postings = Posting.objects.current().filter(role=role, user__is_active=True, **filters)
-    return set(postings.values_list("user_id", flat=True))
+class Recipients:
+    """Who is told: the current postings, read once per role and then answered from memory.
 
-
-def recipients_covering(*, region_path: str, role: str) -> set[int]:
-    """Users holding `role` over a subtree that contains `region_path`."""
-    return _posted(role, region__path__in=ancestor_paths(region_path))
-
-
-def recipients_department_handlers(*, department_id: int | None) -> set[int]:
-    """The handlers of a department (nobody when there is none)."""
-    return _posted(Role.HANDLER, department_id=department_id) if department_id else set()
-
-
-def recipients_city_command(*, region_path: str) -> set[int]:
-    """The city command centre: dispatchers posted over the whole city the case lies in."""
-    city = ancestor_paths(region_path)[:1]
-    return _posted(Role.DISPATCHER, region__path__in=city)
-
-
-def recipients_district_command(*, region_path: str) -> set[int]:
-    """The district command centre: dispatchers posted over the case's district (or a subtree of it above the case)."""
-    return _posted(Role.DISPATCHER, region__path__in=ancestor_paths(region_path)[1:])
-
-
-def recipients_command(*, case) -> set[int]:
-    """The command centre whose queue the case is in (两级指挥派遣): the city's when routed there, else its district's.
-
-    A case never routed waits for its district, as in the dispatch queues. A district without dispatchers of its
-    own falls back to the city command centre, so nobody's case goes unseen.
+    One instance serves one notification run, a single transition or a whole batch of timer marks, so a
+    batch of thousands of marks costs a handful of queries rather than several per mark. Methods return sets
+    of user ids; callers may change them.
     """
-    if routing_level_of(case_id=case.pk) != CommandLevel.CITY:
-        district = recipients_district_command(region_path=case.region_path)
-        if district:
-            return district
-    return recipients_city_command(region_path=case.region_path)
 
+    def __init__(self):
+        self._by_role: dict[str, dict] = {}  # role -> {region path (department id for handlers): {user ids}}
+        self._homes: dict[int, str] | None = None  # department id -> its home region's path
+        self._levels: dict[int, str] = {}  # case id -> command level
 
-def recipients_department_leaders(*, case) -> set[int]:
-    """Leaders over the lead department's home region, the nearest level that has any; else over the case."""
-    home = None
-    if case.lead_department_id:
-        home = Region.objects.filter(departments=case.lead_department_id).values_list("path", flat=True).first()
-    paths = ancestor_paths(home or case.region_path)
-    postings = Posting.objects.current().filter(role=Role.LEADER, user__is_active=True, region__path__in=paths)
-    by_path: dict[str, set[int]] = {}
-    for user_id, path in postings.values_list("user_id", "region__path"):
-        by_path.setdefault(path, set()).add(user_id)
-    for path in reversed(paths):
-        if path in by_path:
-            return by_path[path]
-    return set()
+    def _index(self, role) -> dict:
+        if role not in self._by_role:
+            key = "department_id" if role == Role.HANDLER else "region__path"
+            index: dict = {}
+            postings = Posting.objects.current().filter(role=role, user__is_active=True)
+            for user_id, where in postings.values_list("user_id", key):
+                index.setdefault(where, set()).add(user_id)
+            self._by_role[role] = index
+        return self._by_role[role]
+
+    def _posted_at(self, role, paths) -> set[int]:
+        index = self._index(role)
+        return set().union(*(index.get(path, ()) for path in paths))
+
+    def covering(self, *, region_path: str, role: str) -> set[int]:
+        """Users holding `role` over a subtree that contains `region_path`."""
+        return self._posted_at(role, ancestor_paths(region_path))
+
+    def department_handlers(self, *, department_id: int | None) -> set[int]:
+        """The handlers of a department (nobody when there is none)."""
+        return set(self._index(Role.HANDLER).get(department_id, ())) if department_id else set()
+
+    def city_command(self, *, region_path: str) -> set[int]:
+        """The city command centre: dispatchers posted over the whole city the case lies in."""
+        return self._posted_at(Role.DISPATCHER, ancestor_paths(region_path)[:1])
+
+    def district_command(self, *, region_path: str) -> set[int]:
+        """The district command centre: dispatchers over the case's district (or a subtree of it above the case)."""
+        return self._posted_at(Role.DISPATCHER, ancestor_paths(region_path)[1:])
+
+    def load_levels(self, case_ids) -> None:
+        """Read the command level of many cases at once (for a batch); a case never routed is the district's."""
+        missing = {pk for pk in case_ids if pk not in self._levels}
+        if missing:
+            levels = dict(CaseRouting.objects.filter(pk__in=missing).values_list("pk", "level"))
+            self._levels.update({pk: levels.get(pk, CommandLevel.DISTRICT) for pk in missing})
+
+    def command(self, *, case) -> set[int]:
+        """The command centre whose queue the case is in (两级指挥派遣): the city's when routed there, else the
+        district's.
+
+        A case never routed waits for its district, as in the dispatch queues. A district without dispatchers of
+        its own falls back to the city command centre, so nobody's case goes unseen.
+        """
+        self.load_levels([case.pk])
+        if self._levels[case.pk] != CommandLevel.CITY:
+            district = self.district_command(region_path=case.region_path)
+            if district:
+                return district
+        return self.city_command(region_path=case.region_path)
+
+    def department_leaders(self, *, case) -> set[int]:
+        """Leaders over the lead department's home region, the nearest level that has any; else over the case."""
+        if self._homes is None:
+            self._homes = dict(Department.objects.values_list("pk", "home_region__path"))
+        paths = ancestor_paths(self._homes.get(case.lead_department_id) or case.region_path)
+        index = self._index(Role.LEADER)
+        for path in reversed(paths):
+            if index.get(path):
+                return set(index[path])
+        return set()
 
 
 # ---- reads for the API ----

@@ -2,10 +2,13 @@
 
 from django.dispatch import Signal
 
-# timer_fired(sender=TimerMark, mark_id=int, case_id=int, event_id=int, level=str, stage=str, percent=int,
-#             notify=tuple[str, ...], lift_to_city=bool, propose_supervision=bool)
-# One per timer level that fired (level "warning", "overdue" or "escalation-<percent>"); `percent` is the share
-# of the stage limit used at that level (80, 100, 150 …); `notify` holds EscalationTarget values (empty for
-# warning and overdue: tell the people working the case). Delivered at least once: a sweep re-announces marks
-# a crash left unannounced, so receivers must be idempotent (the event id is a natural de-duplication key).
-timer_fired = Signal()
+# timers_fired(sender=TimerMark, marks=list[dict])
+# Once per committed sweep batch, with one dict per timer level that fired:
+#   mark_id, case_id, event_id (int); level ("warning", "overdue" or "escalation-<percent>"); stage (str);
+#   percent (share of the stage limit used at that level: 80, 100, 150 …); notify (tuple of EscalationTarget
+#   values, empty for warning and overdue: tell the people working the case); lift_to_city and
+#   propose_supervision (bool).
+# Delivered at least once: a sweep re-announces marks a crash left unannounced, so receivers must be idempotent
+# (the event id is a natural de-duplication key). A batch holds up to thousands of marks: receivers should
+# work on the whole list at once rather than mark by mark.
+timers_fired = Signal()

@@ -7,12 +7,13 @@ unique per (notification, channel) for the same reason. Texts are written in the
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -45,34 +46,56 @@ def _local(dt):
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else "—"
 
 
+def _load_events(event_ids):
+    return CaseEvent.objects.select_related("case__category", "actor").defer("case__point").filter(pk__in=event_ids)
+
+
 def _load_event(event_id):
-    return CaseEvent.objects.select_related("case__category", "actor").defer("case__point").filter(pk=event_id).first()
+    return _load_events([event_id]).first()
 
 
 # ---- creating notifications ----
 
 
+@dataclass(frozen=True)
+class Draft:
+    """One notification to write: `kind` about `event`, to `user_ids`."""
+
+    kind: str
+    event: CaseEvent
+    user_ids: frozenset
+    title: str
+    body: str = ""
+
+
 def notifications_create(*, kind: str, event, user_ids, title: str, body: str = "") -> None:
     """Inbox rows for `user_ids` about `event` (once each) and, for urgent kinds, their email and SMS copies."""
-    user_ids = sorted({u for u in user_ids if u is not None})
-    if not user_ids:
+    notifications_create_many([Draft(kind, event, frozenset(user_ids), title, body)])
+
+
+def notifications_create_many(drafts) -> None:
+    """Write many drafts at once: one insert for the inbox rows, one read and one insert for the outbox."""
+    rows = [
+        Notification(user_id=u, kind=d.kind, case_id=d.event.case_id, event=d.event, title=d.title[:200], body=d.body)
+        for d in drafts
+        for u in sorted(u for u in d.user_ids if u is not None)
+    ]
+    if not rows:
         return
+    urgent = [d for d in drafts if d.kind in URGENT_KINDS and d.user_ids]
     with transaction.atomic():
-        Notification.objects.bulk_create(
-            [
-                Notification(user_id=u, kind=kind, case_id=event.case_id, event=event, title=title[:200], body=body)
-                for u in user_ids
-            ],
-            ignore_conflicts=True,
-        )
-        if kind in URGENT_KINDS:
-            _outbox_for(kind=kind, event=event, user_ids=user_ids)
+        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+        if urgent:
+            _outbox_for(urgent)
 
 
-def _outbox_for(*, kind, event, user_ids):
+def _outbox_for(drafts):
     """Email to those with an address, SMS to those with a phone; existing copies are left alone."""
     now = timezone.now()
-    rows = Notification.objects.filter(event=event, kind=kind, user_id__in=user_ids).select_related("user")
+    wanted = Q(pk__in=[])
+    for kind in {d.kind for d in drafts}:
+        wanted |= Q(kind=kind, event_id__in=[d.event.pk for d in drafts if d.kind == kind])
+    rows = Notification.objects.filter(wanted).select_related("user")
     messages = []
     for note in rows.only("id", "title", "body", "user__email", "user__phone"):
         common = {"notification": note, "next_attempt_at": now}
@@ -84,7 +107,7 @@ def _outbox_for(*, kind, event, user_ids):
             )
         if note.user.phone:
             messages.append(OutboxMessage(channel=Channel.SMS, recipient=note.user.phone, body=note.title, **common))
-    OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
+    OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True, batch_size=2000)
 
 
 def notify_safely(function, **kwargs) -> None:
@@ -92,25 +115,25 @@ def notify_safely(function, **kwargs) -> None:
     try:
         function(**kwargs)
     except Exception:  # noqa: BLE001 - the action committed; a lost notice is logged, not raised
-        logger.exception("notification %s(%s) failed", function.__name__, kwargs)
+        logger.exception("notification %s(%.500r) failed", function.__name__, kwargs)
 
 
 # ---- who is told of a transition ----
 
 
-def _queue_owners(case, status) -> set[int]:
+def _queue_owners(case, status, people) -> set[int]:
     """Whose queue a case in `status` is (DOMAIN §4): the people who must act next."""
     path = case.region_path
     if status in (Status.VERIFYING, Status.CHECKING):
         return {case.assignee_id} if case.assignee_id else set()
     if status in (Status.REPORTED, Status.TO_CHECK):
-        return who.recipients_covering(region_path=path, role=Role.OPERATOR)
+        return people.covering(region_path=path, role=Role.OPERATOR)
     if status in (Status.TO_REGISTER, Status.TO_CLOSE, Status.VOID_PENDING):
-        return who.recipients_covering(region_path=path, role=Role.SHIFT_LEAD)
+        return people.covering(region_path=path, role=Role.SHIFT_LEAD)
     if status in (Status.TO_DISPATCH, Status.RETURN_PENDING, Status.SUSPEND_PENDING):
-        return who.recipients_command(case=case)
+        return people.command(case=case)
     if status == Status.HANDLING:
-        return who.recipients_department_handlers(department_id=case.lead_department_id)
+        return people.department_handlers(department_id=case.lead_department_id)
     return set()
 
 
@@ -131,10 +154,11 @@ def _notify_work(event):
     is_request = action in REQUEST_ACTIONS
     if not is_request and (event.from_status == event.to_status or case.status != event.to_status):
         return  # nothing new, or the case already left that queue (e.g. auto-dispatched right after filing)
+    people = who.Recipients()
     if action == "request_extension":
-        owners = who.recipients_command(case=case)
+        owners = people.command(case=case)
     else:
-        owners = _queue_owners(case, event.to_status)
+        owners = _queue_owners(case, event.to_status, people)
     owners.discard(event.actor_id)  # nobody is told what they just did
     values = {"number": case.number, "status": Status(event.to_status).label}
     if is_request:
@@ -172,65 +196,78 @@ def _notify_decision(event):
 # ---- who is told when a stage timer fires ----
 
 
-def _stage_owners(case, stage) -> set[int]:
+def _stage_owners(case, stage, people) -> set[int]:
     """The people working the case's `stage`: for handling the department and its command centre."""
     if stage == Stage.HANDLING:
-        owners = who.recipients_department_handlers(department_id=case.lead_department_id)
-        return owners | who.recipients_command(case=case)
+        owners = people.department_handlers(department_id=case.lead_department_id)
+        return owners | people.command(case=case)
     if STAGE_OF.get(case.status) != stage:
         return set()  # the case has moved on since the timer fired
-    return _queue_owners(case, case.status)
+    return _queue_owners(case, case.status, people)
 
 
-def _escalation_targets(case, notify, propose_supervision) -> set[int]:
+def _escalation_targets(case, notify, propose_supervision, people) -> set[int]:
     from dispatch.models import EscalationTarget as T
 
     users = set()
     if T.DEPARTMENT_LEADER in notify:
-        users |= who.recipients_department_leaders(case=case)
+        users |= people.department_leaders(case=case)
     if T.DISTRICT_COMMAND in notify:
-        users |= who.recipients_district_command(region_path=case.region_path)
+        users |= people.district_command(region_path=case.region_path)
     if T.CITY_COMMAND in notify:
-        users |= who.recipients_city_command(region_path=case.region_path)
+        users |= people.city_command(region_path=case.region_path)
     if propose_supervision or not notify:
         # Leaders issue supervision orders; a step that names nobody still reaches leaders and the city centre.
-        users |= who.recipients_covering(region_path=case.region_path, role=Role.LEADER)
+        users |= people.covering(region_path=case.region_path, role=Role.LEADER)
     if not notify:
-        users |= who.recipients_city_command(region_path=case.region_path)
+        users |= people.city_command(region_path=case.region_path)
     return users
 
 
-def notify_timer(
-    *, event_id: int, level: str, stage: str, percent=None, notify=(), propose_supervision=False, **_ignored
-) -> None:
-    """A stage timer fired: warning and overdue to the people working the case, escalations up the ladder."""
+def notify_timers(*, marks) -> None:
+    """Stage timers fired: warning and overdue to the people working each case, escalations up the ladder.
+
+    `marks` are the dicts of the `timers_fired` signal, a whole sweep batch at a time: their events are read
+    in one query, the postings once per role, and every notification and outbox copy written in bulk.
+    """
+    events = {e.pk: e for e in _load_events([m["event_id"] for m in marks])}
+    people = who.Recipients()
+    people.load_levels({e.case_id for e in events.values()})
     with translation.override(settings.LANGUAGE_CODE):
-        event = _load_event(event_id)
-        if event is None:
-            return
-        case = event.case
-        values = {
-            "number": case.number,
-            "stage": Stage(stage).label if stage in Stage.values else stage,
-            "percent": percent or "",
-            "deadline": _local(event.stage_deadline or case.stage_deadline),
-        }
-        body = _("Stage deadline: %(deadline)s.") % values
-        if level == "warning":
-            kind, users = Kind.WARNING, _stage_owners(case, stage)
-            title = _("Warning: case %(number)s nears its deadline (%(stage)s)") % values
-        elif level == "overdue":
-            kind, users = Kind.OVERDUE, _stage_owners(case, stage)
-            title = _("Overdue: case %(number)s passed its deadline (%(stage)s)") % values
-        elif level.startswith("escalation"):
-            kind, users = Kind.ESCALATION, _escalation_targets(case, tuple(notify or ()), propose_supervision)
-            title = _("Escalation: case %(number)s has used %(percent)s %% of its limit (%(stage)s)") % values
-            if propose_supervision:
-                body += "\n" + _("A supervision order (督办) is proposed.")
-        else:
-            logger.warning("unknown timer level %r for event %s", level, event_id)
-            return
-        notifications_create(kind=kind, event=event, user_ids=users, title=title, body=body)
+        drafts = [
+            draft
+            for mark in marks
+            if mark["event_id"] in events
+            and (draft := _timer_draft(events[mark["event_id"]], mark, people)) is not None
+        ]
+    notifications_create_many(drafts)
+
+
+def _timer_draft(event, mark, people):
+    case, level, stage = event.case, mark["level"], mark["stage"]
+    notify, propose_supervision = tuple(mark.get("notify") or ()), bool(mark.get("propose_supervision"))
+    values = {
+        "number": case.number,
+        "stage": Stage(stage).label if stage in Stage.values else stage,
+        "percent": mark.get("percent") or "",
+        "deadline": _local(event.stage_deadline or case.stage_deadline),
+    }
+    body = _("Stage deadline: %(deadline)s.") % values
+    if level == "warning":
+        kind, users = Kind.WARNING, _stage_owners(case, stage, people)
+        title = _("Warning: case %(number)s nears its deadline (%(stage)s)") % values
+    elif level == "overdue":
+        kind, users = Kind.OVERDUE, _stage_owners(case, stage, people)
+        title = _("Overdue: case %(number)s passed its deadline (%(stage)s)") % values
+    elif level.startswith("escalation"):
+        kind, users = Kind.ESCALATION, _escalation_targets(case, notify, propose_supervision, people)
+        title = _("Escalation: case %(number)s has used %(percent)s %% of its limit (%(stage)s)") % values
+        if propose_supervision:
+            body += "\n" + _("A supervision order (督办) is proposed.")
+    else:
+        logger.warning("unknown timer level %r for event %s", level, event.pk)
+        return None
+    return Draft(kind, event, frozenset(users), title, body)
 
 
 # ---- supervision orders ----
@@ -244,11 +281,11 @@ def notify_order(*, order_id: int, event_id: int, kind: str) -> None:
         order = SupervisionOrder.objects.filter(pk=order_id).first()
         if event is None or order is None:
             return
-        case = event.case
+        case, people = event.case, who.Recipients()
         values = {"number": case.number, "deadline": _local(order.reply_deadline)}
         if kind == Kind.ORDER:
-            users = who.recipients_department_handlers(department_id=case.lead_department_id)
-            users |= who.recipients_command(case=case)
+            users = people.department_handlers(department_id=case.lead_department_id)
+            users |= people.command(case=case)
             if order.formal:
                 title = _("Formal supervision order (挂牌督办) on case %(number)s") % values
             else:
@@ -259,7 +296,7 @@ def notify_order(*, order_id: int, event_id: int, kind: str) -> None:
             title = _("Reply to your supervision order on case %(number)s") % values
             body = order.reply
         elif kind == Kind.ORDER_OVERDUE:
-            users = {order.issued_by_id} | who.recipients_city_command(region_path=case.region_path)
+            users = {order.issued_by_id} | people.city_command(region_path=case.region_path)
             title = _("Supervision order on case %(number)s unanswered") % values
             body = _("The reply was due %(deadline)s.") % values
         else:

@@ -179,18 +179,23 @@ def routing_after_transition(*, case_id: int, event_id: int, action: str) -> Non
 def routing_escalate_to_city(*, case_id: int, now=None) -> bool:
     """Lift the case to the city command centre's queue; True if this call did it. Idempotent.
 
-    Called by the timer sweep when an overdue case escalates. Works whether or not the case was routed before.
+    Works whether or not the case was routed before.
+    """
+    return bool(routing_escalate_many_to_city(case_ids=[case_id], now=now))
+
+
+def routing_escalate_many_to_city(*, case_ids, now=None) -> set[int]:
+    """Lift cases to the city command centre's queue at once; returns the ids this call lifted. Idempotent.
+
+    Called by the timer sweep for a batch of overdue cases whose escalation step lifts them.
     """
     now = now or timezone.now()
+    case_ids = sorted(set(case_ids))
+    if not case_ids:
+        return set()
     with transaction.atomic():
-        CaseRouting.objects.bulk_create([CaseRouting(case_id=case_id)], ignore_conflicts=True)
-        changed = CaseRouting.objects.filter(case_id=case_id, escalated=False).update(
-            level=CommandLevel.CITY, escalated=True, escalated_at=now
-        )
-    return changed > 0
-
-
-def routing_level_of(*, case_id: int) -> str:
-    """The command level a case is dispatched from (district when it was never routed)."""
-    level = CaseRouting.objects.filter(pk=case_id).values_list("level", flat=True).first()
-    return level or CommandLevel.DISTRICT
+        CaseRouting.objects.bulk_create([CaseRouting(case_id=pk) for pk in case_ids], ignore_conflicts=True)
+        lifting = CaseRouting.objects.filter(case_id__in=case_ids, escalated=False).select_for_update()
+        lifted = set(lifting.values_list("case_id", flat=True))
+        CaseRouting.objects.filter(case_id__in=lifted).update(level=CommandLevel.CITY, escalated=True, escalated_at=now)
+    return lifted

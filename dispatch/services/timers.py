@@ -8,9 +8,10 @@ is one index probe however many cases are open.
 The sweep claims due cases in short transactions (FOR UPDATE SKIP LOCKED: two sweeps share the work, never a
 case; a case being transitioned is skipped and seen next time), inserts a mark per level that became due
 (ON CONFLICT DO NOTHING: an existing mark means the effect already happened), writes one event per new mark,
-raises the overdue flag and moves `timer_due_at` on. After each commit the new marks are announced (signal
-`timer_fired`, lift to the city level). A crash rolls back the batch in flight and the next sweep redoes it;
-marks committed earlier keep everything that already happened from happening again.
+raises the overdue flag and moves `timer_due_at` on. After each commit the batch's new marks are announced
+together (the cases whose step says so lifted to the city level, then one `timers_fired` signal). A crash
+rolls back the batch in flight and the next sweep redoes it; marks committed earlier keep everything that
+already happened from happening again.
 """
 
 import json
@@ -29,7 +30,7 @@ from cases.services.transitions import SYSTEM_ROLE
 from cases.worktime import WARN_FRACTION, WORKING, add_time
 from dispatch.models import EscalationStep, TimerMark
 from dispatch.models.timers import ESCALATION_PREFIX, OVERDUE, WARNING
-from dispatch.signals import timer_fired
+from dispatch.signals import timers_fired
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,9 @@ class SweepResult:
 def timers_sweep(*, now: datetime | None = None, batch: int | None = None) -> SweepResult:
     """Fire every timer level due at `now` (default: now) exactly once; one transaction per `batch` cases.
 
-    Side effects: TimerMark and CaseEvent rows, Case.overdue and Case.timer_due_at; after each commit the
-    `timer_fired` signal per new mark and `routing_escalate_to_city` for steps that lift. Never changes a status.
+    Side effects: TimerMark and CaseEvent rows, Case.overdue and Case.timer_due_at; after each commit
+    `routing_escalate_many_to_city` for steps that lift and one `timers_fired` signal for the batch's marks.
+    Never changes a status.
     Call it outside a transaction, so that each batch commits (and is announced) on its own.
     """
     started = time.perf_counter()
@@ -296,44 +298,43 @@ def _advance(plans, now):
         )
 
 
+MESSAGE_FIELDS = ("mark_id", "case_id", "event_id", "level", "stage", "percent")
+
+
 def _announce(fired, result=None):
-    """After commit: lift the cases whose step says so, send `timer_fired` per mark, record the announcement."""
+    """After commit: lift the cases whose step says so, send `timers_fired` for the batch, record the announcement."""
     if not fired:
         return
     started = time.perf_counter()
-    for item in fired:
-        if item.get("lift_to_city") and _lift_to_city(item["case_id"]) and result is not None:
-            result.lifted += 1
-        # send_robust: one failing receiver must not keep the others (or the sweep) from their work; Django
-        # logs the exception.
-        timer_fired.send_robust(
-            sender=TimerMark,
-            mark_id=item["mark_id"],
-            case_id=item["case_id"],
-            event_id=item["event_id"],
-            level=item["level"],
-            stage=item["stage"],
-            percent=item["percent"],
-            notify=tuple(item.get("notify", ())),
-            lift_to_city=item.get("lift_to_city", False),
-            propose_supervision=item.get("propose_supervision", False),
-        )
+    lifted = _lift_to_city([item["case_id"] for item in fired if item.get("lift_to_city")])
+    marks = [
+        {
+            **{name: item[name] for name in MESSAGE_FIELDS},
+            "notify": tuple(item.get("notify", ())),
+            "lift_to_city": item.get("lift_to_city", False),
+            "propose_supervision": item.get("propose_supervision", False),
+        }
+        for item in fired
+    ]
+    # send_robust: a failing receiver must not keep the others (or the sweep) from their work; Django logs it.
+    timers_fired.send_robust(sender=TimerMark, marks=marks)
     TimerMark.objects.filter(pk__in=[item["mark_id"] for item in fired]).update(announced_at=timezone.now())
     if result is not None:
+        result.lifted += lifted
         result.announce_ms += (time.perf_counter() - started) * 1000
 
 
-def _lift_to_city(case_id) -> bool:
+def _lift_to_city(case_ids) -> int:
+    """Lift the cases to the city command level; how many this call lifted (a case lifted before is not)."""
+    if not case_ids:
+        return 0
+    from dispatch.services.routing import routing_escalate_many_to_city
+
     try:
-        from dispatch.services.routing import routing_escalate_to_city
-    except ImportError:
-        logger.warning("routing_escalate_to_city is not available: case %s stays at its command level", case_id)
-        return False
-    try:
-        return bool(routing_escalate_to_city(case_id=case_id))  # False: it was lifted before
-    except Exception:  # one case's routing problem must not stop the announcements of the others
-        logger.exception("lifting case %s to the city command level failed", case_id)
-        return False
+        return len(routing_escalate_many_to_city(case_ids=case_ids))
+    except Exception:  # a routing problem must not keep the notifications from going out
+        logger.exception("lifting %s cases to the city command level failed", len(case_ids))
+        return 0
 
 
 def _reannounce(*, now, batch, result):

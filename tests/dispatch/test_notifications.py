@@ -8,7 +8,7 @@ from accounts.models import Role
 from cases.models import Case, CaseEvent
 from cases.signals import case_transitioned
 from dispatch.models import Notification, OutboxMessage, TimerMark
-from dispatch.signals import timer_fired
+from dispatch.signals import timers_fired
 from tests.factories.accounts import user_posted
 
 pytestmark = pytest.mark.django_db
@@ -133,15 +133,19 @@ def fire(case, level, percent, **kwargs):
     event = _timer_event(case, level, action)
     fields = {"notify": (), "lift_to_city": False, "propose_supervision": False, **kwargs}
     for _ in range(2):  # at least once: the second announcement must change nothing
-        timer_fired.send(
+        timers_fired.send(
             sender=TimerMark,
-            mark_id=0,
-            case_id=case.pk,
-            event_id=event.pk,
-            level=level,
-            stage=case.stage,
-            percent=percent,
-            **fields,
+            marks=[
+                {
+                    "mark_id": 0,
+                    "case_id": case.pk,
+                    "event_id": event.pk,
+                    "level": level,
+                    "stage": case.stage,
+                    "percent": percent,
+                    **fields,
+                }
+            ],
         )
     return event
 
@@ -228,3 +232,36 @@ def test_the_inbox_lists_your_notifications_with_the_unread_count_and_marks_them
 
     assert handler.post("/api/v1/notifications/read-all/").json() == {"marked": 1, "unread_count": 0}
     assert APIClient().get("/api/v1/notifications/").status_code == 401
+
+
+def _marks_for(cases_in_handling):
+    levels = [("warning", 80, {}), ("overdue", 100, {}), ("escalation-50", 150, {"notify": ("department_leader",)})]
+    marks = []
+    for case in cases_in_handling:
+        for level, percent, fields in levels:
+            event = _timer_event(case, level, "timer_escalation" if fields else f"timer_{level}")
+            base = {"notify": (), "lift_to_city": False, "propose_supervision": False}
+            marks.append(
+                {"mark_id": 0, "case_id": case.pk, "event_id": event.pk, "level": level, "stage": case.stage}
+                | {"percent": percent, **base, **fields}
+            )
+    return marks
+
+
+def test_a_batch_of_timer_marks_costs_the_same_queries_for_2_and_12_cases(cases, personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dispatch.services.notifications import notify_timers
+
+    counts = {}
+    for n in (2, 12):
+        marks = _marks_for([cases.to("handling") for _ in range(n)])
+        with CaptureQueriesContext(connection) as queries:
+            notify_timers(marks=marks)
+        counts[n] = len(queries)
+        events = {mark["event_id"] for mark in marks}
+        # Every mark told its people: handlers and the district centre, and the department's leader for the step.
+        assert Notification.objects.filter(event_id__in=events).count() == n * (2 + 2 + 1)
+        assert OutboxMessage.objects.filter(notification__event_id__in=events).count() == n * (2 + 1)
+    assert counts[2] == counts[12], counts

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from cases.models import Case, CaseEvent
 from dispatch.models import EscalationStep, TimerMark
 from dispatch.services.timers import timers_sweep
-from dispatch.signals import timer_fired
+from dispatch.signals import timers_fired
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
@@ -191,13 +191,14 @@ def test_each_fired_level_is_announced_after_commit_and_the_last_step_lifts_the_
 ):
     received, lifted = [], []
     monkeypatch.setattr(
-        "dispatch.services.routing.routing_escalate_to_city", lambda *, case_id: lifted.append(case_id) or True
+        "dispatch.services.routing.routing_escalate_many_to_city",
+        lambda *, case_ids: lifted.extend(case_ids) or set(case_ids),
     )
 
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
+    def receiver(sender, *, marks, **kwargs):
+        received.extend(marks)
 
-    timer_fired.connect(receiver, dispatch_uid="test-timer-fired")
+    timers_fired.connect(receiver, dispatch_uid="test-timer-fired")
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             timers_sweep(now=PLUS_100)
@@ -205,7 +206,7 @@ def test_each_fired_level_is_announced_after_commit_and_the_last_step_lifts_the_
         for callback in callbacks:
             callback()
     finally:
-        timer_fired.disconnect(dispatch_uid="test-timer-fired")
+        timers_fired.disconnect(dispatch_uid="test-timer-fired")
     assert [(r["level"], r["stage"], r["percent"]) for r in received] == [
         ("warning", "handling", 80),
         ("overdue", "handling", 100),

@@ -16,7 +16,7 @@ from cases.models import Case, CaseEvent
 from dispatch.models import TimerMark
 from dispatch.services import timers
 from dispatch.services.timers import timers_sweep
-from dispatch.signals import timer_fired
+from dispatch.signals import timers_fired
 from tests.dispatch.test_timers import DEADLINE, DISPATCHED, TIMER_ACTIONS, default_ladder
 from tests.dispatch.test_timers_scale import clone_cases
 
@@ -96,8 +96,8 @@ def test_a_crash_half_way_keeps_the_committed_batches_and_the_next_sweep_does_th
 def test_a_crash_between_commit_and_announcement_is_announced_by_a_later_sweep(due_cases, monkeypatch):
     received = []
 
-    def receiver(sender, *, event_id, **kwargs):
-        received.append(event_id)
+    def receiver(sender, *, marks, **kwargs):
+        received.extend(mark["event_id"] for mark in marks)
 
     real_announce = timers._announce
 
@@ -106,7 +106,7 @@ def test_a_crash_between_commit_and_announcement_is_announced_by_a_later_sweep(d
             raise RuntimeError("worker killed after commit")
 
     monkeypatch.setattr(timers, "_announce", crash)
-    timer_fired.connect(receiver, dispatch_uid="test-reannounce")
+    timers_fired.connect(receiver, dispatch_uid="test-reannounce")
     try:
         with pytest.raises(RuntimeError):
             timers_sweep(now=DEADLINE, batch=500)
@@ -116,7 +116,7 @@ def test_a_crash_between_commit_and_announcement_is_announced_by_a_later_sweep(d
         assert timers_sweep(now=DEADLINE + timedelta(minutes=1)).reannounced == 0
         result = timers_sweep(now=DEADLINE + timedelta(minutes=6))
     finally:
-        timer_fired.disconnect(dispatch_uid="test-reannounce")
+        timers_fired.disconnect(dispatch_uid="test-reannounce")
     assert result.reannounced == 2 * len(due_cases) and result.fired == {}
     assert sorted(received) == sorted(TimerMark.objects.values_list("event_id", flat=True))
     assert not TimerMark.objects.filter(announced_at__isnull=True).exists()
