@@ -105,6 +105,7 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="lead_cases",
         verbose_name=_("lead department"),
+        db_index=False,  # case_department_status leads with it
     )
     assisting_departments = models.ManyToManyField(
         "grids.Department", blank=True, related_name="assisting_cases", verbose_name=_("assisting departments")
@@ -202,7 +203,8 @@ class Case(models.Model):
 class CaseEvent(models.Model):
     """An immutable row per transition: the timeline, the audit trail and the input of the assessment."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # db_index=False: case_event_case (case, id) leads with it; one index less to keep up on every event insert.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     action = models.CharField(_("action"), max_length=30)
     from_status = models.CharField(_("from"), max_length=20, blank=True)
     to_status = models.CharField(_("to"), max_length=20)
