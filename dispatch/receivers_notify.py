@@ -2,9 +2,11 @@
 
 Both signals are sent after commit and may arrive more than once (at least once); the services insert each
 notification once per (user, event, kind), so a repeated delivery changes nothing. They run in the process
-that committed (a web request, the timer sweep): a failure is logged, never raised into a committed action.
+that committed (a web request, the timer sweep): a failure is logged, never raised into a committed action;
+the sweep announces a batch whose notifications failed again later.
 """
 
+from django.db import transaction
 from django.dispatch import receiver
 
 from cases.signals import case_transitioned
@@ -21,7 +23,12 @@ def notify_after_transition(sender, *, event_id, **kwargs):
 
 @receiver(timers_fired, dispatch_uid="dispatch.notify_after_timers")
 def notify_after_timers(sender, *, marks, **kwargs):
-    """Warning and overdue to the people working the cases; escalations to the targets of the ladder's steps."""
-    from dispatch.services.notifications import notify_safely, notify_timers
+    """Warning and overdue to the people working the cases; escalations to the targets of the ladder's steps.
 
-    notify_safely(notify_timers, marks=marks)
+    A failure is not swallowed here: it rolls back to this savepoint and reaches the sweep (through
+    send_robust), which leaves the marks unannounced for a later sweep to announce again.
+    """
+    from dispatch.services.notifications import notify_timers
+
+    with transaction.atomic():
+        notify_timers(marks=marks)

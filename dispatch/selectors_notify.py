@@ -22,21 +22,34 @@ from grids.models import Department
 class Recipients:
     """Who is told: the current postings, read once per role and then answered from memory.
 
-    One instance serves one notification run, a single transition or a whole batch of timer marks, so a
-    batch of thousands of marks costs a handful of queries rather than several per mark. Methods return sets
-    of user ids; callers may change them.
+    One instance serves one notification run about `cases`, a single transition or a whole batch of timer
+    marks: a batch of thousands of marks costs a handful of queries rather than several per mark, and only the
+    postings that can concern those cases are read (over their ancestors and their lead departments' homes).
+    Answers are for those cases only. Methods return sets of user ids; callers may change them.
     """
 
-    def __init__(self):
+    def __init__(self, cases):
+        cases = list(cases)
+        departments = {c.lead_department_id for c in cases if c.lead_department_id}
+        # department id -> its home region's path
+        self._homes = dict(Department.objects.filter(pk__in=departments).values_list("pk", "home_region__path"))
+        self._departments = departments
+        self._paths = {
+            ancestor
+            for path in [c.region_path for c in cases if c.region_path] + list(self._homes.values())
+            for ancestor in ancestor_paths(path)
+        }
         self._by_role: dict[str, dict] = {}  # role -> {region path (department id for handlers): {user ids}}
-        self._homes: dict[int, str] | None = None  # department id -> its home region's path
-        self._levels: dict[int, str] = {}  # case id -> command level
+        self._levels: dict[int, str] = {}  # case id -> command level, read when asked (load_levels for a batch)
 
     def _index(self, role) -> dict:
         if role not in self._by_role:
-            key = "department_id" if role == Role.HANDLER else "region__path"
-            index: dict = {}
             postings = Posting.objects.current().filter(role=role, user__is_active=True)
+            if role == Role.HANDLER:
+                key, postings = "department_id", postings.filter(department_id__in=self._departments)
+            else:
+                key, postings = "region__path", postings.filter(region__path__in=self._paths)
+            index: dict = {}
             for user_id, where in postings.values_list("user_id", key):
                 index.setdefault(where, set()).add(user_id)
             self._by_role[role] = index
@@ -85,8 +98,6 @@ class Recipients:
 
     def department_leaders(self, *, case) -> set[int]:
         """Leaders over the lead department's home region, the nearest level that has any; else over the case."""
-        if self._homes is None:
-            self._homes = dict(Department.objects.values_list("pk", "home_region__path"))
         paths = ancestor_paths(self._homes.get(case.lead_department_id) or case.region_path)
         index = self._index(Role.LEADER)
         for path in reversed(paths):

@@ -186,7 +186,7 @@ def _notify_work(event):
     is_request = action in REQUEST_ACTIONS
     if not is_request and (event.from_status == event.to_status or case.status != event.to_status):
         return  # nothing new, or the case already left that queue (e.g. auto-dispatched right after filing)
-    people = who.Recipients()
+    people = who.Recipients([case])
     if action == "request_extension":
         owners = people.command(case=case)
     else:
@@ -263,8 +263,9 @@ def notify_timers(*, marks) -> None:
     in one query, the postings once per role, and every notification and outbox copy written in bulk.
     """
     events = {e.pk: e for e in _load_events([m["event_id"] for m in marks])}
-    people = who.Recipients()
-    people.load_levels({e.case_id for e in events.values()})
+    cases = {e.case_id: e.case for e in events.values()}
+    people = who.Recipients(cases.values())
+    people.load_levels(cases)
     with translation.override(settings.LANGUAGE_CODE):
         drafts = [
             draft
@@ -313,7 +314,8 @@ def notify_order(*, order_id: int, event_id: int, kind: str) -> None:
         order = SupervisionOrder.objects.filter(pk=order_id).first()
         if event is None or order is None:
             return
-        case, people = event.case, who.Recipients()
+        case = event.case
+        people = who.Recipients([case])
         values = {"number": case.number, "deadline": _local(order.reply_deadline)}
         if kind == Kind.ORDER:
             users = people.department_handlers(department_id=case.lead_department_id)

@@ -195,7 +195,8 @@ def routing_escalate_many_to_city(*, case_ids, now=None) -> set[int]:
         return set()
     with transaction.atomic():
         CaseRouting.objects.bulk_create([CaseRouting(case_id=pk) for pk in case_ids], ignore_conflicts=True)
-        lifting = CaseRouting.objects.filter(case_id__in=case_ids, escalated=False).select_for_update()
+        # Locked in key order, so two overlapping callers cannot deadlock each other.
+        lifting = CaseRouting.objects.filter(case_id__in=case_ids, escalated=False).select_for_update().order_by("pk")
         lifted = set(lifting.values_list("case_id", flat=True))
         CaseRouting.objects.filter(case_id__in=lifted).update(level=CommandLevel.CITY, escalated=True, escalated_at=now)
     return lifted

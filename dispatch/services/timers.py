@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import FINAL_STATUSES, Case, CaseEvent
@@ -302,7 +303,11 @@ MESSAGE_FIELDS = ("mark_id", "case_id", "event_id", "level", "stage", "percent")
 
 
 def _announce(fired, result=None):
-    """After commit: lift the cases whose step says so, send `timers_fired` for the batch, record the announcement."""
+    """After commit: lift the cases whose step says so, send `timers_fired` for the batch, record the announcement.
+
+    When the lift or a receiver fails, the marks stay unannounced and a later sweep announces them again
+    (after ANNOUNCE_GRACE; both steps are idempotent), so one failure never loses a batch's effects.
+    """
     if not fired:
         return
     started = time.perf_counter()
@@ -317,15 +322,19 @@ def _announce(fired, result=None):
         for item in fired
     ]
     # send_robust: a failing receiver must not keep the others (or the sweep) from their work; Django logs it.
-    timers_fired.send_robust(sender=TimerMark, marks=marks)
-    TimerMark.objects.filter(pk__in=[item["mark_id"] for item in fired]).update(announced_at=timezone.now())
+    responses = timers_fired.send_robust(sender=TimerMark, marks=marks)
+    if lifted is None or any(isinstance(response, Exception) for _receiver, response in responses):
+        logger.warning("announcing %s timer marks failed; a later sweep announces them again", len(fired))
+    else:
+        TimerMark.objects.filter(pk__in=[item["mark_id"] for item in fired]).update(announced_at=timezone.now())
     if result is not None:
-        result.lifted += lifted
+        result.lifted += lifted or 0
         result.announce_ms += (time.perf_counter() - started) * 1000
 
 
-def _lift_to_city(case_ids) -> int:
-    """Lift the cases to the city command level; how many this call lifted (a case lifted before is not)."""
+def _lift_to_city(case_ids) -> int | None:
+    """Lift the cases to the city command level; how many this call lifted (a case lifted before is not), or
+    None when it failed."""
     if not case_ids:
         return 0
     from dispatch.services.routing import routing_escalate_many_to_city
@@ -334,7 +343,7 @@ def _lift_to_city(case_ids) -> int:
         return len(routing_escalate_many_to_city(case_ids=case_ids))
     except Exception:  # a routing problem must not keep the notifications from going out
         logger.exception("lifting %s cases to the city command level failed", len(case_ids))
-        return 0
+        return None
 
 
 def _reannounce(*, now, batch, result):
@@ -346,12 +355,16 @@ def _reannounce(*, now, batch, result):
         TimerMark.objects.filter(announced_at__isnull=True, fired_at__lt=now - ANNOUNCE_GRACE)
         .select_related("event")
         .select_for_update(of=("self",), skip_locked=True)
-        .order_by("fired_at")
+        .order_by("fired_at", "id")
     )
-    count = 0
+    count, after = 0, Q()
     while True:
         with transaction.atomic():
-            marks = list(stale[:batch])
+            # Keyset paging: marks whose announcement fails again stay unannounced and are not read twice here.
+            marks = list(stale.filter(after)[:batch])
+            if marks:
+                last = marks[-1]
+                after = Q(fired_at__gt=last.fired_at) | Q(fired_at=last.fired_at, id__gt=last.pk)
             fired = [
                 {"mark_id": m.pk, "case_id": m.case_id, "event_id": m.event_id, "stage": m.stage, **m.event.data}
                 for m in marks

@@ -121,3 +121,31 @@ def test_a_crash_between_commit_and_announcement_is_announced_by_a_later_sweep(d
     assert sorted(received) == sorted(TimerMark.objects.values_list("event_id", flat=True))
     assert not TimerMark.objects.filter(announced_at__isnull=True).exists()
     assert_each_level_once(due_cases)
+
+
+def test_a_failing_receiver_leaves_the_batch_unannounced_until_a_later_sweep_delivers_it(due_cases):
+    from dispatch.models import Notification
+
+    calls = []
+
+    def flaky(sender, *, marks, **kwargs):
+        calls.append(len(marks))
+        if len(calls) == 1:
+            # A database error inside the receiver: it must not poison the sweep's own work.
+            connection.cursor().execute("SELECT 1/0")
+
+    timers_fired.connect(flaky, dispatch_uid="test-flaky")
+    try:
+        first = timers_sweep(now=DEADLINE, batch=1000)
+        assert first.cases == len(due_cases) and calls == [2 * len(due_cases)]
+        # The notifications of that batch went out (their own receiver), yet the marks wait to be announced again.
+        assert TimerMark.objects.filter(announced_at__isnull=True).count() == 2 * len(due_cases)
+        told = Notification.objects.count()
+        assert told > 0
+        later = timers_sweep(now=DEADLINE + timedelta(minutes=6), batch=1000)
+    finally:
+        timers_fired.disconnect(dispatch_uid="test-flaky")
+    assert later.reannounced == 2 * len(due_cases) and calls[-1] == 2 * len(due_cases)
+    assert not TimerMark.objects.filter(announced_at__isnull=True).exists()
+    assert Notification.objects.count() == told  # the second delivery wrote nothing twice
+    assert_each_level_once(due_cases)
