@@ -11,8 +11,8 @@ Run it on a database of its own: it adds cases with `seed_load` (case events are
 What it does, at one reference instant T (now, rounded to the minute):
 1. tops the database up to --open open cases: `seed_load --cases N --open-share 1 --now T` (none due at T);
 2. sets `timer_due_at` where a loaded case with a running clock has none and no timer mark (a load generator
-   that does not fill it in): one UPDATE, to the warning point as the stage clock would; then VACUUM ANALYZE,
-   as autovacuum would have done by then;
+   that does not fill it in): one UPDATE, to the warning point as the stage clock would; then VACUUM ANALYZE of
+   the cases and the timer marks, as autovacuum would have done by then;
 3. sweeps once at T to catch up (a re-run finds what became due since), then --runs sweeps with nothing due:
    median and worst, in ms;
 4. loads --due more open cases whose deadline just passed (`seed_load --due … --now T`; about 30 % more cases
