@@ -5,10 +5,9 @@ import logging
 from django.dispatch import receiver
 
 from cases.signals import case_transitioned
+from cases.workflow import ACTIONS
 
 logger = logging.getLogger(__name__)
-
-ROUTED_ACTIONS = frozenset({"register", "approve_return"})
 
 
 @receiver(case_transitioned, dispatch_uid="dispatch.routing_after_transition")
@@ -18,7 +17,8 @@ def route_case(sender, *, case_id, event_id, action, **kwargs):
     Runs after the transition's commit, in the request that made it: an error here must not turn a committed
     registration into a 500, so it is logged and the case simply waits in its district's queue.
     """
-    if action not in ROUTED_ACTIONS:
+    spec = ACTIONS.get(action)
+    if spec is None or "route" not in spec.follow_up:
         return
     from dispatch.services.routing import routing_after_transition
 

@@ -1,7 +1,23 @@
 """Shared fixtures. Each area keeps its fixtures in its own plugin module listed here."""
 
+import os
+
 import pytest
 from django.utils import translation
+from hypothesis import HealthCheck, settings
+
+# Property tests: a few hundred examples in every run, many more in the nightly profile
+# (HYPOTHESIS_PROFILE=nightly make test). No example database: a run never depends on an earlier one.
+settings.register_profile(
+    "ci", max_examples=250, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "quick", max_examples=15, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "nightly", max_examples=3000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 pytest_plugins = [
     "tests.fixtures.grid",

@@ -9,7 +9,6 @@ from cases.models import Category, CategoryKind, Light, Source, Status
 from cases.permissions import case_allowed_actions
 from cases.selectors import case_duplicate_candidates, may_see_contact, pending_requests
 from cases.services.clock import describe_remaining
-from cases.workflow import ACTIONS
 from grids.models import Department, Region
 
 
@@ -188,21 +187,6 @@ class CaseCreateSerializer(serializers.Serializer):
     contact_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     contact_phone = serializers.RegexField(r"^[0-9+\- ]{3,30}$", required=False, allow_blank=True, default="")
     self_handled = serializers.BooleanField(default=False)
-    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=6)
-
-
-class TransitionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=sorted(ACTIONS))
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    assignee = serializers.CharField(required=False, help_text=_("Grid worker (id or username) for 核实/核查."))
-    result = serializers.BooleanField(required=False, help_text=_("verify: is the report real?"))
-    passed = serializers.BooleanField(required=False, help_text=_("check: is the fix done?"))
-    master = serializers.CharField(required=False, help_text=_("merge: the number of the master case."))
-    filing_condition = serializers.IntegerField(required=False)
-    urgency = serializers.CharField(required=False)
-    lead_department = serializers.CharField(required=False, help_text=_("dispatch: department code or id."))
-    assisting_departments = serializers.ListField(child=serializers.CharField(), required=False)
-    hours = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=6)
 
 

@@ -12,16 +12,19 @@ from cases import selectors
 from cases.ids import parse_id
 from cases.photos import PhotoError
 from cases.services import case_report, case_transition
+from cases.workflow import all_params
+from cases.workflow.forms import TransitionSerializer
 
 from .case_serializers import (
     CaseCreateSerializer,
     CaseDetailSerializer,
     CaseFilterSerializer,
     CaseListSerializer,
-    TransitionSerializer,
 )
 
 MAX_KEY_LENGTH = 80
+# Fields of the transition endpoint that repeat in a form post: photos and list parameters.
+LIST_FIELDS = ("photos", *(name for name, p in all_params().items() if p.many))
 
 
 class CasePagination(CursorPagination):
@@ -108,7 +111,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def transitions(self, request, pk=None):
         """Take a workflow action: {"action": "...", "note": "...", ...parameters of the action}."""
-        form = TransitionSerializer(data=_form_data(request, lists=("photos", "assisting_departments")))
+        form = TransitionSerializer(data=_form_data(request, lists=LIST_FIELDS))
         form.is_valid(raise_exception=True)
         fields = form.validated_data
         params = {k: v for k, v in fields.items() if k not in ("action", "note", "photos")}

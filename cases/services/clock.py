@@ -102,10 +102,11 @@ def stage_resume(case, now):
     _set_running(case, now, case.stage_remaining_minutes)
 
 
-def stage_extend(case, now, minutes):
-    """Add approved working time to the running stage (the limit grows by as much)."""
+def stage_extend(case, now, extra):
+    """Add approved working time (a timedelta) to the running stage (the limit grows by as much)."""
     if case.stage_deadline is None:
         return
+    minutes = int(extra // timedelta(minutes=1))
     remaining = clock_signed(now, case.stage_deadline, case.stage_clock)
     case.stage_limit_minutes += minutes
     _set_running(case, now, remaining + minutes)

@@ -1,28 +1,53 @@
 """`case_transition`: the only writer of a case's status.
 
-It locks the case row (SELECT … FOR UPDATE), so of two racing actions the second sees the new
-status and gets a 409; checks role and scope through `cases.permissions`; applies the action's
-effect; moves the stage clock; and writes the immutable event row in the same transaction.
+It locks the case row (SELECT … FOR UPDATE), so of two racing actions the second sees the new status and
+gets a 409; asks the action's declaration (cases/workflow) whether this user may take it now — the same
+answer `allowed_actions` gives; resolves the declared parameters; applies the action's effect; moves the
+stage clock; and writes the immutable event row in the same transaction.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import FINAL_STATUSES, Case
-from cases.permissions import case_action_role
-from cases.workflow import ACTIONS, PRIOR, RESTARTS_STAGE, SAME, STAGE_OF
-from huizhou_cityops.errors import ConflictError
+from cases.models import FINAL_STATUSES, Case, CaseRequest, RequestState
+from cases.workflow import ACTIONS, EXTEND, PAUSE, PRIOR, RESTART, RESUME, SAME, STAGE_OF, Context
 
-from . import effects
 from .clock import stage_extend, stage_pause, stage_resume, stage_start, stage_stop
 from .events import case_event_record
 from .photos import photos_attach, photos_prepare, photos_store
 from .requests import requests_lapse
 
-SYSTEM_ROLE = "system"
+# The case's own fields an action may change; saved by name so a transition never rewrites the rest of the row.
+CASE_FIELDS = (
+    "status",
+    "closed_at",
+    "assignee",
+    "filing_condition",
+    "urgency",
+    "lead_department",
+    "duplicate_of",
+    "rework_count",
+    "extension_count",
+    "resume_status",
+    "stage",
+    "stage_started_at",
+    "stage_warn_at",
+    "stage_deadline",
+    "stage_remaining_minutes",
+    "stage_limit_minutes",
+    "stage_clock",
+    "timer_due_at",
+    "overdue",
+    "updated_at",
+)
+
+
+def pending_requests_by_kind(case) -> dict:
+    """The requests waiting for a decision on `case`, by kind (at most one per kind, by constraint)."""
+    return {r.kind: r for r in CaseRequest.objects.filter(case=case, state=RequestState.PENDING)}
 
 
 def case_transition(
@@ -52,75 +77,83 @@ def case_transition(
     stored = photos_store(photos_prepare(photos))
     with transaction.atomic():
         case = cases.select_for_update(of=("self",)).filter(pk=case_id).first()
-        role = _check(case, spec, actor, system, note, photos)
-        now = now or timezone.now()
-        result = getattr(effects, action)(case=case, actor=actor, role=role, params=params or {}, note=note, now=now)
-        return _finish(case, spec, role, actor, note, now, result, stored)
+        role, pending = _check(case, spec, actor, system, note, photos)
+        ctx = Context(case=case, actor=actor, role=role, note=note, now=now or timezone.now(), pending=pending)
+        values = _resolve(spec, ctx, params or {})
+        result = spec.effect(ctx, **values)
+        return _finish(case, spec, ctx, result, stored)
 
 
 def _check(case, spec, actor, system, note, photos):
-    """404 out of scope, 403 wrong role, 409 wrong status, 400 missing note or photo; returns the role."""
+    """404 out of scope, then the declaration's refusal (403/409), then 400 for a missing note or photo."""
     if case is None:
         raise Http404(_("No such case."))
-    role = SYSTEM_ROLE if system else case_action_role(user=actor, case=case, action=spec)
-    if role is None:
-        raise PermissionDenied(_("Your roles do not allow “%(action)s” on this case.") % {"action": spec.name})
-    if case.status not in spec.sources:
-        raise ConflictError(
-            _("The case is now “%(status)s”; “%(action)s” is not possible.")
-            % {"status": case.get_status_display(), "action": spec.name},
-            code="wrong_status",
-        )
+    pending = pending_requests_by_kind(case)
+    role, refusal = spec.decide(user=actor, case=case, pending=pending, system=system)
+    if refusal is not None:
+        refusal.raise_()
     if spec.needs_note and not note.strip():
         raise ValidationError({"note": [_("Give a reason or note for this action.")]})
     if spec.needs_photo and not photos:
         raise ValidationError({"photos": [_("Attach at least one photo of the result.")]})
-    return role
+    return role, pending
 
 
-def _finish(case, spec, role, actor, note, now, result, stored):
-    from_status = case.status
+def _resolve(spec, ctx, params):
+    """The declared parameters' values for the effect; every field's error at once."""
+    values, errors = {}, {}
+    for param in spec.params:
+        try:
+            values[param.name] = param.resolve(ctx, params.get(param.name))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _finish(case, spec, ctx, result, stored):
+    from_status, now = case.status, ctx.now
     target = spec.target(result.outcome)
     if target == SAME:
         target = from_status
     elif target == PRIOR:
         target = case.resume_status
-    ended = _move_clock(case, spec.name, from_status, target, now, result)
+    ended = _move_clock(case, spec, from_status, target, now, result)
     case.status = target
     if target in FINAL_STATUSES:
         case.closed_at = now
     requests_lapse(case=case, from_status=from_status, to_status=target, now=now)
-    case.save()
+    case.save(update_fields=CASE_FIELDS)
     event = case_event_record(
         case=case,
         action=spec.name,
         from_status=from_status,
         to_status=target,
-        actor=actor,
-        actor_role=role,
+        actor=ctx.actor,
+        actor_role=ctx.role,
         at=now,
-        note=note,
+        note=ctx.note,
         data=result.data,
         department=result.department or case.lead_department,
         **ended,
     )
     if stored:
-        photos_attach(case=case, event=event, kind=spec.photo_kind, stored=stored, actor=actor, now=now)
+        photos_attach(case=case, event=event, kind=spec.photo_kind, stored=stored, actor=ctx.actor, now=now)
     return case
 
 
-def _move_clock(case, action, from_status, target, now, result):
+def _move_clock(case, spec, from_status, target, now, result):
     """Update the stage clock; returns the event's stage facts (stage, deadline, met) when a stage ended."""
     before = {"stage": case.stage, "stage_deadline": case.stage_deadline}
-    old_stage = case.stage
-    new_stage = STAGE_OF.get(target, old_stage)
-    ended = target in FINAL_STATUSES or new_stage != old_stage or action in RESTARTS_STAGE
-    if action == "approve_suspension":
+    new_stage = STAGE_OF.get(target, case.stage)
+    ended = target in FINAL_STATUSES or new_stage != case.stage or spec.clock == RESTART
+    if spec.clock == PAUSE:
         stage_pause(case, now)
-    elif action == "resume":
+    elif spec.clock == RESUME:
         stage_resume(case, now)
-    elif action == "approve_extension":
-        stage_extend(case, now, result.extension_minutes)
+    elif spec.clock == EXTEND:
+        stage_extend(case, now, result.extension)
     if target in FINAL_STATUSES:
         stage_stop(case)
     elif ended:

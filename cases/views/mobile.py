@@ -28,6 +28,7 @@ from accounts.models import Role
 from accounts.scope import user_scope
 from cases.models import PhotoKind
 from cases.permissions import case_allowed_actions
+from cases.workflow import ACTIONS, ASSIGNEE
 
 from .mobile_selectors import (
     REPORTS_PAGE_SIZE,
@@ -46,7 +47,8 @@ PHOTO_MAX_SIDE = 1600
 PHOTO_QUALITY = 0.85
 # Queued reports are retried on the online event, on every page load and this often while a page is open.
 RETRY_SECONDS = 30
-TASK_ACTIONS = ("verify", "check")
+# The on-site tasks of /m/tasks/: the actions a grid worker takes on a case assigned to them.
+TASK_ACTIONS = tuple(name for name, spec in ACTIONS.items() if spec.scope == ASSIGNEE)
 
 # What the service worker keeps for offline use: our files and Leaflet (from django-leaflet's static files).
 SHELL_STATIC = (
@@ -135,11 +137,13 @@ def tasks(request):
     now = timezone.now()
     rows = []
     for case in case_list_for_my_tasks(user=request.user):
-        allowed = set(case_allowed_actions(user=request.user, case=case)) & set(TASK_ACTIONS)
+        allowed = [a for a in case_allowed_actions(user=request.user, case=case) if a in TASK_ACTIONS]
+        spec = ACTIONS[allowed[0]] if allowed else None
         rows.append(
             {
                 "case": case,
-                "action": next(iter(sorted(allowed)), None),
+                "action": spec,
+                "outcome": next((p for p in spec.params if hasattr(p, "yes")), None) if spec else None,
                 "light": case.light_at(now),
                 "before": [p for p in case.task_photos if p.kind == PhotoKind.BEFORE],
                 "after": [p for p in case.task_photos if p.kind == PhotoKind.AFTER],

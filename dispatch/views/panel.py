@@ -27,8 +27,9 @@ from cases.selectors import case_detail_for_user, case_duplicate_candidates, may
 from cases.services import case_transition
 from cases.services.clock import describe_remaining
 from cases.workflow import ACTIONS
+from cases.workflow.forms import action_form
 from cases.worktime import calendar_coverage_warning
-from dispatch.forms import ACTION_PARAMS, DANGER_ACTIONS, PRIMARY_ACTIONS, TransitionForm, action_label
+from dispatch.events import event_label
 from dispatch.selectors import case_routing_for_user
 from dispatch.selectors_pages import (
     departments_for_dispatch,
@@ -80,7 +81,7 @@ def _timeline(case):
         rows.append(
             {
                 "event": event,
-                "label": action_label(event.action),
+                "label": event_label(event.action),
                 "role": role,
                 "from": Status(event.from_status).label if event.from_status in Status.values else "",
                 "to": Status(event.to_status).label if event.to_status in Status.values else "",
@@ -91,23 +92,26 @@ def _timeline(case):
 
 
 def _actions(case, allowed, form, failed_action):
-    primary = [a for a in PRIMARY_ACTIONS if a in allowed]
-    ordered = primary + [a for a in allowed if a not in primary]
+    """The allowed actions as the panel shows them: the step forward first and open, then the side branches."""
+    specs = [ACTIONS[name] for name in allowed]
+    ordered = [s for s in specs if s.primary] + [s for s in specs if not s.primary]
     rows = []
-    for index, name in enumerate(ordered):
-        spec = ACTIONS[name]
-        failed = name == failed_action
+    for index, spec in enumerate(ordered):
+        failed = spec.name == failed_action
+        outcome = next((p for p in spec.params if hasattr(p, "yes")), None)
         rows.append(
             {
-                "name": name,
-                "label": action_label(name),
-                "primary": name in primary,
-                "danger": name in DANGER_ACTIONS,
+                "name": spec.name,
+                "label": spec.label,
+                "primary": spec.primary,
+                "danger": spec.danger,
                 "needs_note": spec.needs_note,
+                "note_label": spec.note_label,
                 "needs_photo": spec.needs_photo,
-                "params": ACTION_PARAMS.get(name, ()),
+                "params": spec.param_names,
+                "outcome": outcome,
                 "form": form if failed else None,
-                "open": failed or (failed_action is None and index == 0 and name in primary),
+                "open": failed or (failed_action is None and index == 0 and spec.primary),
             }
         )
     return rows
@@ -195,7 +199,7 @@ def act_response(request, pk, action, *, surface):
     """Take one workflow action from the panel's form and answer with the panel as it now is."""
     if action not in ACTIONS:
         raise Http404
-    form = TransitionForm(request.POST, request.FILES, action=action)
+    form = action_form(action, request.POST, request.FILES)
     status, notice, failed = 200, None, action
     if form.is_valid():
         try:
@@ -221,7 +225,7 @@ def act_response(request, pk, action, *, surface):
         except Http404:
             return panel_not_found(request)
         else:
-            notice = Notice("success", _("Done: %(action)s.") % {"action": action_label(action)})
+            notice = Notice("success", _("Done: %(action)s.") % {"action": ACTIONS[action].label})
             failed, form = None, None
     else:
         status = 422

@@ -48,7 +48,7 @@
       processing.then(function () {
         var data = new FormData();
         data.append("action", action);
-        data.append(action === "verify" ? "result" : "passed", outcome ? "true" : "false");
+        data.append(form.getAttribute("data-param"), outcome ? "true" : "false");
         data.append("note", form.querySelector("textarea").value.trim());
         photos.forEach(function (photo, i) { data.append("photos", photo.blob, "check-" + (i + 1) + ".jpg"); });
         buttons.forEach(function (b) { b.disabled = true; });

@@ -1,12 +1,15 @@
-"""Print the case state machine of cases/workflow.py as a Mermaid diagram."""
+"""Print the case workflow of cases/workflow: a Mermaid state diagram, or the action table of docs/actions.md."""
 
 from django.core.management.base import BaseCommand
 
-from cases.workflow import as_mermaid
+from cases.workflow import as_mermaid, as_table
 
 
 class Command(BaseCommand):
-    help = "Print the case state machine (cases/workflow.py) as a Mermaid state diagram."
+    help = "Print the case state machine as a Mermaid state diagram (--table: the actions as a Markdown table)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--table", action="store_true", help="print the action table instead of the diagram")
 
     def handle(self, *args, **options):
-        self.stdout.write(as_mermaid())
+        self.stdout.write(as_table() if options["table"] else as_mermaid())

@@ -1,0 +1,168 @@
+"""What an action is: one declaration of who may take it, from which states, with which parameters and guards,
+what it does and what it leaves behind. Consumers (the service, `allowed_actions`, the API serializer, the page
+and phone forms, the docs table) ask the declaration and never restate its rules.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from accounts.scope import user_scope
+from huizhou_cityops.errors import ConflictError
+
+from .params import Param
+
+SAME = "="  # the status stays (an overlay such as an extension)
+PRIOR = "<"  # back to the status the case had before a void request
+
+# How the actor must relate to the case: a role over the case's grid, a handler of the lead department, or the
+# grid worker the task is assigned to.
+REGION, LEAD_DEPARTMENT, ASSIGNEE = "region", "lead_department", "assignee"
+
+# What an action does to the stage clock besides what the new status implies.
+PAUSE, RESUME, EXTEND, RESTART = "pause", "resume", "extend", "restart"
+
+SYSTEM_ROLE = "system"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action may not be taken now: 403 (not yours to take) or 409 (not in this state of the case)."""
+
+    status: int
+    code: str
+    message: str
+
+    def raise_(self):
+        if self.status == 403:
+            raise PermissionDenied(self.message)
+        raise ConflictError(self.message, code=self.code)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a guard may look at: the case, who acts under which role, and the requests waiting on the case."""
+
+    case: object
+    user: object
+    role: str
+    pending: dict  # RequestKind -> the pending CaseRequest
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A precondition beyond the status: `test(facts)` true lets the action through; else `refusal`."""
+
+    test: Callable[[Facts], bool]
+    status: int
+    code: str
+    message: Callable[[], str]
+
+    def check(self, facts) -> Refusal | None:
+        return None if self.test(facts) else Refusal(self.status, self.code, str(self.message()))
+
+
+@dataclass
+class Effect:
+    """What an effect returns: the outcome that picks the target, facts for the event row, clock changes."""
+
+    outcome: object = None
+    data: dict = field(default_factory=dict)
+    department: object = None
+    extension: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything an effect needs: the locked case, the actor and the role they act under, the note and the time."""
+
+    case: object
+    actor: object
+    role: str
+    note: str
+    now: datetime
+    pending: dict
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    sources: frozenset
+    targets: dict  # outcome -> status; the outcome is None when there is one target
+    roles: frozenset
+    effect: Callable
+    scope: str = REGION
+    params: tuple[Param, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    needs_note: bool = False
+    note_label: str = ""
+    needs_photo: bool = False
+    photo_kind: str = "before"
+    clock: str | None = None
+    request_kind: str | None = None  # the kind of request this action opens or decides
+    follow_up: tuple[str, ...] = ()  # work other apps do after the transition commits (e.g. "route")
+    primary: bool = False  # the step forward: shown first and open
+    danger: bool = False  # ends or turns back a case
+    description: str = ""
+
+    def target(self, outcome=None):
+        return self.targets[outcome]
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    # ---- who may take it ----
+
+    def candidate_roles(self, *, user, case) -> list[str]:
+        """The roles under which `user` relates to `case` as this action's scope asks, best first."""
+        scope = user_scope(user)
+        if self.scope == ASSIGNEE:
+            held = case.assignee_id == user.pk and Role.GRID_WORKER in scope.roles
+            return [Role.GRID_WORKER] if held else []
+        if self.scope == LEAD_DEPARTMENT:
+            roles, _path = scope.department_roles.get(case.lead_department_id, (set(), ""))
+            return [Role.HANDLER] if Role.HANDLER in roles else []
+        found = []
+        for path, roles in sorted(scope.region_roles.items()):
+            if case.region_path.startswith(path):
+                found += [r for r in sorted(self.roles & roles) if r not in found]
+        return found
+
+    def decide(self, *, user, case, pending, system=False) -> tuple[str | None, Refusal | None]:
+        """(role, None) when `user` may take the action on `case` now, else (None, the first refusal).
+
+        The order is the order of the HTTP answers: not yours (403), not in this state (409), a guard.
+        """
+        if system:
+            roles = [SYSTEM_ROLE]
+        else:
+            roles = self.candidate_roles(user=user, case=case)
+            if not roles:
+                return None, Refusal(
+                    403,
+                    "not_permitted",
+                    _("Your roles do not allow “%(action)s” on this case.") % {"action": self.label},
+                )
+        if case.status not in self.sources:
+            return None, Refusal(
+                409,
+                "wrong_status",
+                _("The case is now “%(status)s”; “%(action)s” is not possible.")
+                % {"status": case.get_status_display(), "action": self.label},
+            )
+        refusal = None
+        for role in roles:  # a user holding several fitting roles acts under the first one the guards accept
+            facts = Facts(case=case, user=user, role=role, pending=pending)
+            refusal = next((r for r in (g.check(facts) for g in self.guards) if r is not None), None)
+            if refusal is None:
+                return role, None
+        return None, refusal
+
+    def permits(self, *, user, case, pending) -> bool:
+        return self.decide(user=user, case=case, pending=pending)[1] is None

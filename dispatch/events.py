@@ -1,0 +1,21 @@
+"""The events dispatch writes on a case besides the workflow actions (overlays: the status stays), and the label
+of any event a timeline shows."""
+
+from django.utils.translation import pgettext_lazy
+
+from cases.workflow import action_label
+
+OVERLAY_LABELS = {
+    "order_issued": pgettext_lazy("action", "Supervision order issued"),
+    "order_replied": pgettext_lazy("action", "Supervision order answered"),
+    "order_withdrawn": pgettext_lazy("action", "Supervision order withdrawn"),
+    "order_overdue": pgettext_lazy("action", "Supervision order unanswered"),
+    "timer_warning": pgettext_lazy("action", "Deadline warning"),
+    "timer_overdue": pgettext_lazy("action", "Deadline passed"),
+    "timer_escalation": pgettext_lazy("action", "Escalated"),
+}
+
+
+def event_label(name):
+    """A workflow action's label, the report's, an overlay's, or the name itself."""
+    return action_label(name) or OVERLAY_LABELS.get(name, name)
