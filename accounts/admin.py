@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from .models import Posting, User
@@ -15,14 +16,39 @@ class PostingForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("role"):
-            # The same rule as posting_grant, so the admin shows its field messages.
-            posting_check(role=cleaned["role"], region=cleaned.get("region"), department=cleaned.get("department"))
+            # The same rules as posting_grant, so the admin shows its field messages; with the user, a posting
+            # they already hold is refused here rather than by the database (a 500).
+            posting_check(
+                role=cleaned["role"],
+                region=cleaned.get("region"),
+                department=cleaned.get("department"),
+                user=cleaned.get("user"),
+                posting_id=self.instance.pk,
+            )
         return cleaned
+
+
+class PostingInlineFormSet(BaseInlineFormSet):
+    def clean(self):
+        """Two rows of one user naming the same role and place: the second gets the form error."""
+        super().clean()
+        # The forms check the saved postings; rows added together (a new user's, say) only meet here.
+        seen = set()
+        for form in self.forms:
+            if self._should_delete_form(form) or not form.is_valid() or not form.cleaned_data:
+                continue
+            data = form.cleaned_data
+            key = (data["role"], data.get("region"), data.get("department"))
+            if key in seen:
+                field = "department" if data.get("region") is None else "region"
+                form.add_error(field, _("This role and place are already in another row."))
+            seen.add(key)
 
 
 class PostingInline(admin.TabularInline):
     model = Posting
     form = PostingForm
+    formset = PostingInlineFormSet
     fields = ["role", "region", "department", "valid_from", "valid_to"]
     autocomplete_fields = ["region", "department"]
     extra = 0

@@ -73,7 +73,13 @@ class Posting(models.Model):
                 condition=Q(role="handler", department__isnull=False)
                 | (~Q(role="handler") & Q(department__isnull=True)),
             ),
-            models.UniqueConstraint(fields=["user", "role", "region", "department"], name="posting_unique"),
+            # One of region and department is always NULL, and NULLs are distinct by default, so a plain unique
+            # constraint never fires. NULLS NOT DISTINCT (PostgreSQL 15+) makes it one rule over both kinds of
+            # posting, and model validation (admin forms) checks it the same way; two partial constraints would
+            # say the same twice and need the check constraints above to be read together with them.
+            models.UniqueConstraint(
+                fields=["user", "role", "region", "department"], name="posting_unique", nulls_distinct=False
+            ),
         ]
 
     def __str__(self):

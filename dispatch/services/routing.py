@@ -125,7 +125,7 @@ def routing_record(*, case_id: int, event_id: int, now=None) -> CaseRouting | No
         )
         routing.source_event_id = event_id
         routing.proposed_at = now
-        routing.save()
+        routing.save(update_fields=["rule", "proposed_lead", "auto_dispatch", "level", "source_event", "proposed_at"])
         routing.proposed_assisting.set(proposal.assisting if proposal else [])
     return routing
 

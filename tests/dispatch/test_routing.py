@@ -1,7 +1,11 @@
 """The responsibility list picks the department: specificity, the street-office placeholder, auto-dispatch as the
 system, idempotent receivers, returns and escalation to the city."""
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case, CaseEvent, Status
 from dispatch.models import CaseRouting, CommandLevel, ResponsibilityRule
@@ -280,3 +284,15 @@ def test_a_new_proposal_after_escalation_keeps_the_city_level(cases, catalogue, 
     register = CaseEvent.objects.get(case=case, action="register")
     routing = routing_record(case_id=case.pk, event_id=register.pk)
     assert routing.level == CommandLevel.CITY and routing.proposed_lead.code == QIAODONG_OFFICE
+
+
+def test_a_new_proposal_writes_only_the_proposal_and_leaves_escalation_alone(cases, catalogue):
+    make_rule("E0102")
+    case = cases.to("to_dispatch")
+    routing_escalate_to_city(case_id=case.pk)
+    register = CaseEvent.objects.get(case=case, action="register")
+    with CaptureQueriesContext(connection) as queries:
+        routing_record(case_id=case.pk, event_id=register.pk)
+    (update,) = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "dispatch_caserouting"')]
+    written = set(re.findall(r'"(\w+)" = ', update.split(" WHERE ")[0]))
+    assert written == {"rule_id", "proposed_lead_id", "auto_dispatch", "level", "source_event_id", "proposed_at"}
