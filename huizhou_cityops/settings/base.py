@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "cases",
     "dispatch",
     "assessment",
+    # Development tooling (seed_load); its commands refuse to run with DEBUG off unless forced.
+    "devtools",
 ]
 
 MIDDLEWARE = [
