@@ -1,4 +1,4 @@
-"""Admin of the dispatch app, one module per area."""
+"""Admin of the dispatch app, one module per area; the notifications' admin is in dispatch.notifications.admin."""
 
 from dispatch.notifications import admin as notifications  # noqa: F401
 
