@@ -22,7 +22,8 @@ RUN apt-get update \
 
 WORKDIR /app
 
-# Requirements before the code, so a code change does not reinstall them.
+# Requirements before the code, so a code change does not reinstall them. Only the runtime ones: the test and
+# lint tools of requirements-dev.txt have no place in the production image.
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 

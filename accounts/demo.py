@@ -5,9 +5,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import Posting, Role, User
 from accounts.services import posting_grant
-from grids.models import Department, Region
 
 DEMO_PASSWORD = "cityops-demo"  # noqa: S105 - the published demo password, never used outside the demo
 
@@ -38,6 +37,10 @@ DEMO_ACCOUNTS = [
 
 
 def _target(account: DemoAccount) -> dict:
+    # accounts sits below grids and imports none of its code: the grid's models are reached through the
+    # posting's foreign keys, which name them by string (docs/architecture.md).
+    Region = Posting._meta.get_field("region").related_model
+    Department = Posting._meta.get_field("department").related_model
     try:
         if account.department_code:
             return {"department": Department.objects.get(code=account.department_code)}

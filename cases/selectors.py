@@ -11,7 +11,7 @@ from accounts.models import Role
 from accounts.scope import user_scope
 
 from .models import Case, CaseEvent, CaseRequest, Light, RequestState
-from .querysets import overdue_q
+from .models.querysets import overdue_q
 
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_WINDOW = timedelta(days=7)

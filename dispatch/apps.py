@@ -7,8 +7,9 @@ class DispatchConfig(AppConfig):
     verbose_name = _("Dispatch")
 
     def ready(self):
-        # Signal receivers, one import per area. Celery autodiscovers only dispatch.tasks: the notification
-        # tasks are registered here too.
-        import dispatch.receivers  # noqa: F401
-        import dispatch.receivers_notify  # noqa: F401
-        import dispatch.tasks_notify  # noqa: F401
+        # Signal receivers, one import per area, in this order: receivers run in the order they were connected,
+        # and the notification of a filed case reads the command level its routing has just chosen. Celery
+        # autodiscovers only dispatch.tasks: the notification task is registered here too.
+        from dispatch import receivers  # noqa: F401
+        from dispatch.notifications import receivers as notification_receivers  # noqa: F401
+        from dispatch.notifications import tasks as notification_tasks  # noqa: F401

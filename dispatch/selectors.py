@@ -1,15 +1,18 @@
-"""Read use-cases of dispatch: the two command levels' queues and a case's routing."""
+"""Read use-cases of dispatch: the command levels' queues, a case's routing, supervision orders, the live feed."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.scope import subtree_q, user_scope
-from cases.models import Case, Status
-from dispatch.models import CaseRouting, CommandLevel
+from cases.models import Case, CaseEvent, Status
+from dispatch.models import CaseRouting, CommandLevel, SupervisionOrder
 from dispatch.services.routing import routing_propose
 from grids.models import Department
 
@@ -137,3 +140,103 @@ def routing_of(case) -> CaseRouting | None:
         return case.routing
     except CaseRouting.DoesNotExist:
         return None
+
+
+# ---- supervision orders and the live feed ----
+
+
+def _visible_case(user):
+    """A correlated EXISTS on the one scope rule (Case.objects.visible_to), for rows that point at a case.
+
+    EXISTS rather than `case__in=`: PostgreSQL turns it into a semi-join it can drive from the outer rows,
+    so a feed poll reads only the few events after its cursor, not every case a city user may see.
+    """
+    return Exists(Case.objects.visible_to(user).filter(pk=OuterRef("case_id")))
+
+
+def order_list_for_user(*, user, state: str | None = None, formal: bool | None = None, case_id: int | None = None):
+    """Supervision orders on cases the user may see, newest first."""
+    qs = SupervisionOrder.objects.filter(_visible_case(user)).select_related("case", "issued_by", "replied_by")
+    if state:
+        qs = qs.filter(state=state)
+    if formal is not None:
+        qs = qs.filter(formal=formal)
+    if case_id is not None:
+        qs = qs.filter(case_id=case_id)
+    return qs.order_by("-id")
+
+
+def order_detail_for_user(*, user, order_id: int):
+    """One order on a visible case, or None (out of scope answers 404)."""
+    return order_list_for_user(user=user).filter(pk=order_id).first()
+
+
+def event_feed_start() -> int:
+    """Where a feed without a cursor starts: the last id the event sequence handed out (0 before the first).
+
+    The sequence rather than the newest row: ids drawn by rolled-back inserts would otherwise leave a gap at the
+    start, at which the first poll would wait (see _feed_horizon).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence(%s, 'id')::regclass), 0)",
+            [CaseEvent._meta.db_table],
+        )
+        return cursor.fetchone()[0]
+
+
+# How long the feed waits for a missing event id to commit before it gives the id up (see event_feed_for_user).
+FEED_GAP_GRACE = timedelta(seconds=10)
+# How many ids one poll looks ahead; a client far behind catches up page by page.
+FEED_SCAN = 1000
+
+
+def _feed_horizon(rows, after, now):
+    """The highest id up to which every id has committed or been given up on.
+
+    Ids are drawn at insert (the timer sweep even reserves them before its batch), not at commit, so a later
+    id can be visible while an earlier one is still in flight. The cursor therefore stops before a gap until the
+    gap fills, or until the event after it is FEED_GAP_GRACE old: then the missing id belongs to a rolled-back
+    insert or an unused reservation and never comes.
+    """
+    horizon = after
+    for event_id, at in rows:
+        if event_id != horizon + 1 and at > now - FEED_GAP_GRACE:
+            break
+        horizon = event_id
+    return horizon
+
+
+def event_feed_for_user(*, user, after: int, limit: int, now=None) -> tuple[list, int]:
+    """(events, next cursor): at most `limit` events after the cursor on cases the user may see, oldest first.
+
+    Two queries when something is new (the ids after the cursor, then the visible events up to the horizon),
+    one when nothing is. The cursor moves past events the user may not see, so they are not read again.
+    """
+    now = now or timezone.now()
+    rows = list(CaseEvent.objects.filter(pk__gt=after).order_by("id").values_list("id", "at")[:FEED_SCAN])
+    horizon = _feed_horizon(rows, after, now)
+    if horizon == after:
+        return [], after
+    events = (
+        CaseEvent.objects.filter(_visible_case(user), pk__gt=after, pk__lte=horizon)
+        .select_related("case", "actor")
+        .only(
+            "id",
+            "action",
+            "from_status",
+            "to_status",
+            "actor_role",
+            "at",
+            "note",
+            "case__id",
+            "case__number",
+            "case__status",
+            "actor__username",
+            "actor__full_name",
+        )
+        .order_by("id")
+    )
+    events = list(events[:limit])
+    # A full page continues right after it; otherwise every visible event up to the horizon has been listed.
+    return events, (events[-1].id if len(events) == limit else horizon)

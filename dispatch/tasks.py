@@ -1,4 +1,7 @@
-"""Celery tasks of dispatch: thin interfaces that take ids (or nothing) and call one service."""
+"""Celery tasks of dispatch: thin interfaces that take ids (or nothing) and call one service.
+
+The notification task lives in dispatch.notifications.tasks (registered by DispatchConfig.ready).
+"""
 
 from celery import shared_task
 
@@ -13,3 +16,11 @@ def timers_sweep():
     from dispatch.services.timers import timers_sweep as service
 
     return service().as_dict()
+
+
+@shared_task(name="dispatch.orders_sweep", ignore_result=True)
+def orders_sweep_task():
+    """Mark open supervision orders past their reply deadline overdue. Idempotent: safe to run twice at once."""
+    from dispatch.services.orders import orders_sweep
+
+    return orders_sweep()

@@ -85,14 +85,16 @@ fi
 psql "$(printf '%s' "$ADMIN_URL" | sed -E "s#/postgres(\?.*)?\$#/$DB_NAME\1#")" -qc "CREATE EXTENSION IF NOT EXISTS postgis" \
   || die "could not create the postgis extension in $DB_NAME (the database user needs to be a superuser, or create it once as one)."
 
-# 3. The virtualenv, reinstalled only when requirements.txt changes.
+# 3. The virtualenv, reinstalled only when a requirements file changes. A development machine (both modes)
+# gets requirements-dev.txt: the runtime packages plus the test and lint tools; the production image installs
+# requirements.txt alone (Dockerfile).
 if [ ! -x .venv/bin/python ]; then say "Creating .venv"; "$PYTHON" -m venv .venv; fi
 stamp=".venv/.requirements.sha"
-want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+want="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "Installing Python requirements"
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -r requirements.txt
+  .venv/bin/pip install -q -r requirements-dev.txt
   echo "$want" > "$stamp"
 fi
 

@@ -1,6 +1,5 @@
 from .calendar import CalendarDay, CalendarYear, DayKind, WorkingPeriod
 from .case import (
-    FINAL_STATUSES,
     Case,
     CaseEvent,
     CaseNumberSequence,
@@ -12,9 +11,9 @@ from .case import (
     RequestState,
     Source,
     Stage,
-    Status,
 )
 from .catalogue import Category, CategoryKind, Clock, FilingCondition, Step, StepLimit, TimeLimit, TimeUnit, Urgency
+from .status import FINAL_STATUSES, Status
 
 __all__ = [
     "FINAL_STATUSES",

@@ -5,9 +5,9 @@ from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.querysets import CaseQuerySet
-
 from .catalogue import CategoryKind, Urgency
+from .querysets import CaseQuerySet
+from .status import FINAL_STATUSES, Status
 
 
 class Source(models.TextChoices):
@@ -18,31 +18,6 @@ class Source(models.TextChoices):
     SENSOR = "sensor", _("Video or sensor detection")
     LEADER = "leader", _("Leader assignment")
     OTHER_SYSTEM = "other_system", _("Other system (Open311)")
-
-
-class Status(models.TextChoices):
-    REPORTED = "reported", _("To accept")
-    VERIFYING = "verifying", _("Verifying")
-    TO_REGISTER = "to_register", _("To register")
-    TO_DISPATCH = "to_dispatch", _("To dispatch")
-    HANDLING = "handling", _("Handling")
-    RETURN_PENDING = "return_pending", _("Return awaiting approval")
-    SUSPEND_PENDING = "suspend_pending", _("Suspension awaiting approval")
-    SUSPENDED = "suspended", _("Suspended")
-    TO_CHECK = "to_check", _("To check")
-    CHECKING = "checking", _("Checking")
-    TO_CLOSE = "to_close", _("To close")
-    VOID_PENDING = "void_pending", _("Void awaiting approval")
-    CLOSED = "closed", _("Closed")
-    NOT_ACCEPTED = "not_accepted", _("Not accepted")
-    NOT_REGISTERED = "not_registered", _("Not registered")
-    VOIDED = "voided", _("Voided")
-    SELF_CLOSED = "self_closed", _("Fixed on the spot")
-
-
-FINAL_STATUSES = frozenset(
-    {Status.CLOSED, Status.NOT_ACCEPTED, Status.NOT_REGISTERED, Status.VOIDED, Status.SELF_CLOSED}
-)
 
 
 class Stage(models.TextChoices):

@@ -33,7 +33,7 @@ from .holidays import (
     holiday_rows_from_package,
     package_years,
 )
-from .store import calendar_changed, calendar_forget, work_calendar
+from .store import calendar_changed, calendar_forget, calendar_load, work_calendar
 from .workcalendar import DEFAULT_PERIODS, CalendarError, Period, WorkCalendar
 
 EXTRA_CHECKS["calendar"] = calendar_health
@@ -59,6 +59,7 @@ __all__ = [
     "calendar_coverage_warning",
     "calendar_forget",
     "calendar_health",
+    "calendar_load",
     "calendar_reload_from_package",
     "calendar_seed",
     "calendar_year_load",

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .store import work_calendar
 from .workcalendar import WorkCalendar
 
 # The State Council publishes next year's schedule in November/December; look this far ahead.
@@ -12,11 +13,7 @@ LOOKAHEAD_DAYS = 30
 
 
 def _calendar(calendar: WorkCalendar | None) -> WorkCalendar:
-    if calendar is not None:
-        return calendar
-    from .store import work_calendar
-
-    return work_calendar()
+    return calendar if calendar is not None else work_calendar()
 
 
 def missing_holiday_years(

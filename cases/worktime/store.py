@@ -6,11 +6,14 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 
-from .workcalendar import WorkCalendar
+from cases.models import CalendarDay, CalendarYear, DayKind, WorkingPeriod
+
+from .workcalendar import Period, WorkCalendar
 
 # Other processes notice a committed change through a version in the shared cache; each process looks at
 # most this often, so a deadline costs no round trip at all in between.
@@ -75,6 +78,18 @@ def _pending_changes(using: str) -> tuple:
     return tuple(func for _sids, func, _robust in connection.run_on_commit if isinstance(func, _Bump))
 
 
+def calendar_load(*, using: str = DEFAULT_DB_ALIAS) -> WorkCalendar:
+    """A new calendar from the database's overrides, working periods and covered years (three queries, no cache)."""
+    days = CalendarDay.objects.using(using).values_list("date", "kind")
+    periods = WorkingPeriod.objects.using(using).values_list("start", "end", "valid_from", "valid_to")
+    return WorkCalendar(
+        overrides={day: kind == DayKind.WORKDAY for day, kind in days},
+        periods=[Period(start=s, end=e, valid_from=f, valid_to=t) for s, e, f, t in periods],
+        known_years=CalendarYear.objects.using(using).values_list("year", flat=True),
+        tz=settings.TIME_ZONE,
+    )
+
+
 def calendar_changed(*, using: str = DEFAULT_DB_ALIAS) -> None:
     """Announce a calendar change (after commit); call after bulk writes, which send no model signals."""
     transaction.on_commit(_Bump(using), using=using)
@@ -98,7 +113,7 @@ def work_calendar(*, using: str = DEFAULT_DB_ALIAS) -> WorkCalendar:
         cached = getattr(_local, "dirty", None)
         if cached is not None and cached[0] == (using, pending):
             return cached[1]
-        calendar = WorkCalendar.from_db(using=using)
+        calendar = calendar_load(using=using)
         _local.dirty = ((using, pending), calendar)
         return calendar
     now = time.monotonic()
@@ -113,7 +128,7 @@ def work_calendar(*, using: str = DEFAULT_DB_ALIAS) -> WorkCalendar:
         entry.checked_at = now
         return entry.calendar
     # The version is read before loading, so a change committed during the load triggers one more reload.
-    calendar = WorkCalendar.from_db(using=using)
+    calendar = calendar_load(using=using)
     with _lock:
         _entries[using] = _Entry(version=version, loaded_at=now, checked_at=now, calendar=calendar)
     return calendar

@@ -69,29 +69,6 @@ class WorkCalendar:
         self._lock = threading.Lock()
         self._cum = [0]  # _cum[i] = working µs of the days [origin, origin + i)
 
-    @classmethod
-    def from_db(cls, *, using: str = "default") -> "WorkCalendar":
-        """Load overrides, working periods and covered years (three queries)."""
-        from django.conf import settings
-
-        from cases.models import CalendarDay, CalendarYear, DayKind, WorkingPeriod
-
-        days = CalendarDay.objects.using(using).values_list("date", "kind")
-        periods = WorkingPeriod.objects.using(using).values_list("start", "end", "valid_from", "valid_to")
-        return cls(
-            overrides={day: kind == DayKind.WORKDAY for day, kind in days},
-            periods=[Period(start=s, end=e, valid_from=f, valid_to=t) for s, e, f, t in periods],
-            known_years=CalendarYear.objects.using(using).values_list("year", flat=True),
-            tz=settings.TIME_ZONE,
-        )
-
-    @classmethod
-    def current(cls) -> "WorkCalendar":
-        """The process-wide calendar (cached, reloaded after changes); see store.work_calendar."""
-        from .store import work_calendar
-
-        return work_calendar()
-
     # Days
 
     def is_working_day(self, day: date) -> bool:

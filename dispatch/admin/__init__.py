@@ -1,3 +1,5 @@
-"""Admin of the dispatch app, one module per area."""
+"""Admin of the dispatch app, one module per area; the notifications' admin is in dispatch.notifications.admin."""
 
-from . import notifications, orders, routing, timers  # noqa: F401
+from dispatch.notifications import admin as notifications  # noqa: F401
+
+from . import orders, routing, timers  # noqa: F401

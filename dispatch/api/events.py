@@ -21,7 +21,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch import selectors_notify as selectors
+from dispatch import selectors
 
 POLL_INTERVAL_SECONDS = 1.0
 HARD_MAX_WAIT_SECONDS = 25

@@ -9,7 +9,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch import selectors_notify as selectors
+from dispatch import selectors
 from dispatch.models import OrderState
 from dispatch.services.orders import order_issue, order_reply, order_withdraw
 

@@ -1,7 +1,8 @@
 from django.urls import path
 
+from dispatch.notifications.api import NotificationListView, NotificationReadAllView, NotificationReadView
+
 from .events import EventFeedView
-from .notifications import NotificationListView, NotificationReadAllView, NotificationReadView
 from .orders import CaseOrdersView, OrderDetailView, OrderListView, OrderReplyView, OrderWithdrawView
 from .routing import CaseRoutingView, DispatchQueueView
 

@@ -21,7 +21,7 @@ from cases.models import FINAL_STATUSES, Case, CaseEvent
 from cases.worktime import WORKING, add_time
 from dispatch.models import NotificationKind, OrderState, SupervisionOrder
 from dispatch.models.orders import ANSWERABLE_STATES
-from dispatch.services.notifications import notify_order, notify_safely
+from dispatch.notifications.services import notify_order, notify_safely
 from huizhou_cityops.errors import ConflictError
 
 SYSTEM_ROLE = "system"

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "cases",
     "dispatch",
     "assessment",
+    # Development tooling (seed_load); its commands refuse to run with DEBUG off unless forced.
+    "devtools",
 ]
 
 MIDDLEWARE = [
@@ -198,10 +200,10 @@ CASE_PHOTOS_MAX = 6
 
 # Supervision orders and notifications (dispatch). Working hours a leader may give for a reply; how often the
 # open orders are swept for overdue ones. SMS go through SMS_BACKEND: the logging backend by default,
-# "dispatch.sms.HttpSmsBackend" posts JSON to SMS_HTTP_URL with SMS_HTTP_TOKEN as a bearer token.
+# "dispatch.notifications.sms.HttpSmsBackend" posts JSON to SMS_HTTP_URL with SMS_HTTP_TOKEN as a bearer token.
 ORDER_REPLY_MAX_HOURS = env.int("ORDER_REPLY_MAX_HOURS", default=80)
 ORDER_SWEEP_SECONDS = env.int("ORDER_SWEEP_SECONDS", default=60)
-SMS_BACKEND = env("SMS_BACKEND", default="dispatch.sms.LoggingSmsBackend")
+SMS_BACKEND = env("SMS_BACKEND", default="dispatch.notifications.sms.LoggingSmsBackend")
 SMS_HTTP_URL = env("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_TIMEOUT_SECONDS = env.int("SMS_HTTP_TIMEOUT_SECONDS", default=10)

@@ -203,8 +203,8 @@ def test_it_refuses_with_debug_off_unless_forced(demo):
 
 
 def test_the_minute_tables_agree_with_the_working_calendar():
-    from cases.loadgen.clock import MinuteClock
     from cases.worktime import calendar_forget, work_calendar
+    from devtools.loadgen.clock import MinuteClock
 
     calendar_forget()
     calendar = work_calendar()

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from cases.models import CalendarDay, CalendarYear, DayKind, WorkingPeriod
-from cases.worktime import WorkCalendar, calendar_seed, deadline_for, work_calendar
+from cases.worktime import calendar_load, calendar_seed, deadline_for, work_calendar
 from cases.worktime.store import _version_key
 from tests.cases.test_worktime_arithmetic import at
 
@@ -22,9 +22,9 @@ def seeded():
     calendar_seed()
 
 
-def test_from_db_reads_overrides_periods_and_years(seeded):
+def test_the_store_loads_overrides_periods_and_years(seeded):
     WorkingPeriod.objects.create(valid_from=date(2026, 6, 1), valid_to=date(2026, 9, 30), start=time(8), end=time(12))
-    calendar = WorkCalendar.from_db()
+    calendar = calendar_load()
     assert 2026 in calendar.known_years and 2027 not in calendar.known_years
     assert not calendar.is_working_day(date(2026, 10, 1)) and calendar.is_working_day(date(2026, 10, 10))
     assert calendar.periods_on(date(2026, 9, 29)) == [(time(8), time(12))]

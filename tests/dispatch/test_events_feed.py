@@ -139,7 +139,7 @@ def test_the_cursor_waits_at_a_gap_until_the_missing_event_commits_or_is_given_u
 
     from django.utils import timezone
 
-    from dispatch.selectors_notify import FEED_GAP_GRACE, _feed_horizon
+    from dispatch.selectors import FEED_GAP_GRACE, _feed_horizon
 
     now = timezone.now()
     young, old = now - timedelta(seconds=1), now - FEED_GAP_GRACE - timedelta(seconds=1)

@@ -252,7 +252,7 @@ def test_a_batch_of_timer_marks_costs_the_same_queries_for_2_and_12_cases(cases,
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from dispatch.services.notifications import notify_timers
+    from dispatch.notifications.services import notify_timers
 
     counts = {}
     for n in (2, 12):

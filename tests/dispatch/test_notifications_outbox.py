@@ -10,8 +10,8 @@ from django.core import mail
 from django.utils import timezone
 
 from dispatch.models import Channel, OutboxMessage, OutboxState
-from dispatch.services.notifications import outbox_backoff, outbox_deliver, outbox_retry
-from dispatch.sms import HttpSmsBackend, SmsError
+from dispatch.notifications.outbox import outbox_backoff, outbox_deliver, outbox_retry
+from dispatch.notifications.sms import HttpSmsBackend, LoggingSmsBackend, SmsError, sms_backend
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,20 @@ def test_an_sms_goes_through_the_configured_gateway(settings):
     assert SENT_SMS == [("13800138000", "案件已超期")]
 
 
+@pytest.mark.parametrize(
+    ("configured", "backend"),
+    [
+        ("dispatch.sms.LoggingSmsBackend", LoggingSmsBackend),
+        ("dispatch.notifications.sms.LoggingSmsBackend", LoggingSmsBackend),
+        ("dispatch.sms.HttpSmsBackend", HttpSmsBackend),
+    ],
+)
+def test_a_gateway_configured_under_its_former_path_still_loads(settings, configured, backend):
+    settings.SMS_HTTP_URL = "https://sms.example.gov.cn/send"
+    settings.SMS_BACKEND = configured
+    assert type(sms_backend()) is backend
+
+
 def test_failures_back_off_exponentially_then_the_message_is_failed(settings):
     settings.SMS_BACKEND = "tests.dispatch.test_notifications_outbox.FailingSms"
     settings.NOTIFY_MAX_ATTEMPTS = 4
@@ -86,7 +100,7 @@ def test_backoff_doubles_from_the_base_and_is_capped_at_a_day(settings):
 
 
 def test_a_claimed_message_is_not_sent_again_by_a_second_worker_while_its_lease_runs():
-    from dispatch.services.notifications import _claim
+    from dispatch.notifications.outbox import _claim
 
     message()
     assert len(_claim(T0, 10)) == 1

@@ -62,9 +62,16 @@ class HttpSmsBackend(BaseSmsBackend):
             raise SmsError(f"gateway answered {status}")
 
 
+# Where the backends lived before notifications became one package: a deployment configured then keeps working.
+FORMER_PATHS = {
+    "dispatch.sms.LoggingSmsBackend": "dispatch.notifications.sms.LoggingSmsBackend",
+    "dispatch.sms.HttpSmsBackend": "dispatch.notifications.sms.HttpSmsBackend",
+}
+
+
 def sms_backend() -> BaseSmsBackend:
     """A new instance of the configured backend."""
-    return import_string(settings.SMS_BACKEND)()
+    return import_string(FORMER_PATHS.get(settings.SMS_BACKEND, settings.SMS_BACKEND))()
 
 
 def sms_send(*, to: str, text: str) -> None:

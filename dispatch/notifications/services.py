@@ -1,4 +1,4 @@
-"""Write use-cases of notifications: who is told of a case event, the inbox, and the email/SMS outbox.
+"""Write use-cases of notifications: who is told of a case event, the inbox, and the rows the outbox sends.
 
 Every notification answers one case event. The inbox row is unique per (user, event, kind), so a signal
 delivered twice, a retried task or a re-announced timer inserts nothing the second time; the outbox row is
@@ -8,20 +8,16 @@ unique per (notification, channel) for the same reason. Texts are written in the
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from cases.models import CaseEvent, CaseRequest, RequestKind, RequestState, Stage, Status
 from cases.workflow import STAGE_OF
-from dispatch import selectors_notify as who
 from dispatch.models import (
     Channel,
     Notification,
@@ -31,14 +27,11 @@ from dispatch.models import (
     SupervisionOrder,
 )
 from dispatch.models.notifications import URGENT_KINDS
-from dispatch.sms import sms_send
+from dispatch.notifications import selectors as who
 
 logger = logging.getLogger(__name__)
 Kind = NotificationKind
 
-# A claimed outbox row is not offered to another worker for this long; a worker that dies mid-send leaves
-# the row to be picked up again afterwards (delivery is at least once).
-CLAIM_LEASE = timedelta(minutes=5)
 # Requests that wait for somebody's decision (an approver's queue), not tasks like request_check.
 REQUEST_ACTIONS = frozenset({"request_return", "request_extension", "request_suspension", "request_void"})
 
@@ -352,78 +345,3 @@ def notification_mark_read(*, user, notification_id: int, now=None) -> Notificat
 def notification_mark_all_read(*, user, now=None) -> int:
     """Mark every unread notification of the user read; returns how many."""
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=now or timezone.now())
-
-
-# ---- the outbox ----
-
-
-def outbox_backoff(attempts: int) -> timedelta:
-    """Wait before the next attempt after `attempts` failures: 1, 2, 4, 8 … × the base, at most a day."""
-    seconds = settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, 24 * 3600))
-
-
-def _claim(now, batch):
-    """Take up to `batch` due rows: other workers skip the locked rows, then the lease keeps them away."""
-    with transaction.atomic():
-        due = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(state=OutboxState.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")[:batch]
-        )
-        if due:
-            OutboxMessage.objects.filter(pk__in=[m.pk for m in due]).update(
-                attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE
-            )
-    for message in due:
-        message.attempts += 1
-    return due
-
-
-def _send(message):
-    if message.channel == Channel.EMAIL:
-        send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient])
-    else:
-        sms_send(to=message.recipient, text=message.body)
-
-
-def outbox_deliver(*, now=None, batch: int = 50, max_batches: int = 20) -> dict:
-    """Send due outbox messages; a failure is retried with exponential backoff, then marked failed.
-
-    Returns counts {"sent", "retry", "failed"}. The final UPDATE is conditional on the attempt it claimed, so a
-    worker whose lease ran out cannot overwrite the outcome of the one that took the row over.
-    """
-    now = now or timezone.now()
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    for _round in range(max_batches):
-        claimed = _claim(now, batch)
-        for message in claimed:
-            mine = OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.PENDING, attempts=message.attempts)
-            try:
-                _send(message)
-            except Exception as exc:  # noqa: BLE001 - any failure of a backend is retried
-                error = f"{type(exc).__name__}: {exc}"[:1000]
-                if message.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-                    mine.update(state=OutboxState.FAILED, last_error=error)
-                    counts["failed"] += 1
-                    logger.warning(
-                        "outbox %s failed for good after %s attempts: %s", message.pk, message.attempts, error
-                    )
-                else:
-                    mine.update(next_attempt_at=now + outbox_backoff(message.attempts), last_error=error)
-                    counts["retry"] += 1
-                continue
-            mine.update(state=OutboxState.SENT, sent_at=timezone.now(), last_error="")
-            counts["sent"] += 1
-        if len(claimed) < batch:
-            break
-    return counts
-
-
-def outbox_retry(*, ids, now=None) -> int:
-    """Put failed (or waiting) messages back in line for an immediate attempt, with a fresh set of retries."""
-    return (
-        OutboxMessage.objects.filter(pk__in=ids)
-        .exclude(state=OutboxState.SENT)
-        .update(state=OutboxState.PENDING, attempts=0, next_attempt_at=now or timezone.now())
-    )

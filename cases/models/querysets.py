@@ -4,6 +4,8 @@ from django.db.models import Exists, OuterRef, Q
 from accounts.models import Role
 from accounts.scope import subtree_q, user_scope
 
+from .status import FINAL_STATUSES
+
 
 def overdue_q(now):
     return Q(stage_deadline__lt=now) | Q(status="suspended", stage_remaining_minutes__lt=0)
@@ -38,8 +40,6 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(self.department_q(departments))
 
     def open(self):
-        from .models.case import FINAL_STATUSES
-
         return self.exclude(status__in=FINAL_STATUSES)
 
     def overdue(self, now):

@@ -8,8 +8,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch import selectors_notify as selectors
-from dispatch.services.notifications import notification_mark_all_read, notification_mark_read
+from dispatch.notifications import selectors
+from dispatch.notifications.services import notification_mark_all_read, notification_mark_read
 
 
 class NotificationCaseRef(serializers.Serializer):

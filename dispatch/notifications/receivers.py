@@ -16,7 +16,7 @@ from dispatch.signals import timers_fired
 @receiver(case_transitioned, dispatch_uid="dispatch.notify_after_transition")
 def notify_after_transition(sender, *, event_id, **kwargs):
     """New work in someone's queue, and decisions on requests to whoever asked."""
-    from dispatch.services.notifications import notify_safely, notify_transition
+    from dispatch.notifications.services import notify_safely, notify_transition
 
     notify_safely(notify_transition, event_id=event_id)
 
@@ -28,7 +28,7 @@ def notify_after_timers(sender, *, marks, **kwargs):
     A failure is not swallowed here: it rolls back to this savepoint and reaches the sweep (through
     send_robust), which leaves the marks unannounced for a later sweep to announce again.
     """
-    from dispatch.services.notifications import notify_timers
+    from dispatch.notifications.services import notify_timers
 
     with transaction.atomic():
         notify_timers(marks=marks)

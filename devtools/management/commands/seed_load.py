@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.loadgen import LoadError, LoadOptions, load_cases
+from devtools.loadgen import LoadError, LoadOptions, load_cases
 
 
 def _instant(value):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from dispatch.models import Notification, OutboxMessage
-from dispatch.services.notifications import outbox_retry
+from dispatch.notifications.outbox import outbox_retry
 
 
 @admin.register(Notification)
