@@ -5,10 +5,6 @@ from accounts.models import Role
 from accounts.scope import subtree_q, user_scope
 
 
-def overdue_q(now):
-    return Q(stage_deadline__lt=now) | Q(status="suspended", stage_remaining_minutes__lt=0)
-
-
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Cases the user may know exist: their grids' cases, their departments' cases, their own tasks.
@@ -43,7 +39,9 @@ class CaseQuerySet(models.QuerySet):
         return self.exclude(status__in=FINAL_STATUSES)
 
     def overdue(self, now):
-        """Past the stage deadline, or suspended after it had passed (same rule as Case.is_overdue_at)."""
+        """Red at `now`: the stage clock's own rule (cases/clock.py `overdue_q`)."""
+        from cases.clock import overdue_q
+
         return self.filter(overdue_q(now))
 
     def for_list(self):

@@ -1,3 +1,5 @@
+from cases.clock import Light
+
 from .calendar import CalendarDay, CalendarYear, DayKind, WorkingPeriod
 from .case import (
     FINAL_STATUSES,
@@ -6,7 +8,6 @@ from .case import (
     CaseNumberSequence,
     CasePhoto,
     CaseRequest,
-    Light,
     PhotoKind,
     RequestKind,
     RequestState,

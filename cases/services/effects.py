@@ -5,6 +5,7 @@ and returns an `Effect`: the outcome that picks the target status and the facts 
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.scope import ancestor_paths, user_scope
+from cases.clock import hours_duration
 from cases.ids import parse_id
 from cases.models import Case, CaseRequest, FilingCondition, RequestKind, RequestState, Source, Urgency
 from cases.permissions import extension_needs_leader
@@ -28,7 +30,7 @@ class Effect:
     outcome: object = None
     data: dict = field(default_factory=dict)
     department: Department | None = None
-    extension_minutes: int = 0
+    extension: timedelta = timedelta(0)
 
 
 def _field_error(name, message):
@@ -213,7 +215,7 @@ def approve_extension(*, case, actor, role, note, now, **kw):
         raise PermissionDenied(_("A second or long extension needs a leader's approval."))
     request = _decide(case, actor, RequestKind.EXTENSION, True, note, now)
     case.extension_count += 1
-    return Effect(data={"hours": str(request.hours)}, extension_minutes=int(request.hours * 60))
+    return Effect(data={"hours": str(request.hours)}, extension=hours_duration(request.hours))
 
 
 def reject_extension(*, case, actor, note, now, **kw):

@@ -11,13 +11,13 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.clock import stage_extend, stage_pause, stage_resume, stage_start, stage_stop
 from cases.models import FINAL_STATUSES, Case
 from cases.permissions import case_action_role
 from cases.workflow import ACTIONS, PRIOR, RESTARTS_STAGE, SAME, STAGE_OF
 from huizhou_cityops.errors import ConflictError
 
 from . import effects
-from .clock import stage_extend, stage_pause, stage_resume, stage_start, stage_stop
 from .events import case_event_record
 from .photos import photos_attach, photos_prepare, photos_store
 from .requests import requests_lapse
@@ -120,7 +120,7 @@ def _move_clock(case, action, from_status, target, now, result):
     elif action == "resume":
         stage_resume(case, now)
     elif action == "approve_extension":
-        stage_extend(case, now, result.extension_minutes)
+        stage_extend(case, now, result.extension)
     if target in FINAL_STATUSES:
         stage_stop(case)
     elif ended:
