@@ -10,8 +10,8 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.scope import user_scope
 
-from .models import Case, CaseEvent, CaseRequest, Light, RequestState
-from .models.querysets import overdue_q
+from .clock import light_q, overdue_q
+from .models import Case, CaseEvent, CaseRequest, RequestState
 
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -46,15 +46,6 @@ def case_list_for_user(*, user, filters: dict, now=None):
         text = filters["q"].strip()
         qs = qs.filter(Q(number__startswith=text.upper()) | Q(address__icontains=text) | Q(description__icontains=text))
     return qs
-
-
-def light_q(light, now):
-    """The traffic light as a filter: red past the deadline, yellow past the warning point, else green."""
-    if light == Light.RED:
-        return overdue_q(now)
-    if light == Light.YELLOW:
-        return Q(stage_warn_at__lte=now, stage_deadline__gte=now)
-    return Q(stage_deadline__gte=now) & (Q(stage_warn_at__gt=now) | Q(stage_warn_at__isnull=True))
 
 
 def case_detail_for_user(*, user, case_id):

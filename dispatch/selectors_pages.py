@@ -16,8 +16,9 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Posting, Role
 from accounts.scope import ancestor_paths, user_scope
+from cases.clock import LIGHT_FIELDS, light_q
 from cases.models import FINAL_STATUSES, Case, CaseRequest, FilingCondition, Light, RequestKind, RequestState, Status
-from cases.selectors import case_list_for_user, light_q
+from cases.selectors import case_list_for_user
 from grids.models import Department, Level, Region
 
 # Roles that work in the command centre (supervision and command); handlers have the department workspace.
@@ -142,7 +143,7 @@ def map_cases_for_user(*, user, queue: str, filters: dict, bbox, now, limit=MAP_
     """Markers of a queue inside the box: id, number, light inputs and the point, at most `limit` rows."""
     filters = {**filters, "bbox": bbox}
     qs = case_list_for_user(user=user, filters=filters, now=now).filter(queue_q(queue, now))
-    fields = ("pk", "number", "status", "address", "point", "stage_deadline", "stage_warn_at", "category__name")
+    fields = ("pk", "number", "status", "address", "point", "category__name", *LIGHT_FIELDS)
     return list(qs.order_by("-id").values(*fields)[:limit])
 
 

@@ -4,12 +4,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.clock import describe_remaining, remaining_at
 from cases.ids import parse_id
 from cases.models import Category, CategoryKind, Light, Source, Status
 from cases.permissions import case_allowed_actions
 from cases.selectors import case_duplicate_candidates, may_see_contact, pending_requests
-from cases.services.clock import describe_remaining
 from grids.models import Department, Region
+
+
+def _seconds(duration):
+    """A duration as (fractional) seconds for JSON; None stays None."""
+    return None if duration is None else duration.total_seconds()
 
 
 def mask_phone(phone):
@@ -155,9 +160,10 @@ class CaseDetailSerializer(CaseListSerializer):
             "started_at": case.stage_started_at,
             "warn_at": case.stage_warn_at,
             "deadline": case.stage_deadline,
-            "limit_minutes": case.stage_limit_minutes,
+            "budget_seconds": _seconds(case.stage_budget),
             "clock": case.stage_clock,
-            "paused_remaining_minutes": case.stage_remaining_minutes,
+            "remaining_seconds": _seconds(remaining_at(case, self._now())),
+            "paused": case.stage_deadline is None and case.stage_remaining is not None,
             "remaining": describe_remaining(case, self._now()),
         }
 

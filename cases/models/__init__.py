@@ -1,3 +1,5 @@
+from cases.clock import Light
+
 from .calendar import CalendarDay, CalendarYear, DayKind, WorkingPeriod
 from .case import (
     Case,
@@ -5,7 +7,6 @@ from .case import (
     CaseNumberSequence,
     CasePhoto,
     CaseRequest,
-    Light,
     PhotoKind,
     RequestKind,
     RequestState,

@@ -5,6 +5,8 @@ from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cases.clock import is_overdue_at, light_at
+
 from .catalogue import CategoryKind, Urgency
 from .querysets import CaseQuerySet
 from .status import FINAL_STATUSES, Status
@@ -30,12 +32,6 @@ class Stage(models.TextChoices):
     HANDLING = "handling", _("Handling")
     CHECK = "check", _("Check")
     CLOSE = "close", _("Closing")
-
-
-class Light(models.TextChoices):
-    GREEN = "green", _("Green")
-    YELLOW = "yellow", _("Yellow (warning)")
-    RED = "red", _("Red (overdue)")
 
 
 class Case(models.Model):
@@ -100,10 +96,11 @@ class Case(models.Model):
     stage_started_at = models.DateTimeField(_("stage started"), null=True, blank=True)
     stage_warn_at = models.DateTimeField(_("stage warning at"), null=True, blank=True)
     stage_deadline = models.DateTimeField(_("stage deadline"), null=True, blank=True)
-    # While suspended the clock stops: what was left of the stage, in minutes of its clock (negative when the
-    # stage was already overdue, so it resumes exactly as overdue as it was).
-    stage_remaining_minutes = models.IntegerField(null=True, blank=True, editable=False)
-    stage_limit_minutes = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # While suspended the clock stops: what was left of the stage, exactly, in time of its clock (negative when
+    # the stage was already overdue, so it resumes exactly as overdue as it was). See cases/clock.py.
+    stage_remaining = models.DurationField(null=True, blank=True, editable=False)
+    # The stage's limit as time of its clock, plus approved extensions.
+    stage_budget = models.DurationField(null=True, blank=True, editable=False)
     stage_clock = models.CharField(max_length=10, blank=True, editable=False)
 
     # The next instant the timer sweep must look at this case (the warning point, then the deadline, then each
@@ -159,20 +156,12 @@ class Case(models.Model):
         return self.status in FINAL_STATUSES
 
     def is_overdue_at(self, now):
-        """Past the stage deadline, or suspended after the deadline had passed (same rule as the queryset)."""
-        if self.stage_deadline is not None:
-            return now > self.stage_deadline
-        return self.status == Status.SUSPENDED and (self.stage_remaining_minutes or 0) < 0
+        """Red at `now`: past the stage deadline, or suspended after it had passed (see cases/clock.py)."""
+        return is_overdue_at(self, now)
 
     def light_at(self, now):
-        """Green below 80 % of the stage limit, yellow up to 100 %, red beyond; None without a running clock."""
-        if self.stage_deadline is None:
-            return Light.RED if self.is_overdue_at(now) else None
-        if now > self.stage_deadline:
-            return Light.RED
-        if self.stage_warn_at is not None and now >= self.stage_warn_at:
-            return Light.YELLOW
-        return Light.GREEN
+        """The stage's traffic light at `now` (see cases/clock.py); None without a running clock."""
+        return light_at(self, now)
 
 
 class CaseEvent(models.Model):

@@ -3,12 +3,9 @@ from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Role
 from accounts.scope import subtree_q, user_scope
+from cases.clock import overdue_q
 
 from .status import FINAL_STATUSES
-
-
-def overdue_q(now):
-    return Q(stage_deadline__lt=now) | Q(status="suspended", stage_remaining_minutes__lt=0)
 
 
 class CaseQuerySet(models.QuerySet):
@@ -43,7 +40,7 @@ class CaseQuerySet(models.QuerySet):
         return self.exclude(status__in=FINAL_STATUSES)
 
     def overdue(self, now):
-        """Past the stage deadline, or suspended after it had passed (same rule as Case.is_overdue_at)."""
+        """Red at `now`: the stage clock's own rule (cases/clock.py `overdue_q`)."""
         return self.filter(overdue_q(now))
 
     def for_list(self):

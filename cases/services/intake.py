@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.scope import user_scope
+from cases.clock import stage_start
 from cases.models import Case, Category, PhotoKind, Source, Stage, Status
 from grids.selectors import region_locate
 
-from .clock import stage_start
 from .events import case_event_record
 from .numbers import case_number_next
 from .photos import photos_attach, photos_prepare, photos_store

@@ -12,10 +12,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.clock import stage_extend, stage_pause, stage_resume, stage_start, stage_stop
 from cases.models import FINAL_STATUSES, Case, CaseRequest, RequestState
 from cases.workflow import ACTIONS, EXTEND, PAUSE, PRIOR, RESTART, RESUME, SAME, STAGE_OF, Context
 
-from .clock import stage_extend, stage_pause, stage_resume, stage_start, stage_stop
 from .events import case_event_record
 from .photos import photos_attach, photos_prepare, photos_store
 from .requests import requests_lapse
@@ -36,8 +36,8 @@ CASE_FIELDS = (
     "stage_started_at",
     "stage_warn_at",
     "stage_deadline",
-    "stage_remaining_minutes",
-    "stage_limit_minutes",
+    "stage_remaining",
+    "stage_budget",
     "stage_clock",
     "timer_due_at",
     "overdue",

@@ -5,14 +5,13 @@ fields (the service saves them), writes the rows the action owns (requests, link
 Who may act, from which status, which guards and parameters apply: the declaration says, the service checks.
 """
 
-from datetime import timedelta
-
 from django.db import DatabaseError
 from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import Role
+from cases.clock import hours_duration
 from cases.models import FINAL_STATUSES, Case, CaseRequest, RequestKind, RequestState, Source, Status
 from huizhou_cityops.errors import ConflictError
 
@@ -379,9 +378,7 @@ def request_extension(ctx, *, hours):
 def approve_extension(ctx):
     request = _decide(ctx, K.EXTENSION, True)
     ctx.case.extension_count += 1
-    # Hours have two decimals, so the seconds are exact.
-    extension = timedelta(seconds=int(request.hours * 3600))
-    return Effect(data={"hours": str(request.hours)}, extension=extension)
+    return Effect(data={"hours": str(request.hours)}, extension=hours_duration(request.hours))
 
 
 @action(

@@ -1,5 +1,8 @@
 """Working-time arithmetic at minute resolution over a fixed window, for generating millions of deadlines.
 
+This is the calendar's arithmetic, tabulated; the stage-clock rules themselves (budget, warning point,
+pause, extension) are those of cases/clock.py, which the simulator calls with a `MinuteTimeline`.
+
 `WorkCalendar.add_working_time` costs about 11 µs; a load of a million cases needs some twenty million
 deadline, warning and duration computations. Here every instant is an integer minute since the window's
 first local midnight, and two lookup tables answer the same questions as the calendar with two list
@@ -10,14 +13,47 @@ seasonal periods are the ones the service uses; tests compare both on random ins
 
 from array import array
 from datetime import date, datetime, time, timedelta
+from fractions import Fraction
 
 from cases.worktime import WorkCalendar
 
 DAY = 1440
+MINUTE = timedelta(minutes=1)
 
 
 class ClockError(ValueError):
     """The calendar cannot be tabulated at minute resolution, or an instant falls outside the window."""
+
+
+def whole_minutes(amount: timedelta) -> int:
+    """A stage-clock amount as whole minutes; the generator refuses what its minute instants cannot hold."""
+    minutes, rest = divmod(amount, MINUTE)
+    if rest:
+        raise ClockError(f"{amount} is not a whole number of minutes; the load generator counts in minutes")
+    return minutes
+
+
+class MinuteTimeline:
+    """cases/clock.py's `Timeline` on the tables: instants and amounts are whole minutes of one clock."""
+
+    zero = 0
+
+    def __init__(self, clock: "MinuteClock", natural: bool):
+        self.clock, self.natural = clock, natural
+
+    def shift(self, start: int, amount: int) -> int:
+        return self.clock.shift(start, amount, self.natural)
+
+    def between(self, a: int, b: int) -> int:
+        return self.clock.signed(a, b, self.natural)
+
+    def scale(self, amount: int, fraction: Fraction) -> int:
+        value = amount * fraction
+        if value.denominator != 1:
+            raise ClockError(
+                f"{fraction} of {amount} minutes is not a whole minute; the load generator counts in minutes"
+            )
+        return int(value)
 
 
 class MinuteClock:
@@ -33,6 +69,7 @@ class MinuteClock:
         self.moment = array("q", [0])
         self._tabulate()
         self._day_minutes: dict[int, int] = {}
+        self.timelines = {natural: MinuteTimeline(self, natural) for natural in (False, True)}
         offset = datetime.combine(first, time(12), tzinfo=self.tz).strftime("%z")
         self._suffix = f":00{offset[:3]}" + (f":{offset[3:]}" if offset[3:] != "00" else "")
         self._hm = [f"{m // 60:02d}:{m % 60:02d}{self._suffix}" for m in range(DAY)]
@@ -93,21 +130,21 @@ class MinuteClock:
     # Arithmetic (minute resolution, same answers as WorkCalendar for whole-minute instants)
 
     def add(self, start: int, minutes: int, natural: bool) -> int:
-        """`start` plus `minutes` of working time (or natural time), like clock_add."""
+        """`start` plus `minutes` of working time (or natural time)."""
         if natural or not minutes:
             return start + minutes
         return self.moment[self.position[start] + minutes]
 
     def shift(self, start: int, minutes: int, natural: bool) -> int:
-        """`start` moved by signed minutes of the clock, like clock_add (backwards: WorkCalendar.shift)."""
+        """`start` moved by signed minutes of the clock, like WorkCalendar.shift."""
         return self.add(start, minutes, natural) if minutes >= 0 else self.sub(start, -minutes, natural)
 
     def signed(self, a: int, b: int, natural: bool) -> int:
-        """Minutes of the clock from a to b, negative when b is before a, like clock_signed."""
+        """Minutes of the clock from a to b, negative when b is before a, like WorkCalendar.working_time_between."""
         return b - a if natural else self.position[b] - self.position[a]
 
     def between(self, a: int, b: int, natural: bool) -> int:
-        """Minutes of the clock from a to b, zero when b is not after a, like clock_between."""
+        """Minutes of the clock from a to b, zero when b is not after a."""
         if b <= a:
             return 0
         return b - a if natural else self.position[b] - self.position[a]

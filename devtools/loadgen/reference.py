@@ -5,17 +5,19 @@ Every lookup the generator makes per case is then a dict or list access, never a
 
 import random
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count
 
 from accounts.models import Posting, Role
+from cases.clock import NATURAL, STEP_OF_STAGE, WORKING, budget_of, clock_of
 from cases.models import Category, Clock, FilingCondition, StepLimit, TimeLimit, TimeUnit
-from cases.services.clock import STEP_OF_STAGE
 from grids.models import Department, DepartmentKind, DepartmentLevel, Region
 
 from . import spread
+from .clock import whole_minutes
 from .rows import clean
 
 
@@ -25,10 +27,10 @@ class ReferenceMissing(Exception):
 
 @dataclass
 class Limit:
-    """A stage limit as the live clock reads it (cases/worktime/clock.py `limit_duration`).
+    """A stage limit as the live clock reads it (cases/clock.py `limit_duration`).
 
     `fixed` minutes for hours (and for days on a natural clock: 24 h each); otherwise `amount` × the length
-    of the working day counting begins on.
+    of the working day counting begins on (`Simulator.limit_minutes`).
     """
 
     amount: Decimal
@@ -93,10 +95,11 @@ class Reference:
 
 def _limit(value, unit, clock):
     amount = Decimal(value)
-    natural = unit == TimeUnit.NATURAL_HOUR or clock == Clock.NATURAL
-    if unit != TimeUnit.WORKING_DAY:
-        return Limit(amount, natural, int(amount * 60))
-    return Limit(amount, natural, int(amount * 24 * 60) if natural else None)
+    natural = clock_of(unit=unit, clock=clock) == NATURAL
+    if unit == TimeUnit.WORKING_DAY and not natural:
+        return Limit(amount, natural, None)
+    budget = budget_of(value=amount, unit=unit, clock=NATURAL if natural else WORKING, day=timedelta(0))
+    return Limit(amount, natural, whole_minutes(budget))
 
 
 def _kinds():

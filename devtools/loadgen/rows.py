@@ -17,7 +17,7 @@ MERGE_WINDOW = 7 * DAY  # duplicate candidates: same class, same street, reporte
 CASE_COLUMNS = (
     "id", "number", "kind", "urgency", "description", "point", "address", "region_path", "source",
     "contact_name", "contact_phone", "self_handled", "status", "stage", "stage_started_at", "stage_warn_at",
-    "stage_deadline", "stage_remaining_minutes", "stage_limit_minutes", "stage_clock", "timer_due_at", "overdue",
+    "stage_deadline", "stage_remaining", "stage_budget", "stage_clock", "timer_due_at", "overdue",
     "supervised",
     "duplicate_count", "rework_count", "extension_count", "resume_status", "created_at", "updated_at",
     "closed_at", "assignee_id", "category_id", "created_by_id", "duplicate_of_id", "filing_condition_id",
@@ -129,6 +129,11 @@ def _n(value):
     return NULL if value is None else str(value)
 
 
+def _minutes(value):
+    """A stage-clock amount in minutes as PostgreSQL interval input."""
+    return NULL if value is None else f"{value} minutes"
+
+
 def _t(text, minute):
     return NULL if minute is None else text(minute)
 
@@ -138,7 +143,7 @@ def _case_line(d, text):
     fields = (
         str(d.id), d.number, d.kind.kind, d.urgency if registered else "normal", d.description, d.point,
         d.address, d.leaf.path, d.source, d.contact_name, d.contact_phone, "tf"[not d.self_handled], d.status,
-        d.stage, _t(text, d.started), _t(text, d.warn), _t(text, d.deadline), _n(d.remaining), _n(d.limit),
+        d.stage, _t(text, d.started), _t(text, d.warn), _t(text, d.deadline), _minutes(d.remaining), _minutes(d.limit),
         d.clock, _t(text, d.timer), "tf"[not d.overdue], "f", str(d.duplicate_count), str(d.rework),
         str(d.extensions), d.resume,
         text(d.created), text(d.updated), _t(text, d.closed), _n(d.assignee), str(d.kind.id), str(d.created_by),

@@ -1,8 +1,9 @@
 """Replays a generated path at given minutes the way the live service would: status, stage clock, events, requests.
 
-This mirrors cases/services/transitions.py (`_finish`, `_move_clock`), cases/services/clock.py and the
-effects of cases/services/effects.py on plain objects and integer minutes, so a loaded case is the case
-the service would have produced had every step gone through `case_transition`.
+This mirrors cases/services/transitions.py (`_finish`, `_move_clock`) and the effects of
+cases/services/effects.py on plain objects and integer minutes, and moves the stage clock with the rules of
+cases/clock.py itself (on the minute tables), so a loaded case is the case the service would have produced had
+every step gone through `case_transition`.
 """
 
 import json
@@ -10,11 +11,13 @@ import json
 from django.conf import settings
 
 from accounts.models import Role
+from cases.clock import WORKING, WORKING_DAY, budget_of, extend_by, hours_duration, pause_at, run_from
 from cases.models import FINAL_STATUSES, Stage, Status
 from cases.services.intake import SOURCE_ROLES
 from cases.workflow import ACTIONS, PRIOR, RESTARTS_STAGE, SAME, STAGE_OF
 
 from . import spread
+from .clock import MINUTE, whole_minutes
 from .paths import RIGHT
 
 FINAL = frozenset(str(s) for s in FINAL_STATUSES)
@@ -92,7 +95,7 @@ class Simulator:
         self._json = {}
         self.leader_hours = settings.CASE_EXTENSION_DISPATCHER_MAX_HOURS
 
-    # The stage clock (cases/services/clock.py)
+    # The stage clock (cases/clock.py rules on the minute timeline)
 
     def limit_minutes(self, draft, stage, start):
         """(minutes, natural) of `stage` for the draft started at `start`; (None, False) without a limit."""
@@ -108,18 +111,20 @@ class Simulator:
         key = (limit.amount, day)
         minutes = self._per_day.get(key)
         if minutes is None:
-            minutes = self._per_day[key] = int(limit.amount * day)
+            budget = budget_of(value=limit.amount, unit=WORKING_DAY, clock=WORKING, day=day * MINUTE)
+            minutes = self._per_day[key] = whole_minutes(budget)
         return minutes, limit.natural
 
+    def timeline(self, d):
+        return self.clock.timelines[d.clock == "natural"]
+
     def _running(self, d, now, remaining):
-        natural = d.clock == "natural"
-        d.deadline = self.clock.shift(now, remaining, natural)
-        # int(total * (1 - 4/5)) of clock.py; for whole minutes that is total // 5.
-        d.warn = d.timer = self.clock.shift(now, min(max(remaining - d.limit // 5, 0), remaining), natural)
+        d.deadline, d.warn = run_from(self.timeline(d), now, remaining, d.limit)
+        d.timer = d.warn
         d.remaining = None
 
     def _start(self, d, stage, now):
-        d.stage, d.started, d.overdue = stage, now, False
+        d.stage, d.started, d.overdue, d.remaining = stage, now, False, None
         minutes, natural = self.limit_minutes(d, stage, now)
         d.limit, d.clock = minutes, ("natural" if natural else "working") if minutes is not None else ""
         if minutes is None:
@@ -130,8 +135,7 @@ class Simulator:
     def _pause(self, d, now):
         if d.deadline is None:
             return
-        d.remaining = self.clock.signed(now, d.deadline, d.clock == "natural")
-        d.overdue = d.remaining < 0
+        d.remaining, d.overdue = pause_at(self.timeline(d), now, d.deadline)
         d.deadline = d.warn = d.timer = None
 
     def _resume(self, d, now):
@@ -141,9 +145,8 @@ class Simulator:
     def _extend(self, d, now, minutes):
         if d.deadline is None:
             return
-        remaining = self.clock.signed(now, d.deadline, d.clock == "natural")
-        d.limit += minutes
-        self._running(d, now, remaining + minutes)
+        d.limit, remaining = extend_by(self.timeline(d), now, d.deadline, d.limit, minutes)
+        self._running(d, now, remaining)
         d.overdue = now > d.deadline
 
     def _stop(self, d):
@@ -280,7 +283,7 @@ class Simulator:
             return returned, 0, ReturnData(request), note
         if action == "approve_extension":
             d.extensions += 1
-            return None, request[4] * 60, self._dumps(("hours", f"{request[4]}.00")), note
+            return None, whole_minutes(hours_duration(request[4])), self._dumps(("hours", f"{request[4]}.00")), note
         return None, 0, EMPTY, note
 
     @staticmethod

@@ -7,9 +7,11 @@ and warning point fall where the case's light group wants them (green, warning, 
 before it run backward, the few after it (extension requests, a return request …) fall between it and now.
 """
 
+from cases.clock import hours_duration, until_warning
 from cases.workflow import RESTARTS_STAGE
 
 from . import spread
+from .clock import whole_minutes
 from .simulate import FINAL, STAGE_OF_STATUS, TARGETS
 
 DECISION_ACTIONS = frozenset(
@@ -131,7 +133,7 @@ class Timer:
         """The minute the running stage started, so its light is `group` now."""
         pos = self._position
         now, latest = pos(self.now, natural), pos(self.now - after, natural)
-        kept = limit - limit // 5  # minutes until the warning
+        kept = until_warning(self.clock.timelines[natural], limit)  # minutes until the warning
         if group == GREEN:
             low = pos(self.now + self.margin, natural) - kept + 1
             if low > latest:
@@ -156,5 +158,5 @@ def _extended(steps):
         if action == "request_extension":
             hours = argument
         elif action == "approve_extension":
-            minutes += 60 * hours
+            minutes += whole_minutes(hours_duration(hours))
     return minutes

@@ -5,7 +5,6 @@ immutable case event (from = to = the case's status) in the same transaction, so
 timeline, in the live feed and in the assessment; notifications follow after commit.
 """
 
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -17,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.scope import user_scope
+from cases.clock import WORKING, add_time, hours_duration
 from cases.models import FINAL_STATUSES, Case, CaseEvent
-from cases.worktime import WORKING, add_time
 from dispatch.models import NotificationKind, OrderState, SupervisionOrder
 from dispatch.models.orders import ANSWERABLE_STATES
 from dispatch.notifications.services import notify_order, notify_safely
@@ -106,7 +105,7 @@ def order_issue(*, case_id: int, actor, note: str, reply_hours, formal: bool = F
     if not (note or "").strip():
         raise ValidationError({"note": [_("Say what the department must do.")]})
     hours = _reply_hours(reply_hours)
-    deadline = add_time(start=now, duration=timedelta(minutes=int(hours * 60)), clock=WORKING)
+    deadline = add_time(start=now, duration=hours_duration(hours), clock=WORKING)
     order = SupervisionOrder.objects.create(
         case=case,
         issued_by=actor,

@@ -1,7 +1,8 @@
 """The timer sweep: warning (预警), overdue (超期) and the escalation ladder, fired from the database.
 
-A running stage has its levels at known instants: the warning point (80 % of the limit used), the deadline,
-then one instant per active escalation step (deadline + percent × limit, counted on the stage's clock).
+A running stage has its levels at known instants, all from the stage clock (cases/clock.py): the warning point
+(80 % of the budget used), the deadline, then one instant per active escalation step (deadline + percent × budget,
+counted on the stage's clock).
 `Case.timer_due_at` is the next of them still to look at, behind a partial index, so a sweep with nothing due
 is one index probe however many cases are open.
 
@@ -26,9 +27,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cases.clock import WARN_FRACTION, escalation_at
 from cases.models import FINAL_STATUSES, Case, CaseEvent
 from cases.services.transitions import SYSTEM_ROLE
-from cases.worktime import WARN_FRACTION, WORKING, add_time
 from dispatch.models import EscalationStep, TimerMark
 from dispatch.models.timers import ESCALATION_PREFIX, OVERDUE, WARNING
 from dispatch.signals import timers_fired
@@ -41,7 +42,7 @@ WARNING_PERCENT = int(WARN_FRACTION * 100)
 # A mark still unannounced this long after it fired was left behind by a crash between commit and announcement.
 ANNOUNCE_GRACE = timedelta(minutes=5)
 CLAIMED_FIELDS = (
-    "id", "status", "stage", "stage_started_at", "stage_warn_at", "stage_deadline", "stage_limit_minutes",
+    "id", "status", "stage", "stage_started_at", "stage_warn_at", "stage_deadline", "stage_budget",
     "stage_clock", "lead_department_id", "region_path",
 )  # fmt: skip
 
@@ -163,10 +164,9 @@ def _levels(case, ladder):
         yield Level(WARNING, case["stage_warn_at"], WARNING_PERCENT)
     deadline = case["stage_deadline"]
     yield Level(OVERDUE, deadline, 100)
-    limit = timedelta(minutes=case["stage_limit_minutes"] or 0)
-    clock = case["stage_clock"] or WORKING
+    budget = case["stage_budget"] or timedelta(0)
     for step in ladder:
-        at = add_time(start=deadline, duration=limit * step.percent / 100, clock=clock)
+        at = escalation_at(deadline=deadline, budget=budget, percent=step.percent, clock=case["stage_clock"])
         yield Level(step.level, at, 100 + step.percent, step)
 
 

@@ -23,8 +23,8 @@ def get_item(mapping, key):
 @register.simple_tag
 def case_clock(case, now):
     """The case's light, its label and the countdown text ("2 h 10 min left", "overdue by …")."""
+    from cases.clock import describe_remaining
     from cases.models import Light
-    from cases.services.clock import describe_remaining
 
     light = case.light_at(now)
     labels = {Light.RED: Light.RED.label, Light.YELLOW: Light.YELLOW.label, Light.GREEN: Light.GREEN.label}

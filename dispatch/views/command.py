@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.scope import user_scope
+from cases.clock import light_of_row
 from cases.models import Category, Light, Status
 from cases.selectors import case_detail_for_user
 from cases.worktime import calendar_coverage_warning
@@ -164,8 +165,7 @@ def command_map_cases(request):
     statuses = dict(Status.choices)
     markers = []
     for row in rows:
-        deadline, warn = row["stage_deadline"], row["stage_warn_at"]
-        light = "" if deadline is None else ("red" if now > deadline else "yellow" if warn and now >= warn else "green")
+        light = light_of_row(row, now)
         markers.append(
             {
                 "id": row["pk"],
@@ -173,7 +173,7 @@ def command_map_cases(request):
                 "status": str(statuses.get(row["status"], row["status"])),
                 "category": row["category__name"],
                 "address": row["address"],
-                "light": light,
+                "light": light or "",
                 "lon": round(row["point"].x, 6),
                 "lat": round(row["point"].y, 6),
             }

@@ -20,12 +20,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from cases.api.case_serializers import mask_phone
+from cases.clock import describe_remaining
 from cases.models import Case, CasePhoto, PhotoKind, Status
 from cases.permissions import case_allowed_actions
 from cases.photos import PhotoError
 from cases.selectors import case_detail_for_user, case_duplicate_candidates, may_see_contact, pending_requests
 from cases.services import case_transition
-from cases.services.clock import describe_remaining
 from cases.workflow import ACTIONS
 from cases.workflow.forms import action_form
 from cases.worktime import calendar_coverage_warning

@@ -5,7 +5,7 @@ a pending request to decide, a self-handled report to self-close, no verificatio
 report), and the event row records what `case_transition` records: the stage the case was in and its deadline
 before the action, whether the stage the action ended was ended by that deadline, the department concerned
 (the returning department for an approved return, the lead department otherwise) and the actor in their role.
-Deadlines, extensions and suspensions move the way cases/services/clock.py moves them, on a natural clock with
+Deadlines, extensions and suspensions move the way cases/clock.py moves them, on a natural clock with
 random limits, so the assessment sees every kind of stage: on time, late, overdue and still running, ended by
 later events. Timer and order events (from = to) are sprinkled in: the assessment must ignore them.
 """
@@ -246,7 +246,8 @@ def make_case(draw, world, number):
         status=walk.status,
         stage=walk.stage,
         stage_deadline=walk.deadline,
-        stage_remaining_minutes=None if walk.remaining is None else int(walk.remaining.total_seconds() // 60),
+        stage_remaining=walk.remaining,
+        overdue=walk.remaining is not None and walk.remaining < timedelta(0),
         lead_department=walk.lead,
         assignee=walk.assignee,
         created_at=created,

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from cases.clock import add_time, stage_limit
 from cases.models import Case, Category, FilingCondition
-from cases.services.clock import clock_add, stage_limit
 from cases.workflow import STAGE_OF
 from grids.models import Region
 
@@ -120,8 +120,8 @@ class Story:
         condition = FilingCondition.objects.filter(category=found, active=True).order_by("pk").first()
         region = Region.objects.defer("geom").get(code=place)
         model = Case(category=found, filing_condition=condition, urgency="normal", region=region)
-        minutes, clock = stage_limit(model, STAGE_OF[status], timezone.now())
-        start = clock_add(timezone.now(), -int(minutes * used), clock)
+        budget, clock = stage_limit(model, STAGE_OF[status], timezone.now())
+        start = add_time(start=timezone.now(), duration=-budget * used, clock=clock)
         case = self.report(category, description, place, now=start - timedelta(minutes=5))
         return self.walk(case, status, now=start, **walk)
 

@@ -105,10 +105,10 @@ def test_open_cases_run_the_stage_of_their_status_and_final_ones_none(loaded):
         assert case.stage == STAGE_OF[status], case.number
         assert case.closed_at is None
         if status == "suspended":
-            assert case.stage_deadline is None and case.stage_remaining_minutes is not None
+            assert case.stage_deadline is None and case.stage_remaining is not None
         else:
             assert case.stage_started_at <= case.stage_warn_at <= case.stage_deadline
-            assert case.stage_clock in ("working", "natural") and case.stage_limit_minutes > 0
+            assert case.stage_clock in ("working", "natural") and case.stage_budget > timedelta(0)
 
 
 def test_event_facts_say_whether_each_stage_met_its_deadline(loaded, events):
@@ -286,8 +286,8 @@ def _replay(case, history, replayers):
 
 
 CASE_FACTS = (
-    "status", "stage", "stage_started_at", "stage_warn_at", "stage_deadline", "stage_remaining_minutes",
-    "stage_limit_minutes", "stage_clock", "rework_count", "extension_count", "resume_status", "closed_at",
+    "status", "stage", "stage_started_at", "stage_warn_at", "stage_deadline", "stage_remaining",
+    "stage_budget", "stage_clock", "rework_count", "extension_count", "resume_status", "closed_at",
     "lead_department_id", "filing_condition_id", "urgency", "region_id", "region_path", "kind", "category_id",
     "created_at", "timer_due_at",
 )  # fmt: skip

@@ -6,15 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cases.worktime import (
-    CalendarError,
-    Period,
-    WorkCalendar,
-    deadline_for,
-    elapsed,
-    holiday_rows_from_package,
-    limit_duration,
-)
+from cases.clock import deadline_for, elapsed, limit_duration
+from cases.worktime import CalendarError, Period, WorkCalendar, holiday_rows_from_package
 
 TZ = ZoneInfo("Asia/Shanghai")
 H = timedelta(hours=1)

@@ -5,8 +5,10 @@ from datetime import date, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cases.worktime import StageClock, WorkCalendar, deadline_for, elapsed
+from cases.clock import deadline_for, elapsed, is_overdue_at, stage_extend, used_at
+from cases.worktime import WorkCalendar
 from tests.cases.test_worktime_arithmetic import CAL, TZ
+from tests.cases.test_worktime_stage_clock import running
 
 EXAMPLES = settings(max_examples=150, deadline=None, database=None)
 US = timedelta(microseconds=1)
@@ -90,26 +92,28 @@ def test_working_days_are_days_of_working_periods(start, days_):
 @given(start=instants(), pause=st.tuples(instants(), instants()), hours=st.integers(1, 200), now=instants())
 def test_a_suspension_subtracts_exactly_its_working_time(start, pause, hours, now):
     paused_from, paused_to = sorted(pause)
+    paused_from, paused_to = max(paused_from, start), max(paused_to, start)
     budget = timedelta(hours=hours)
-    plain = StageClock(started_at=start, limit=budget)
-    suspended = StageClock(started_at=start, limit=budget, suspensions=((paused_from, paused_to),))
-    lost = CAL.working_time_between(max(paused_from, start), max(paused_to, start))
+    plain = running(budget, start=start)
+    suspended = running(budget, start=start, suspensions=[(paused_from, paused_to)])
+    lost = CAL.working_time_between(paused_from, paused_to)
+    # Resumed exactly where it stopped, overdue or not: the deadline moves by the suspension's working time.
+    assert CAL.working_time_between(plain.stage_deadline, suspended.stage_deadline) == lost
+    assert suspended.stage_deadline == CAL.shift(plain.stage_deadline, lost)
     if now >= paused_to:
-        assert suspended.used(now=now, calendar=CAL) == plain.used(now=now, calendar=CAL) - lost
-    if CAL.working_time_between(start, paused_from) < budget:
-        assert suspended.deadline(calendar=CAL) == CAL.add_working_time(start, budget + lost)
-    else:
-        assert suspended.deadline(calendar=CAL) == plain.deadline(calendar=CAL)
+        assert used_at(suspended, now, calendar=CAL) == used_at(plain, now, calendar=CAL) - lost
 
 
 @EXAMPLES
 @given(start=instants(), hours=st.integers(1, 200), extra=durations, now=instants())
 def test_an_extension_moves_the_deadline_by_its_working_time(start, hours, extra, now):
-    clock = StageClock(started_at=start, limit=timedelta(hours=hours), extensions=(extra,))
-    plain = StageClock(started_at=start, limit=timedelta(hours=hours))
-    assert clock.deadline(calendar=CAL) == CAL.extend(plain.deadline(calendar=CAL), extra)
-    status = clock.status(now=now, calendar=CAL)
-    assert status.overdue == (now > status.deadline)
+    now = max(now, start)
+    plain = running(timedelta(hours=hours), start=start)
+    extended = running(timedelta(hours=hours), start=start)
+    stage_extend(extended, now, extra, calendar=CAL)
+    assert extended.stage_deadline == CAL.extend(plain.stage_deadline, extra)
+    assert extended.stage_budget == timedelta(hours=hours) + extra
+    assert is_overdue_at(extended, now) == extended.overdue == (now > extended.stage_deadline)
 
 
 def test_the_calendar_is_usable_from_plain_lists_without_a_database():

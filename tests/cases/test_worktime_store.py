@@ -6,8 +6,9 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 
+from cases.clock import deadline_for
 from cases.models import CalendarDay, CalendarYear, DayKind, WorkingPeriod
-from cases.worktime import calendar_load, calendar_seed, deadline_for, work_calendar
+from cases.worktime import calendar_load, calendar_seed, work_calendar
 from cases.worktime.store import _version_key
 from tests.cases.test_worktime_arithmetic import at
 

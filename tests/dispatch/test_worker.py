@@ -73,7 +73,7 @@ def _running_case(cases):
     started = now - timedelta(seconds=45)  # 80 % of 60 s = 48 s after the start; 100 % = 60 s
     Case.objects.filter(pk=case.pk).update(
         stage_started_at=started,
-        stage_limit_minutes=1,
+        stage_budget=timedelta(minutes=1),
         stage_clock="natural",
         stage_warn_at=started + timedelta(seconds=48),
         stage_deadline=started + timedelta(seconds=60),
