@@ -18,11 +18,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from cases.models.status import Light
 from cases.worktime import CalendarError, WorkCalendar, work_calendar
 
 # The values of cases.models.Clock and TimeUnit; compared as strings so that models may import this module.
@@ -48,12 +47,6 @@ STEP_OF_STAGE = {
 _US = timedelta(microseconds=1)
 _HOUR_US = 3_600_000_000
 ZERO = timedelta(0)
-
-
-class Light(models.TextChoices):
-    GREEN = "green", gettext_lazy("Green")
-    YELLOW = "yellow", gettext_lazy("Yellow (warning)")
-    RED = "red", gettext_lazy("Red (overdue)")
 
 
 # ---- the calendar's time, per clock ----
@@ -188,25 +181,6 @@ def escalation_at(*, deadline: datetime, budget: timedelta, percent: int, clock:
 # ---- the case-facing clock (called by the transition service) ----
 
 
-def stage_limit(case, stage, start):
-    """(budget, clock) of `stage` for this case from the catalogue (handling) or the step limits; (None, "")."""
-    from cases.models import StepLimit, TimeLimit
-
-    if stage == "handling":
-        condition = case.filing_condition
-        limit = TimeLimit.objects.filter(
-            filing_condition=condition, urgency=case.urgency, area_class=case.region.area_class
-        ).first()
-        base = condition.clock if limit is not None else ""
-    else:
-        limit = StepLimit.objects.filter(step=STEP_OF_STAGE[stage]).first()
-        base = WORKING
-    if limit is None:
-        return None, ""
-    clock = clock_of(unit=limit.unit, clock=base)
-    return limit_duration(start=start, value=limit.value, unit=limit.unit, clock=clock), clock
-
-
 # These read and write the clock's fields on `case`: a Case, or any object with the same attributes (the
 # property tests drive them without a database, passing their own calendar).
 
@@ -216,14 +190,6 @@ def _run(case, now, remaining, calendar):
     case.stage_deadline, case.stage_warn_at = run_from(tl, now, remaining, case.stage_budget)
     case.stage_remaining = None
     case.timer_due_at = case.stage_warn_at
-
-
-def stage_start(case, stage, now):
-    """Start `stage` afresh at `now` with its full limit (no limit configured: no clock)."""
-    case.stage = stage
-    case.stage_started_at = now
-    budget, clock = stage_limit(case, stage, now)
-    stage_begin(case, now, budget, clock)
 
 
 def stage_begin(case, now, budget, clock, *, calendar=None):

@@ -16,7 +16,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Posting, Role
 from accounts.scope import ancestor_paths, user_scope
-from cases.clock import LIGHT_FIELDS, light_q
+from cases.clock import LIGHT_FIELDS, light_at, light_q
 from cases.models import FINAL_STATUSES, Case, CaseRequest, FilingCondition, Light, RequestKind, RequestState, Status
 from cases.selectors import case_list_for_user
 from grids.models import Department, Level, Region
@@ -203,7 +203,7 @@ def department_board_for_user(*, user, now, limit=300) -> DepartmentBoard:
     board = DepartmentBoard(departments=departments, truncated=len(rows) > limit)
     board.groups = {Light.RED: [], Light.YELLOW: [], Light.GREEN: [], "stopped": []}
     for case in rows[:limit]:
-        board.groups[case.light_at(now) or "stopped"].append(case)
+        board.groups[light_at(case, now) or "stopped"].append(case)
     board.counts = {key: len(cases) for key, cases in board.groups.items()}
     return board
 

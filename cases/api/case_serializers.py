@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.clock import describe_remaining, remaining_at
+from cases.clock import describe_remaining, is_overdue_at, light_at, remaining_at
 from cases.ids import parse_id
 from cases.models import Category, CategoryKind, Light, Source, Status
 from cases.permissions import case_allowed_actions
@@ -79,10 +79,10 @@ class CaseListSerializer(serializers.Serializer):
         return self.context.setdefault("now", timezone.now())
 
     def get_light(self, case) -> str | None:
-        return case.light_at(self._now())
+        return light_at(case, self._now())
 
     def get_overdue(self, case) -> bool:
-        return case.is_overdue_at(self._now())
+        return is_overdue_at(case, self._now())
 
 
 class EventSerializer(serializers.Serializer):

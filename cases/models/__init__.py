@@ -1,5 +1,3 @@
-from cases.clock import Light
-
 from .calendar import CalendarDay, CalendarYear, DayKind, WorkingPeriod
 from .case import (
     Case,
@@ -14,7 +12,7 @@ from .case import (
     Stage,
 )
 from .catalogue import Category, CategoryKind, Clock, FilingCondition, Step, StepLimit, TimeLimit, TimeUnit, Urgency
-from .status import FINAL_STATUSES, Status
+from .status import FINAL_STATUSES, Light, Status
 
 __all__ = [
     "FINAL_STATUSES",

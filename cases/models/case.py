@@ -5,8 +5,6 @@ from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.clock import is_overdue_at, light_at
-
 from .catalogue import CategoryKind, Urgency
 from .querysets import CaseQuerySet
 from .status import FINAL_STATUSES, Status
@@ -154,14 +152,6 @@ class Case(models.Model):
     @property
     def is_final(self):
         return self.status in FINAL_STATUSES
-
-    def is_overdue_at(self, now):
-        """Red at `now`: past the stage deadline, or suspended after it had passed (see cases/clock.py)."""
-        return is_overdue_at(self, now)
-
-    def light_at(self, now):
-        """The stage's traffic light at `now` (see cases/clock.py); None without a running clock."""
-        return light_at(self, now)
 
 
 class CaseEvent(models.Model):

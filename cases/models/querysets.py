@@ -3,7 +3,6 @@ from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Role
 from accounts.scope import subtree_q, user_scope
-from cases.clock import overdue_q
 
 from .status import FINAL_STATUSES
 
@@ -38,10 +37,6 @@ class CaseQuerySet(models.QuerySet):
 
     def open(self):
         return self.exclude(status__in=FINAL_STATUSES)
-
-    def overdue(self, now):
-        """Red at `now`: the stage clock's own rule (cases/clock.py `overdue_q`)."""
-        return self.filter(overdue_q(now))
 
     def for_list(self):
         return self.select_related("category", "region", "lead_department").defer("region__geom")

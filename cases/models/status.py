@@ -27,3 +27,9 @@ class Status(models.TextChoices):
 FINAL_STATUSES = frozenset(
     {Status.CLOSED, Status.NOT_ACCEPTED, Status.NOT_REGISTERED, Status.VOIDED, Status.SELF_CLOSED}
 )
+
+
+class Light(models.TextChoices):
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow (warning)")
+    RED = "red", _("Red (overdue)")

@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.scope import user_scope
-from cases.clock import stage_start
 from cases.models import Case, Category, PhotoKind, Source, Stage, Status
 from grids.selectors import region_locate
 
 from .events import case_event_record
 from .numbers import case_number_next
 from .photos import photos_attach, photos_prepare, photos_store
+from .stages import stage_start
 
 # Who may enter a report from which channel: grid workers their own patrol reports; operators what
 # reaches the centre from the public, hotlines, sensors and other systems; leaders their assignments.

@@ -12,13 +12,14 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.clock import stage_extend, stage_pause, stage_resume, stage_start, stage_stop
+from cases.clock import stage_extend, stage_pause, stage_resume, stage_stop
 from cases.models import FINAL_STATUSES, Case, CaseRequest, RequestState
 from cases.workflow import ACTIONS, EXTEND, PAUSE, PRIOR, RESTART, RESUME, SAME, STAGE_OF, Context
 
 from .events import case_event_record
 from .photos import photos_attach, photos_prepare, photos_store
 from .requests import requests_lapse
+from .stages import stage_start
 
 # The case's own fields an action may change; saved by name so a transition never rewrites the rest of the row.
 CASE_FIELDS = (

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Role
 from accounts.scope import user_scope
+from cases.clock import light_at
 from cases.models import PhotoKind
 from cases.permissions import case_allowed_actions
 from cases.workflow import ACTIONS, ASSIGNEE
@@ -144,7 +145,7 @@ def tasks(request):
                 "case": case,
                 "action": spec,
                 "outcome": next((p for p in spec.params if hasattr(p, "yes")), None) if spec else None,
-                "light": case.light_at(now),
+                "light": light_at(case, now),
                 "before": [p for p in case.task_photos if p.kind == PhotoKind.BEFORE],
                 "after": [p for p in case.task_photos if p.kind == PhotoKind.AFTER],
             }
@@ -164,7 +165,7 @@ def reports(request):
     rows = case_list_for_my_reports(user=request.user, before_id=int(before) if before else None)
     page, more = rows[:REPORTS_PAGE_SIZE], len(rows) > REPORTS_PAGE_SIZE
     now = timezone.now()
-    items = [{"case": case, "light": case.light_at(now), "final": case.is_final} for case in page]
+    items = [{"case": case, "light": light_at(case, now), "final": case.is_final} for case in page]
     context = _context(
         request,
         "reports",

@@ -23,10 +23,10 @@ def get_item(mapping, key):
 @register.simple_tag
 def case_clock(case, now):
     """The case's light, its label and the countdown text ("2 h 10 min left", "overdue by …")."""
-    from cases.clock import describe_remaining
+    from cases.clock import describe_remaining, light_at
     from cases.models import Light
 
-    light = case.light_at(now)
+    light = light_at(case, now)
     labels = {Light.RED: Light.RED.label, Light.YELLOW: Light.YELLOW.label, Light.GREEN: Light.GREEN.label}
     return {"light": light or "none", "label": labels.get(light, ""), "remaining": describe_remaining(case, now)}
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from cases.api.case_serializers import mask_phone
-from cases.clock import describe_remaining
+from cases.clock import describe_remaining, light_at
 from cases.models import Case, CasePhoto, PhotoKind, Status
 from cases.permissions import case_allowed_actions
 from cases.photos import PhotoError
@@ -144,7 +144,7 @@ def panel_context(*, request, case, surface, form=None, failed_action=None, noti
         "act_url_name": urls["act"],
         "panel_url_name": urls["panel"],
         "page_url_name": urls["page"],
-        "light": case.light_at(now),
+        "light": light_at(case, now),
         "remaining": describe_remaining(case, now),
         "calendar_warning": calendar_coverage_warning(now=now, deadline=case.stage_deadline),
         "before_photos": [p for p in photos if p.kind == PhotoKind.BEFORE],

@@ -13,8 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from cases.clock import add_time, stage_limit
+from cases.clock import add_time
 from cases.models import Case, Category, FilingCondition
+from cases.services.stages import stage_limit
 from cases.workflow import STAGE_OF
 from grids.models import Region
 

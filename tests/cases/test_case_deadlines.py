@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cases.clock import light_at
 from cases.models import Category, FilingCondition
 
 pytestmark = pytest.mark.django_db
@@ -34,9 +35,9 @@ def test_penalty_limit_runs_across_national_day_and_its_make_up_saturday(cases, 
     assert case.stage == "handling" and case.stage_budget == timedelta(hours=49)
     assert case.stage_deadline == at(2026, 10, 15, 16, 0)
     assert case.stage_warn_at == at(2026, 10, 14, 10, 42)
-    assert case.light_at(at(2026, 10, 14, 10, 41)) == "green"
-    assert case.light_at(at(2026, 10, 14, 10, 42)) == "yellow"
-    assert case.light_at(at(2026, 10, 15, 16, 1)) == "red"
+    assert light_at(case, at(2026, 10, 14, 10, 41)) == "green"
+    assert light_at(case, at(2026, 10, 14, 10, 42)) == "yellow"
+    assert light_at(case, at(2026, 10, 15, 16, 1)) == "red"
 
 
 def test_acceptance_step_reported_after_hours_is_due_next_morning(cases):

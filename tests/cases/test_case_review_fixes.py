@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from cases.models import CaseRequest, Status
+from cases.clock import elapsed, is_overdue_at, light_at, overdue_q
+from cases.models import Case, CaseRequest, Status
 from cases.permissions import case_allowed_actions
 from cases.selectors import pending_requests
 from huizhou_cityops.errors import ConflictError
@@ -80,14 +81,10 @@ def test_a_case_suspended_when_overdue_resumes_just_as_overdue(cases, personas):
     cases.act(case, "handler", "request_suspension", note="等待产权单位", now=late)
     case = cases.act(case, "dispatcher", "approve_suspension", now=late)
     assert case.status == Status.SUSPENDED and case.stage_remaining < timedelta(0)
-    assert case.is_overdue_at(late) and case.light_at(late) == "red"
-    from cases.models import Case
-
-    assert Case.objects.overdue(late).filter(pk=case.pk).exists()
+    assert is_overdue_at(case, late) and light_at(case, late) == "red"
+    assert Case.objects.filter(overdue_q(late)).filter(pk=case.pk).exists()
     resumed_at = late + timedelta(days=7)
     case = cases.act(case, "dispatcher", "resume", now=resumed_at)
-    from cases.clock import elapsed
-
     assert case.stage_deadline < resumed_at
     paused = case.events.get(action="approve_suspension")
     overdue_at_pause = elapsed(start=paused.at, now=paused.stage_deadline, clock=case.stage_clock)
