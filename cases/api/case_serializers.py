@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -41,6 +42,28 @@ class CategoryRefField(serializers.Field):
 
     def to_representation(self, value):
         return f"{value.kind}{value.code}"
+
+
+class PhotoListField(serializers.ListField):
+    """Uploaded photos, at most settings.CASE_PHOTOS_MAX (read per request: a changed setting applies at once)."""
+
+    default_error_messages = {
+        "too_many": _("%(count)d photos attached; at most %(max)d are accepted. Remove %(extra)d and send again."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.FileField())
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("default", list)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        files = super().to_internal_value(data)
+        limit = settings.CASE_PHOTOS_MAX
+        if len(files) > limit:
+            message = self.error_messages["too_many"] % {"count": len(files), "max": limit, "extra": len(files) - limit}
+            raise serializers.ValidationError(message, code="too_many")
+        return files
 
 
 class NamedRef(serializers.Serializer):
@@ -188,7 +211,7 @@ class CaseCreateSerializer(serializers.Serializer):
     contact_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     contact_phone = serializers.RegexField(r"^[0-9+\- ]{3,30}$", required=False, allow_blank=True, default="")
     self_handled = serializers.BooleanField(default=False)
-    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=6)
+    photos = PhotoListField()
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -203,7 +226,7 @@ class TransitionSerializer(serializers.Serializer):
     lead_department = serializers.CharField(required=False, help_text=_("dispatch: department code or id."))
     assisting_departments = serializers.ListField(child=serializers.CharField(), required=False)
     hours = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
-    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=6)
+    photos = PhotoListField()
 
 
 class CaseFilterSerializer(serializers.Serializer):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -41,6 +42,16 @@ class CasePagination(CursorPagination):
 
 def _photo_error_response(exc):
     return Response({"photos": [exc.message], "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _too_many_photos(errors):
+    return any(getattr(e, "code", None) == "too_many" for e in errors.get("photos", []))
+
+
+def _too_many_photos_response(errors):
+    """400 that also names the current limit, so a phone whose report waited under a higher one can offer the fix."""
+    body = {**errors, "code": "too_many_photos", "max_photos": settings.CASE_PHOTOS_MAX}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 def _form_data(request, lists=("photos",)):
@@ -87,6 +98,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if len(key) > MAX_KEY_LENGTH:
             raise ValidationError({"Idempotency-Key": [_("Use a key of at most 80 characters (a UUID fits).")]})
         form = CaseCreateSerializer(data=_form_data(request))
+        if not form.is_valid() and _too_many_photos(form.errors):
+            return _too_many_photos_response(form.errors)
         form.is_valid(raise_exception=True)
         fields = form.validated_data
         try:
