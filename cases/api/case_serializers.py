@@ -6,12 +6,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.ids import parse_id
-from cases.models import Category, CategoryKind, Light, Source, Status
+from cases.models import Category, CategoryKind, Source, Status
 from cases.permissions import case_allowed_actions
 from cases.selectors import case_duplicate_candidates, may_see_contact, pending_requests
 from cases.services.clock import describe_remaining
 from cases.workflow import ACTIONS
-from grids.models import Department, Region
 
 
 def mask_phone(phone):
@@ -227,55 +226,3 @@ class TransitionSerializer(serializers.Serializer):
     assisting_departments = serializers.ListField(child=serializers.CharField(), required=False)
     hours = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
     photos = PhotoListField()
-
-
-class CaseFilterSerializer(serializers.Serializer):
-    status = serializers.MultipleChoiceField(choices=Status.choices, required=False)
-    category = serializers.CharField(required=False, help_text=_("Minor (E0102) or major (E01) class code."))
-    kind = serializers.ChoiceField(choices=CategoryKind.choices, required=False)
-    region = serializers.CharField(required=False, help_text=_("Region code: the whole subtree."))
-    department = serializers.CharField(required=False, help_text=_("Department code: lead or assisting."))
-    source = serializers.ChoiceField(choices=Source.choices, required=False)
-    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
-    light = serializers.ChoiceField(choices=Light.choices, required=False)
-    created_after = serializers.DateField(required=False)
-    created_before = serializers.DateField(required=False)
-    bbox = serializers.CharField(required=False, help_text=_("minlon,minlat,maxlon,maxlat"))
-    q = serializers.CharField(required=False, max_length=100)
-
-    def validate_category(self, value):
-        text = value.strip().upper()
-        kind, code = text[:1], text[1:]
-        if kind not in CategoryKind.values or parse_id(code) is None:
-            raise serializers.ValidationError(_("Use a class code like E0102 or E01."))
-        categories = list(Category.objects.filter(kind=kind).filter(code__startswith=code).values_list("pk", flat=True))
-        if not categories:
-            raise serializers.ValidationError(_("No category has this code."))
-        return categories
-
-    def validate_region(self, value):
-        region = Region.objects.visible_to(self.context["request"].user).filter(code=value).first()
-        if region is None:
-            raise serializers.ValidationError(_("No region with this code in your scope."))
-        return region
-
-    def validate_department(self, value):
-        department = Department.objects.filter(code=value).first()
-        if department is None:
-            raise serializers.ValidationError(_("No department with this code."))
-        return department
-
-    def validate_bbox(self, value):
-        try:
-            box = [float(v) for v in value.split(",")]
-        except ValueError:
-            box = []
-        if len(box) != 4 or not (box[0] < box[2] and box[1] < box[3]):
-            raise serializers.ValidationError(_("Give four numbers: minlon,minlat,maxlon,maxlat."))
-        return tuple(box)
-
-    def validate(self, attrs):
-        after, before = attrs.get("created_after"), attrs.get("created_before")
-        if after and before and after > before:
-            raise serializers.ValidationError({"created_before": [_("The end date is before the start date.")]})
-        return attrs

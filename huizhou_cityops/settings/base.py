@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",
     "leaflet",
     "axes",
     # grids before accounts: seed_demo runs each app's demo in this order, and people need the grid.
