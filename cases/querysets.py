@@ -6,7 +6,10 @@ from accounts.scope import subtree_q, user_scope
 
 
 def overdue_q(now):
-    return Q(stage_deadline__lt=now) | Q(status="suspended", stage_remaining_minutes__lt=0)
+    """Past the stage deadline, or suspended after it had passed."""
+    from .models import Status  # the models import this module
+
+    return Q(stage_deadline__lt=now) | Q(status=Status.SUSPENDED, stage_remaining_minutes__lt=0)
 
 
 class CaseQuerySet(models.QuerySet):
