@@ -70,8 +70,8 @@ class Posting(models.Model):
             # Handlers act for a department and only handlers do: every scope rule reads postings this way.
             models.CheckConstraint(
                 name="posting_department_iff_handler",
-                condition=Q(role="handler", department__isnull=False)
-                | (~Q(role="handler") & Q(department__isnull=True)),
+                condition=Q(role=Role.HANDLER, department__isnull=False)
+                | (~Q(role=Role.HANDLER) & Q(department__isnull=True)),
             ),
             # One of region and department is always NULL, and NULLs are distinct by default, so a plain unique
             # constraint never fires. NULLS NOT DISTINCT (PostgreSQL 15+) makes it one rule over both kinds of

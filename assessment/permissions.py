@@ -7,15 +7,16 @@ outside a user's scope does not exist for them (404); a page their roles do not 
 
 from accounts.models import Role
 from accounts.scope import user_scope
+from accounts.surfaces import ASSESSMENT
 from grids.models import Department, Region
 
-READER_ROLES = {Role.ASSESSOR, Role.LEADER}
+# Who reads the dashboard is who opens /assessment/ (accounts.surfaces).
+READER_ROLES = ASSESSMENT.roles
 
 
 def reads_dashboard(user) -> bool:
     """Assessors, leaders and administrators read the dashboard, rankings, exports and bulletins."""
-    scope = user_scope(user)
-    return scope.everything or bool(scope.roles & READER_ROLES)
+    return ASSESSMENT.opens_for(user)
 
 
 def may_recompute(user) -> bool:

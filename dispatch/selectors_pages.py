@@ -16,13 +16,12 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Posting, Role
 from accounts.scope import ancestor_paths, user_scope
+from accounts.surfaces import COMMAND, DEPARTMENT
 from cases.clock import LIGHT_FIELDS, light_at, light_q
 from cases.models import FINAL_STATUSES, Case, CaseRequest, FilingCondition, Light, RequestKind, RequestState, Status
 from cases.selectors import case_list_for_user
 from grids.models import Department, Level, Region
 
-# Roles that work in the command centre (supervision and command); handlers have the department workspace.
-COMMAND_ROLES = frozenset({Role.OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER, Role.LEADER})
 PAGE_SIZE = 25
 MAP_LIMIT = 2000
 # The statuses a department works on: handling and the requests it made from there.
@@ -30,13 +29,13 @@ DEPARTMENT_STATUSES = (Status.HANDLING, Status.RETURN_PENDING, Status.SUSPEND_PE
 
 
 def has_command_role(user) -> bool:
-    scope = user_scope(user)
-    return scope.everything or bool(scope.roles & COMMAND_ROLES)
+    """Whether the user opens the command centre (accounts.surfaces declares the roles)."""
+    return COMMAND.opens_for(user)
 
 
 def has_handler_role(user) -> bool:
-    scope = user_scope(user)
-    return scope.everything or bool(scope.department_ids(Role.HANDLER))
+    """Whether the user opens the department workspace (accounts.surfaces declares the roles)."""
+    return DEPARTMENT.opens_for(user)
 
 
 # ---- queues ----

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -6,10 +7,11 @@ from rest_framework import serializers
 
 from cases.clock import describe_remaining, is_overdue_at, light_at, remaining_at
 from cases.ids import parse_id
-from cases.models import Category, CategoryKind, Light, Source, Status
+from cases.models import Category, CategoryKind, Source, Status
 from cases.permissions import case_allowed_actions
 from cases.selectors import case_duplicate_candidates, may_see_contact, pending_requests
-from grids.models import Department, Region
+from cases.workflow import ACTIONS, all_params
+from cases.workflow.forms import NOTE_MAX_LENGTH
 
 
 def _seconds(duration):
@@ -45,6 +47,28 @@ class CategoryRefField(serializers.Field):
 
     def to_representation(self, value):
         return f"{value.kind}{value.code}"
+
+
+class PhotoListField(serializers.ListField):
+    """Uploaded photos, at most settings.CASE_PHOTOS_MAX (read per request: a changed setting applies at once)."""
+
+    default_error_messages = {
+        "too_many": _("%(count)d photos attached; at most %(max)d are accepted. Remove %(extra)d and send again."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.FileField())
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("default", list)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        files = super().to_internal_value(data)
+        limit = settings.CASE_PHOTOS_MAX
+        if len(files) > limit:
+            message = self.error_messages["too_many"] % {"count": len(files), "max": limit, "extra": len(files) - limit}
+            raise serializers.ValidationError(message, code="too_many")
+        return files
 
 
 class NamedRef(serializers.Serializer):
@@ -193,56 +217,19 @@ class CaseCreateSerializer(serializers.Serializer):
     contact_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     contact_phone = serializers.RegexField(r"^[0-9+\- ]{3,30}$", required=False, allow_blank=True, default="")
     self_handled = serializers.BooleanField(default=False)
-    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=6)
+    photos = PhotoListField()
 
 
-class CaseFilterSerializer(serializers.Serializer):
-    status = serializers.MultipleChoiceField(choices=Status.choices, required=False)
-    category = serializers.CharField(required=False, help_text=_("Minor (E0102) or major (E01) class code."))
-    kind = serializers.ChoiceField(choices=CategoryKind.choices, required=False)
-    region = serializers.CharField(required=False, help_text=_("Region code: the whole subtree."))
-    department = serializers.CharField(required=False, help_text=_("Department code: lead or assisting."))
-    source = serializers.ChoiceField(choices=Source.choices, required=False)
-    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
-    light = serializers.ChoiceField(choices=Light.choices, required=False)
-    created_after = serializers.DateField(required=False)
-    created_before = serializers.DateField(required=False)
-    bbox = serializers.CharField(required=False, help_text=_("minlon,minlat,maxlon,maxlat"))
-    q = serializers.CharField(required=False, max_length=100)
+def _transition_serializer_class():
+    """One serializer for every action: the action's name, the note, photos and every declared parameter."""
+    fields = {
+        "action": serializers.ChoiceField(choices=sorted(ACTIONS)),
+        "note": serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""),
+        "photos": PhotoListField(),
+    }
+    fields.update((name, param.api_field()) for name, param in all_params().items())
+    doc = "A workflow action and its parameters; which action takes which parameters is in docs/actions.md."
+    return type("TransitionSerializer", (serializers.Serializer,), {"__doc__": doc, **fields})
 
-    def validate_category(self, value):
-        text = value.strip().upper()
-        kind, code = text[:1], text[1:]
-        if kind not in CategoryKind.values or parse_id(code) is None:
-            raise serializers.ValidationError(_("Use a class code like E0102 or E01."))
-        categories = list(Category.objects.filter(kind=kind).filter(code__startswith=code).values_list("pk", flat=True))
-        if not categories:
-            raise serializers.ValidationError(_("No category has this code."))
-        return categories
 
-    def validate_region(self, value):
-        region = Region.objects.visible_to(self.context["request"].user).filter(code=value).first()
-        if region is None:
-            raise serializers.ValidationError(_("No region with this code in your scope."))
-        return region
-
-    def validate_department(self, value):
-        department = Department.objects.filter(code=value).first()
-        if department is None:
-            raise serializers.ValidationError(_("No department with this code."))
-        return department
-
-    def validate_bbox(self, value):
-        try:
-            box = [float(v) for v in value.split(",")]
-        except ValueError:
-            box = []
-        if len(box) != 4 or not (box[0] < box[2] and box[1] < box[3]):
-            raise serializers.ValidationError(_("Give four numbers: minlon,minlat,maxlon,maxlat."))
-        return tuple(box)
-
-    def validate(self, attrs):
-        after, before = attrs.get("created_after"), attrs.get("created_before")
-        if after and before and after > before:
-            raise serializers.ValidationError({"created_before": [_("The end date is before the start date.")]})
-        return attrs
+TransitionSerializer = _transition_serializer_class()

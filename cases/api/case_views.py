@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -9,17 +11,17 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from cases import selectors
+from cases.filters import CaseFilterSet
 from cases.ids import parse_id
 from cases.photos import PhotoError
 from cases.services import case_report, case_transition
 from cases.workflow import all_params
-from cases.workflow.forms import TransitionSerializer
 
 from .case_serializers import (
     CaseCreateSerializer,
     CaseDetailSerializer,
-    CaseFilterSerializer,
     CaseListSerializer,
+    TransitionSerializer,
 )
 
 MAX_KEY_LENGTH = 80
@@ -46,6 +48,16 @@ def _photo_error_response(exc):
     return Response({"photos": [exc.message], "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
 
 
+def _too_many_photos(errors):
+    return any(getattr(e, "code", None) == "too_many" for e in errors.get("photos", []))
+
+
+def _too_many_photos_response(errors):
+    """400 that also names the current limit, so a phone whose report waited under a higher one can offer the fix."""
+    body = {**errors, "code": "too_many_photos", "max_photos": settings.CASE_PHOTOS_MAX}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
 def _form_data(request, lists=("photos",)):
     """The request's fields as a plain dict, with `lists` as lists; uploaded files are never copied."""
     data = request.data
@@ -61,18 +73,16 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     pagination_class = CasePagination
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    # The list's query parameters: validated by CaseFilterSet (400 with field errors), applied by the selectors.
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CaseFilterSet
 
     def get_serializer_class(self):
         return CaseDetailSerializer if self.action == "retrieve" else CaseListSerializer
 
     def get_queryset(self):
-        params = CaseFilterSerializer(data=self.request.query_params, context={"request": self.request})
-        params.is_valid(raise_exception=True)
-        return selectors.case_list_for_user(user=self.request.user, filters=params.validated_data)
-
-    @extend_schema(parameters=[CaseFilterSerializer])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        """The caller's cases; the filter backend narrows them with the FilterSet's cleaned filters."""
+        return selectors.case_list_for_user(user=self.request.user, filters={})
 
     def retrieve(self, request, pk=None):
         case = selectors.case_detail_for_user(user=request.user, case_id=_int_or_404(pk))
@@ -90,6 +100,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if len(key) > MAX_KEY_LENGTH:
             raise ValidationError({"Idempotency-Key": [_("Use a key of at most 80 characters (a UUID fits).")]})
         form = CaseCreateSerializer(data=_form_data(request))
+        if not form.is_valid() and _too_many_photos(form.errors):
+            return _too_many_photos_response(form.errors)
         form.is_valid(raise_exception=True)
         fields = form.validated_data
         try:

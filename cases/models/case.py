@@ -275,7 +275,9 @@ class CaseRequest(models.Model):
         constraints = [
             # At most one pending request of each kind per case.
             models.UniqueConstraint(
-                fields=["case", "kind"], condition=Q(state="pending"), name="case_request_one_pending_per_kind"
+                fields=["case", "kind"],
+                condition=Q(state=RequestState.PENDING),
+                name="case_request_one_pending_per_kind",
             ),
         ]
 

@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 
 from accounts.models import Role
 from accounts.scope import user_scope
+from accounts.surfaces import MOBILE
 from cases.models import Case, CasePhoto, Category, PhotoKind, Status
 from grids.models import Region
 
@@ -16,8 +17,8 @@ OUTLINE_DETAIL = 2000
 
 
 def is_grid_worker(user) -> bool:
-    """Whether the user holds a current grid-worker posting (the mobile pages are theirs)."""
-    return Role.GRID_WORKER in user_scope(user).roles
+    """Whether the user opens the mobile pages: a current grid-worker posting (accounts.surfaces declares it)."""
+    return MOBILE.opens_for(user)
 
 
 def case_list_for_my_tasks(*, user):

@@ -57,6 +57,9 @@ def js_strings() -> dict[str, str]:
         "remove_photo": _("Remove photo {n}"),
         "photo_alt": _("Photo {n}"),
         "too_many_photos": _("At most {n} photos."),
+        "too_many_queued": _(
+            "This report has {n} photos; the server now takes at most {max}. Remove {extra} and it is sent again."
+        ),
         "photo_unreadable": _("This photo could not be read: {name}"),
         # description and submit
         "describe": _("Describe the problem."),

@@ -1,5 +1,5 @@
-"""Forms and serializers derived from the action declarations: the page's form of one action, and the API's
-transition serializer. They only parse; what a value means is the parameter's `resolve`, in the service.
+"""The page's form of one action, derived from its declaration (the API's serializer is derived likewise, in
+cases/api). Forms only parse; what a value means is the parameter's `resolve`, in the service.
 """
 
 from functools import cache
@@ -8,7 +8,6 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework import serializers
 
 from .actions import ACTIONS
 
@@ -70,22 +69,3 @@ def action_form_class(name):
 def action_form(name, *args, **kwargs):
     """A bound or unbound form of action `name`."""
     return action_form_class(name)(*args, **kwargs)
-
-
-def _transition_serializer_class():
-    from . import all_params
-
-    fields = {
-        "action": serializers.ChoiceField(choices=sorted(ACTIONS)),
-        "note": serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""),
-        "photos": serializers.ListField(
-            child=serializers.FileField(), required=False, default=list, max_length=settings.CASE_PHOTOS_MAX
-        ),
-    }
-    for name, param in all_params().items():
-        fields[name] = param.api_field()
-    doc = "A workflow action and its parameters; which parameters an action takes is in docs/actions.md."
-    return type("TransitionSerializer", (serializers.Serializer,), {"__doc__": doc, **fields})
-
-
-TransitionSerializer = _transition_serializer_class()

@@ -15,6 +15,16 @@ def role_links(request):
     return home_links(request.user, request.path)
 
 
+@register.simple_tag
+def photo_limit():
+    """The photo limit of an action form (settings.CASE_PHOTOS_MAX) and the message the browser shows past it."""
+    from django.conf import settings
+    from django.utils.translation import gettext
+
+    limit = settings.CASE_PHOTOS_MAX
+    return {"max": limit, "too_many": gettext("Attach at most %(max)d photos.") % {"max": limit}}
+
+
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None

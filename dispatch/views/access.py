@@ -9,8 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.utils.translation import gettext as _
 
+from accounts.surfaces import COMMAND, DEPARTMENT
 from dispatch.selectors_pages import has_command_role, has_handler_role
 
 
@@ -37,7 +37,5 @@ def page(view):
     return view
 
 
-command_required = _role_required(
-    has_command_role, lambda: _("The command centre is for operators, shift leads, dispatchers and leaders.")
-)
-handler_required = _role_required(has_handler_role, lambda: _("The department workspace is for department handlers."))
+command_required = _role_required(has_command_role, lambda: str(COMMAND.refusal))
+handler_required = _role_required(has_handler_role, lambda: str(DEPARTMENT.refusal))

@@ -12,10 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.scope import user_scope
 from cases.clock import light_of_row
+from cases.filters import parse_bbox
 from cases.models import Category, Light, Status
 from cases.selectors import case_detail_for_user
 from cases.worktime import calendar_coverage_warning
-from dispatch.forms import CaseFilterForm, OrderIssueForm
+from dispatch.forms import OrderIssueForm, command_filter_form
 from dispatch.selectors_pages import (
     QUEUES,
     command_case_page,
@@ -37,9 +38,7 @@ GRID_LEVELS = (Level.DISTRICT, Level.STREET, Level.COMMUNITY)
 
 
 def _filter_form(request):
-    form = CaseFilterForm(request.GET, user=request.user)
-    form.is_valid()
-    return form
+    return command_filter_form(request)
 
 
 def _feed_available():
@@ -109,7 +108,7 @@ def command_centre(request):
             "panelUrl": reverse("command-panel", args=[0]),
             "feedUrl": FEED_PATH if _feed_available() else "",
             "pollSeconds": 15,
-            "lights": {"red": str(Light.RED.label), "yellow": str(Light.YELLOW.label), "green": str(Light.GREEN.label)},
+            "lights": {light.value: str(light.label) for light in Light},
             "text": {
                 "open": _("Open case"),
                 "changed": _("This case was changed by someone else."),
@@ -143,13 +142,7 @@ def command_counts(request):
 
 
 def _bbox(request):
-    try:
-        box = tuple(float(v) for v in request.GET.get("bbox", "").split(","))
-    except ValueError:
-        return None
-    if len(box) != 4 or not (box[0] < box[2] and box[1] < box[3]):
-        return None
-    return box
+    return parse_bbox(request.GET.get("bbox", ""))
 
 
 @command_required

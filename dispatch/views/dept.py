@@ -20,9 +20,9 @@ from .command import FEED_PATH, _feed_available
 from .panel import Notice, act_response, panel_context, panel_not_found, panel_response, render_panel
 
 GROUPS = [
-    ("red", Light.RED.label),
-    ("yellow", Light.YELLOW.label),
-    ("green", Light.GREEN.label),
+    (Light.RED, Light.RED.label),
+    (Light.YELLOW, Light.YELLOW.label),
+    (Light.GREEN, Light.GREEN.label),
     ("stopped", _("Clock stopped (suspended)")),
 ]
 

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",
     "leaflet",
     "axes",
     # grids before accounts: seed_demo runs each app's demo in this order, and people need the grid.
@@ -196,7 +197,9 @@ CASE_EXTENSION_MAX_HOURS = env.int("CASE_EXTENSION_MAX_HOURS", default=160)
 CASE_EXTENSION_DISPATCHER_MAX_HOURS = env.int("CASE_EXTENSION_DISPATCHER_MAX_HOURS", default=21)
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
-CASE_PHOTOS_MAX = 6
+# Photos one report or action may carry. The API, the page forms and the phone all read this one value; a
+# report waiting on a phone under a higher limit is answered with the new one (see README, mobile report form).
+CASE_PHOTOS_MAX = env.int("CASE_PHOTOS_MAX", default=6)
 
 # Supervision orders and notifications (dispatch). Working hours a leader may give for a reply; how often the
 # open orders are swept for overdue ones. SMS go through SMS_BACKEND: the logging backend by default,

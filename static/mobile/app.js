@@ -4,7 +4,11 @@
  * Exactly once: every report gets its Idempotency-Key (crypto.randomUUID) when it is saved, before the first try,
  * and keeps it on every retry; the server answers the same case for the same key (201 first, 200 after). A report
  * leaves the outbox only after a 2xx. 400 (bad input) keeps it with the message and stops automatic retries;
- * network errors, 5xx, 401/403 (signed out) keep it for the next try. */
+ * network errors, 5xx, 401/403 (signed out) keep it for the next try.
+ *
+ * Photo limit: the page config's maxPhotos is the server's CASE_PHOTOS_MAX, and a 400 for too many photos carries
+ * the current max_photos. A report saved under a higher limit is not sent as it is: its outbox entry says how many
+ * photos to remove and offers a remove button on each; once it fits it goes back to waiting and is sent. */
 (function () {
   "use strict";
 
@@ -140,6 +144,7 @@
       return response.json().catch(function () { return null; }).then(function (body) {
         if (response.ok) return { outcome: "sent", status: response.status, case: body };
         if (response.status === 400 || response.status === 413) {
+          if (body && body.code === "too_many_photos") learnPhotoLimit(body.max_photos);
           return { outcome: "rejected", status: response.status, errors: body || {}, message: firstMessage(body) };
         }
         if (response.status === 401 || response.status === 403) {
@@ -152,6 +157,29 @@
     });
   }
 
+  /* The server's photo limit, from a 400 that says it changed (the page may have been loaded under another). */
+  function learnPhotoLimit(limit) {
+    if (typeof limit !== "number" || limit === config.maxPhotos) return;
+    config.maxPhotos = limit;
+    document.dispatchEvent(new CustomEvent("cityops:photo-limit", { detail: { maxPhotos: limit } }));
+  }
+
+  function extraPhotos(item) {
+    return Math.max(0, (item.photos || []).length - config.maxPhotos);
+  }
+
+  function tooManyPhotos(item) {
+    var extra = extraPhotos(item);
+    return t("too_many_queued", { n: item.photos.length, max: config.maxPhotos, extra: extra });
+  }
+
+  /* Known to be refused (more photos than the limit): answered here, without uploading them. */
+  function sendChecked(item) {
+    if (!extraPhotos(item)) return sendOnce(item);
+    var message = tooManyPhotos(item);
+    return Promise.resolve({ outcome: "rejected", status: 400, errors: { photos: [message] }, message: message });
+  }
+
   /* Send a saved report and update the outbox from the answer. `live`: the user is waiting on the form, so a
    * 400 goes back to the form (and the report leaves the outbox) instead of waiting there. */
   function deliver(key, live) {
@@ -161,7 +189,7 @@
         item.attempts = (item.attempts || 0) + 1;
         item.state = "sending";
         return outbox.put(item).then(renderOutbox).then(function () {
-          return sendOnce(item);
+          return sendChecked(item);
         }).then(function (result) {
           item.lastTry = new Date().toISOString();
           var done;
@@ -238,20 +266,42 @@
         item.address || (item.lat.toFixed(5) + ", " + item.lon.toFixed(5)),
         t("photo_count", { n: (item.photos || []).length }),
       ].join(" · ") }),
-      thumbs(item.photos || []),
-      item.error ? el("p", { className: "m-error", text: item.error }) : null,
+      thumbs(item.photos || [], extraPhotos(item) ? item.key : null),
+      extraPhotos(item) ? el("p", { className: "m-error m-too-many", role: "alert", text: tooManyPhotos(item) })
+        : item.error ? el("p", { className: "m-error", text: item.error }) : null,
       login,
       actions,
     ]);
   }
 
-  function thumbs(photos) {
+  /* The photos of a saved report; `removableKey` gives each a remove button (the report has too many). */
+  function thumbs(photos, removableKey) {
     if (!photos.length) return null;
     return el("ul", { className: "m-outbox-thumbs" }, photos.map(function (blob, i) {
       var url = URL.createObjectURL(blob);
       thumbUrls.push(url);
-      return el("li", {}, [el("img", { src: url, alt: t("photo_alt", { n: i + 1 }) })]);
+      var remove = removableKey ? el("button", {
+        type: "button", className: "m-photo-remove", "data-outbox-photo": removableKey, "data-index": String(i),
+        "aria-label": t("remove_photo", { n: i + 1 }), text: "×",
+      }) : null;
+      return el("li", {}, [el("img", { src: url, alt: t("photo_alt", { n: i + 1 }) }), remove]);
     }));
+  }
+
+  /* Drop one photo of a saved report; once it fits the limit it waits to be sent again, and is sent. */
+  function removeQueuedPhoto(key, index) {
+    return withLock(function () {
+      return outbox.get(key).then(function (item) {
+        if (!item || item.state === "sending") return null;
+        item.photos.splice(index, 1);
+        var fits = !extraPhotos(item);
+        if (fits) { item.state = "waiting"; item.error = ""; }
+        return outbox.put(item).then(function () { return fits; });
+      });
+    }).then(function (fits) {
+      renderOutbox();
+      if (fits) deliver(key, false);
+    });
   }
 
   var lastCount = 0;
@@ -300,7 +350,10 @@
   document.addEventListener("click", function (event) {
     var send = event.target.closest("[data-outbox-send]");
     var drop = event.target.closest("[data-outbox-delete]");
-    if (send) {
+    var photo = event.target.closest("[data-outbox-photo]");
+    if (photo) {
+      removeQueuedPhoto(photo.getAttribute("data-outbox-photo"), Number(photo.getAttribute("data-index")));
+    } else if (send) {
       deliver(send.getAttribute("data-outbox-send"), false);
     } else if (drop && window.confirm(t("confirm_delete"))) {
       outbox.remove(drop.getAttribute("data-outbox-delete")).then(renderOutbox);

@@ -44,7 +44,7 @@
   function showServerErrors(errors) {
     var first = null;
     Object.keys(errors || {}).forEach(function (field) {
-      if (field === "code") return;
+      if (field === "code" || field === "max_photos") return;
       var message = C.firstMessage(errors[field]);
       showError(field, message);
       first = first || document.getElementById(ERROR_SLOTS[field] || "err-form");
@@ -441,6 +441,9 @@
       submitButton.textContent = t("submit");
     });
   });
+
+  // The server answered with a lower photo limit than this page was loaded with: show it on the form.
+  document.addEventListener("cityops:photo-limit", renderPhotos);
 
   C.reportMap = map; // for the browser tests: where to tap
 
