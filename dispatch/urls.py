@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import command, dept, panel
+from .pages import command, dept, panel
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),

@@ -144,7 +144,7 @@ def tasks(request):
             {
                 "case": case,
                 "action": spec,
-                "outcome": next((p for p in spec.params if hasattr(p, "yes")), None) if spec else None,
+                "outcome": spec.outcome if spec else None,
                 "light": light_at(case, now),
                 "before": [p for p in case.task_photos if p.kind == PhotoKind.BEFORE],
                 "after": [p for p in case.task_photos if p.kind == PhotoKind.AFTER],

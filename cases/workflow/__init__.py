@@ -5,11 +5,12 @@
 action table (`manage.py workflow_diagram --table`). Adding an action is adding one declaration.
 """
 
+from django.utils import translation
 from django.utils.translation import pgettext_lazy
 
 from cases.models import FINAL_STATUSES, Stage, Status
 
-from .actions import ACTIONS, extension_needs_leader
+from .actions import ACTIONS, extension_needs_leader, needs_leader
 from .spec import (
     ASSIGNEE,
     EXTEND,
@@ -61,6 +62,20 @@ def action_label(name):
     return None if spec is None else spec.label
 
 
+def opened_request(name):
+    """The kind of request action `name` opens (None for any other action)."""
+    spec = ACTIONS.get(name)
+    return spec.request_kind if spec is not None and spec.request_kind and spec.decides is None else None
+
+
+def decided_request(name):
+    """(kind, approved) of the request action `name` decides; None for any other action."""
+    spec = ACTIONS.get(name)
+    if spec is None or spec.request_kind is None or spec.decides is None:
+        return None
+    return spec.request_kind, spec.decides
+
+
 def actions_from(status):
     """The actions whose sources include `status`."""
     return [a for a in ACTIONS.values() if status in a.sources]
@@ -90,38 +105,82 @@ def as_mermaid():
     return "\n".join(lines)
 
 
+def _in_chinese(text):
+    with translation.override("zh-hans"):
+        return str(text)
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|")
+
+
 def as_table():
-    """The actions as a Markdown table (`manage.py workflow_diagram --table`, kept in docs/actions.md)."""
+    """The actions as a Markdown table, one row a declaration."""
     rows = [
-        "| action | from | to | who | scope | parameters | guards | clock | follow-up |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| action | label | 中文 | from | to | who | scope | parameters | refused when | clock | request | follow-up |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for spec in ACTIONS.values():
         targets = ", ".join(
             ({SAME: "(same)", PRIOR: "(previous)"}.get(t, t) if o is None else f"{o}: {t}")
             for o, t in spec.targets.items()
         )
-        sources = "any open" if len(spec.sources) > 5 else ", ".join(sorted(spec.sources))
+        sources = "any open but void_pending" if len(spec.sources) > 5 else ", ".join(sorted(spec.sources))
         extras = [p.name for p in spec.params] + (["note"] if spec.needs_note else [])
         extras += [f"photos ({spec.photo_kind})"] if spec.needs_photo else []
-        rows.append(
-            "| "
-            + " | ".join(
-                [
-                    f"`{spec.name}`",
-                    sources,
-                    targets,
-                    ", ".join(sorted(spec.roles)),
-                    spec.scope,
-                    ", ".join(extras) or "—",
-                    ", ".join(g.code for g in spec.guards) or "—",
-                    spec.clock or "—",
-                    ", ".join(spec.follow_up) or "—",
-                ]
-            )
-            + " |"
-        )
+        request = ""
+        if spec.request_kind:
+            verb = {None: "opens", True: "approves", False: "rejects"}[spec.decides]
+            request = f"{verb} {spec.request_kind}"
+        cells = [
+            f"`{spec.name}`",
+            spec.label,
+            _in_chinese(spec.label),
+            sources,
+            targets,
+            ", ".join(sorted(spec.roles)),
+            spec.scope,
+            ", ".join(extras),
+            "; ".join(str(g.message()) for g in spec.guards),
+            spec.clock or "",
+            request,
+            ", ".join(spec.follow_up),
+        ]
+        rows.append("| " + " | ".join(_cell(c) or "—" for c in cells) + " |")
     return "\n".join(rows)
+
+
+def as_document():
+    """docs/actions.md: how to read and add an action, the diagram and the table (`workflow_diagram --doc`)."""
+    with translation.override("en"):
+        return _document()
+
+
+def _document():
+    return "\n".join(
+        [
+            "# Workflow actions",
+            "",
+            "Generated from the declarations in `cases/workflow/actions.py` by",
+            "`python manage.py workflow_diagram --doc > docs/actions.md`; a test fails when this file is out of date.",
+            "Every action is one declaration there: who may take it (roles and how they relate to the case),",
+            "from which statuses, its parameters, the guards that refuse it (with the answer the user gets), its",
+            "effect, what it does to the stage clock, the request it opens or decides and the follow-up work other",
+            "apps do after it commits. The transition service, `allowed_actions`, the API serializer and the page",
+            "and phone forms all read the declaration, so an action offered to a user is one that user may take.",
+            "",
+            "## States",
+            "",
+            "```mermaid",
+            as_mermaid(),
+            "```",
+            "",
+            "## Actions",
+            "",
+            as_table(),
+            "",
+        ]
+    )
 
 
 __all__ = [
@@ -146,7 +205,11 @@ __all__ = [
     "action_label",
     "actions_from",
     "all_params",
+    "as_document",
     "as_mermaid",
     "as_table",
     "extension_needs_leader",
+    "needs_leader",
+    "opened_request",
+    "decided_request",
 ]

@@ -5,6 +5,7 @@ fields (the service saves them), writes the rows the action owns (requests, link
 Who may act, from which status, which guards and parameters apply: the declaration says, the service checks.
 """
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -67,12 +68,15 @@ def nothing_pending(kind):
     )
 
 
-def extension_needs_leader(*, case, request) -> bool:
+def needs_leader(*, earlier: bool, hours) -> bool:
     """A second extension request, or one longer than a dispatcher may grant, needs a leader (DOMAIN §4)."""
-    from django.conf import settings
+    return earlier or hours > settings.CASE_EXTENSION_DISPATCHER_MAX_HOURS
 
+
+def extension_needs_leader(*, case, request) -> bool:
+    """`needs_leader` for a pending extension request of `case`."""
     earlier = case.requests.filter(kind=K.EXTENSION, id__lt=request.pk).exists()
-    return earlier or request.hours > settings.CASE_EXTENSION_DISPATCHER_MAX_HOURS
+    return needs_leader(earlier=earlier, hours=request.hours)
 
 
 LEADER_FOR_LARGE_EXTENSIONS = Guard(
@@ -319,6 +323,7 @@ def request_return(ctx):
     target=S.TO_DISPATCH,
     roles=RETURN_APPROVERS,
     request_kind=K.RETURN,
+    decides=True,
     guards=(pending(K.RETURN),),
     follow_up=("route",),
     primary=True,
@@ -340,6 +345,7 @@ def approve_return(ctx):
     roles=RETURN_APPROVERS,
     needs_note=True,
     request_kind=K.RETURN,
+    decides=False,
     guards=(pending(K.RETURN),),
 )
 def reject_return(ctx):
@@ -371,6 +377,7 @@ def request_extension(ctx, *, hours):
     target=SAME,
     roles=EXTENSION_APPROVERS,
     request_kind=K.EXTENSION,
+    decides=True,
     guards=(pending(K.EXTENSION), LEADER_FOR_LARGE_EXTENSIONS),
     clock=EXTEND,
     primary=True,
@@ -389,6 +396,7 @@ def approve_extension(ctx):
     roles=EXTENSION_APPROVERS,
     needs_note=True,
     request_kind=K.EXTENSION,
+    decides=False,
     guards=(pending(K.EXTENSION),),
 )
 def reject_extension(ctx):
@@ -419,6 +427,7 @@ def request_suspension(ctx):
     target=S.SUSPENDED,
     roles={R.DISPATCHER},
     request_kind=K.SUSPENSION,
+    decides=True,
     guards=(pending(K.SUSPENSION),),
     clock=PAUSE,
     primary=True,
@@ -436,6 +445,7 @@ def approve_suspension(ctx):
     roles={R.DISPATCHER},
     needs_note=True,
     request_kind=K.SUSPENSION,
+    decides=False,
     guards=(pending(K.SUSPENSION),),
 )
 def reject_suspension(ctx):
@@ -556,6 +566,7 @@ def request_void(ctx):
     target=S.VOIDED,
     roles={R.SHIFT_LEAD},
     request_kind=K.VOID,
+    decides=True,
     guards=(pending(K.VOID),),
     primary=True,
     danger=True,
@@ -572,6 +583,7 @@ def approve_void(ctx):
     target=PRIOR,
     roles={R.SHIFT_LEAD},
     request_kind=K.VOID,
+    decides=False,
     guards=(pending(K.VOID),),
 )
 def reject_void(ctx):

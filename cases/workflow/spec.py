@@ -14,7 +14,7 @@ from accounts.models import Role
 from accounts.scope import user_scope
 from huizhou_cityops.errors import ConflictError
 
-from .params import Param
+from .params import Outcome, Param
 
 SAME = "="  # the status stays (an overlay such as an extension)
 PRIOR = "<"  # back to the status the case had before a void request
@@ -105,6 +105,7 @@ class Action:
     photo_kind: str = "before"
     clock: str | None = None
     request_kind: str | None = None  # the kind of request this action opens or decides
+    decides: bool | None = None  # on a request: None opens it, True approves it, False rejects it
     follow_up: tuple[str, ...] = ()  # work other apps do after the transition commits (e.g. "route")
     primary: bool = False  # the step forward: shown first and open
     danger: bool = False  # ends or turns back a case
@@ -116,6 +117,11 @@ class Action:
     @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The yes/no parameter that picks the target (verify, check), if the action has one."""
+        return next((p for p in self.params if isinstance(p, Outcome)), None)
 
     # ---- who may take it ----
 

@@ -8,13 +8,22 @@ every step gone through `case_transition`.
 
 import json
 
-from django.conf import settings
-
 from accounts.models import Role
 from cases.clock import WORKING, WORKING_DAY, budget_of, extend_by, hours_duration, pause_at, run_from
 from cases.models import FINAL_STATUSES, Stage, Status
 from cases.services.intake import SOURCE_ROLES
-from cases.workflow import ACTIONS, PRIOR, RESTARTS_STAGE, SAME, STAGE_OF
+from cases.services.requests import lapsing_kinds
+from cases.workflow import (
+    ACTIONS,
+    LEAD_DEPARTMENT,
+    PRIOR,
+    RESTARTS_STAGE,
+    SAME,
+    STAGE_OF,
+    decided_request,
+    needs_leader,
+    opened_request,
+)
 
 from . import spread
 from .clock import MINUTE, whole_minutes
@@ -24,43 +33,18 @@ FINAL = frozenset(str(s) for s in FINAL_STATUSES)
 STAGE_OF_STATUS = {str(k): str(v) for k, v in STAGE_OF.items()}
 TARGETS = {name: {outcome: str(t) for outcome, t in a.targets.items()} for name, a in ACTIONS.items()}
 
-# Who takes each action; the handler is the lead department's, the approver of an extension may be a leader.
+# Who takes each action: a handler of the lead department for the department's actions, else the first of the
+# declared roles in this order (so an extension is approved by a dispatcher unless it needs a leader).
+ROLE_PREFERENCE = (Role.GRID_WORKER, Role.OPERATOR, Role.DISPATCHER, Role.SHIFT_LEAD, Role.LEADER)
+HANDLER_ACTIONS = frozenset(name for name, a in ACTIONS.items() if a.scope == LEAD_DEPARTMENT)
 ACTOR_ROLES = {
-    "accept": Role.OPERATOR,
-    "refuse": Role.OPERATOR,
-    "request_verification": Role.OPERATOR,
-    "merge": Role.OPERATOR,
-    "self_close": Role.OPERATOR,
-    "request_check": Role.OPERATOR,
-    "request_void": Role.OPERATOR,
-    "verify": Role.GRID_WORKER,
-    "check": Role.GRID_WORKER,
-    "register": Role.SHIFT_LEAD,
-    "refuse_registration": Role.SHIFT_LEAD,
-    "close": Role.SHIFT_LEAD,
-    "approve_void": Role.SHIFT_LEAD,
-    "reject_void": Role.SHIFT_LEAD,
+    name: next(r for r in ROLE_PREFERENCE if r in a.roles) for name, a in ACTIONS.items() if name not in HANDLER_ACTIONS
 }
-HANDLER_ACTIONS = frozenset({"request_return", "request_extension", "request_suspension", "feedback"})
-REQUEST_KINDS = {
-    "request_return": "return",
-    "request_extension": "extension",
-    "request_suspension": "suspension",
-    "request_void": "void",
-}
+REQUEST_KINDS = {name: str(opened_request(name)) for name in ACTIONS if opened_request(name)}
 DECISIONS = {
-    "approve_return": ("return", True),
-    "reject_return": ("return", False),
-    "approve_extension": ("extension", True),
-    "reject_extension": ("extension", False),
-    "approve_suspension": ("suspension", True),
-    "reject_suspension": ("suspension", False),
-    "approve_void": ("void", True),
-    "reject_void": ("void", False),
+    name: (str(decided_request(name)[0]), decided_request(name)[1]) for name in ACTIONS if decided_request(name)
 }
 EMPTY = "{}"
-HANDLING_GROUP = frozenset({"handling", "return_pending", "suspend_pending", "suspended"})
-HANDLING_REQUESTS = ("return", "extension", "suspension")
 
 
 class Draft:
@@ -93,7 +77,6 @@ class Simulator:
         self.ref, self.clock, self.rng = reference, clock, rng
         self._per_day = {}
         self._json = {}
-        self.leader_hours = settings.CASE_EXTENSION_DISPATCHER_MAX_HOURS
 
     # The stage clock (cases/clock.py rules on the minute timeline)
 
@@ -209,11 +192,8 @@ class Simulator:
     @staticmethod
     def _lapse(d, source, target, at):
         """cases/services/requests.py: pending requests lapse when the stage that raised them ends."""
-        if target in FINAL:
-            kinds = REQUEST_KINDS.values()
-        elif source in HANDLING_GROUP and target not in HANDLING_GROUP:
-            kinds = HANDLING_REQUESTS
-        else:
+        kinds = lapsing_kinds(from_status=source, to_status=target)
+        if not kinds:
             return
         for request in d.requests:
             if request[2] == "pending" and request[1] in kinds:
@@ -222,11 +202,11 @@ class Simulator:
     def _actor(self, d, action, argument):
         if action in HANDLER_ACTIONS:
             return self.ref.handlers.get(d.lead, self.ref.any_handler), Role.HANDLER.value
-        role = ACTOR_ROLES.get(action, Role.DISPATCHER)
-        if action == "approve_extension":  # cases/permissions.py extension_needs_leader
+        role = ACTOR_ROLES[action]
+        if action == "approve_extension":
             request = self._pending(d, "extension")
             earlier = any(r[1] == "extension" for r in d.requests[: d.requests.index(request)])
-            if earlier or request[4] > self.leader_hours:
+            if needs_leader(earlier=earlier, hours=request[4]):
                 role = Role.LEADER
         return d.leaf.actors[role], role.value
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from cases.models import CaseEvent, CaseRequest, RequestKind, RequestState, Stage, Status
-from cases.workflow import STAGE_OF
+from cases.workflow import STAGE_OF, decided_request, opened_request
 from dispatch.models import (
     Channel,
     Notification,
@@ -31,9 +31,6 @@ from dispatch.notifications import selectors as who
 
 logger = logging.getLogger(__name__)
 Kind = NotificationKind
-
-# Requests that wait for somebody's decision (an approver's queue), not tasks like request_check.
-REQUEST_ACTIONS = frozenset({"request_return", "request_extension", "request_suspension", "request_void"})
 
 
 def _local(dt):
@@ -174,9 +171,10 @@ def notify_transition(*, event_id: int) -> None:
 
 def _notify_work(event):
     case, action = event.case, event.action
-    if action.startswith("reject_") or event.from_status == Status.VOID_PENDING:
+    decided, opened = decided_request(action), opened_request(action)
+    if (decided and not decided[1]) or event.from_status == Status.VOID_PENDING:
         return  # the case goes back where it was; the requester hears the decision
-    is_request = action in REQUEST_ACTIONS
+    is_request = opened is not None
     if not is_request and (event.from_status == event.to_status or case.status != event.to_status):
         return  # nothing new, or the case already left that queue (e.g. auto-dispatched right after filing)
     people = who.Recipients([case])
@@ -187,7 +185,7 @@ def _notify_work(event):
     owners.discard(event.actor_id)  # nobody is told what they just did
     values = {"number": case.number, "status": Status(event.to_status).label}
     if is_request:
-        values["kind"] = RequestKind(action.removeprefix("request_")).label
+        values["kind"] = RequestKind(opened).label
         title = _("Request “%(kind)s” on case %(number)s awaits your decision") % values
     else:
         title = _("New work: case %(number)s is now “%(status)s”") % values
@@ -198,9 +196,10 @@ def _notify_work(event):
 
 
 def _notify_decision(event):
-    verb, _sep, kind = event.action.partition("_")
-    if verb not in ("approve", "reject") or kind not in RequestKind.values:
+    decided = decided_request(event.action)
+    if decided is None:
         return
+    kind, approved = decided
     requester = (
         CaseRequest.objects.filter(case_id=event.case_id, kind=kind, decided_by_id=event.actor_id)
         .exclude(state=RequestState.PENDING)
@@ -211,7 +210,7 @@ def _notify_decision(event):
     if requester is None or requester == event.actor_id:
         return
     values = {"kind": RequestKind(kind).label, "number": event.case.number}
-    if verb == "approve":
+    if approved:
         title = _("Your request “%(kind)s” on case %(number)s was approved") % values
     else:
         title = _("Your request “%(kind)s” on case %(number)s was rejected") % values

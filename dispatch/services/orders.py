@@ -18,12 +18,12 @@ from accounts.models import Role
 from accounts.scope import user_scope
 from cases.clock import WORKING, add_time, hours_duration
 from cases.models import FINAL_STATUSES, Case, CaseEvent
+from cases.workflow import SYSTEM_ROLE
 from dispatch.models import NotificationKind, OrderState, SupervisionOrder
 from dispatch.models.orders import ANSWERABLE_STATES
 from dispatch.notifications.services import notify_order, notify_safely
 from huizhou_cityops.errors import ConflictError
 
-SYSTEM_ROLE = "system"
 MIN_REPLY_HOURS = Decimal("0.5")
 
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from cases.clock import WARN_FRACTION, escalation_at
 from cases.models import FINAL_STATUSES, Case, CaseEvent
-from cases.services.transitions import SYSTEM_ROLE
+from cases.workflow import SYSTEM_ROLE
 from dispatch.models import EscalationStep, TimerMark
 from dispatch.models.timers import ESCALATION_PREFIX, OVERDUE, WARNING
 from dispatch.signals import timers_fired

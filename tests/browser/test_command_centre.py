@@ -5,7 +5,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Case, Status
-from dispatch.selectors_pages import command_queue_counts
+from dispatch.pages.selectors import command_queue_counts
 from tests.browser.stories import Story, wait_for_photos
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,7 +17,7 @@ DESKTOP = {"viewport": {"width": 1440, "height": 900}}
 def _no_long_polls(monkeypatch, settings):
     """Pages poll the counts instead of long-polling the feed, so no request outlives its test (the live test
     switches the feed back on)."""
-    from dispatch.views import command
+    from dispatch.pages import command
 
     monkeypatch.setattr(command, "_feed_available", lambda: False)
     settings.EVENTS_FEED_MAX_WAIT_SECONDS = 2
@@ -171,7 +171,7 @@ def test_the_queue_tabs_work_with_the_keyboard(browser_session, story, personas)
 
 
 def test_the_live_feed_updates_counts_and_the_open_case(browser_session, story, personas, monkeypatch):
-    from dispatch.views import command
+    from dispatch.pages import command
 
     monkeypatch.setattr(command, "_feed_available", lambda: True)
     made = a_working_day(story)

@@ -15,7 +15,7 @@ DESKTOP = {"viewport": {"width": 1440, "height": 900}}
 def _no_long_polls(monkeypatch, settings):
     """Pages poll the counts instead of long-polling the feed, so no request outlives its test (the live test
     switches the feed back on)."""
-    from dispatch.views import command
+    from dispatch.pages import command
 
     monkeypatch.setattr(command, "_feed_available", lambda: False)
     settings.EVENTS_FEED_MAX_WAIT_SECONDS = 2

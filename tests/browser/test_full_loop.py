@@ -27,7 +27,7 @@ QIAODONG_OFFICE = "street-441302001"
 @pytest.fixture(autouse=True)
 def _no_long_polls(monkeypatch, settings):
     """Pages poll the counts instead of long-polling the feed, so no request outlives the test."""
-    from dispatch.views import command
+    from dispatch.pages import command
 
     monkeypatch.setattr(command, "_feed_available", lambda: False)
     settings.EVENTS_FEED_MAX_WAIT_SECONDS = 2

@@ -84,3 +84,14 @@ def test_district_dispatcher_may_dispatch_in_the_district_and_outsider_may_not(c
     assert case_action_role(user=personas["outsider"], case=case, action=dispatch) is None
     with pytest.raises(PermissionDenied):
         cases.act(case, "grid_worker", "dispatch", lead_department=personas["handler_department"].code)
+
+
+def test_the_action_table_in_the_docs_is_the_registry():
+    """docs/actions.md is generated from the declarations; regenerate it with `manage.py workflow_diagram --doc`."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from cases.workflow import as_document
+
+    assert (Path(settings.BASE_DIR) / "docs" / "actions.md").read_text(encoding="utf-8") == as_document()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.scope import user_scope
 from cases.models import Case, Status
-from dispatch.selectors_pages import QUEUES, command_queue_counts
+from dispatch.pages.selectors import QUEUES, command_queue_counts
 from tests.fixtures.cases import jpeg_upload
 
 pytestmark = pytest.mark.django_db
@@ -277,7 +277,7 @@ def test_sending_for_check_offers_the_grid_workers_of_the_case(cases, personas):
 
 
 def test_the_calendar_banner_shows_when_holidays_are_missing(personas, monkeypatch):
-    from dispatch.views import command
+    from dispatch.pages import command
 
     monkeypatch.setattr(command, "calendar_coverage_warning", lambda **kw: "The 2099 holiday schedule is missing")
     body = client_for(personas["dispatcher"]).get("/command/").content.decode()

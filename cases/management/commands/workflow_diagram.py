@@ -1,8 +1,8 @@
-"""Print the case workflow of cases/workflow: a Mermaid state diagram, or the action table of docs/actions.md."""
+"""Print the case workflow of cases/workflow: a Mermaid state diagram, the action table, or docs/actions.md."""
 
 from django.core.management.base import BaseCommand
 
-from cases.workflow import as_mermaid, as_table
+from cases.workflow import as_document, as_mermaid, as_table
 
 
 class Command(BaseCommand):
@@ -10,6 +10,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--table", action="store_true", help="print the action table instead of the diagram")
+        parser.add_argument("--doc", action="store_true", help="print docs/actions.md (diagram and table)")
 
     def handle(self, *args, **options):
-        self.stdout.write(as_table() if options["table"] else as_mermaid())
+        if options["doc"]:
+            self.stdout.write(as_document(), ending="")
+        else:
+            self.stdout.write(as_table() if options["table"] else as_mermaid())

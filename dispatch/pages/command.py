@@ -16,8 +16,8 @@ from cases.filters import parse_bbox
 from cases.models import Category, Light, Status
 from cases.selectors import case_detail_for_user
 from cases.worktime import calendar_coverage_warning
-from dispatch.forms import OrderIssueForm, command_filter_form
-from dispatch.selectors_pages import (
+from dispatch.pages.forms import OrderIssueForm, command_filter_form
+from dispatch.pages.selectors import (
     QUEUES,
     command_case_page,
     command_queue_counts,

@@ -8,9 +8,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.filters import CaseFilterForm, CaseFilterSet
+from dispatch.models import CommandLevel
 
-from .models import CommandLevel
-from .selectors_pages import QUEUE_KEYS
+from .selectors import QUEUE_KEYS
 
 
 class CommandFilterForm(CaseFilterForm):

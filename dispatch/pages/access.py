@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
 from accounts.surfaces import COMMAND, DEPARTMENT
-from dispatch.selectors_pages import has_command_role, has_handler_role
+from dispatch.pages.selectors import has_command_role, has_handler_role
 
 
 def _role_required(check, message):

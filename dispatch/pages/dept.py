@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases.models import Light
 from cases.selectors import case_detail_for_user
 from cases.worktime import calendar_coverage_warning
-from dispatch.selectors_pages import department_board_for_user
+from dispatch.pages.selectors import department_board_for_user
 from dispatch.services.orders import order_reply
 from huizhou_cityops.errors import ConflictError
 

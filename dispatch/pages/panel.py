@@ -30,13 +30,13 @@ from cases.workflow import ACTIONS
 from cases.workflow.forms import action_form
 from cases.worktime import calendar_coverage_warning
 from dispatch.events import event_label
-from dispatch.selectors import case_routing_for_user
-from dispatch.selectors_pages import (
+from dispatch.pages.selectors import (
     departments_for_dispatch,
     filing_conditions_for_case,
     grid_workers_for_case,
     supervision_orders_for_case,
 )
+from dispatch.selectors import case_routing_for_user
 from dispatch.services.orders import check_may_issue
 from huizhou_cityops.errors import ConflictError
 
@@ -98,7 +98,6 @@ def _actions(case, allowed, form, failed_action):
     rows = []
     for index, spec in enumerate(ordered):
         failed = spec.name == failed_action
-        outcome = next((p for p in spec.params if hasattr(p, "yes")), None)
         rows.append(
             {
                 "name": spec.name,
@@ -109,7 +108,7 @@ def _actions(case, allowed, form, failed_action):
                 "note_label": spec.note_label,
                 "needs_photo": spec.needs_photo,
                 "params": spec.param_names,
-                "outcome": outcome,
+                "outcome": spec.outcome,
                 "form": form if failed else None,
                 "open": failed or (failed_action is None and index == 0 and spec.primary),
             }
