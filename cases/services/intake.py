@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from accounts.scope import user_scope
 from cases.models import Case, Category, PhotoKind, Source, Stage, Status
+from cases.workflow import REPORT_EVENT
 from grids.selectors import region_locate
 
 from .events import case_event_record
@@ -121,7 +122,7 @@ def _create(*, actor, category, region, lon, lat, now, stored, **fields):
     case.save()
     event = case_event_record(
         case=case,
-        action="report",
+        action=REPORT_EVENT,
         from_status="",
         to_status=Status.REPORTED,
         actor=actor,
