@@ -13,8 +13,9 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFilter
 from playwright.sync_api import expect
 
+from cases.clock import add_time
 from cases.models import Case, CaseEvent, Category, Status
-from cases.services.clock import clock_add, stage_limit
+from cases.services.stages import stage_limit
 from cases.workflow import STAGE_OF
 from tests.fixtures.grid import QIAODONG_COMMUNITY
 
@@ -284,5 +285,5 @@ def _working_time_ago(cases, category, *, used):
     found = Category.objects.get(kind=category[0], code=category[1:])
     model = Case(category=found, region=cases.community, urgency="normal")
     now = timezone.now()
-    minutes, clock = stage_limit(model, STAGE_OF[Status.REPORTED], now)
-    return clock_add(now, -int(minutes * used), clock)
+    budget, clock = stage_limit(model, STAGE_OF[Status.REPORTED], now)
+    return add_time(start=now, duration=-budget * used, clock=clock)
