@@ -11,6 +11,7 @@
   var listPanel = document.getElementById("case-list-panel");
   var countsLive = document.getElementById("counts-live");
   var mapStatus = document.getElementById("map-status");
+  var centre = document.getElementById("command-centre");
 
   function panel() { return document.getElementById("case-panel"); }
   function openCaseId() { var p = panel(); return p && p.dataset.case ? Number(p.dataset.case) : null; }
@@ -311,6 +312,9 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (data) {
         if (cursor != null) onEvents(data.events || []);
+        // How far this page has followed the feed: every event up to this id has been applied (counts, list,
+        // panel). Anyone checking that a screen is live can read it here, and the browser tests wait on it.
+        centre.dataset.feedCursor = String(data.cursor);
         followFeed(data.cursor, 0);
       })
       .catch(function () {

@@ -5,16 +5,22 @@ Screenshots go to var/screenshots/ (named in the README).
 """
 
 import os
+import re
 import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+# The one timeout of the browser tests, for actions and assertions alike. Every wait is for a condition and ends as
+# soon as it holds; this is only how long a busy machine (a shared CI runner, the whole suite at once) may take.
+TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +64,7 @@ class BrowserSession:
     def __init__(self, browser, live_server, foreign, **context_options):
         self.live_server = live_server
         self.context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_options)
-        self.context.set_default_timeout(10_000)
+        self.context.set_default_timeout(TIMEOUT_MS)
         host = urlparse(live_server.url).hostname
 
         def guard(route):
@@ -78,8 +84,11 @@ class BrowserSession:
         self.page.goto(self.url("/accounts/login/"))
         self.page.fill("#id_username", username)
         self.page.fill("#id_password", password)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_load_state("networkidle")
+        # Wait for the answer to the sign-in itself: a load state read right after the click may still be the
+        # login page's, and the next goto would then cancel the sign-in on its way.
+        with self.page.expect_navigation():
+            self.page.click("button[type=submit]")
+        expect(self.page).not_to_have_url(re.compile(r"/accounts/login/"))
         return self.page
 
     def close(self):

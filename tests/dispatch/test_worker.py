@@ -104,7 +104,9 @@ def test_worker_and_beat_fire_a_warning_and_an_overdue_on_their_own(cases, tmp_p
     )
     seen = []
     try:
-        deadline = time.monotonic() + 30
+        # A deadline for a broken setup, not a wait: the loop ends as soon as both marks are there. Starting two
+        # Celery processes on a busy machine can alone take half a minute, so the deadline is generous.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and len(seen) < 2:
             seen = list(
                 CaseEvent.objects.filter(case=case, action__in=["timer_warning", "timer_overdue"])
