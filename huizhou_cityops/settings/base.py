@@ -197,7 +197,10 @@ LOGGING = {
 CASE_EXTENSION_MAX_HOURS = env.int("CASE_EXTENSION_MAX_HOURS", default=160)
 CASE_EXTENSION_DISPATCHER_MAX_HOURS = env.int("CASE_EXTENSION_DISPATCHER_MAX_HOURS", default=21)
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
-PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
+# The most pixels one photo may make the server decode (a JPEG counts at the 1/2, 1/4 or 1/8 scale it is decoded
+# at): larger images are refused from their header with a 400. Decoding and shrinking costs about 8 bytes per
+# decoded pixel, so 13 MP (a 4032 × 3024 camera photo; a JPEG of up to about 52 MP) stays near 100 MB an upload.
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=13_000_000)
 # Case photos are as private as their case: only the scoped /photos/ID/ views serve them, never /media/.
 # "django" streams the file from the app; "x-accel" answers with an X-Accel-Redirect to PHOTO_ACCEL_PREFIX +
 # the file's name, for an nginx `internal` location over MEDIA_ROOT (docs/deploy.md).
