@@ -5,8 +5,10 @@ a department handler reads only their own department's page and the cases behind
 outside a user's scope does not exist for them (404); a page their roles do not open at all is refused (403).
 """
 
-from accounts.models import Role
-from accounts.scope import user_scope
+from django.db.models import Q
+
+from accounts.models import Posting, Role
+from accounts.scope import subtree_q, user_scope
 from accounts.surfaces import ASSESSMENT
 from grids.models import Department, Region
 
@@ -50,6 +52,19 @@ def regions_readable(user):
     roots = reader_region_roots(user)
     if roots == ["/"]:
         return Region.objects.all()
-    from accounts.scope import subtree_q
-
     return Region.objects.filter(subtree_q(roots))
+
+
+def post_holders_readable(user, role, *, first, last) -> set | None:
+    """Ids of the people whose posting in `role` during first..last lies in the reader's regions; None: everyone.
+
+    A post's ranking names people: a district reader sees the people posted in their district, not those of
+    other districts nor the city's own staff; a reader of the whole city (or of everything) sees them all.
+    """
+    roots = reader_region_roots(user)
+    if roots == ["/"] or Region.objects.filter(path__in=roots, parent__isnull=True).exists():
+        return None
+    postings = Posting.objects.filter(subtree_q(roots, "region__path"), role=role).filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=last), Q(valid_to__isnull=True) | Q(valid_to__gte=first)
+    )
+    return set(postings.values_list("user_id", flat=True))

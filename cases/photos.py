@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MAX_PIXELS = 13_000_000
 MAX_SIDE = 2560
 THUMBNAIL_SIDE = 320
 JPEG_QUALITY = 85
@@ -90,7 +90,7 @@ def photo_process(*, upload, max_bytes: int | None = None, max_pixels: int | Non
     data = _read_limited(upload, max_bytes)
     im, source_format = _decode(data, max_pixels)
     captured_at = _captured_at(im)
-    im = _to_srgb(_upright(im))
+    im = _to_srgb(_upright(_shrink(im)))
     im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     image_bytes = _encode(im, quality=JPEG_QUALITY)
     thumb = im.copy()
@@ -146,19 +146,18 @@ def _decode(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
     formats = accepted_formats()
     im = _open(data, formats)
     width, height = im.size
-    # Pillow's own bomb guard is a process-wide global; checking the header's size here keeps the limit per call
-    # (and thread-safe) and refuses before a single pixel is decoded.
-    if width * height > max_pixels:
+    # The budget counts the pixels that will be decoded, which is what costs memory (about 4 bytes each, twice
+    # over while the photo is shrunk): a JPEG at the scale draft() picks from its header, others at full size.
+    # Pillow's own bomb guard is a process-wide global; checking here keeps the limit per call (and thread-safe)
+    # and refuses before a single pixel is decoded.
+    _draft(im, width, height)
+    if im.size[0] * im.size[1] > max_pixels:
         raise _too_many_pixels(max_pixels, width, height)
     try:
         im.verify()
         im = Image.open(io.BytesIO(data), formats=formats)
         source_format = im.format
-        if max(width, height) > MAX_SIDE:
-            # JPEG can decode at 1/2, 1/4 or 1/8 scale, never below the size asked for: far less memory and time
-            # for a photo that is shrunk anyway. Other formats ignore draft().
-            ratio = MAX_SIDE / max(width, height)
-            im.draft(None, (math.ceil(width * ratio), math.ceil(height * ratio)))
+        _draft(im, width, height)
         im.load()
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels(max_pixels, width, height) from exc
@@ -167,6 +166,13 @@ def _decode(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
             "corrupt", _("The photo is damaged or incomplete and cannot be read. Upload it again.")
         ) from exc
     return im, "JPEG" if source_format == "MPO" else source_format
+
+
+def _draft(im: Image.Image, width: int, height: int) -> None:
+    """Ask a JPEG to decode at 1/2, 1/4 or 1/8 scale, never below MAX_SIDE; other formats ignore draft()."""
+    if max(width, height) > MAX_SIDE:
+        ratio = MAX_SIDE / max(width, height)
+        im.draft(None, (math.ceil(width * ratio), math.ceil(height * ratio)))
 
 
 def _open(data: bytes, formats: tuple[str, ...]) -> Image.Image:
@@ -262,12 +268,20 @@ def _exif_text(value) -> str:
 # --- pixels -------------------------------------------------------------------------------------------------------
 
 
+def _shrink(im: Image.Image) -> Image.Image:
+    """Bring the long side down to MAX_SIDE first, so later steps never copy the full-size pixels."""
+    # Palette, 1-bit and 16-bit images are shrunk after their conversion to RGB: resizing them directly would
+    # pick nearest pixels or lose precision.
+    if im.mode in ("RGB", "RGBA", "L", "LA", "CMYK"):
+        im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    return im
+
+
 def _upright(im: Image.Image) -> Image.Image:
-    """Apply the EXIF orientation to the pixels; a malformed EXIF block is ignored rather than refused."""
-    try:
-        return ImageOps.exif_transpose(im)
-    except DECODE_ERRORS:
-        return im
+    """Apply the EXIF orientation to the pixels (in place: no copy); a malformed EXIF block is ignored."""
+    with contextlib.suppress(DECODE_ERRORS):
+        ImageOps.exif_transpose(im, in_place=True)
+    return im
 
 
 def _to_srgb(im: Image.Image) -> Image.Image:

@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -25,6 +23,5 @@ urlpatterns = [
     path("assessment/", include("assessment.urls")),
     path("", account_views.home, name="home"),
 ]
-
-# Photos are served by the web server in production; in development Django serves them itself.
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_URL, in development either: case photos are as private as their case and only the scoped
+# /photos/ID/ views (dispatch.pages.panel.case_photo) hand them out.

@@ -13,7 +13,7 @@ from grids.models import Region
 from ..indicators.counts import COUNTS
 from ..indicators.rates import INDICATORS
 from ..models import POST_SUBJECTS
-from ..permissions import departments_readable, reads_dashboard, region_readable
+from ..permissions import departments_readable, post_holders_readable, reads_dashboard, region_readable
 from ..selectors import case_list_for_figure, run_latest
 from .common import span_from
 
@@ -36,7 +36,12 @@ def _unit_key(request, unit, key):
         return region.path + "%", str(region)
     if unit == "post":
         user = User.objects.filter(username=key).first()
-        if user is None or request.GET.get("role") not in POST_SUBJECTS:
+        role = request.GET.get("role")
+        if user is None or role not in POST_SUBJECTS:
+            raise Http404
+        span = span_from(request)
+        people = post_holders_readable(request.user, role, first=span.first, last=span.last)
+        if people is not None and user.pk not in people:
             raise Http404
         return user.pk, str(user)
     raise Http404

@@ -9,7 +9,7 @@ from grids.models import Level, Region
 
 from ..indicators.rates import DEPARTMENT_INDICATORS, POST_INDICATORS, REGION_INDICATORS
 from ..models import POST_SUBJECTS, Subject
-from ..permissions import departments_readable, reads_dashboard, region_readable
+from ..permissions import departments_readable, post_holders_readable, reads_dashboard, region_readable
 from ..selectors import period_results, runs_of_period, top_categories, trend
 from .common import cells, headers, ranking, span_from
 
@@ -105,8 +105,9 @@ def posts_page(request, role):
     span = span_from(request)
     current = period_results(span=span, subjects=[role])
     names = POST_INDICATORS[role]
+    people = post_holders_readable(request.user, role, first=span.first, last=span.last)
     table = ranking(
-        current.of(role),
+        [r for r in current.of(role) if people is None or r.obj_id in people],
         names,
         span,
         "post",

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -124,11 +125,27 @@ class EventSerializer(serializers.Serializer):
     stage_met = serializers.BooleanField(allow_null=True)
 
 
+@extend_schema_field(OpenApiTypes.URI)
+class PhotoUrlField(serializers.Field):
+    """The scoped URL of a photo (or its thumbnail): photos are never handed out under MEDIA_URL."""
+
+    def __init__(self, *, view_name, **kwargs):
+        self.view_name = view_name
+        kwargs["source"] = "*"
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, photo):
+        url = reverse(self.view_name, args=[photo.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
 class PhotoSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    url = serializers.FileField(source="image", use_url=True)
-    thumbnail_url = serializers.FileField(source="thumbnail", use_url=True)
+    url = PhotoUrlField(view_name="case-photo")
+    thumbnail_url = PhotoUrlField(view_name="case-photo-thumbnail")
     captured_at = serializers.DateTimeField(allow_null=True)
     width = serializers.IntegerField()
     height = serializers.IntegerField()

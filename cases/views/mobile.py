@@ -186,7 +186,8 @@ def service_worker(request):
         "static": [static(path) for path in SHELL_STATIC],
         "pages": [reverse(name) for name in SHELL_PAGES],
         "staticPrefix": settings.STATIC_URL,
-        "mediaPrefix": settings.MEDIA_URL,
+        # The scoped photo views' common prefix ("/photos/"): the task list's thumbnails are kept offline.
+        "photoPrefix": reverse("case-photo", args=[0]).removesuffix("0/"),
         "scope": reverse("mobile-report"),
     }
     body = f"self.CITYOPS_SHELL = {json.dumps(shell)};\n{source}"

@@ -6,8 +6,10 @@ through `case_transition` and its errors come back in the panel: field errors ne
 """
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
-from django.contrib.auth.decorators import login_required
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
@@ -17,6 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.settings import api_settings
 
 from accounts.models import Role
 from cases.api.case_serializers import mask_phone
@@ -243,23 +248,46 @@ def act_response(request, pk, action, *, surface):
     return response
 
 
-@login_required
+def _photo_reader(request):
+    """The signed-in user, else the owner of the request's API token (the API hands these URLs out); or None."""
+    if request.user.is_authenticated:
+        return request.user
+    for authentication in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        if issubclass(authentication, SessionAuthentication):
+            continue  # the session was Django's to read, and it holds no one
+        try:
+            found = authentication().authenticate(request)
+        except AuthenticationFailed:
+            return None
+        if found is not None:
+            return found[0]
+    return None
+
+
 @require_GET
 def case_photo(request, pk, thumbnail=False):
     """A case photo (or its thumbnail) for whoever may see the case: photos are as private as their case."""
+    reader = _photo_reader(request)
+    if reader is None:
+        return redirect_to_login(request.get_full_path())
     photo = (
-        CasePhoto.objects.filter(pk=pk, case__in=Case.objects.visible_to(request.user).values("pk"))
+        CasePhoto.objects.filter(pk=pk, case__in=Case.objects.visible_to(reader).values("pk"))
         .only("image", "thumbnail")
         .first()
     )
     if photo is None:
         raise Http404(_("No such photo."))
     name = (photo.thumbnail if thumbnail else photo.image).name
-    try:
-        handle = default_storage.open(name, "rb")
-    except FileNotFoundError:
-        return HttpResponse(status=404)
-    response = FileResponse(handle, content_type="image/jpeg")
+    if settings.PHOTO_SERVING == "x-accel":
+        # nginx sends the file from its `internal` location once this view has checked the scope.
+        response = HttpResponse(content_type="image/jpeg")
+        response["X-Accel-Redirect"] = settings.PHOTO_ACCEL_PREFIX + quote(name)
+    else:
+        try:
+            handle = default_storage.open(name, "rb")
+        except FileNotFoundError:
+            return HttpResponse(status=404)
+        response = FileResponse(handle, content_type="image/jpeg")
     # Content-addressed files never change: the browser may keep them, but only for this user.
     response["Cache-Control"] = "private, max-age=86400"
     return response

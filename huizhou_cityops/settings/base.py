@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -196,7 +197,17 @@ LOGGING = {
 CASE_EXTENSION_MAX_HOURS = env.int("CASE_EXTENSION_MAX_HOURS", default=160)
 CASE_EXTENSION_DISPATCHER_MAX_HOURS = env.int("CASE_EXTENSION_DISPATCHER_MAX_HOURS", default=21)
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
-PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
+# The most pixels one photo may make the server decode (a JPEG counts at the 1/2, 1/4 or 1/8 scale it is decoded
+# at): larger images are refused from their header with a 400. Decoding and shrinking costs about 8 bytes per
+# decoded pixel, so 13 MP (a 4032 × 3024 camera photo; a JPEG of up to about 52 MP) stays near 100 MB an upload.
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=13_000_000)
+# Case photos are as private as their case: only the scoped /photos/ID/ views serve them, never /media/.
+# "django" streams the file from the app; "x-accel" answers with an X-Accel-Redirect to PHOTO_ACCEL_PREFIX +
+# the file's name, for an nginx `internal` location over MEDIA_ROOT (docs/deploy.md).
+PHOTO_SERVING = env("PHOTO_SERVING", default="django")
+PHOTO_ACCEL_PREFIX = env("PHOTO_ACCEL_PREFIX", default="/protected-photos/")
+if PHOTO_SERVING not in ("django", "x-accel"):
+    raise ImproperlyConfigured(f"PHOTO_SERVING must be 'django' or 'x-accel', not {PHOTO_SERVING!r}")
 # Photos one report or action may carry. The API, the page forms and the phone all read this one value; a
 # report waiting on a phone under a higher limit is answered with the new one (see README, mobile report form).
 CASE_PHOTOS_MAX = env.int("CASE_PHOTOS_MAX", default=6)

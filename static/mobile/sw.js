@@ -1,5 +1,5 @@
 /* CityOps mobile service worker, served by the /m/sw.js view (scope /m/), which prepends self.CITYOPS_SHELL:
- * {version, static: [urls], pages: [urls], staticPrefix, mediaPrefix, scope}.
+ * {version, static: [urls], pages: [urls], staticPrefix, photoPrefix, scope}.
  *
  * It keeps the app shell for use without a connection: the /m/ pages (network first, the last good copy when
  * offline), our JS/CSS and Leaflet (cache first; a new version of any of them changes this script, so a new
@@ -87,7 +87,7 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(networkFirst(request));
   } else if (url.pathname.indexOf(SHELL.staticPrefix) === 0) {
     event.respondWith(cacheFirst(request, CACHE));
-  } else if (url.pathname.indexOf(SHELL.mediaPrefix) === 0) {
+  } else if (url.pathname.indexOf(SHELL.photoPrefix) === 0) {
     event.respondWith(cacheFirst(request, MEDIA_CACHE, MEDIA_MAX));
   }
 });

@@ -95,7 +95,11 @@ def test_a_check_task_shows_the_before_and_after_photos_side_by_side(client, gri
     assert [p.kind for p in task["after"]] == ["after"]
     html = response.content.decode()
     assert html.count('class="m-compare-col"') == 2
-    assert task["before"][0].thumbnail.url in html and task["after"][0].thumbnail.url in html
+    # Through the scoped photo views, never the storage's own URL.
+    for photo in (task["before"][0], task["after"][0]):
+        assert reverse("case-photo-thumbnail", args=[photo.pk]) in html
+        assert reverse("case-photo", args=[photo.pk]) in html
+        assert photo.thumbnail.url not in html
 
 
 def _queries(client, url):
@@ -157,6 +161,7 @@ def test_the_service_worker_is_served_from_m_with_its_scope_and_shell(client, db
     assert "/static/leaflet/leaflet.js" in shell["static"] and "/static/mobile/app.js" in shell["static"]
     assert shell["pages"] == ["/m/", "/m/tasks/", "/m/reports/"]
     assert len(shell["version"]) == 16
+    assert shell["photoPrefix"] == "/photos/"  # thumbnails kept offline come from the scoped views
     assert 'addEventListener("fetch"' in body
 
 

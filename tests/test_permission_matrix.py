@@ -1,0 +1,311 @@
+# ruff: noqa: E501 - the matrix is a table: one URL, one line, one column per role.
+"""Every URL × every role × a case inside and one outside the role's scope → the expected status, in one table.
+
+The URLs come from the URL configuration itself (admin excluded; no route serves static files or media), so a
+new URL fails `test_every_url_is_classified_and_every_row_is_a_url` until it has a row in MATRIX. HOW says how
+the matrix asks a URL where a plain GET will not do: a URL that only writes gets a POST with valid input, so a
+permitted role succeeds and every other one meets its refusal; each request runs in a transaction that is rolled
+back, so no answer depends on another. URL parameters take the objects of one of two sides:
+
+- the two sides are 惠城区 (a case in 东湖社区, 桥东街道, led by the city's urban-management bureau with the
+  桥东 street office assisting) and 惠阳区 (a case in 淡水街道 led by the 淡水 street office); each side has a
+  photo, a supervision order and a notification, and the regions, departments and figure lists of its district;
+- a cell is one status for both sides ("200") or "惠城/惠阳" ("200/404"); "login" is a 302 to the sign-in page,
+  a plain 302 is a successful form post (or a page sending the user home); 401 is the API asking for credentials.
+
+Which side is inside depends on the role: city-level roles see both, the grid worker, the district dispatcher and
+the street handler only 惠城区, the outsider (a 惠阳区 dispatcher) only 惠阳区. Out of scope is 404, a page the role
+does not work on is 403 (DOMAIN.md §3, STYLE.md "Errors").
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.shortcuts import resolve_url
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from cases.models import CaseEvent, Source
+from dispatch.models import Notification
+from dispatch.services.orders import order_issue
+from grids.models import Department, Region
+from tests.fixtures.cases import jpeg_upload
+from tests.fixtures.grid import DANSHUI, HUICHENG, HUIYANG, QIAODONG, QIAODONG_COMMUNITY
+
+pytestmark = pytest.mark.django_db
+
+ROLES = (
+    "anonymous",
+    "grid_worker",
+    "operator",
+    "shift_lead",
+    "dispatcher",
+    "district_dispatcher",
+    "handler",
+    "street_handler",
+    "leader",
+    "assessor",
+    "outsider",
+)
+SIDES = ("huicheng", "huiyang")
+EXCLUDED_NAMESPACES = {"admin"}
+
+
+@dataclass(frozen=True)
+class Ask:
+    """How the matrix requests a URL: method, which URL parameters take which object of a side, query, body."""
+
+    method: str = "GET"
+    params: dict = field(default_factory=dict)
+    query: str = ""
+    data: dict = field(default_factory=dict)
+
+
+def expected(cells):
+    """{role: {side: status}} from a row of MATRIX."""
+    cells = cells.split()
+    assert len(cells) == len(ROLES), f"{len(cells)} cells for {len(ROLES)} roles"
+    return {role: _sides(cell) for role, cell in zip(ROLES, cells, strict=True)}
+
+
+def _sides(cell):
+    values = cell.split("/")
+    assert len(values) in (1, 2), cell
+    return dict(zip(SIDES, values * 2 if len(values) == 1 else values, strict=True))
+
+
+P = "?period=custom:2026-01-01:2035-12-31"
+BOX = "?bbox=113.8,22.5,115.5,23.9"  # the whole city
+CASE = {"pk": "case"}
+# Valid input, so that a permitted role succeeds (and the rollback undoes it) and the others meet the refusal.
+EXTENSION = {"action": "request_extension", "hours": "8", "note": "需要调配机械"}
+VOID = {"note": "重复上报"}
+ORDER = {"note": "限期整改", "reply_hours": "8"}
+REPLY = {"reply": "已整改完毕"}
+
+# fmt: off
+# One row per URL, one cell per role (ROLES' order); see the module docstring for how to read a cell.
+# The table is wider than the line limit on purpose: one URL, one line.
+#                                 anon.   grid    operat. shift   dispat. distr.  handler street  leader  assess. outsider
+MATRIX = {
+    "healthz":                   "200     200     200     200     200     200     200     200     200     200     200",
+    "set_language":              "302     302     302     302     302     302     302     302     302     302     302",
+    "login":                     "200     200     200     200     200     200     200     200     200     200     200",
+    "logout":                    "login   login   login   login   login   login   login   login   login   login   login",
+    "home":                      "login   200     200     200     200     200     200     200     200     200     200",
+    # The API: its schema and docs are public; everything else needs a session or a token.
+    "schema":                    "200     200     200     200     200     200     200     200     200     200     200",
+    "api-docs":                  "200     200     200     200     200     200     200     200     200     200     200",
+    "api-token":                 "400     400     400     400     400     400     400     400     400     400     400",
+    "api-region-list":           "401     200     200     200     200     200     200     200     200     200     200",
+    "api-region-locate":         "401     400     400     400     400     400     400     400     400     400     400",
+    "api-region-detail":         "401     404     200     200     200     200/404 200     404     200     200     404/200",
+    "case-list":                 "401     200     200     200     200     200     200     200     200     200     200",
+    "case-detail":               "401     200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
+    "case-transitions":          "401     403/404 403     403     403     403/404 200/404 403/404 403     403     404/403",
+    "api-category-list":         "401     200     200     200     200     200     200     200     200     200     200",
+    "api-dispatch-queue":        "401     403     403     403     200     200     403     403     403     403     200",
+    "api-case-routing":          "401     200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
+    "api-case-orders":           "401     403/404 403     403     403     403/404 403/404 403/404 201     403     404/403",
+    "api-order-list":            "401     200     200     200     200     200     200     200     200     200     200",
+    "api-order-detail":          "401     200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
+    "api-order-reply":           "401     403/404 403     403     403     403/404 200/404 403/404 403     403     404/403",
+    "api-order-withdraw":        "401     403/404 403     403     403     403/404 403/404 403/404 200     403     404/403",
+    "api-notification-list":     "401     200     200     200     200     200     200     200     200     200     200",
+    "api-notification-read-all": "401     200     200     200     200     200     200     200     200     200     200",
+    "api-notification-read":     "401     404     404     404     404     404     200/404 404     404     404     404/200",
+    "api-event-feed":            "401     200     200     200     200     200     200     200     200     200     200",
+    # The phone.
+    "mobile-report":             "login   200     403     403     403     403     403     403     403     403     403",
+    "mobile-tasks":              "login   200     403     403     403     403     403     403     403     403     403",
+    "mobile-reports":            "login   200     403     403     403     403     403     403     403     403     403",
+    "mobile-sw":                 "200     200     200     200     200     200     200     200     200     200     200",
+    "mobile-manifest":           "200     200     200     200     200     200     200     200     200     200     200",
+    # The command centre and its partials.
+    "command-centre":            "login   302     200     200     200     200     302     302     200     302     200",
+    "command-cases":             "login   403     200     200     200     200     403     403     200     403     200",
+    "command-counts":            "login   403     200     200     200     200     403     403     200     403     200",
+    "command-map-cases":         "login   403     200     200     200     200     403     403     200     403     200",
+    "command-map-grids":         "login   403     200     200     200     200     403     403     200     403     200",
+    "command-panel":             "login   403     200     200     200     200/404 403     403     200     403     404/200",
+    "command-act":               "login   403     302     403     302     302/404 403     403     403     403     404/302",
+    "command-order-issue":       "login   403     403     403     403     403/404 403     403     302     403     404/403",
+    # The department workspace.
+    "dept-workspace":            "login   302     302     302     302     302     200     200     302     302     302",
+    "dept-board":                "login   403     403     403     403     403     200     200     403     403     403",
+    "dept-panel":                "login   403     403     403     403     403     200/404 200/404 403     403     403",
+    "dept-act":                  "login   403     403     403     403     403     302/404 403/404 403     403     403",
+    "dept-order-reply":          "login   403     403     403     403     403     302/404 403/404 403     403     403",
+    # Photos: as private as their case.
+    "case-photo":                "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
+    "case-photo-thumbnail":      "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
+    # Assessment: pages, figure lists, exports.
+    "assessment:dashboard":      "login   403     403     403     403     403     403     403     200     200     403",
+    "assessment:department":     "login   404     404     404     404     404     404     200/404 200     200     404",
+    "assessment:region":         "login   403     403     403     403     403     403     403     200     200     403",
+    "assessment:posts":          "login   403     403     403     403     403     403     403     200     200     403",
+    "assessment:cases":          "login   403     403     403     403     403     403     403     200     200     403",
+    "assessment:export":         "login   403     403     403     403     403     403     403     200     200     403",
+    "assessment:bulletin":       "login   403     403     403     403     403     403     403     200     200     403",
+    "assessment:map":            "login   403     403     403     403     403     403     403     200     200     403",
+    "assessment:map-data":       "login   403     403     403     403     403     403     403     200     200     403",
+}
+
+# How the matrix asks each URL, where it is not a plain GET without parameters.
+HOW = {
+    "set_language":              Ask("POST"),
+    "logout":                    Ask("POST"),
+    "api-token":                 Ask("POST"),
+    "api-region-detail":         Ask("GET", params={"code": "district"}),
+    "case-detail":               Ask("GET", params=CASE),
+    "case-transitions":          Ask("POST", params=CASE, data=EXTENSION),
+    "api-case-routing":          Ask("GET", params=CASE),
+    "api-case-orders":           Ask("POST", params={"case_id": "case"}, data=ORDER),
+    "api-order-detail":          Ask("GET", params={"pk": "order"}),
+    "api-order-reply":           Ask("POST", params={"pk": "order"}, data=REPLY),
+    "api-order-withdraw":        Ask("POST", params={"pk": "order"}),
+    "api-notification-read-all": Ask("POST"),
+    "api-notification-read":     Ask("POST", params={"pk": "notification"}),
+    "command-map-cases":         Ask("GET", query=BOX),
+    "command-map-grids":         Ask("GET", query=BOX),
+    "command-panel":             Ask("GET", params=CASE),
+    "command-act":               Ask("POST", params={**CASE, "action": "request_void"}, data=VOID),
+    "command-order-issue":       Ask("POST", params=CASE, data=ORDER),
+    "dept-panel":                Ask("GET", params=CASE),
+    "dept-act":                  Ask("POST", params={**CASE, "action": "request_extension"}, data=EXTENSION),
+    "dept-order-reply":          Ask("POST", params={**CASE, "order_id": "order"}, data=REPLY),
+    "case-photo":                Ask("GET", params={"pk": "photo"}),
+    "case-photo-thumbnail":      Ask("GET", params={"pk": "photo"}),
+    "assessment:dashboard":      Ask("GET", query=P),
+    "assessment:department":     Ask("GET", params={"code": "department"}, query=P),
+    "assessment:region":         Ask("GET", params={"code": "district"}, query=P),
+    "assessment:posts":          Ask("GET", params={"role": "dispatcher"}, query=P),
+    "assessment:cases":          Ask("GET", query=P + "&indicator=filed&unit=region&key={district}"),
+    "assessment:export":         Ask("GET", params={"fmt": "csv"}, query=P),
+    "assessment:bulletin":       Ask("GET", query=P),
+    "assessment:map":            Ask("GET", query=P),
+    "assessment:map-data":       Ask("GET", query=P + "&region={district}"),
+}
+# fmt: on
+
+
+def url_names():
+    """Every named URL of the site outside the admin, with its namespace: what the matrix must classify."""
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace in EXCLUDED_NAMESPACES:
+                    continue
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                assert pattern.name, f"an unnamed URL cannot be classified: {pattern.pattern}"
+                yield namespace + pattern.name
+
+    return sorted(set(walk(get_resolver().url_patterns, "")))
+
+
+def test_every_url_is_classified_and_every_row_is_a_url():
+    names = url_names()
+    missing = [n for n in names if n not in MATRIX]
+    assert not missing, f"classify it: add a row to MATRIX (and HOW) for {missing}"
+    assert sorted(set(MATRIX) - set(names)) == [], "a row of MATRIX names no URL"
+    assert sorted(set(HOW) - set(MATRIX)) == [], "HOW names a URL that MATRIX does not classify"
+    for cells in MATRIX.values():
+        expected(cells)
+
+
+def test_no_url_serves_static_files_or_media():
+    prefixes = (settings.STATIC_URL.lstrip("/"), settings.MEDIA_URL.lstrip("/"))
+    routes = [str(p.pattern) for p in get_resolver().url_patterns]
+    assert [r for r in routes if r.lstrip("^").startswith(prefixes)] == []
+
+
+class Sides:
+    """The objects of 惠城区 and 惠阳区 the URL parameters take."""
+
+    def __init__(self, cases, personas, leader):
+        city_bureau = personas["handler_department"]
+        qiaodong_office = Department.objects.get(code=f"street-{QIAODONG}")
+        danshui_office = Department.objects.get(code=f"street-{DANSHUI}")
+        huicheng = cases.report(photos=[jpeg_upload()])
+        huicheng = cases.to("to_dispatch", case=huicheng)
+        huicheng = cases.act(
+            huicheng, "dispatcher", "dispatch", lead_department=city_bureau.code,
+            assisting_departments=[qiaodong_office.code],
+        )  # fmt: skip
+        danshui = Region.objects.filter(parent__code=DANSHUI).order_by("code").first()
+        point = Region.objects.get(pk=danshui.pk).geom.point_on_surface
+        huiyang = cases.report(
+            actor=personas["operator"], source=Source.HOTLINE_12345, lon=point.x, lat=point.y, address="惠阳区淡水街道",
+            photos=[jpeg_upload()],
+        )  # fmt: skip
+        huiyang = cases.to("to_dispatch", case=huiyang)
+        huiyang = cases.act(huiyang, "dispatcher", "dispatch", lead_department=danshui_office.code)
+        assert huicheng.region_path.startswith(f"/4413/{HUICHENG}/{QIAODONG}/{QIAODONG_COMMUNITY}/")
+        assert huiyang.region_path.startswith(f"/4413/{HUIYANG}/")
+        self.objects = {}
+        for side, case, department, district, reader in (
+            ("huicheng", huicheng, qiaodong_office, HUICHENG, personas["handler"]),
+            ("huiyang", huiyang, danshui_office, HUIYANG, personas["outsider"]),
+        ):
+            order = order_issue(case_id=case.pk, actor=leader, note="限期整改", reply_hours=8)
+            event = CaseEvent.objects.filter(case=case).latest("id")
+            notification = Notification.objects.create(user=reader, kind="work", case=case, event=event, title="新案件")
+            self.objects[side] = {
+                "case": case.pk,
+                "photo": case.photos.get().pk,
+                "order": order.pk,
+                "notification": notification.pk,
+                "district": district,
+                "department": department.code,
+            }
+
+    def url(self, name, ask, side):
+        objects = self.objects[side]
+        kwargs = {param: objects.get(key, key) for param, key in ask.params.items()}
+        return reverse(name, kwargs=kwargs) + ask.query.format(**objects)
+
+
+def _answer(client, ask, url):
+    """The status as the matrix spells it; the request's writes are rolled back, so rows do not affect each other."""
+    with transaction.atomic():
+        response = client.get(url) if ask.method == "GET" else client.post(url, ask.data)
+        transaction.set_rollback(True)
+    if response.status_code == 302 and response["Location"].startswith(resolve_url(settings.LOGIN_URL)):
+        return "login"
+    return str(response.status_code)
+
+
+def _cell(answers):
+    return answers["huicheng"] if answers["huicheng"] == answers["huiyang"] else "/".join(answers.values())
+
+
+def test_every_url_answers_every_role_inside_and_outside_its_scope_as_the_matrix_says(
+    cases, personas, assessor, capsys
+):
+    people = {**personas, "assessor": assessor}
+    sides = Sides(cases, personas, people["leader"])
+    clients = {}
+    for role in ROLES:
+        clients[role] = Client(HTTP_ACCEPT_LANGUAGE="en")
+        if role != "anonymous":
+            clients[role].force_login(people[role])
+    wrong = []
+    for name, cells in MATRIX.items():
+        ask, want = HOW.get(name, Ask()), expected(cells)
+        got = {}
+        for role in ROLES:
+            got[role] = {side: _answer(clients[role], ask, sides.url(name, ask, side)) for side in SIDES}
+            if role != "anonymous" and "_auth_user_id" not in clients[role].session:
+                clients[role].force_login(people[role])  # signing out ends a session the rollback cannot restore
+        if got != want:
+            differences = [f"{r}: {_cell(got[r])} (expected {_cell(want[r])})" for r in ROLES if got[r] != want[r]]
+            wrong.append(f"{name}: {', '.join(differences)}\n    got {' '.join(_cell(got[r]) for r in ROLES)}")
+    with capsys.disabled():
+        answers = len(MATRIX) * len(ROLES) * len(SIDES)
+        print(f"\npermission matrix: {len(MATRIX)} URLs × {len(ROLES)} roles × {len(SIDES)} sides = {answers} answers")
+    assert not wrong, "\n".join(wrong)
