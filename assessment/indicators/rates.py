@@ -23,7 +23,7 @@ that component out and spreads its weight over the others (scoring.py). Denomina
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as __
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -55,8 +55,8 @@ class Indicator:
             return top
         bottom = _terms_text(self.denominator)
         if self.unit == "h":
-            return __("(%(top)s) ÷ (%(bottom)s) ÷ 3600, in hours") % {"top": top, "bottom": bottom}
-        return __("(%(top)s) ÷ (%(bottom)s) × 100") % {"top": top, "bottom": bottom}
+            return gettext("(%(top)s) ÷ (%(bottom)s) ÷ 3600, in hours") % {"top": top, "bottom": bottom}
+        return gettext("(%(top)s) ÷ (%(bottom)s) × 100") % {"top": top, "bottom": bottom}
 
     @property
     def case_counts(self):

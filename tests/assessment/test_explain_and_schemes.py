@@ -2,6 +2,7 @@
 
 import random
 from datetime import date
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -31,8 +32,7 @@ def client_for(user):
 
 
 def explain(client, **query):
-    url = reverse("assessment:explain") + "?" + "&".join(f"{k}={v}" for k, v in {"period": FEBRUARY.key, **query}.items())
-    return client.get(url)
+    return client.get(reverse("assessment:explain") + "?" + urlencode({"period": FEBRUARY.key, **query}))
 
 
 def test_a_rate_shows_its_formula_its_inputs_and_links_to_the_cases_behind_each(assessor, histories):
@@ -54,7 +54,8 @@ def test_a_rate_shows_its_formula_its_inputs_and_links_to_the_cases_behind_each(
 
 def test_the_missed_report_rate_is_labelled_an_estimate(assessor, histories, world):
     worker = world.people["grid_worker"][0]
-    response = explain(client_for(assessor), unit="post", key=worker.username, role="grid_worker", indicator="miss_rate")
+    query = {"unit": "post", "key": worker.username, "role": "grid_worker", "indicator": "miss_rate"}
+    response = explain(client_for(assessor), **query)
     assert response.status_code == 200
     assert INDICATORS["miss_rate"].note and escape(str(INDICATORS["miss_rate"].note)) in response.content.decode()
     assert "估算" in str(INDICATORS["miss_rate"].label)
