@@ -14,7 +14,7 @@ from ..indicators.counts import COUNTS
 from ..indicators.rates import INDICATORS
 from ..models import POST_SUBJECTS
 from ..permissions import departments_readable, reads_dashboard, region_readable
-from ..selectors import case_list_for_figure, run_latest
+from ..selectors import case_list_for_figure, period_source
 from .common import explain_url, span_from
 
 PAGE = 50
@@ -52,7 +52,8 @@ def case_list(request):
     span = span_from(request)
     names = indicator.case_counts
     chosen = request.GET.get("count") if request.GET.get("count") in names else names[0]
-    run = run_latest(span)
+    results = period_source(span=span)
+    run = results.run
     cases = case_list_for_figure(
         user=request.user,
         span=span,
@@ -75,6 +76,7 @@ def case_list(request):
     ]
     context = {
         "span": span,
+        "results": results,
         "run": run,
         "unit": unit,
         "unit_name": unit_name,

@@ -10,7 +10,7 @@
     var c = window.cityopsCharts;
     ["region-ranking-chart", "department-ranking-chart"].forEach(function (id) {
       var node = document.getElementById(id);
-      if (node) { c.ranking(node, c.data(node.dataset.source) || []); }
+      if (node) { c.ranking(node, c.data(node.dataset.chartData) || []); }
     });
     var map = document.getElementById("score-map");
     if (map) { c.scoreMap(map); }
