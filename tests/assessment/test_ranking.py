@@ -88,8 +88,8 @@ def test_equal_bounds_share_a_rank():
 
 
 @pytest.mark.django_db
-def test_the_ranking_of_a_period_puts_small_samples_after_large_ones(settings, world):
-    """Through the real computation: a department with 2 perfect cases stays below one with 30 good ones."""
+def test_a_period_is_ranked_by_the_bound_and_only_on_enough_cases(settings, world):
+    """Through the real computation: ranks follow the Wilson bound; above every sample, nobody is ranked."""
     import random
     from datetime import date
 
@@ -98,12 +98,20 @@ def test_the_ranking_of_a_period_puts_small_samples_after_large_ones(settings, w
 
     from .histories import histories_write
 
-    settings.ASSESSMENT_MIN_CASES = 5
     rnd = random.Random(3)
-    histories_write(lambda n: rnd.randrange(n) if n > 1 else 0, world, 60)
-    rows = period_results(span=span_containing("month", date(2026, 2, 1)), subjects=["department"]).of("department")
+    histories_write(lambda n: rnd.randrange(n) if n > 1 else 0, world, 200)
+    quarter = span_containing("quarter", date(2026, 2, 1))
+
+    settings.ASSESSMENT_MIN_CASES = 5
+    rows = period_results(span=quarter, subjects=["department"]).of("department")
     ranked = [r for r in rows if r.rank is not None]
-    assert ranked
-    assert all(r.sample >= 5 for r in ranked)
+    assert len(ranked) >= 2 and all(r.sample >= 5 for r in ranked)
     assert [r.bound for r in ranked] == sorted((r.bound for r in ranked), reverse=True)
-    assert all(r.rank is None for r in rows if r.score is not None and r.sample < 5)
+    assert [r.rank for r in ranked] == sorted(r.rank for r in ranked)
+
+    settings.ASSESSMENT_MIN_CASES = max(r.sample for r in rows) + 1
+    again = {r.key: r for r in period_results(span=quarter, subjects=["department"]).of("department")}
+    assert all(r.rank is None for r in again.values())
+    assert {r.key: (r.score, r.sample) for r in ranked} == {
+        r.key: (again[r.key].score, again[r.key].sample) for r in ranked
+    }
