@@ -15,6 +15,7 @@ from .indicators.counts import POST_COUNTS, UNIT_COUNTS
 from .indicators.rates import DEPARTMENT_INDICATORS, POST_INDICATORS, REGION_INDICATORS, indicator_values
 from .indicators.sql import post_counts, unit_counts
 from .models import POST_SUBJECTS, Subject
+from .ranking import rank_rows, sample_size
 from .scoring import score_unit
 
 REGION_LEVELS = (Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY)
@@ -41,6 +42,8 @@ class UnitRow:
     area_class: str = ""
     grids: int = 1
     obj_id: int | None = None  # department, region or user id
+    sample: int = 0  # the cases the score rests on (ranking.sample_size)
+    bound: float | None = None  # the Wilson lower bound the ranking orders by
 
 
 def _zero(names):
@@ -91,17 +94,7 @@ def _score(rows, version, days):
             rules, row.values, row.counts, area_class=row.area_class, grids=row.grids, days=days
         )
         row.scheme_version_id = version.pk
-
-
-def rank_rows(rows):
-    """Rank by score, best first; units without a score come last, unranked. Ties share a rank."""
-    scored = sorted((r for r in rows if r.score is not None), key=lambda r: (-r.score, r.key))
-    previous, rank = None, 0
-    for position, row in enumerate(scored, start=1):
-        if row.score != previous:
-            rank, previous = position, row.score
-        row.rank = rank
-    return scored + sorted((r for r in rows if r.score is None), key=lambda r: r.key)
+        row.sample = sample_size(rules, row.counts)
 
 
 def department_rows(departments_counts):

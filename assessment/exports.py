@@ -10,9 +10,10 @@ from .indicators.rates import INDICATORS
 
 
 def export_table(rows, names, subject):
-    """(header, rows) for an export: unit columns, score, grade, rank, the indicators, then the input counts."""
+    """(header, rows) for an export: unit columns, rank, score, grade, the sample the score rests on, the indicators,
+    then the input counts."""
     count_names = sorted({n for row in rows for n in row.counts})
-    header = [_("subject"), _("code"), _("name"), _("level"), _("rank"), _("score"), _("grade")]
+    header = [_("subject"), _("code"), _("name"), _("level"), _("rank"), _("score"), _("grade"), _("cases (n)")]
     header += [str(INDICATORS[n].label) for n in names]
     header += [str(COUNTS[n].label) if n in COUNTS else n for n in count_names]
     table = []
@@ -25,6 +26,7 @@ def export_table(rows, names, subject):
             row.rank,
             None if row.score is None else float(row.score),
             row.grade,
+            row.sample,
         ]
         line += [row.values.get(n) for n in names]
         line += [row.counts.get(n) for n in count_names]

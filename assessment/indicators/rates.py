@@ -23,6 +23,7 @@ that component out and spreads its weight over the others (scoring.py). Denomina
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -34,6 +35,7 @@ class Indicator:
     denominator: tuple = ()  # names of counts added up; empty: a plain count
     higher_is_better: bool = True
     unit: str = "%"  # "%", "count" or "h"
+    note: str = ""  # what a reader must know to read the figure right (e.g. that it is an estimate)
 
     def value(self, counts):
         top = _sum(counts, self.numerator)
@@ -46,11 +48,34 @@ class Indicator:
             return round(top / bottom / 3600, 2)
         return round(100 * top / bottom, 2)
 
+    def formula(self):
+        """The formula in words: "(a + b − c) ÷ (d + e) × 100", each input named by its label."""
+        top = _terms_text(self.numerator)
+        if not self.denominator:
+            return top
+        bottom = _terms_text(self.denominator)
+        if self.unit == "h":
+            return gettext("(%(top)s) ÷ (%(bottom)s) ÷ 3600, in hours") % {"top": top, "bottom": bottom}
+        return gettext("(%(top)s) ÷ (%(bottom)s) × 100") % {"top": top, "bottom": bottom}
+
     @property
     def case_counts(self):
         """The counts whose cases stand behind the figure (numerator and denominator, without repeats)."""
         names = [n.lstrip("-") for n in self.numerator + self.denominator]
         return [n for i, n in enumerate(names) if n not in names[:i] and n != "handling_seconds"]
+
+
+def _terms_text(names):
+    from .counts import COUNTS
+
+    text = ""
+    for i, name in enumerate(names):
+        label = str(COUNTS[name.lstrip("-")].label)
+        if i == 0:
+            text = ("− " if name.startswith("-") else "") + label
+        else:
+            text += (" − " if name.startswith("-") else " + ") + label
+    return text
 
 
 def _sum(counts, names):
@@ -106,7 +131,17 @@ INDICATORS = {
         ),
         # Posts
         Indicator("effective_report_rate", _("effective reports (有效上报率)"), ("effective_reports",), ("reports",)),
-        Indicator("miss_rate", _("missed reports (漏报率)"), ("missed",), ("missed", "effective_reports"), False),
+        Indicator(
+            "miss_rate",
+            _("missed reports, estimate (漏报率·估算)"),
+            ("missed",),
+            ("missed", "effective_reports"),
+            False,
+            note=_(
+                "An estimate: it counts only public reports in the grid worker's area that the worker verified as "
+                "real, not every problem the patrol missed. Read it as a sign, not a measurement."
+            ),
+        ),
         Indicator(
             "on_time_verify_rate",
             _("verified on time (按时核实率)"),

@@ -4,6 +4,7 @@ from .reports import (
     bulletin_splits,
     bulletin_splits_by_region,
     hotspot_features,
+    score_map_features,
     top_categories,
     top_categories_by_region,
 )
@@ -13,12 +14,14 @@ from .results import (
     change,
     indicator_names,
     period_results,
+    period_source,
     run_latest,
     runs_of_period,
     scheme_versions_in_force,
     schemes_for_subject,
     trend,
 )
+from .schemes import scheme_overview
 
 __all__ = [
     "PeriodResults",
@@ -29,10 +32,13 @@ __all__ = [
     "hotspot_features",
     "indicator_names",
     "period_results",
+    "period_source",
     "run_latest",
     "runs_of_period",
+    "scheme_overview",
     "scheme_versions_in_force",
     "schemes_for_subject",
+    "score_map_features",
     "top_categories",
     "top_categories_by_region",
     "trend",

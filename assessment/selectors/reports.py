@@ -20,7 +20,8 @@ def _category(kind, code, name, count):
 def top_categories(*, span: Span, region_path="", department_id=None, limit=10, run=None):
     """高发问题: the minor categories with most cases filed in the period (register events), with their counts.
 
-    A frozen run holds them for the city, each district and each street; anything else is counted now.
+    A frozen run holds them for the city, each district and each street; anything else is counted over the
+    events the run read (every event when there is no run), so they agree with the run's figures.
     """
     if run is not None and not department_id and region_path:
         code = [c for c in region_path.split("/") if c][-1]
@@ -28,6 +29,8 @@ def top_categories(*, span: Span, region_path="", department_id=None, limit=10, 
         if stored is not None:
             return [_category(*row) for row in stored[:limit]]
     events = CaseEvent.objects.filter(action="register", at__gte=span.start, at__lt=span.end)
+    if run is not None:
+        events = events.filter(id__lte=run.last_event_id)
     if region_path:
         events = events.filter(region_path__startswith=region_path)
     if department_id:
@@ -119,30 +122,30 @@ def bulletin_splits_by_region(*, span: Span, upto=None, depth=2):
 def bulletin_splits(*, span: Span, region_path="", run=None):
     """受理 / 立案 / 结案 of the period split by source and by 部件/事件, and the manhole-cover table by owner.
 
-    A frozen run holds them for the city and each district; anything else is counted now.
+    A frozen run holds them for the city and each district (a region without events has no entry); anything
+    else is counted over the events the run read (every event when there is no run).
     """
     code = [c for c in region_path.split("/") if c][-1] if region_path else ""
     if run is not None and code:
         stored = (run.extras or {}).get("bulletin", {}).get(code)
         if stored is not None:
             return stored
-    counted = bulletin_splits_by_region(span=span, depth=99)
+    counted = bulletin_splits_by_region(span=span, depth=99, upto=run.last_event_id if run is not None else None)
     empty = {"by_source": [], "by_kind": [], "covers": []}
     if not code:
         code = next(iter(sorted(counted, key=len)), "")
     return counted.get(code, empty)
 
 
-def hotspot_features(*, span: Span, region, limit_points=500):
-    """GeoJSON-ready grids under `region` with the cases filed in the period, and points of repeated complaints."""
-    counts = dict(
-        CaseEvent.objects.filter(
-            action="register", at__gte=span.start, at__lt=span.end, region_path__startswith=region.path
-        )
-        .values_list("region_path")
-        .annotate(n=Count("id"))
-        .order_by()
+def hotspot_features(*, span: Span, region, limit_points=500, upto=None):
+    """GeoJSON-ready grids under `region` with the cases filed in the period (events up to `upto` when given),
+    and points of repeated complaints."""
+    events = CaseEvent.objects.filter(
+        action="register", at__gte=span.start, at__lt=span.end, region_path__startswith=region.path
     )
+    if upto is not None:
+        events = events.filter(id__lte=upto)
+    counts = dict(events.values_list("region_path").annotate(n=Count("id")).order_by())
     simplified = Func(F("geom"), 0.0005, function="ST_SimplifyPreserveTopology", output_field=GeometryField(srid=4326))
     children = (
         Region.objects.filter(parent=region, geom__isnull=False)
@@ -179,3 +182,34 @@ def hotspot_features(*, span: Span, region, limit_points=500):
         for number, p, n in repeated
     ]
     return {"type": "FeatureCollection", "features": features + points}
+
+
+def score_map_features(*, results, region):
+    """GeoJSON of the regions one level under `region`, each with its score, grade, rank and sample in `results`
+    (a PeriodResults): the choropleth of scores per district or street."""
+    simplified = Func(F("geom"), 0.001, function="ST_SimplifyPreserveTopology", output_field=GeometryField(srid=4326))
+    children = (
+        Region.objects.filter(parent=region, geom__isnull=False)
+        .annotate(shape=AsGeoJSON(simplified, precision=4))
+        .values("code", "name", "level", "shape")
+        .order_by("code")
+    )
+    features = []
+    for child in children:
+        row = results.one("region", child["code"])
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(child["shape"]),
+                "properties": {
+                    "code": child["code"],
+                    "name": child["name"],
+                    "level": child["level"],
+                    "score": float(row.score) if row is not None and row.score is not None else None,
+                    "grade": row.grade if row is not None else "",
+                    "rank": row.rank if row is not None else None,
+                    "sample": row.sample if row is not None else 0,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}

@@ -2,7 +2,6 @@
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Max
@@ -10,10 +9,12 @@ from django.utils import timezone
 
 from cases.models import Case, CaseEvent
 
+from ..comparison import compare
 from ..compute import UnitRow, period_compute
 from ..indicators.rates import DEPARTMENT_INDICATORS, POST_INDICATORS, REGION_INDICATORS
 from ..models import AssessmentRun, Scheme, SchemeVersion, Subject, UnitResult
 from ..periods import Span, spans_back
+from ..ranking import sample_size, wilson_lower
 
 
 def _live_cache_seconds():
@@ -66,16 +67,28 @@ def runs_of_period(span: Span):
 
 @dataclass
 class PeriodResults:
-    """A period's results: frozen (read from a run) or live (computed now)."""
+    """A period's figures, from one place: the newest frozen run when the period has one, else computed now.
+
+    Every page, export and bulletin reads a period through this object, side figures included (高发问题, the
+    bulletin's splits, the map's counts): for a frozen period they are read from the run or counted over exactly
+    the events the run read, so no page can mix frozen and live numbers. `rescored` names the subjects scored
+    with another scheme than the frozen one (their figures are still the run's).
+    """
 
     span: Span
     rows: dict  # subject -> [UnitRow]
     run: AssessmentRun | None
     versions: dict  # subject -> SchemeVersion id
+    rescored: tuple = ()
 
     @property
     def frozen(self):
         return self.run is not None
+
+    @property
+    def upto(self):
+        """The last event the figures read (None: every event, live)."""
+        return self.run.last_event_id if self.run is not None else None
 
     def of(self, subject, level=None):
         rows = self.rows.get(subject, [])
@@ -83,6 +96,23 @@ class PeriodResults:
 
     def one(self, subject, key):
         return next((r for r in self.rows.get(subject, []) if r.key == key), None)
+
+    def top_categories(self, *, region_path="", department_id=None, limit=10):
+        from .reports import top_categories
+
+        return top_categories(
+            span=self.span, region_path=region_path, department_id=department_id, limit=limit, run=self.run
+        )
+
+    def splits(self, *, region_path=""):
+        from .reports import bulletin_splits
+
+        return bulletin_splits(span=self.span, region_path=region_path, run=self.run)
+
+    def hotspots(self, *, region):
+        from .reports import hotspot_features
+
+        return hotspot_features(span=self.span, region=region, upto=self.upto)
 
 
 UNIT_KEY_FIELD = {Subject.DEPARTMENT: "department__code", Subject.REGION: "region__code"}
@@ -132,30 +162,28 @@ def _rows_from_run(run, subjects, key=None):
                 obj_id=unit.pk,
             )
         )
-    for subject in rows:
-        rows[subject].sort(key=lambda row: (row.rank is None, row.rank or 0, row.key))
+    # The sample each score rests on follows from the counts and the version's rules (one query per run).
+    ids = {row.scheme_version_id for subject_rows in rows.values() for row in subject_rows}
+    rules = {pk: version.rules() for pk, version in SchemeVersion.objects.in_bulk(ids).items()} if ids else {}
+    for subject_rows in rows.values():
+        for row in subject_rows:
+            row.sample = sample_size(rules.get(row.scheme_version_id), row.counts)
+            row.bound = wilson_lower(row.score, row.sample)
+        subject_rows.sort(key=_frozen_order)
     return rows
 
 
-def period_results(*, span: Span, subjects=None, overrides=None, now=None, live=False):
-    """The period's results: the newest frozen run when there is one (and `live` is not asked), else computed now.
+def _frozen_order(row):
+    return (row.rank is None, row.rank or 0, row.score is None, -(row.score or 0), row.key)
 
-    A scheme override (another scheme than the primary one) always computes live: frozen results hold the
-    primary schemes. Live results of the same minute are cached briefly (they are read by several pages).
-    """
-    subjects = list(subjects or Subject.values)
-    run = None if (live or overrides) else run_latest(span)
-    if run is not None:
-        rows = _rows_from_run(run, subjects)
-        return PeriodResults(span=span, rows=rows, run=run, versions={})
-    versions = scheme_versions_in_force(overrides=overrides)
-    now = now or timezone.now()
+
+def _live_rows(span, *, subjects, versions, now, upto=None):
+    """Rows computed now (cached for a minute per newest event when the cache is on)."""
     seconds = _live_cache_seconds()
     if not seconds:
-        rows = period_compute(span, versions=versions, now=now, subjects=subjects)
-        return PeriodResults(span=span, rows=rows, run=None, versions={s: v.pk for s, v in versions.items()})
+        return period_compute(span, versions=versions, now=now, subjects=subjects, upto=upto)
     # The newest event id is part of the key: any new event makes a new entry (one index probe).
-    last = CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    last = upto if upto is not None else (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0)
     key = "assessment:live:{}:{}:{}:{}:{}".format(
         span.key,
         ",".join(sorted(subjects)),
@@ -165,16 +193,43 @@ def period_results(*, span: Span, subjects=None, overrides=None, now=None, live=
     )
     rows = cache.get(key)
     if rows is None:
-        rows = period_compute(span, versions=versions, now=now, subjects=subjects)
+        rows = period_compute(span, versions=versions, now=now, subjects=subjects, upto=upto)
         cache.set(key, rows, seconds)
+    return rows
+
+
+def period_results(*, span: Span, subjects=None, overrides=None, now=None, live=False):
+    """The period's results: the newest frozen run when there is one (and `live` is not asked), else computed now.
+
+    With a scheme override (another scheme than the primary one) on a frozen period, the overridden subjects are
+    scored again over exactly the events and deadlines the run read, so their figures stay the frozen ones.
+    """
+    subjects = list(subjects or Subject.values)
+    run = None if live else run_latest(span)
+    overrides = {s: code for s, code in (overrides or {}).items() if s in subjects}
+    if run is not None:
+        kept = [s for s in subjects if s not in overrides]
+        rows = _rows_from_run(run, kept) if kept else {}
+        if overrides:
+            versions = scheme_versions_in_force(overrides=overrides)
+            versions = {s: v for s, v in versions.items() if s in overrides}
+            rows.update(
+                _live_rows(span, subjects=list(overrides), versions=versions, now=run.as_of, upto=run.last_event_id)
+            )
+        return PeriodResults(span=span, rows=rows, run=run, versions={}, rescored=tuple(overrides))
+    versions = scheme_versions_in_force(overrides=overrides)
+    rows = _live_rows(span, subjects=subjects, versions=versions, now=now or timezone.now())
     return PeriodResults(span=span, rows=rows, run=None, versions={s: v.pk for s, v in versions.items()})
 
 
-def change(current, previous):
-    """Difference of two numbers (None when either is missing)."""
-    if current is None or previous is None:
-        return None
-    return Decimal(str(current)) - Decimal(str(previous))
+def period_source(*, span: Span) -> PeriodResults:
+    """The period's source of figures without the units' rows: for pages that show only side figures (the map)."""
+    return PeriodResults(span=span, rows={}, run=run_latest(span), versions={})
+
+
+def change(current, previous, unit="score", higher_is_better=True):
+    """环比/同比 of a figure (comparison.compare): points for scores and rates, percent for counts."""
+    return compare(current, previous, unit, higher_is_better)
 
 
 def trend(*, span: Span, subject, key, names, periods=6, overrides=None):

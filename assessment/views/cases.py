@@ -14,13 +14,13 @@ from ..indicators.counts import COUNTS
 from ..indicators.rates import INDICATORS
 from ..models import POST_SUBJECTS
 from ..permissions import departments_readable, post_holders_readable, reads_dashboard, region_readable
-from ..selectors import case_list_for_figure, run_latest
-from .common import span_from
+from ..selectors import case_list_for_figure, period_source
+from .common import explain_url, span_from
 
 PAGE = 50
 
 
-def _unit_key(request, unit, key):
+def unit_key(request, unit, key):
     """The SQL key of the unit (department id, region path prefix, user id) after the scope check."""
     if unit == "department":
         department = departments_readable(request.user).filter(code=key).first()
@@ -53,11 +53,12 @@ def case_list(request):
     indicator = INDICATORS.get(request.GET.get("indicator", ""))
     if indicator is None:
         raise Http404
-    sql_key, unit_name = _unit_key(request, unit, key)
+    sql_key, unit_name = unit_key(request, unit, key)
     span = span_from(request)
     names = indicator.case_counts
     chosen = request.GET.get("count") if request.GET.get("count") in names else names[0]
-    run = run_latest(span)
+    results = period_source(span=span)
+    run = results.run
     cases = case_list_for_figure(
         user=request.user,
         span=span,
@@ -80,6 +81,7 @@ def case_list(request):
     ]
     context = {
         "span": span,
+        "results": results,
         "run": run,
         "unit": unit,
         "unit_name": unit_name,
@@ -88,5 +90,6 @@ def case_list(request):
         "tabs": tabs,
         "cases": page,
         "next_url": "?" + urlencode({**base, "count": chosen, "before": page[-1].pk}) if more else "",
+        "explain_url": explain_url(span, unit, key, indicator.name, request.GET.get("role", "")),
     }
     return render(request, "assessment/cases.html", context)

@@ -1,16 +1,18 @@
 """The dashboard: rankings of departments, districts and streets, totals with 环比/同比, trend, 高发问题."""
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.urls import reverse
 
 from grids.models import Level, Region
 
-from ..forms import PeriodForm
 from ..models import Subject
 from ..permissions import departments_readable, reader_region_roots, reads_dashboard
-from ..selectors import period_results, schemes_for_subject, top_categories, trend
-from .common import cells, headers, ranking, span_from
+from ..selectors import period_results, schemes_for_subject, trend
+from .common import cells, chart_of, compare_cells, headers, ranking, span_from
 
 RANKED_DEPARTMENT = ["dispatched", "due", "handling_rate", "on_time_handling_rate", "close_rate", "rework_rate"]
 RANKED_REGION = ["filed", "due", "public_report_rate", "close_rate", "on_time_close_rate"]
@@ -56,13 +58,10 @@ def dashboard(request):
     totals = cells(top, TOTALS, span, "region") if top else []
     prev_top = previous.one(Subject.REGION, root.code) if root else None
     year_top = year_ago.one(Subject.REGION, root.code) if root else None
-    for cell in totals:
-        cell["mom"] = _delta(cell["value"], prev_top, cell["name"])
-        cell["yoy"] = _delta(cell["value"], year_top, cell["name"])
+    compare_cells(totals, prev_top, year_top)
     context = {
         "span": span,
         "results": current,
-        "form": PeriodForm(initial={"kind": span.kind, "day": span.first, "first": span.first, "last": span.last}),
         "root": root,
         "top": top,
         "totals": totals,
@@ -88,14 +87,17 @@ def dashboard(request):
         ),
         "trend": trend(span=span, subject=Subject.REGION, key=root.code, names=TREND) if root else [],
         "trend_names": {n: str(h.label) for n, h in zip(TREND, headers(TREND), strict=True)},
-        "top_categories": top_categories(span=span, region_path=root.path if root else "", run=current.run),
+        "top_categories": current.top_categories(region_path=root.path if root else ""),
     }  # fmt: skip
     context["category_chart"] = [{"name": t["category"].name, "count": t["count"]} for t in context["top_categories"]]
+    context["ranking_chart"] = chart_of(context["departments"])
+    context["score_map_url"] = score_map_url(root, span, scheme="")
     return render(request, "assessment/dashboard.html", context)
 
 
-def _delta(value, other_row, name):
-    if other_row is None or value is None:
-        return None
-    other = other_row.values.get(name)
-    return None if other is None else round(float(value) - float(other), 2)
+def score_map_url(root, span, scheme=""):
+    """The choropleth data of the scores one level under the reader's root (districts or streets)."""
+    if root is None or root.level not in (Level.CITY, Level.DISTRICT):
+        return ""
+    query = {"period": span.key, "region": root.code}
+    return reverse("assessment:map-scores") + "?" + urlencode(query)

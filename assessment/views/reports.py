@@ -15,9 +15,9 @@ from ..exports import export_table, to_csv, to_xlsx
 from ..indicators.rates import DEPARTMENT_INDICATORS, POST_INDICATORS, REGION_INDICATORS
 from ..models import POST_SUBJECTS, Subject
 from ..permissions import departments_readable, reads_dashboard, region_readable
-from ..selectors import bulletin_splits, hotspot_features, period_results, top_categories
-from .common import cells, headers, ranking, span_from
-from .dashboard import in_subtree, reader_root
+from ..selectors import period_results, period_source, score_map_features
+from .common import cells, chart_of, compare_cells, headers, ranking, span_from
+from .dashboard import in_subtree, reader_root, score_map_url
 
 BULLETIN_TOTALS = ["accepted", "filed", "due", "closed", "close_rate", "on_time_close_rate", "handling_rate"]
 BULLETIN_REGION = ["filed", "due", "closed", "close_rate", "on_time_close_rate"]
@@ -70,8 +70,8 @@ def bulletin(request):
     """The printable monthly bulletin: totals with 环比/同比, splits, rankings, 高发问题, manhole covers by owner."""
     _reader(request)
     span = span_from(request, default_kind="month")
-    if span.kind == "month" and not request.GET.get("period"):
-        span = span.previous()  # the bulletin is about the month that ended
+    if not request.GET.get("period") and not request.GET.get("kind"):
+        span = span.previous()  # without a chosen period the bulletin is about the month that ended
     subjects = [Subject.DEPARTMENT, Subject.REGION]
     current = period_results(span=span, subjects=subjects)
     previous = period_results(span=span.previous(), subjects=subjects)
@@ -79,18 +79,18 @@ def bulletin(request):
     root = reader_root(request.user)
     top = current.one(Subject.REGION, root.code) if root else None
     totals = cells(top, BULLETIN_TOTALS, span, "region") if top else []
-    for cell in totals:
-        p = previous.one(Subject.REGION, root.code)
-        y = year_ago.one(Subject.REGION, root.code)
-        cell["previous"] = p.values.get(cell["name"]) if p else None
-        cell["year_ago"] = y.values.get(cell["name"]) if y else None
+    compare_cells(
+        totals,
+        previous.one(Subject.REGION, root.code) if root else None,
+        year_ago.one(Subject.REGION, root.code) if root else None,
+    )
     child_level = {Level.CITY: Level.DISTRICT, Level.DISTRICT: Level.STREET}.get(
         root.level if root else "", Level.STREET
     )
     regions = in_subtree(current.of(Subject.REGION, child_level), root)
     codes = set(departments_readable(request.user).values_list("code", flat=True))
     departments = [r for r in current.of(Subject.DEPARTMENT) if r.key in codes and r.score is not None]
-    splits = bulletin_splits(span=span, region_path=root.path if root else "", run=current.run)
+    splits = current.splits(region_path=root.path if root else "")
     sources = dict(Source.choices)
     splits = {
         **splits,
@@ -112,9 +112,12 @@ def bulletin(request):
             departments, BULLETIN_DEPARTMENT, span, "department",
             previous.of(Subject.DEPARTMENT), year_ago.of(Subject.DEPARTMENT),
         ),
-        "top_categories": top_categories(span=span, region_path=root.path if root else "", run=current.run),
+        "top_categories": current.top_categories(region_path=root.path if root else ""),
         "printed_at": timezone.now(),
+        "score_map_url": score_map_url(root, span),
     }  # fmt: skip
+    context["region_chart"] = chart_of(context["regions"])
+    context["department_chart"] = chart_of(context["departments"])
     return render(request, "assessment/bulletin.html", context)
 
 
@@ -136,6 +139,7 @@ def hotspot_map(request):
     region = _map_region(request)
     context = {
         "span": span,
+        "results": period_source(span=span),
         "region": region,
         "tile_url": settings.LEAFLET_TILE_URL,
         "data_url_query": request.GET.urlencode(),
@@ -150,4 +154,15 @@ def hotspot_data(request):
     region = _map_region(request)
     if region is None:
         raise Http404
-    return JsonResponse(hotspot_features(span=span, region=region))
+    return JsonResponse(period_source(span=span).hotspots(region=region))
+
+
+@login_required
+def score_map_data(request):
+    """GeoJSON of the regions one level under `region` with their scores in the period (the score map)."""
+    _reader(request)
+    span = span_from(request)
+    region = _map_region(request)
+    if region is None:
+        raise Http404
+    return JsonResponse(score_map_features(results=period_results(span=span, subjects=[Subject.REGION]), region=region))

@@ -7,15 +7,37 @@ from django.shortcuts import render
 
 from grids.models import Level, Region
 
-from ..indicators.rates import DEPARTMENT_INDICATORS, POST_INDICATORS, REGION_INDICATORS
-from ..models import POST_SUBJECTS, Subject
+from ..indicators.rates import DEPARTMENT_INDICATORS, INDICATORS, POST_INDICATORS, REGION_INDICATORS
+from ..models import POST_SUBJECTS, SchemeVersion, Subject
 from ..permissions import departments_readable, post_holders_readable, reads_dashboard, region_readable
-from ..selectors import period_results, runs_of_period, top_categories, trend
-from .common import cells, headers, ranking, span_from
+from ..selectors import period_results, runs_of_period, trend
+from .common import cells, chart_of, compare_cells, explain_url, headers, ranking, span_from
+from .dashboard import score_map_url
 
 TREND = ["handling_rate", "on_time_handling_rate", "close_rate", "rework_rate"]
 CHILD_COLUMNS = ["filed", "due", "close_rate", "on_time_close_rate", "public_report_rate"]
 CHILD_LEVEL = {Level.CITY: Level.DISTRICT, Level.DISTRICT: Level.STREET, Level.STREET: Level.COMMUNITY}
+
+
+def score_components(row, span, subject, role=""):
+    """The score's parts: each component's indicator, weight, mode and 0–100 value, linked to its explanation."""
+    if row is None or not row.scheme_version_id:
+        return None, []
+    version = SchemeVersion.objects.select_related("scheme").get(pk=row.scheme_version_id)
+    parts = []
+    for component in version.components:
+        name = component["indicator"]
+        parts.append(
+            {
+                "label": INDICATORS[name].label,
+                "weight": round(100 * float(component["weight"]), 1),
+                "mode": component.get("mode", "rate"),
+                "value": row.components.get(name),
+                "explain": explain_url(span, subject if subject in ("department", "region") else "post", row.key,
+                                       name, role),
+            }
+        )  # fmt: skip
+    return version, parts
 
 
 def _unit_context(request, subject, key, names):
@@ -24,27 +46,29 @@ def _unit_context(request, subject, key, names):
     row = current.one(subject, key)
     previous = period_results(span=span.previous(), subjects=[subject]).one(subject, key)
     year_ago = period_results(span=span.year_before(), subjects=[subject]).one(subject, key)
-    figures = cells(row, names, span, subject) if row else []
-    for cell in figures:
-        cell["mom"] = _minus(cell["value"], previous.values.get(cell["name"]) if previous else None)
-        cell["yoy"] = _minus(cell["value"], year_ago.values.get(cell["name"]) if year_ago else None)
+    figures = compare_cells(cells(row, names, span, subject) if row else [], previous, year_ago)
+    version, parts = score_components(row, span, subject)
     return {
         "span": span,
         "results": current,
         "row": row,
         "previous": previous,
         "year_ago": year_ago,
+        "score_mom": _score_change(row, previous),
+        "score_yoy": _score_change(row, year_ago),
         "figures": figures,
+        "version": version,
+        "parts": parts,
         "trend": trend(span=span, subject=subject, key=key, names=TREND),
         "trend_names": {n: str(h.label) for n, h in zip(TREND, headers(TREND), strict=True)},
         "runs": runs_of_period(span),
     }
 
 
-def _minus(a, b):
-    if a is None or b is None:
-        return None
-    return round(float(a) - float(b), 2)
+def _score_change(row, other):
+    from ..comparison import compare
+
+    return compare(row.score if row else None, other.score if other else None, "score")
 
 
 @login_required
@@ -56,7 +80,7 @@ def department_page(request, code):
     context.update(
         unit=department,
         subject="department",
-        top_categories=top_categories(span=context["span"], department_id=department.pk),
+        top_categories=context["results"].top_categories(department_id=department.pk),
         reader=reads_dashboard(request.user),
     )
     return render(request, "assessment/unit.html", context)
@@ -90,7 +114,9 @@ def region_page(request, code):
         parent=parent,
         children=children,
         child_headers=headers(CHILD_COLUMNS),
-        top_categories=top_categories(span=span, region_path=region.path, run=context["results"].run),
+        ranking_chart=chart_of(children),
+        score_map_url=score_map_url(region, span),
+        top_categories=context["results"].top_categories(region_path=region.path),
         reader=True,
     )
     return render(request, "assessment/unit.html", context)
@@ -123,5 +149,6 @@ def posts_page(request, role):
         "roles": [(s, Subject(s).label) for s in POST_SUBJECTS],
         "headers": headers(names),
         "table": table,
+        "ranking_chart": chart_of(table),
     }
     return render(request, "assessment/posts.html", context)

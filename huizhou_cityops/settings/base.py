@@ -251,6 +251,10 @@ CELERY_BEAT_SCHEDULE["dispatch-timers-sweep"] = {
     "options": {"expires": TIMER_SWEEP_SECONDS},
 }
 
+# Assessment: a unit is ranked only when its score rests on at least this many cases (assessment/ranking.py);
+# below it the score is shown with its sample size but no rank.
+ASSESSMENT_MIN_CASES = env.int("ASSESSMENT_MIN_CASES", default=10)
+
 # Assessment: freeze each day, week, month, quarter and year once it has ended (the task finds what is due and
 # skips what is frozen already, so a late or doubled beat is harmless).
 CELERY_BEAT_SCHEDULE["assessment-freeze-due"] = {

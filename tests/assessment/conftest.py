@@ -1,4 +1,4 @@
-"""Assessment fixtures: live results are not cached between tests (each test's data differs)."""
+"""Assessment fixtures: live results are not cached between tests (each test's data differs); small worlds rank."""
 
 import pytest
 from django.utils import timezone
@@ -14,6 +14,12 @@ from .histories import World
 @pytest.fixture(autouse=True)
 def _no_live_cache(settings):
     settings.ASSESSMENT_LIVE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _rank_small_worlds(settings):
+    """The test worlds hold a few dozen cases: rank every unit with a score (the ranking tests set their own)."""
+    settings.ASSESSMENT_MIN_CASES = 1
 
 
 @pytest.fixture

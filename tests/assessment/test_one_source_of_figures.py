@@ -1,0 +1,169 @@
+"""One set of numbers everywhere: the dashboard, the drill-downs, the XLSX export and the bulletin of a month agree
+on every figure they share, live and frozen (also after later events arrive for a frozen month)."""
+
+import io
+import random
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from assessment.indicators.rates import DEPARTMENT_INDICATORS, REGION_INDICATORS
+from assessment.periods import span_containing
+from assessment.services import assessment_freeze
+
+from .histories import histories_write
+
+pytestmark = pytest.mark.django_db
+FEBRUARY = span_containing("month", date(2026, 2, 1))
+P = f"?period={FEBRUARY.key}"
+FIRST_FIGURE_COLUMN = 8  # subject, code, name, level, rank, score, grade, cases (n), then the indicators
+
+
+def _write(world, count, seed, first_number):
+    rnd = random.Random(seed)
+    world.start = world.start.replace(month=1, day=15)
+    return histories_write(lambda k: rnd.randrange(k) if k > 1 else 0, world, count, first_number=first_number)
+
+
+def _number(value):
+    return None if value is None else round(float(value), 2)
+
+
+def _ranked(table):
+    """{unit key: (rank, score, sample, grade, {figure: value})} of a ranking table in a page's context."""
+    return {
+        item["row"].key: (
+            item["row"].rank,
+            _number(item["row"].score),
+            item["row"].sample,
+            item["row"].grade,
+            {c["name"]: _number(c["value"]) for c in item["cells"]},
+        )
+        for item in table
+    }
+
+
+def _sheet(book, index, names):
+    """{code: (rank, score, sample, grade, {figure: value})} of one XLSX sheet."""
+    rows = {}
+    for line in list(book.worksheets[index].iter_rows(values_only=True))[1:]:
+        figures = dict(zip(names, line[FIRST_FIGURE_COLUMN : FIRST_FIGURE_COLUMN + len(names)], strict=True))
+        rows[line[1]] = (line[4], _number(line[5]), line[7], line[6] or "", {n: _number(v) for n, v in figures.items()})
+    return rows
+
+
+def _same(shared, *tables):
+    """Every unit of `shared` has the same rank, score, sample, grade and shared figures in every table."""
+    first = tables[0]
+    assert set(shared) <= set(first)
+    for table in tables[1:]:
+        for key in shared:
+            rank, score, sample, grade, figures = first[key]
+            other = table[key]
+            assert other[:4] == (rank, score, sample, grade), key
+            for name in set(figures) & set(other[4]):
+                assert figures[name] == other[4][name], (key, name)
+
+
+def _read_everything(client):
+    dashboard = client.get(reverse("assessment:dashboard") + P).context
+    city = client.get(reverse("assessment:region", args=["4413"]) + P).context
+    district = client.get(reverse("assessment:region", args=["441302"]) + P).context
+    bulletin = client.get(reverse("assessment:bulletin") + P).context
+    book = load_workbook(io.BytesIO(client.get(reverse("assessment:export", args=["xlsx"]) + P).content))
+    department_page = client.get(reverse("assessment:department", args=["city-urban-management"]) + P).context
+    return dashboard, city, district, bulletin, book, department_page
+
+
+def _assert_consistent(client, empty=False):
+    dashboard, city, district, bulletin, book, department_page = _read_everything(client)
+    frozen = {c["results"].frozen for c in (dashboard, city, district, bulletin, department_page)}
+    assert len(frozen) == 1  # every page reads the same source
+
+    # Totals: the dashboard's, the city page's, the bulletin's and the XLSX's city row.
+    regions = _sheet(book, 1, REGION_INDICATORS)
+    totals = {c["name"]: _number(c["value"]) for c in dashboard["totals"]}
+    city_figures = {c["name"]: _number(c["value"]) for c in city["figures"]}
+    bulletin_totals = {c["name"]: _number(c["value"]) for c in bulletin["totals"]}
+    assert (totals["filed"] == 0) if empty else (totals["filed"] > 0)
+    for name, value in totals.items():
+        assert city_figures[name] == value, name
+        assert regions["4413"][4][name] == value, name
+        if name in bulletin_totals:
+            assert bulletin_totals[name] == value, name
+    twins = {c["name"]: c for c in bulletin["totals"]}
+    for cell in dashboard["totals"]:
+        twin = twins.get(cell["name"])
+        assert twin is None or (twin["mom"], twin["yoy"]) == (cell["mom"], cell["yoy"]), cell["name"]
+
+    # The bulletin's splits add up to its totals (受理, 立案; its 结案 column counts closings).
+    splits = bulletin["splits"]
+    city_row = city["row"]
+    for table in ("by_source", "by_kind"):
+        assert sum(r["accepted"] for r in splits[table]) == city_row.counts["accepted"] == totals["accepted"]
+        assert sum(r["filed"] for r in splits[table]) == city_row.counts["filed"] == totals["filed"]
+        assert sum(r["closed"] for r in splits[table]) == city_row.counts["close_steps"]
+
+    # Districts: dashboard ranking, city drill-down, bulletin ranking, XLSX.
+    districts = _ranked(dashboard["districts"])
+    assert len(districts) == 5
+    _same(districts, districts, _ranked(city["children"]), _ranked(bulletin["regions"]), regions)
+    # Streets of one district: dashboard ranking, district drill-down, XLSX.
+    streets = _ranked(district["children"])
+    _same(streets, streets, _ranked(dashboard["streets"]), regions)
+    # The district's own page agrees with its row everywhere.
+    own = {c["name"]: _number(c["value"]) for c in district["figures"]}
+    assert all(regions["441302"][4][name] == value for name, value in own.items() if name in regions["441302"][4])
+
+    # Departments: dashboard ranking, bulletin ranking, XLSX, and one department's own page.
+    departments = _ranked(dashboard["departments"])
+    sheet = _sheet(book, 0, DEPARTMENT_INDICATORS)
+    scored = {k: v for k, v in departments.items() if v[1] is not None}
+    assert empty or scored
+    _same(departments, departments, sheet)
+    _same(scored, departments, _ranked(bulletin["departments"]))
+    page = department_page["row"]
+    assert sheet[page.key][:4] == (page.rank, _number(page.score), page.sample, page.grade)
+    assert all(sheet[page.key][4][c["name"]] == _number(c["value"]) for c in department_page["figures"])
+
+    # 高发问题: the dashboard's and the bulletin's.
+    top = [(t["category"].code, t["count"]) for t in dashboard["top_categories"]]
+    assert (top == []) if empty else bool(top)
+    assert top == [(t["category"].code, t["count"]) for t in bulletin["top_categories"]]
+    return totals
+
+
+def test_a_live_month_shows_the_same_figures_on_every_page_export_and_bulletin(assessor, world):
+    _write(world, 120, 5, 0)
+    client = Client()
+    client.force_login(assessor)
+    _assert_consistent(client)
+    page = client.get(reverse("assessment:bulletin") + P)
+    assert b'data-source="live"' in page.content
+
+
+def test_a_frozen_month_keeps_its_figures_everywhere_when_later_events_arrive(assessor, world):
+    _write(world, 120, 5, 0)
+    assessment_freeze(span=FEBRUARY)
+    client = Client()
+    client.force_login(assessor)
+    before = _assert_consistent(client)
+    # Events of February written after the freeze (a late import): the frozen run's figures stay, on every page.
+    _write(world, 60, 6, 5000)
+    after = _assert_consistent(client)
+    assert after == before
+    for url in (reverse("assessment:dashboard") + P, reverse("assessment:bulletin") + P):
+        assert b'data-source="frozen"' in client.get(url).content
+
+
+def test_a_month_frozen_before_its_events_were_loaded_shows_the_frozen_zeros_everywhere(assessor, world):
+    """The bulletin once showed 受理数 0 in its totals and the live count in its table by source."""
+    assessment_freeze(span=FEBRUARY)
+    _write(world, 120, 5, 0)
+    client = Client()
+    client.force_login(assessor)
+    totals = _assert_consistent(client, empty=True)
+    assert totals["accepted"] == 0
