@@ -84,7 +84,7 @@ class CaseListSerializer(serializers.Serializer):
     status = serializers.CharField()
     status_display = serializers.CharField(source="get_status_display")
     stage = serializers.CharField()
-    stage_deadline = serializers.DateTimeField()
+    stage_deadline = serializers.DateTimeField(allow_null=True)
     light = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     supervised = serializers.BooleanField()
@@ -120,15 +120,15 @@ class EventSerializer(serializers.Serializer):
     note = serializers.CharField()
     data = serializers.JSONField()
     stage = serializers.CharField()
-    stage_deadline = serializers.DateTimeField()
+    stage_deadline = serializers.DateTimeField(allow_null=True)
     stage_met = serializers.BooleanField(allow_null=True)
 
 
 class PhotoSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    url = serializers.FileField(source="image", use_url=True)
-    thumbnail_url = serializers.FileField(source="thumbnail", use_url=True)
+    url = serializers.FileField(source="image", use_url=True, allow_null=True)
+    thumbnail_url = serializers.FileField(source="thumbnail", use_url=True, allow_null=True)
     captured_at = serializers.DateTimeField(allow_null=True)
     width = serializers.IntegerField()
     height = serializers.IntegerField()
@@ -155,7 +155,7 @@ class CaseDetailSerializer(CaseListSerializer):
     self_handled = serializers.BooleanField()
     assisting_departments = NamedRef(many=True)
     assignee = serializers.CharField(allow_null=True)
-    duplicate_of = serializers.CharField(source="duplicate_of.number", default=None)
+    duplicate_of = serializers.CharField(source="duplicate_of.number", default=None, allow_null=True)
     duplicate_count = serializers.IntegerField()
     rework_count = serializers.IntegerField()
     extension_count = serializers.IntegerField()
@@ -165,7 +165,7 @@ class CaseDetailSerializer(CaseListSerializer):
     requests = RequestSerializer(many=True)
     allowed_actions = serializers.SerializerMethodField()
     duplicate_candidates = serializers.SerializerMethodField()
-    closed_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
 
     def get_filing_condition(self, case) -> dict | None:
         fc = case.filing_condition
