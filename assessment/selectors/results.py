@@ -1,5 +1,6 @@
 """Read use-cases of the assessment: schemes in force, a period's results (frozen or live), trends, case lists."""
 
+import logging
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,6 +15,8 @@ from ..compute import UnitRow, period_compute
 from ..indicators.rates import DEPARTMENT_INDICATORS, POST_INDICATORS, REGION_INDICATORS
 from ..models import AssessmentRun, Scheme, SchemeVersion, Subject, UnitResult
 from ..periods import Span, spans_back
+
+logger = logging.getLogger(__name__)
 
 
 def _live_cache_seconds():
@@ -137,6 +140,22 @@ def _rows_from_run(run, subjects, key=None):
     return rows
 
 
+def _cache_get(key):
+    # The cache only saves time: when it does not answer (Redis down), the page computes the results itself.
+    try:
+        return cache.get(key)
+    except Exception:  # the backend's own connection errors; any of them means "no cached value"
+        logger.warning("assessment cache unavailable; computing live results without it", exc_info=True)
+        return None
+
+
+def _cache_set(key, rows, seconds):
+    try:
+        cache.set(key, rows, seconds)
+    except Exception:  # as in _cache_get: results not kept is no reason to fail the page
+        logger.warning("assessment cache unavailable; results not kept", exc_info=True)
+
+
 def period_results(*, span: Span, subjects=None, overrides=None, now=None, live=False):
     """The period's results: the newest frozen run when there is one (and `live` is not asked), else computed now.
 
@@ -163,10 +182,10 @@ def period_results(*, span: Span, subjects=None, overrides=None, now=None, live=
         last,
         now.strftime("%Y%m%d%H%M"),
     )
-    rows = cache.get(key)
+    rows = _cache_get(key)
     if rows is None:
         rows = period_compute(span, versions=versions, now=now, subjects=subjects)
-        cache.set(key, rows, seconds)
+        _cache_set(key, rows, seconds)
     return PeriodResults(span=span, rows=rows, run=None, versions={s: v.pk for s, v in versions.items()})
 
 
