@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .periods import KINDS, span_containing, span_custom
+from .periods import FIRST_DAY, KINDS, LAST_DAY, span_containing, span_custom
 
 
 class PeriodForm(forms.Form):
@@ -16,6 +16,14 @@ class PeriodForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("day", "first", "last"):
+            if data.get(name) and not FIRST_DAY <= data[name] <= LAST_DAY:
+                self.add_error(
+                    name,
+                    _("Choose a day from %(first)s to %(last)s.") % {"first": FIRST_DAY, "last": LAST_DAY},
+                )
+        if self.errors:
+            return data
         if data.get("kind") == "custom":
             if not data.get("first") or not data.get("last"):
                 raise forms.ValidationError(_("A custom period needs its first and last day."))

@@ -18,6 +18,10 @@ KINDS = {
     "year": _("Year"),
     "custom": _("Custom"),
 }
+# The days a period may start or end on. Outside them the arithmetic of `previous`, `year_before` and the trend
+# charts would leave the calendar (date.min is 0001-01-01) or the database's range, so such keys read as bad keys.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
 
 
 def _aware(day: date) -> datetime:
@@ -127,6 +131,14 @@ def span_custom(first: date, last: date) -> Span:
     return Span("custom", first, last + timedelta(days=1))
 
 
+def _day(text: str) -> date:
+    """An ISO day from a period key; ValueError when it is not one or lies outside FIRST_DAY..LAST_DAY."""
+    day = date.fromisoformat(text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{day} lies outside the periods the platform counts ({FIRST_DAY} to {LAST_DAY})")
+    return day
+
+
 def span_parse(key: str | None, *, default_kind: str = "month", today: date | None = None) -> Span:
     """The period of a key made by `Span.key`; a missing or bad key gives the current period of `default_kind`."""
     today = today or timezone.localdate()
@@ -134,9 +146,9 @@ def span_parse(key: str | None, *, default_kind: str = "month", today: date | No
         parts = key.split(":")
         try:
             if parts[0] == "custom" and len(parts) == 3:
-                return span_custom(date.fromisoformat(parts[1]), date.fromisoformat(parts[2]))
+                return span_custom(_day(parts[1]), _day(parts[2]))
             if parts[0] in KINDS and len(parts) == 2:
-                return span_containing(parts[0], date.fromisoformat(parts[1]))
+                return span_containing(parts[0], _day(parts[1]))
             if parts[0] in KINDS and len(parts) == 1:
                 return span_containing(parts[0], today)
         except ValueError:

@@ -6,8 +6,10 @@ out of scope 404 · illegal or concurrent transition 409.
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -35,3 +37,17 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
     return exception_handler(exc, context)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of an error answer, for the API schema: the message, and for a conflict its code."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+def not_found(request, exception):
+    """404 for a URL that matches no route: JSON under /api/, where clients read JSON, the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("No such address in the API.")}, status=404)
+    return defaults.page_not_found(request, exception)

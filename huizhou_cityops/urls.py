@@ -8,6 +8,9 @@ from accounts import views as account_views
 
 from .health import healthz
 
+# A path that matches no route; under /api/ (e.g. /api/v1/cases/abc/) the answer is JSON like every other API error.
+handler404 = "huizhou_cityops.errors.not_found"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

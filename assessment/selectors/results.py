@@ -1,5 +1,6 @@
 """Read use-cases of the assessment: schemes in force, a period's results (frozen or live), trends, case lists."""
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from ..indicators.rates import DEPARTMENT_INDICATORS, POST_INDICATORS, REGION_IN
 from ..models import AssessmentRun, Scheme, SchemeVersion, Subject, UnitResult
 from ..periods import Span, spans_back
 from ..ranking import sample_size, wilson_lower
+
+logger = logging.getLogger(__name__)
 
 
 def _live_cache_seconds():
@@ -173,6 +176,22 @@ def _rows_from_run(run, subjects, key=None):
     return rows
 
 
+def _cache_get(key):
+    # The cache only saves time: when it does not answer (Redis down), the page computes the results itself.
+    try:
+        return cache.get(key)
+    except Exception:  # the backend's own connection errors; any of them means "no cached value"
+        logger.warning("assessment cache unavailable; computing live results without it", exc_info=True)
+        return None
+
+
+def _cache_set(key, rows, seconds):
+    try:
+        cache.set(key, rows, seconds)
+    except Exception:  # as in _cache_get: results not kept is no reason to fail the page
+        logger.warning("assessment cache unavailable; results not kept", exc_info=True)
+
+
 def _frozen_order(row):
     return (row.rank is None, row.rank or 0, row.score is None, -(row.score or 0), row.key)
 
@@ -191,10 +210,10 @@ def _live_rows(span, *, subjects, versions, now, upto=None):
         last,
         now.strftime("%Y%m%d%H%M"),
     )
-    rows = cache.get(key)
+    rows = _cache_get(key)
     if rows is None:
         rows = period_compute(span, versions=versions, now=now, subjects=subjects, upto=upto)
-        cache.set(key, rows, seconds)
+        _cache_set(key, rows, seconds)
     return rows
 
 

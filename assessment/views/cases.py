@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from accounts.models import User
+from cases.ids import parse_id
 from grids.models import Region
 
 from ..indicators.counts import COUNTS
@@ -68,9 +69,9 @@ def case_list(request):
         role=request.GET.get("role"),
         count=COUNTS[chosen],
     )
-    before = request.GET.get("before")
-    if before and before.isdigit():
-        cases = cases.filter(pk__lt=int(before))
+    before = parse_id(request.GET.get("before"))
+    if before is not None:
+        cases = cases.filter(pk__lt=before)
     page = list(cases[: PAGE + 1])
     more = len(page) > PAGE
     page = page[:PAGE]

@@ -85,7 +85,7 @@ class CaseListSerializer(serializers.Serializer):
     status = serializers.CharField()
     status_display = serializers.CharField(source="get_status_display")
     stage = serializers.CharField()
-    stage_deadline = serializers.DateTimeField()
+    stage_deadline = serializers.DateTimeField(allow_null=True)
     light = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     supervised = serializers.BooleanField()
@@ -121,7 +121,7 @@ class EventSerializer(serializers.Serializer):
     note = serializers.CharField()
     data = serializers.JSONField()
     stage = serializers.CharField()
-    stage_deadline = serializers.DateTimeField()
+    stage_deadline = serializers.DateTimeField(allow_null=True)
     stage_met = serializers.BooleanField(allow_null=True)
 
 
@@ -172,7 +172,7 @@ class CaseDetailSerializer(CaseListSerializer):
     self_handled = serializers.BooleanField()
     assisting_departments = NamedRef(many=True)
     assignee = serializers.CharField(allow_null=True)
-    duplicate_of = serializers.CharField(source="duplicate_of.number", default=None)
+    duplicate_of = serializers.CharField(source="duplicate_of.number", default=None, allow_null=True)
     duplicate_count = serializers.IntegerField()
     rework_count = serializers.IntegerField()
     extension_count = serializers.IntegerField()
@@ -182,7 +182,7 @@ class CaseDetailSerializer(CaseListSerializer):
     requests = RequestSerializer(many=True)
     allowed_actions = serializers.SerializerMethodField()
     duplicate_candidates = serializers.SerializerMethodField()
-    closed_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
 
     def get_filing_condition(self, case) -> dict | None:
         fc = case.filing_condition

@@ -5,8 +5,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -23,25 +22,11 @@ from .case_serializers import (
     CaseListSerializer,
     TransitionSerializer,
 )
+from .pagination import CursorPagination
 
 MAX_KEY_LENGTH = 80
 # Fields of the transition endpoint that repeat in a form post: photos and list parameters.
 LIST_FIELDS = ("photos", *(name for name, p in all_params().items() if p.many))
-
-
-class CasePagination(CursorPagination):
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            raise ValidationError(
-                {"cursor": [_("This page link is not valid; start again from the first page.")]}
-            ) from None
 
 
 def _photo_error_response(exc):
@@ -61,7 +46,9 @@ def _too_many_photos_response(errors):
 def _form_data(request, lists=("photos",)):
     """The request's fields as a plain dict, with `lists` as lists; uploaded files are never copied."""
     data = request.data
-    if not hasattr(data, "getlist"):  # JSON
+    if not hasattr(data, "getlist"):  # JSON, which may be any value: only an object names fields
+        if not isinstance(data, dict):
+            raise ValidationError({"non_field_errors": [_("Send the fields as a JSON object.")]})
         return dict(data)
     fields = {key: data.get(key) for key in data if key not in lists}
     fields.update({key: data.getlist(key) for key in lists if key in data})
@@ -71,7 +58,7 @@ def _form_data(request, lists=("photos",)):
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Cases in the caller's scope. Writes go through intake (POST) and `transitions`, never PATCH."""
 
-    pagination_class = CasePagination
+    pagination_class = CursorPagination
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     # The list's query parameters: validated by CaseFilterSet (400 with field errors), applied by the selectors.
     filter_backends = [DjangoFilterBackend]

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import Role
 from accounts.scope import user_scope
 from cases.clock import light_at
+from cases.ids import parse_id
 from cases.models import PhotoKind
 from cases.permissions import case_allowed_actions
 from cases.workflow import ACTIONS, ASSIGNEE
@@ -160,9 +161,10 @@ def reports(request):
     if not is_grid_worker(request.user):
         return _not_a_grid_worker(request)
     before = request.GET.get("before", "")
-    if before and not before.isdigit():
+    before_id = parse_id(before)
+    if before and before_id is None:
         raise Http404
-    rows = case_list_for_my_reports(user=request.user, before_id=int(before) if before else None)
+    rows = case_list_for_my_reports(user=request.user, before_id=before_id)
     page, more = rows[:REPORTS_PAGE_SIZE], len(rows) > REPORTS_PAGE_SIZE
     now = timezone.now()
     items = [{"case": case, "light": light_at(case, now), "final": case.is_final} for case in page]

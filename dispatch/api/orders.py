@@ -5,10 +5,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.api.pagination import CursorPagination
 from dispatch import selectors
 from dispatch.models import OrderState
 from dispatch.services.orders import order_issue, order_reply, order_withdraw
@@ -62,13 +62,6 @@ class OrderFilterSerializer(serializers.Serializer):
     case = serializers.IntegerField(required=False, min_value=1)
 
 
-class OrderPagination(CursorPagination):
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class CaseOrdersView(APIView):
     """`POST /api/v1/cases/{id}/orders/`: a leader over the case's grid issues a supervision order."""
 
@@ -84,6 +77,8 @@ class CaseOrdersView(APIView):
 class OrderListView(APIView):
     """`GET /api/v1/orders/?state=&formal=&case=`: orders on the cases you may see, newest first (cursor pages)."""
 
+    pagination_class = CursorPagination
+
     @extend_schema(parameters=[OrderFilterSerializer], responses=OrderSerializer(many=True))
     def get(self, request):
         params = OrderFilterSerializer(data=request.query_params)
@@ -92,7 +87,7 @@ class OrderListView(APIView):
         qs = selectors.order_list_for_user(
             user=request.user, state=filters.get("state"), formal=filters.get("formal"), case_id=filters.get("case")
         )
-        paginator = OrderPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
 

@@ -5,11 +5,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.api.case_serializers import CaseListSerializer, NamedRef
+from cases.api.pagination import CursorPagination
 from dispatch import selectors
 from dispatch.models import CommandLevel
 from grids.models import Region
@@ -59,9 +59,6 @@ class QueueFilterSerializer(serializers.Serializer):
 
 class QueuePagination(CursorPagination):
     ordering = "id"  # oldest first: the queue is worked in order of arrival
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class DispatchQueueView(generics.ListAPIView):

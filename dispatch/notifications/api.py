@@ -4,10 +4,10 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.api.pagination import CursorPagination
 from dispatch.notifications import selectors
 from dispatch.notifications.services import notification_mark_all_read, notification_mark_read
 
@@ -34,9 +34,7 @@ class NotificationFilterSerializer(serializers.Serializer):
 
 
 class InboxPagination(CursorPagination):
-    ordering = "-id"
     page_size = 30
-    page_size_query_param = "page_size"
     max_page_size = 100
 
     def get_paginated_response(self, data):
@@ -44,16 +42,24 @@ class InboxPagination(CursorPagination):
         response.data["unread_count"] = self.unread_count
         return response
 
+    def get_paginated_response_schema(self, schema):
+        page = super().get_paginated_response_schema(schema)
+        page["properties"]["unread_count"] = {"type": "integer", "description": "Your unread notifications."}
+        page["required"] = [*page.get("required", ()), "unread_count"]
+        return page
+
 
 class NotificationListView(APIView):
     """`GET /api/v1/notifications/?unread=true`: your inbox, newest first, with `unread_count` (cursor pages)."""
+
+    pagination_class = InboxPagination
 
     @extend_schema(parameters=[NotificationFilterSerializer], responses=NotificationSerializer(many=True))
     def get(self, request):
         params = NotificationFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = selectors.notification_list_for_user(user=request.user, unread=params.validated_data["unread"])
-        paginator = InboxPagination()
+        paginator = self.pagination_class()
         paginator.unread_count = selectors.notification_unread_count(user=request.user)
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)

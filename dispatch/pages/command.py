@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.scope import user_scope
 from cases.clock import light_of_row
 from cases.filters import parse_bbox
+from cases.ids import parse_id
 from cases.models import Category, Light, Status
 from cases.selectors import case_detail_for_user
 from cases.worktime import calendar_coverage_warning
@@ -81,9 +82,9 @@ def command_centre(request):
     form = _filter_form(request)
     counts = command_queue_counts(user=request.user, now=now)
     panel = None
-    case_id = request.GET.get("case", "")
-    if case_id.isdigit():
-        case = case_detail_for_user(user=request.user, case_id=int(case_id))
+    case_id = parse_id(request.GET.get("case"))
+    if case_id is not None:
+        case = case_detail_for_user(user=request.user, case_id=case_id)
         if case is not None:
             panel = panel_context(request=request, case=case, surface="command", now=now)
     context = {

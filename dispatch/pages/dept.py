@@ -8,9 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cases.ids import parse_id
 from cases.models import Light
 from cases.selectors import case_detail_for_user
 from cases.worktime import calendar_coverage_warning
+from dispatch.pages.forms import OrderReplyForm
 from dispatch.pages.selectors import department_board_for_user
 from dispatch.services.orders import order_reply
 from huizhou_cityops.errors import ConflictError
@@ -39,9 +41,9 @@ def _board_context(request, now):
 def dept_workspace(request):
     now = timezone.now()
     panel = None
-    case_id = request.GET.get("case", "")
-    if case_id.isdigit():
-        case = case_detail_for_user(user=request.user, case_id=int(case_id))
+    case_id = parse_id(request.GET.get("case"))
+    if case_id is not None:
+        case = case_detail_for_user(user=request.user, case_id=case_id)
         if case is not None:
             panel = panel_context(request=request, case=case, surface="dept", now=now)
     context = {
@@ -82,10 +84,12 @@ def dept_act(request, pk, action):
 @require_POST
 def dept_order_reply(request, pk, order_id):
     """The department's reply to a supervision order (督办), through the orders service."""
-    reply = request.POST.get("reply", "").strip()
+    form = OrderReplyForm(request.POST)
     errors, notice, status = [], None, 200
     try:
-        order_reply(order_id=order_id, actor=request.user, reply=reply)
+        if not form.is_valid():  # e.g. a NUL character, which no text column can hold
+            raise ValidationError(form.errors["reply"])
+        order_reply(order_id=order_id, actor=request.user, reply=form.cleaned_data["reply"])
     except ValidationError as exc:
         errors, status = list(exc.messages), 422
     except ConflictError as exc:

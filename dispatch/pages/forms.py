@@ -43,6 +43,13 @@ def command_filter_form(request) -> CommandFilterForm:
     return filterset.form
 
 
+class OrderReplyForm(forms.Form):
+    """The department's reply to a supervision order; the orders service decides whether it may be given."""
+
+    # Not required here: the service's own message for an empty reply is the one the API gives too.
+    reply = forms.CharField(required=False, label=_("Reply"))
+
+
 class OrderIssueForm(forms.Form):
     """A leader's supervision order: what the department must do, the working hours to reply, formal or not."""
 

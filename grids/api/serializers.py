@@ -5,7 +5,7 @@ from grids.models import Level, Region
 
 
 class RegionSerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True)
+    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = Region

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from accounts.scope import user_scope
 from grids import selectors
 from grids.models import Region
+from huizhou_cityops.errors import ErrorSerializer
 
 from .serializers import LocateQuerySerializer, RegionFilterSerializer, RegionSerializer
 
@@ -43,7 +44,7 @@ class RegionLocateView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("lon", float, required=True), OpenApiParameter("lat", float, required=True)],
-        responses=RegionSerializer,
+        responses={200: RegionSerializer, 404: ErrorSerializer},
     )
     def get(self, request):
         query = LocateQuerySerializer(data=request.query_params)

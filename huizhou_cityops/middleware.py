@@ -1,0 +1,34 @@
+"""Request guards that apply to every URL before any view parses its input."""
+
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils.translation import gettext as _
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _has_nul(fields) -> bool:
+    return any("\x00" in value for key in fields for value in [key, *fields.getlist(key)])
+
+
+class RefuseNulCharactersMiddleware:
+    """400 for a query string or form field holding a NUL character: no text column of PostgreSQL can store one.
+
+    Forms and serializers refuse NUL in the fields they declare, but pages read some parameters straight from the
+    query string (a scheme code, a filter value), and a NUL there reached the database as a server error. No real
+    client sends one, so the request is refused whole, before any view. JSON bodies are left to the serializers,
+    whose text fields refuse NUL with a field message; uploaded files may hold any bytes.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        refused = _has_nul(request.GET)
+        if not refused and request.method == "POST" and request.content_type in FORM_TYPES:
+            refused = _has_nul(request.POST)
+        if refused:
+            message = _("The request holds a NUL character, which no field accepts.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message, "code": "nul_character"}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

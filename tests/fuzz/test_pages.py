@@ -1,0 +1,145 @@
+"""Every URL pattern of the HTML pages and partials, as every kind of user, with hostile path values, query
+parameters and form bodies: whatever comes in, the answer is never a server error.
+
+The patterns are read from the URL configuration, so a new page is fuzzed without being listed here; only the API
+(fuzzed by schemathesis in test_api_schema.py), the admin and the language switch are left out.
+"""
+
+import os
+import re
+
+import hypothesis
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
+
+from accounts.models import Role
+from cases.workflow import ACTIONS
+
+EXAMPLES = int(os.environ.get("FUZZ_PAGE_EXAMPLES", "8"))
+SKIPPED_PREFIXES = ("admin/", "api/", "i18n/", "media/", "^media/")
+# Signing out would leave the rest of the run anonymous; anonymous requests are among the personas anyway.
+SKIPPED_NAMES = {"logout"}
+PERSONAS = ("dispatcher", "handler", "street_handler", "grid_worker", "leader", "assessor", "outsider")
+# Every parameter name a page or partial reads, plus the workflow's form fields.
+PARAMETERS = [
+    *("case", "before", "period", "kind", "day", "first", "last", "unit", "key", "indicator", "role", "scheme"),
+    *("count", "level", "region", "format", "bbox", "q", "status", "category", "department", "source", "overdue"),
+    *("light", "created_after", "created_before", "cursor", "queue", "page", "reply", "note", "reason", "hours"),
+    *("lead_department", "assisting_departments", "assignee", "master", "filing_condition", "urgency", "passed"),
+    *("reply_hours", "formal", "next", "username", "password"),
+]
+HOSTILE = [
+    *("²", "١٢", "٣", "\x00", "a\x00b", "0\x00", "-1", "0", "99999999999999999999", "1e309", "NaN", "inf"),
+    *("0001-01-01", "9999-12-31", "day:0001-01-01", "day:9999-12-31", "week:0001-01-01", "year:9999-01-01"),
+    *("custom:0001-01-01:9999-12-31", "custom:2026-10-01:2026-09-01", "month:2026-10-01", "quarter:", "custom:"),
+    *("181,91,-181,-91", "0,0,0,0", "114,23,115,24", "1,2,3", "nan,nan,nan,nan"),
+    *("E0102", "E01", "4413", "441302", "handling", "city", "district", "true", "on", ""),
+    *(" ", "%", "%00", "../../etc/passwd", "<script>alert(1)</script>", "' OR 1=1 --", "𝟙𝟚", "x" * 3000),
+]
+# The classes of input behind past server errors: a Unicode digit that isdigit() accepts and int() refuses, a NUL
+# byte (PostgreSQL refuses it in text), days outside the calendar's arithmetic, a number past bigint, a long text.
+DANGEROUS = ["²", "a\x00b", "day:0001-01-01", "9999-12-31", "99999999999999999999", "x" * 3000]
+ANSWER = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=30), st.integers().map(str))
+
+
+def _patterns(resolvers=None, prefix="", namespace=""):
+    """(qualified name, route text, converters) of every page pattern, read from the URL configuration."""
+    for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
+        route = prefix + str(entry.pattern)
+        if route.startswith(SKIPPED_PREFIXES):
+            continue
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _patterns(entry.url_patterns, route, inner)
+        elif isinstance(entry, URLPattern) and entry.name and entry.name not in SKIPPED_NAMES:
+            converters = {name: kind or "str" for kind, name in re.findall(r"<(?:(\w+):)?(\w+)>", route)}
+            yield f"{namespace}{entry.name}", route, converters
+
+
+def _path_value(kind, known):
+    """A value that the converter accepts: a real one of this database or any other."""
+    hostile = {
+        "int": st.one_of(st.integers(min_value=0, max_value=2**70), st.sampled_from(["0", "00"])),
+        "slug": st.from_regex(r"\A[-a-zA-Z0-9_]{1,40}\Z"),
+        "str": st.from_regex(r"\A[^/?#\x00-\x1f]{1,40}\Z"),
+    }[kind]
+    return st.one_of(st.sampled_from(known), hostile) if known else hostile
+
+
+@pytest.fixture
+def page_world(cases, personas, huizhou_departments):
+    """Real ids and names for every path argument (a case, an order, a photo, actions, roles, region and department
+    codes), so the fuzz reaches the code behind valid paths as well as the 404s."""
+    from dispatch.services.orders import order_issue
+
+    handling = cases.to("handling")
+    fixed = cases.to("to_check")
+    cases.report()
+    order = order_issue(case_id=handling.pk, actor=personas["leader"], note="三天内清理完毕", reply_hours=8)
+    photo = fixed.photos.first()
+    return {
+        "pk": [handling.pk, fixed.pk, photo.pk],
+        "order_id": [order.pk],
+        "action": ["feedback", *sorted(ACTIONS)],
+        "role": [*Role.values],
+        "code": ["441302", "4413", "city-urban-management", personas["handler_department"].code],
+        "fmt": ["csv", "xlsx"],
+        # The first value of each is what the pattern's own page expects.
+        ("case-photo", "pk"): [photo.pk],
+        ("case-photo-thumbnail", "pk"): [photo.pk],
+        ("assessment:department", "code"): [personas["handler_department"].code],
+    }
+
+
+def _admitted(clients, name, kwargs):
+    """The users a page lets in (200, or 405 for a form that only takes POST): they reach its parsing code."""
+    url = reverse(name, kwargs=kwargs)
+    return sorted(who for who, client in clients.items() if client.get(url).status_code in (200, 405)) or ["anonymous"]
+
+
+def _fuzz_pattern(name, converters, clients, world, sent):
+    known = {arg: world.get((name, arg), world.get(arg, [])) for arg in converters}
+    real = {arg: values[0] for arg, values in known.items()}
+    admitted = _admitted(clients, name, real)
+
+    @hypothesis.settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @hypothesis.given(
+        kwargs=st.fixed_dictionaries({arg: _path_value(kind, known[arg]) for arg, kind in converters.items()}),
+        fields=st.dictionaries(st.sampled_from(PARAMETERS), ANSWER, max_size=8),
+        who=st.sampled_from(sorted(clients)),
+        method=st.sampled_from(["get", "post"]),
+        htmx=st.booleans(),
+    )
+    def visit(kwargs, fields, who, method, htmx):
+        url = reverse(name, kwargs=kwargs)
+        headers = {"HX-Request": "true"} if htmx else {}
+        response = getattr(clients[who], method)(url, fields, headers=headers)
+        sent.append(response.status_code)
+        assert response.status_code < 500, f"{method.upper()} {url} {fields!r} as {who}: {response.status_code}"
+
+    # Each class of input that once broke a page, in every parameter at once, as a user the page lets in.
+    for value in DANGEROUS:
+        for method in ("get", "post"):
+            visit = hypothesis.example(
+                kwargs=real, fields=dict.fromkeys(PARAMETERS, value), who=admitted[0], method=method, htmx=False
+            )(visit)
+    visit()
+
+
+@pytest.mark.slow
+def test_no_page_answers_with_a_server_error(page_world, personas, assessor, settings, capsys):
+    settings.EVENTS_FEED_MAX_WAIT_SECONDS = 0
+    patterns = list(_patterns())
+    clients = {"anonymous": Client()}
+    for name in PERSONAS:
+        clients[name] = Client()
+        clients[name].force_login(assessor if name == "assessor" else personas[name])
+    sent = []
+    for name, _route, converters in patterns:
+        _fuzz_pattern(name, converters, clients, page_world, sent)
+    with capsys.disabled():
+        print(f"\npage fuzz: {len(patterns)} URL patterns, {len(sent)} requests, 0 server errors")
+    assert len(patterns) >= 30
