@@ -151,6 +151,10 @@ MATRIX = {
     "assessment:bulletin":       "login   403     403     403     403     403     403     403     200     200     403",
     "assessment:map":            "login   403     403     403     403     403     403     403     200     200     403",
     "assessment:map-data":       "login   403     403     403     403     403     403     403     200     200     403",
+    "assessment:map-scores":     "login   403     403     403     403     403     403     403     200     200     403",
+    "assessment:explain":        "login   403     403     403     403     403     403     403     200     200     403",
+    # The rules everyone is scored by are open to every signed-in user.
+    "assessment:schemes":        "login   200     200     200     200     200     200     200     200     200     200",
 }
 
 # How the matrix asks each URL, where it is not a plain GET without parameters.
@@ -187,6 +191,9 @@ HOW = {
     "assessment:bulletin":       Ask("GET", query=P),
     "assessment:map":            Ask("GET", query=P),
     "assessment:map-data":       Ask("GET", query=P + "&region={district}"),
+    "assessment:map-scores":     Ask("GET", query=P + "&region={district}"),
+    "assessment:explain":        Ask("GET", query=P + "&indicator=filed&unit=region&key={district}"),
+    "assessment:schemes":        Ask("GET"),
 }
 # fmt: on
 

@@ -153,7 +153,6 @@ def test_paginated_lists_are_described_as_pages(schema):
         ("CaseDetail", "closed_at"),
         ("CaseDetail", "duplicate_of"),
         ("Event", "stage_deadline"),
-        ("Photo", "thumbnail_url"),
     ],
 )
 def test_fields_that_can_be_null_are_marked_nullable(schema, component, field):
