@@ -128,7 +128,7 @@ AXES_HANDLER = "accounts.security.lockout.LockoutHandler"
 # TRUSTED_PROXIES (addresses or networks, e.g. "10.0.0.5,172.16.0.0/12"), the nearest address in X-Forwarded-For
 # that is not a trusted proxy. With no trusted proxies X-Forwarded-For is ignored, so nobody can choose their
 # address by sending the header. A bad entry stops the start (ValueError) rather than being skipped.
-TRUSTED_PROXIES = [str(ipaddress.ip_network(n, strict=False)) for n in env.list("TRUSTED_PROXIES", default=[])]
+TRUSTED_PROXIES = [str(ipaddress.ip_network(n.strip(), strict=False)) for n in env.list("TRUSTED_PROXIES", default=[])]
 AXES_CLIENT_IP_CALLABLE = "accounts.security.clientip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
