@@ -187,7 +187,9 @@ def test_a_token_works_until_its_lifetime_is_over():
     Token.objects.filter(pk=token.pk).update(created=F("created") - settings.API_TOKEN_LIFETIME)
     response = api_with(body["token"]).get("/api/v1/cases/")
     assert response.status_code == 401
-    assert "expired" in response.json()["detail"]
+    assert response.json()["detail"] == "令牌已过期，请重新获取。"
+    english = api_with(body["token"]).get("/api/v1/cases/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["detail"] == "Token has expired: ask for a new one."
 
 
 def test_asking_again_after_expiry_gives_a_new_token_and_before_it_the_same_one():
