@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from .models import Posting, User
+from .models import Posting, SecurityEvent, User
 from .services import posting_check
 
 
@@ -83,3 +83,25 @@ class PostingAdmin(admin.ModelAdmin):
     list_select_related = ["user", "region", "department"]
     search_fields = ["user__username", "user__full_name", "region__code", "region__name", "department__name"]
     autocomplete_fields = ["user", "region", "department"]
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only: the record is evidence, so nobody edits or deletes it through the site."""
+
+    list_display = ["at", "kind", "username", "actor", "ip_address", "method", "path", "detail"]
+    list_filter = ["kind"]
+    list_select_related = ["actor"]
+    search_fields = ["username", "actor__username", "ip_address", "path", "detail"]
+    date_hierarchy = "at"
+    fields = ["at", "kind", "username", "subject", "actor", "ip_address", "method", "path", "detail"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

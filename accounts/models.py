@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .querysets import PostingQuerySet
@@ -84,3 +85,42 @@ class Posting(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} · {self.region or self.department}"
+
+
+class SecurityEventKind(models.TextChoices):
+    LOGIN_FAILED = "login_failed", _("Failed sign-in")
+    LOCKED_OUT = "locked_out", _("Lockout")
+    DENIED = "denied", _("Request refused (403)")
+    POSTING_GRANTED = "posting_granted", _("Posting granted")
+    POSTING_CHANGED = "posting_changed", _("Posting changed")
+    POSTING_REMOVED = "posting_removed", _("Posting removed")
+    ACCOUNT_CHANGED = "account_changed", _("Account changed")
+
+
+class SecurityEvent(models.Model):
+    """One security-relevant happening, kept for administrators: never edited, never deleted through the site."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=20, choices=SecurityEventKind.choices)
+    # Names are copied as text beside the foreign keys so the record still says who after a user is deleted.
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    subject = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("account")
+    )
+    ip_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    method = models.CharField(_("method"), max_length=10, blank=True)
+    path = models.CharField(_("path"), max_length=300, blank=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        ordering = ["-at", "-pk"]
+        # The admin lists newest first, filtered by kind.
+        indexes = [models.Index(fields=["kind", "-at"], name="securityevent_kind_at")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()} {self.username}"

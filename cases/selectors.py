@@ -96,6 +96,21 @@ def case_duplicate_candidates(*, case=None, category=None, point=None, user, now
     return list(qs[:10])
 
 
+def mask_phone(phone):
+    """13812345678 -> 138****5678: enough to recognise, not to call."""
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+
+
+def case_contact_phone_for(*, user, case):
+    """The reporter's phone as `user` may see it: whole for those who call back, masked for everyone else."""
+    phone = case.contact_phone
+    if phone and not may_see_contact(user=user, case=case):
+        return mask_phone(phone)
+    return phone
+
+
 def may_see_contact(*, user, case):
     """Phone numbers of the public are shown only to the centre's operators and shift leads (and the reporter)."""
     if case.reporter_id == user.pk:

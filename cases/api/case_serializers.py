@@ -10,7 +10,7 @@ from cases.clock import describe_remaining, is_overdue_at, light_at, remaining_a
 from cases.ids import parse_id
 from cases.models import Category, CategoryKind, Source, Status
 from cases.permissions import case_allowed_actions
-from cases.selectors import case_duplicate_candidates, may_see_contact, pending_requests
+from cases.selectors import case_contact_phone_for, case_duplicate_candidates, pending_requests
 from cases.workflow import ACTIONS, all_params
 from cases.workflow.forms import NOTE_MAX_LENGTH
 
@@ -18,13 +18,6 @@ from cases.workflow.forms import NOTE_MAX_LENGTH
 def _seconds(duration):
     """A duration as (fractional) seconds for JSON; None stays None."""
     return None if duration is None else duration.total_seconds()
-
-
-def mask_phone(phone):
-    """13812345678 -> 138****5678: enough to recognise, not to call."""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -189,10 +182,7 @@ class CaseDetailSerializer(CaseListSerializer):
         return None if fc is None else {"id": fc.pk, "name": fc.name, "clock": fc.clock}
 
     def get_contact(self, case) -> dict:
-        user = self.context["request"].user
-        phone = case.contact_phone
-        if phone and not may_see_contact(user=user, case=case):
-            phone = mask_phone(phone)
+        phone = case_contact_phone_for(user=self.context["request"].user, case=case)
         return {"name": case.contact_name, "phone": phone}
 
     def get_deadlines(self, case) -> dict:

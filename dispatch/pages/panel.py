@@ -24,12 +24,16 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.settings import api_settings
 
 from accounts.models import Role
-from cases.api.case_serializers import mask_phone
 from cases.clock import describe_remaining, light_at
 from cases.models import Case, CasePhoto, PhotoKind, Status
 from cases.permissions import case_allowed_actions
 from cases.photos import PhotoError
-from cases.selectors import case_detail_for_user, case_duplicate_candidates, may_see_contact, pending_requests
+from cases.selectors import (
+    case_contact_phone_for,
+    case_detail_for_user,
+    case_duplicate_candidates,
+    pending_requests,
+)
 from cases.services import case_transition
 from cases.workflow import ACTIONS
 from cases.workflow.forms import action_form
@@ -127,9 +131,7 @@ def panel_context(*, request, case, surface, form=None, failed_action=None, noti
     pending = pending_requests(case)
     allowed = case_allowed_actions(user=user, case=case, pending=pending)
     photos = list(case.photos.all())
-    phone = case.contact_phone
-    if phone and not may_see_contact(user=user, case=case):
-        phone = mask_phone(phone)
+    phone = case_contact_phone_for(user=user, case=case)
     options = {}
     if {"request_verification", "request_check"} & set(allowed):
         options["grid_workers"] = grid_workers_for_case(case)

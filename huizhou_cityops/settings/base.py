@@ -1,5 +1,6 @@
 """Settings shared by every environment; everything that differs comes from the environment."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +44,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the others so its headers are on every answer, the lockout page and error pages included.
+    "huizhou_cityops.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -51,6 +54,8 @@ MIDDLEWARE = [
     "huizhou_cityops.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a refused request (403) is recorded with the person who made it.
+    "accounts.security.middleware.SecurityEventMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Axes must come last: it inspects the outcome of authentication.
@@ -113,10 +118,20 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Lockout: AXES_FAILURE_LIMIT failures for one username from one address lock it for the cool-off.
+# Lockout, counted twice: AXES_FAILURE_LIMIT failures for one account (from any address) lock that account, and
+# AXES_ADDRESS_FAILURE_LIMIT failures from one client address (for any accounts) lock that address, each for the
+# cool-off. The address limit is higher because an office behind one NAT address shares it.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "accounts.security.lockout.LockoutHandler"
+# The client address comes from accounts.security.clientip: REMOTE_ADDR, or, when the request came through one of
+# TRUSTED_PROXIES (addresses or networks, e.g. "10.0.0.5,172.16.0.0/12"), the nearest address in X-Forwarded-For
+# that is not a trusted proxy. With no trusted proxies X-Forwarded-For is ignored, so nobody can choose their
+# address by sending the header. A bad entry stops the start (ValueError) rather than being skipped.
+TRUSTED_PROXIES = [str(ipaddress.ip_network(n.strip(), strict=False)) for n in env.list("TRUSTED_PROXIES", default=[])]
+AXES_CLIENT_IP_CALLABLE = "accounts.security.clientip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
@@ -146,13 +161,16 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cityops@localhost")
 REST_FRAMEWORK = {
     # Token first: DRF takes the WWW-Authenticate header from the first class, so anonymous calls get 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.security.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "huizhou_cityops.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "huizhou_cityops.errors.api_exception_handler",
 }
+# API tokens (POST /api/v1/auth/token/) are refused this many hours after they were issued; asking again after
+# that issues a new one. A password change or deactivation deletes the user's token at once.
+API_TOKEN_LIFETIME = timedelta(hours=env.int("API_TOKEN_LIFETIME_HOURS", default=12))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Huizhou CityOps API",
     "VERSION": "1.0.0",

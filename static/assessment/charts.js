@@ -5,6 +5,9 @@
   var renderer = window.matchMedia && window.matchMedia("print").matches ? "svg" : "canvas";
 
   function make(node, option) {
+    // Tooltips are drawn by the chart itself (richText, lines split by "\n"): ECharts' HTML tooltips carry style
+    // attributes, which the Content-Security-Policy refuses, and would put names from the data into markup.
+    if (option.tooltip) { option.tooltip.renderMode = "richText"; }
     // SVG prints sharp on the bulletin; the chart follows the window's size on screen.
     var chart = echarts.init(node, null, { renderer: node.dataset.renderer || renderer });
     chart.setOption(Object.assign({ animation: false }, option));
@@ -56,7 +59,7 @@
         trigger: "axis",
         formatter: function (items) {
           var row = rows[items[0].dataIndex];
-          return row.name + "<br>" + d.scoreLabel + " " + row.score + "<br>" + d.boundLabel + " " + row.bound + "<br>" + d.nLabel + " " + row.n;
+          return row.name + "\n" + d.scoreLabel + " " + row.score + "\n" + d.boundLabel + " " + row.bound + "\n" + d.nLabel + " " + row.n;
         }
       },
       legend: { top: 0 },
@@ -85,7 +88,7 @@
             formatter: function (item) {
               var v = item.data || {};
               var score = v.value === null || v.value === undefined ? d.noneLabel : v.value + " " + (v.grade || "");
-              return item.name + "<br>" + d.scoreLabel + " " + score + "<br>" + d.nLabel + " " + (v.n || 0);
+              return item.name + "\n" + d.scoreLabel + " " + score + "\n" + d.nLabel + " " + (v.n || 0);
             }
           },
           visualMap: { min: 0, max: 100, left: 0, bottom: 0, calculable: true, inRange: { color: ["#fee2e2", "#fef9c3", "#dcfce7", "#15803d"] } },

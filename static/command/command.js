@@ -105,7 +105,7 @@
   function markerIcon(light, selected) {
     return L.divIcon({
       className: "", iconSize: [18, 18], iconAnchor: [9, 9],
-      html: '<span class="case-marker marker-' + (light || "none") + (selected ? " selected" : "") + '" style="width:18px;height:18px"></span>'
+      html: '<span class="case-marker marker-' + (light || "none") + (selected ? " selected" : "") + '"></span>'
     });
   }
   function clusterIcon(cluster) {
@@ -114,10 +114,11 @@
       if (LIGHT_RANK[m.options.light || ""] > LIGHT_RANK[worst]) worst = m.options.light;
     });
     var n = cluster.getChildCount();
+    // Sizes are classes in site.css: the Content-Security-Policy refuses style attributes in markup.
     var size = n < 10 ? 32 : n < 100 ? 38 : 46;
     return L.divIcon({
       className: "", iconSize: [size, size],
-      html: '<span class="cluster cluster-' + (worst || "none") + '" style="width:' + size + "px;height:" + size + 'px">' + n + "</span>"
+      html: '<span class="cluster cluster-' + (worst || "none") + " cluster-" + size + '">' + n + "</span>"
     });
   }
   function escapeHtml(text) {

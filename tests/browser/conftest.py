@@ -2,6 +2,9 @@
 
 Every page must work without the internet: any request to a host other than the live server fails the test.
 Screenshots go to var/screenshots/ (named in the README).
+
+Pages run under their Content-Security-Policy, which forbids eval: a `wait_for_function` predicate is given as an
+arrow function, because Playwright evaluates a bare expression string with eval while it polls.
 """
 
 import os

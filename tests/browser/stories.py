@@ -130,5 +130,5 @@ class Story:
 def wait_for_photos(page, scope="#case-panel"):
     """Screenshots wait until the panel's thumbnails have loaded."""
     page.wait_for_function(
-        f"Array.from(document.querySelectorAll('{scope} img')).every(img => img.complete && img.naturalWidth > 0)"
+        f"() => Array.from(document.querySelectorAll('{scope} img')).every(img => img.complete && img.naturalWidth > 0)"
     )

@@ -62,7 +62,7 @@ def open_command_centre(browser_session, user, **options):
     session = browser_session(user, **(options or DESKTOP))
     page = session.page
     page.goto(session.url("/command/"))
-    page.wait_for_function("document.getElementById('map').dataset.markers !== undefined")
+    page.wait_for_function("() => document.getElementById('map').dataset.markers !== undefined")
     return session, page
 
 
@@ -110,11 +110,11 @@ def test_the_map_shows_grids_and_clustered_markers_without_any_tile_server(brows
     open_cases = Case.objects.open().count()
     expect(page.locator("#map")).to_have_attribute("data-markers", str(open_cases))
     assert page.locator(".leaflet-tile").count() == 0
-    page.wait_for_function("document.querySelectorAll('#map path.leaflet-interactive').length > 0")  # 惠城区
+    page.wait_for_function("() => document.querySelectorAll('#map path.leaflet-interactive').length > 0")  # 惠城区
     # The markers are drawn again when the map zooms to the cases: wait for them, do not count mid-animation.
     expect(page.locator("#map .cluster, #map .case-marker")).not_to_have_count(0)
     page.check('input[name="grid-level"][value="street"]')
-    page.wait_for_function("document.querySelectorAll('#map path').length > 5")
+    page.wait_for_function("() => document.querySelectorAll('#map path').length > 5")
     # The list is the keyboard and screen-reader way to the same cases: every marker's case is in it.
     page.click("#tab-to_close")
     expect(page.locator("#map")).to_have_attribute("data-markers", "1")

@@ -144,7 +144,7 @@ def test_a_report_made_offline_waits_on_the_phone_and_is_delivered_exactly_once(
     page = session.page
     page.goto(session.url("/m/"))
     expect(page.locator("#loc-grid")).to_have_attribute("data-region", QIAODONG_COMMUNITY)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
     session.context.set_offline(True)
     answer = page.reload()  # the app shell comes from the service worker's cache
