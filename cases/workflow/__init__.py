@@ -125,7 +125,10 @@ def as_table():
             ({SAME: "(same)", PRIOR: "(previous)"}.get(t, t) if o is None else f"{o}: {t}")
             for o, t in spec.targets.items()
         )
-        sources = "any open but void_pending" if len(spec.sources) > 5 else ", ".join(sorted(spec.sources))
+        open_statuses = frozenset(s for s in Status if s not in FINAL_STATUSES)
+        sources = ", ".join(sorted(spec.sources))
+        if spec.sources == open_statuses - {S.VOID_PENDING}:
+            sources = "any open status but void_pending"
         extras = [p.name for p in spec.params] + (["note"] if spec.needs_note else [])
         extras += [f"photos ({spec.photo_kind})"] if spec.needs_photo else []
         request = ""

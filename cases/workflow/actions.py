@@ -214,11 +214,15 @@ def verify(ctx, *, result):
     danger=True,
 )
 def merge(ctx, *, master):
-    # The master is locked too; NOWAIT turns two crossing merges into a 409 instead of a deadlock.
+    # The master is locked too, through the same "open and visible" query the parameter was checked with, so a
+    # master closed or merged meanwhile is a 409; NOWAIT turns two crossing merges into a 409 instead of a deadlock.
+    masters = Case.objects.visible_to(ctx.actor).open().select_for_update(of=("self",), nowait=True)
     try:
-        master = Case.objects.select_for_update(of=("self",), nowait=True).get(pk=master)
+        master = masters.filter(pk=master).first()
     except DatabaseError:
         raise ConflictError(_("The master case is being changed right now; try again.")) from None
+    if master is None:
+        raise ConflictError(_("The master case has ended or was merged meanwhile; choose another one."))
     ctx.case.duplicate_of = master
     Case.objects.filter(pk=master.pk).update(duplicate_count=F("duplicate_count") + 1)
     return Effect(data={"master": master.number})
@@ -249,7 +253,7 @@ def self_close(ctx):
         p.FilingCondition("filing_condition", label=gettext_lazy("Filing condition")),
         p.Urgency("urgency", label=gettext_lazy("Urgency")),
     ),
-    follow_up=("route",),
+    follow_up=("route", "auto_dispatch"),
     primary=True,
 )
 def register(ctx, *, filing_condition, urgency):

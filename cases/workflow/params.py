@@ -29,10 +29,17 @@ class ListField(forms.Field):
 
     widget = forms.SelectMultiple
 
+    max_items = 50
+
     def to_python(self, value):
         if isinstance(value, str):
             value = [value]
-        return [str(v).strip() for v in (value or []) if str(v).strip()]
+        values = [str(v).strip() for v in (value or []) if str(v).strip()]
+        if len(values) > self.max_items:
+            raise ValidationError(_("Choose at most %(max)d.") % {"max": self.max_items})
+        if any("\x00" in v or len(v) > 40 for v in values):
+            raise ValidationError(_("Choose from the list."))
+        return values
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,13 @@ class GridWorker(Param):
         users = get_user_model().objects.filter(is_active=True)
         pk = parse_id(value)
         user = users.filter(pk=pk).first() if pk is not None else users.filter(username=str(value)).first()
-        if user is None or not user_scope(user).covers_path(ctx.case.region_path, Role.GRID_WORKER):
+        # An administrator's scope covers everything, but only someone posted as a grid worker takes the task.
+        scope = None if user is None else user_scope(user)
+        if (
+            scope is None
+            or Role.GRID_WORKER not in scope.roles
+            or not scope.covers_path(ctx.case.region_path, Role.GRID_WORKER)
+        ):
             raise field_error(self.name, _("No grid worker of this case's grid has that name."))
         return user
 
@@ -189,7 +202,7 @@ class Urgency(Param):
         return value
 
 
-def _serving_departments(actor, case):
+def serving_departments(actor, case):
     """Active departments that may handle this case: based above its grid (city bureaus, utilities, the district
     branch) or inside it (its street office), among those the actor may see."""
     from grids.models import Department
@@ -201,7 +214,7 @@ def _serving_departments(actor, case):
 
 
 def _department(name, ctx, ref):
-    qs = _serving_departments(ctx.actor, ctx.case)
+    qs = serving_departments(ctx.actor, ctx.case)
     pk = parse_id(ref)
     department = qs.filter(pk=pk).first() if pk is not None else qs.filter(code=str(ref)).first()
     if department is None:

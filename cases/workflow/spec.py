@@ -106,7 +106,9 @@ class Action:
     clock: str | None = None
     request_kind: str | None = None  # the kind of request this action opens or decides
     decides: bool | None = None  # on a request: None opens it, True approves it, False rejects it
-    follow_up: tuple[str, ...] = ()  # work other apps do after the transition commits (e.g. "route")
+    # Work other apps do after the transition commits: "route" (propose the responsible department),
+    # "auto_dispatch" (dispatch it when the responsibility list says so).
+    follow_up: tuple[str, ...] = ()
     primary: bool = False  # the step forward: shown first and open
     danger: bool = False  # ends or turns back a case
     description: str = ""

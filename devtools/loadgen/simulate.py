@@ -1,7 +1,7 @@
 """Replays a generated path at given minutes the way the live service would: status, stage clock, events, requests.
 
-This mirrors cases/services/transitions.py (`_finish`, `_move_clock`) and the effects of
-cases/services/effects.py on plain objects and integer minutes, and moves the stage clock with the rules of
+This mirrors cases/services/transitions.py (`_finish`, `_move_clock`) and the effects declared in
+cases/workflow/actions.py on plain objects and integer minutes, and moves the stage clock with the rules of
 cases/clock.py itself (on the minute tables), so a loaded case is the case the service would have produced had
 every step gone through `case_transition`.
 """
@@ -15,9 +15,12 @@ from cases.services.intake import SOURCE_ROLES
 from cases.services.requests import lapsing_kinds
 from cases.workflow import (
     ACTIONS,
+    EXTEND,
     LEAD_DEPARTMENT,
+    PAUSE,
     PRIOR,
     RESTARTS_STAGE,
+    RESUME,
     SAME,
     STAGE_OF,
     decided_request,
@@ -140,11 +143,12 @@ class Simulator:
         old_stage, deadline = d.stage, d.deadline
         new_stage = STAGE_OF_STATUS.get(target, old_stage)
         ended = target in FINAL or new_stage != old_stage or action in RESTARTS_STAGE
-        if action == "approve_suspension":
+        clock = ACTIONS[action].clock
+        if clock == PAUSE:
             self._pause(d, now)
-        elif action == "resume":
+        elif clock == RESUME:
             self._resume(d, now)
-        elif action == "approve_extension":
+        elif clock == EXTEND:
             self._extend(d, now, extension)
         if target in FINAL:
             self._stop(d)
@@ -153,7 +157,7 @@ class Simulator:
         met = None if not ended or deadline is None else now <= deadline
         return old_stage, deadline, met
 
-    # The replay (cases/services/transitions.py and effects.py)
+    # The replay (cases/services/transitions.py and the effects of cases/workflow/actions.py)
 
     def run(self, d):
         """Replay `d.steps` at `d.times`: fills the draft's state, its events and its requests."""

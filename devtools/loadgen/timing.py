@@ -8,25 +8,16 @@ before it run backward, the few after it (extension requests, a return request â
 """
 
 from cases.clock import hours_duration, until_warning
-from cases.workflow import RESTARTS_STAGE
+from cases.services.requests import HANDLING_REQUESTS
+from cases.workflow import ACTIONS, RESTARTS_STAGE, decided_request, opened_request
 
 from . import spread
 from .clock import whole_minutes
 from .simulate import FINAL, STAGE_OF_STATUS, TARGETS
 
-DECISION_ACTIONS = frozenset(
-    {
-        "approve_return",
-        "reject_return",
-        "approve_extension",
-        "reject_extension",
-        "approve_suspension",
-        "reject_suspension",
-        "approve_void",
-        "reject_void",
-    }
-)
-REQUEST_ACTIONS = frozenset({"request_return", "request_extension", "request_suspension"})
+DECISION_ACTIONS = frozenset(name for name in ACTIONS if decided_request(name))
+# The department's requests (a void request is timed apart).
+REQUEST_ACTIONS = frozenset(name for name in ACTIONS if opened_request(name) in HANDLING_REQUESTS)
 GREEN, WARNING, DUE, OVERDUE = "green", "warning", "due", "overdue"
 # A "due" case's deadline passed within this many minutes of its clock: newly due, as a sweep would find it.
 RECENT = 60

@@ -138,7 +138,7 @@ def panel_context(*, request, case, surface, form=None, failed_action=None, noti
     if "register" in allowed:
         options["filing_conditions"] = filing_conditions_for_case(case)
     if "dispatch" in allowed:
-        options["departments"] = departments_for_dispatch(user=user)
+        options["departments"] = departments_for_dispatch(user=user, case=case)
     routing = _routing(user, case)
     duplicates = case_duplicate_candidates(case=case, user=user, now=now) if case.status == Status.REPORTED else []
     orders = supervision_orders_for_case(case) if case.supervised else []

@@ -20,6 +20,7 @@ from accounts.surfaces import COMMAND, DEPARTMENT
 from cases.clock import LIGHT_FIELDS, light_at, light_q
 from cases.models import FINAL_STATUSES, Case, CaseRequest, FilingCondition, Light, RequestKind, RequestState, Status
 from cases.selectors import case_list_for_user
+from cases.workflow.params import serving_departments
 from grids.models import Department, Level, Region
 
 PAGE_SIZE = 25
@@ -217,9 +218,14 @@ def grid_workers_for_case(case):
     return list(get_user_model().objects.filter(is_active=True, pk__in=postings).order_by("username"))
 
 
-def departments_for_dispatch(*, user):
-    """Active departments the user may dispatch to (those of their scope and above), by level and name."""
+def departments_for_filter(*, user):
+    """Active departments the user may see, by level and name: the list filter's choices."""
     return list(Department.objects.visible_to(user).filter(active=True).order_by("level", "name"))
+
+
+def departments_for_dispatch(*, user, case):
+    """The departments the dispatch action accepts for this case (cases.workflow.params), by level and name."""
+    return list(serving_departments(user, case).order_by("level", "name"))
 
 
 def filing_conditions_for_case(case):

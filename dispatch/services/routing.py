@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.scope import ancestor_paths
 from cases.models import Case, CaseEvent, Status
 from cases.services import case_transition
+from cases.workflow import ACTIONS
 from dispatch.models import CaseRouting, CommandLevel, ResponsibilityRule
 from grids.models import Department, DepartmentKind
 from huizhou_cityops.errors import ConflictError
@@ -168,12 +169,13 @@ def routing_auto_dispatch(*, case_id: int, event_id: int) -> bool:
 
 
 def routing_after_transition(*, case_id: int, event_id: int, action: str) -> None:
-    """What routing does after a transition: propose on register (and auto-dispatch), re-propose after a return."""
-    if action == "register":
+    """The routing work `action` declares as its follow-up: a proposal ("route"), then auto-dispatch when asked."""
+    spec = ACTIONS.get(action)
+    follow_up = spec.follow_up if spec is not None else ()
+    if "route" in follow_up:
         routing_record(case_id=case_id, event_id=event_id)
+    if "auto_dispatch" in follow_up:
         routing_auto_dispatch(case_id=case_id, event_id=event_id)
-    elif action == "approve_return":
-        routing_record(case_id=case_id, event_id=event_id)
 
 
 def routing_escalate_to_city(*, case_id: int, now=None) -> bool:

@@ -40,9 +40,15 @@
       }, processing);
     });
 
+    // The answer is the button pressed; remembered on click because not every phone browser gives the submit
+    // event its submitter (a missing one must never read as "no").
+    var pressed = null;
+    buttons.forEach(function (b) { b.addEventListener("click", function () { pressed = b; }); });
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var button = event.submitter;
+      var button = event.submitter || pressed;
+      if (!button) { return; }
       var outcome = button && button.value === "true";
       error.textContent = "";
       processing.then(function () {

@@ -87,3 +87,46 @@ def test_a_parameter_error_names_its_field_for_each_declared_parameter(cases, pe
     with pytest.raises(ValidationError) as error:
         cases.act(case, "dispatcher", "dispatch", lead_department="no-such-department", assisting_departments=["nope"])
     assert set(error.value.error_dict) == {"lead_department", "assisting_departments"}
+
+
+def test_the_dispatch_form_offers_exactly_the_departments_the_action_accepts(cases, personas):
+    from django.test import Client
+
+    from grids.models import Department
+
+    case = cases.to("to_dispatch")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(personas["dispatcher"])
+    page = client.get(f"/command/cases/{case.pk}/").content.decode()
+    offered_codes = {d.code for d in Department.objects.filter(active=True) if f'value="{d.code}"' in page}
+    assert "street-441302001" in offered_codes  # the case's own street office
+    assert "street-441303001" not in offered_codes  # another district's street office: refused, so not offered
+    with pytest.raises(ValidationError):
+        cases.act(case, "dispatcher", "dispatch", lead_department="street-441303001")
+
+
+def test_a_master_that_ended_meanwhile_is_a_conflict_not_a_merge(cases, personas, monkeypatch):
+    from cases.workflow import params
+
+    master = cases.report(description="较早的同一问题")
+    report = cases.report(description="同一堆垃圾")
+    found = params.CaseNumber.clean
+
+    def ends_meanwhile(self, ctx, value):
+        pk = found(self, ctx, value)
+        type(master).objects.filter(pk=pk).update(status=Status.CLOSED)  # another desk closed it just now
+        return pk
+
+    monkeypatch.setattr(params.CaseNumber, "clean", ends_meanwhile)
+    with pytest.raises(ConflictError):
+        cases.act(report, "operator", "merge", master=master.number)
+    report.refresh_from_db()
+    assert report.status == Status.REPORTED and report.duplicate_of_id is None
+
+
+def test_only_a_posted_grid_worker_goes_on_site(cases, personas, django_user_model):
+    admin = django_user_model.objects.create_superuser("p-admin", password="x")
+    case = cases.to("to_check")
+    with pytest.raises(ValidationError) as error:
+        cases.act(case, "operator", "request_check", assignee=admin.username)
+    assert "assignee" in error.value.error_dict
