@@ -42,7 +42,7 @@ def _filter_form(request):
     return command_filter_form(request)
 
 
-def _feed_available():
+def feed_available():
     """Whether the live event feed is installed (it is built alongside these pages); otherwise counts are polled."""
     try:
         resolve(FEED_PATH)
@@ -107,7 +107,7 @@ def command_centre(request):
             "countsUrl": reverse("command-counts"),
             "listUrl": reverse("command-cases"),
             "panelUrl": reverse("command-panel", args=[0]),
-            "feedUrl": FEED_PATH if _feed_available() else "",
+            "feedUrl": FEED_PATH if feed_available() else "",
             "pollSeconds": 15,
             "lights": {light.value: str(light.label) for light in Light},
             "text": {

@@ -17,8 +17,8 @@ from dispatch.pages.selectors import department_board_for_user
 from dispatch.services.orders import order_reply
 from huizhou_cityops.errors import ConflictError
 
+from . import command
 from .access import handler_required, page
-from .command import FEED_PATH, _feed_available
 from .panel import Notice, act_response, panel_context, panel_not_found, panel_response, render_panel
 
 GROUPS = [
@@ -52,7 +52,7 @@ def dept_workspace(request):
         "calendar_warning": calendar_coverage_warning(now=now),
         "config": {
             "boardUrl": reverse("dept-board"),
-            "feedUrl": FEED_PATH if _feed_available() else "",
+            "feedUrl": command.FEED_PATH if command.feed_available() else "",
             "pollSeconds": 15,
             "text": {"changed": _("This case was changed by someone else."), "reload": _("Reload")},
         },

@@ -21,7 +21,7 @@ def _no_long_polls(monkeypatch, settings):
     switches the feed back on)."""
     from dispatch.pages import command
 
-    monkeypatch.setattr(command, "_feed_available", lambda: False)
+    monkeypatch.setattr(command, "feed_available", lambda: False)
     settings.EVENTS_FEED_MAX_WAIT_SECONDS = 2
 
 
@@ -176,7 +176,7 @@ def test_the_queue_tabs_work_with_the_keyboard(browser_session, story, personas)
 def test_the_live_feed_updates_counts_and_the_open_case(browser_session, story, personas, monkeypatch):
     from dispatch.pages import command
 
-    monkeypatch.setattr(command, "_feed_available", lambda: True)
+    monkeypatch.setattr(command, "feed_available", lambda: True)
     made = a_working_day(story)
     case = made["manhole"]
     session, page = open_command_centre(browser_session, personas["dispatcher"])

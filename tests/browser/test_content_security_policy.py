@@ -27,7 +27,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 def _no_long_polls(monkeypatch, settings):
     from dispatch.pages import command
 
-    monkeypatch.setattr(command, "_feed_available", lambda: False)
+    monkeypatch.setattr(command, "feed_available", lambda: False)
     settings.EVENTS_FEED_MAX_WAIT_SECONDS = 2
 
 

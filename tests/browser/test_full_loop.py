@@ -29,7 +29,7 @@ def _no_long_polls(monkeypatch, settings):
     """Pages poll the counts instead of long-polling the feed, so no request outlives the test."""
     from dispatch.pages import command
 
-    monkeypatch.setattr(command, "_feed_available", lambda: False)
+    monkeypatch.setattr(command, "feed_available", lambda: False)
     settings.EVENTS_FEED_MAX_WAIT_SECONDS = 2
 
 

@@ -12,7 +12,7 @@ def _no_long_polls(monkeypatch, settings):
     switches the feed back on)."""
     from dispatch.pages import command
 
-    monkeypatch.setattr(command, "_feed_available", lambda: False)
+    monkeypatch.setattr(command, "feed_available", lambda: False)
     settings.EVENTS_FEED_MAX_WAIT_SECONDS = 2
 
 
