@@ -2,9 +2,8 @@
 
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,10 +28,17 @@ from dispatch.pages.selectors import (
 )
 from dispatch.services.orders import order_issue
 from grids.models import Level, Region
-from huizhou_cityops.errors import ConflictError
 
 from .access import command_required, page
-from .panel import Notice, act_response, panel_context, panel_not_found, panel_response, render_panel
+from .panel import (
+    Outcome,
+    act_response,
+    panel_answer,
+    panel_call,
+    panel_context,
+    panel_not_found,
+    panel_response,
+)
 
 FEED_PATH = "/api/v1/events/"
 GRID_LEVELS = (Level.DISTRICT, Level.STREET, Level.COMMUNITY)
@@ -194,33 +200,21 @@ def command_map_grids(request):
 def command_order_issue(request, pk):
     """A leader's supervision order (督办) on the case, through the orders service."""
     form = OrderIssueForm(request.POST)
-    errors, notice, status = {}, None, 200
-    if form.is_valid():
-        try:
-            order_issue(case_id=pk, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            errors, status = exc.message_dict, 422
-        except ConflictError as exc:
-            notice, status = Notice("conflict", exc.message), 409
-        except PermissionDenied as exc:
-            notice, status = Notice("error", str(exc)), 403
-        except Http404:
-            return panel_not_found(request)
-        else:
-            notice = Notice("success", _("The supervision order has been issued."))
-    else:
-        errors, status = form.errors, 422
-    if status == 200 and not request.headers.get("HX-Request"):
-        return redirect(f"{reverse('command-centre')}?case={pk}")
-    case = case_detail_for_user(user=request.user, case_id=pk)
-    if case is None:
+    if not form.is_valid():
+        invalid = Outcome(None, 422)
+        return panel_answer(
+            request, pk, surface="command", outcome=invalid, issue_errors=form.errors, issue_data=request.POST
+        )
+    outcome = panel_call(
+        lambda: order_issue(case_id=pk, actor=request.user, **form.cleaned_data),
+        success=_("The supervision order has been issued."),
+    )
+    if outcome is None:
         return panel_not_found(request)
-    context = panel_context(request=request, case=case, surface="command", notice=notice)
-    context.update({"issue_errors": errors, "issue_data": request.POST if errors else {}})
-    response = render_panel(request, context, status=status)
-    if status == 200:
-        response["HX-Trigger"] = "cityops:case-changed"
-    return response
+    errors = outcome.error.message_dict if outcome.error else {}
+    return panel_answer(
+        request, pk, surface="command", outcome=outcome, issue_errors=errors, issue_data=request.POST if errors else {}
+    )
 
 
 @command_required

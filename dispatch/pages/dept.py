@@ -1,8 +1,8 @@
 """The department workspace (/dept/): the department's cases by traffic light, the case panel, replies to 督办."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,11 +15,10 @@ from cases.worktime import calendar_coverage_warning
 from dispatch.pages.forms import OrderReplyForm
 from dispatch.pages.selectors import department_board_for_user
 from dispatch.services.orders import order_reply
-from huizhou_cityops.errors import ConflictError
 
 from . import command
 from .access import handler_required, page
-from .panel import Notice, act_response, panel_context, panel_not_found, panel_response, render_panel
+from .panel import act_response, panel_answer, panel_call, panel_context, panel_not_found, panel_response
 
 GROUPS = [
     (Light.RED, Light.RED.label),
@@ -85,29 +84,14 @@ def dept_act(request, pk, action):
 def dept_order_reply(request, pk, order_id):
     """The department's reply to a supervision order (督办), through the orders service."""
     form = OrderReplyForm(request.POST)
-    errors, notice, status = [], None, 200
-    try:
+
+    def reply():
         if not form.is_valid():  # e.g. a NUL character, which no text column can hold
             raise ValidationError(form.errors["reply"])
         order_reply(order_id=order_id, actor=request.user, reply=form.cleaned_data["reply"])
-    except ValidationError as exc:
-        errors, status = list(exc.messages), 422
-    except ConflictError as exc:
-        notice, status = Notice("conflict", exc.message), 409
-    except PermissionDenied as exc:
-        notice, status = Notice("error", str(exc)), 403
-    except Http404:
+
+    outcome = panel_call(reply, success=_("Your reply has been sent."))
+    if outcome is None:
         return panel_not_found(request)
-    else:
-        notice = Notice("success", _("Your reply has been sent."))
-    if status == 200 and not request.headers.get("HX-Request"):
-        return redirect(f"{reverse('dept-workspace')}?case={pk}")
-    case = case_detail_for_user(user=request.user, case_id=pk)
-    if case is None:
-        return panel_not_found(request)
-    context = panel_context(request=request, case=case, surface="dept", notice=notice)
-    context.update({"order_errors": errors, "order_id": order_id})
-    response = render_panel(request, context, status=status)
-    if status == 200:
-        response["HX-Trigger"] = "cityops:case-changed"
-    return response
+    errors = list(outcome.error.messages) if outcome.error else []
+    return panel_answer(request, pk, surface="dept", outcome=outcome, order_errors=errors, order_id=order_id)

@@ -192,6 +192,45 @@ def _render_gone(request, context, status=200):
     return TemplateResponse(request, template, context, status=status)
 
 
+@dataclass
+class Outcome:
+    """What a service call from the panel came to: the notice and status to answer with, and its field errors."""
+
+    notice: Notice | None
+    status: int
+    error: ValidationError | None = None
+
+
+def panel_call(call, *, success) -> Outcome | None:
+    """Run a service call for the panel; None when the case is out of the user's scope (the caller answers 404)."""
+    try:
+        call()
+    except ValidationError as exc:
+        return Outcome(None, 422, exc)
+    except ConflictError as exc:
+        return Outcome(Notice("conflict", exc.message), 409)
+    except PermissionDenied as exc:
+        return Outcome(Notice("error", str(exc)), 403)
+    except Http404:
+        return None
+    return Outcome(Notice("success", success), 200)
+
+
+def panel_answer(request, pk, *, surface, outcome, **extra):
+    """After a panel's service call: back to the page (a plain form post that worked), or the panel as it now is."""
+    if outcome.status == 200 and not request.headers.get("HX-Request"):
+        return redirect(f"{reverse(SURFACES[surface]['page'])}?case={pk}")
+    case = case_detail_for_user(user=request.user, case_id=pk)
+    if case is None:
+        return panel_not_found(request)
+    context = panel_context(request=request, case=case, surface=surface, notice=outcome.notice)
+    context.update(extra)
+    response = render_panel(request, context, status=outcome.status)
+    if outcome.status == 200:
+        response["HX-Trigger"] = "cityops:case-changed"
+    return response
+
+
 @require_GET
 def panel_response(request, pk, *, surface):
     case = case_detail_for_user(user=request.user, case_id=pk)
