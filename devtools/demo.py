@@ -187,11 +187,9 @@ def _dispatch_to_bureau(now, rng, users, count):
 
 def _emergency(now, users):
     """A 04 突发事件 call taken 40 minutes ago: accepted, filed urgent and dispatched within the quarter hour."""
-    category = (
-        Category.objects.filter(parent__isnull=False, active=True, kind="E", code__startswith="04")
-        .order_by("code")
-        .first()
-    )
+    # 燃气管道破裂 (a gas-pipe burst), else the first active 04 class.
+    emergencies = Category.objects.filter(parent__isnull=False, active=True, kind="E", code__startswith="04")
+    category = emergencies.filter(code="0403").first() or emergencies.order_by("code").first()
     if category is None:
         return None
     community = Region.objects.get(code=COMMUNITY_CODE)
@@ -199,7 +197,7 @@ def _emergency(now, users):
     case, _created = case_report(
         actor=users["operator"],
         category=category,
-        description=f"市民来电：{community.name}附近{category.name}，现场有异味，请立即处置",
+        description=f"市民来电：{community.name}附近{category.name}，现场情况紧急，请立即派员处置",
         lon=point.x,
         lat=point.y,
         source="hotline_12345",
@@ -244,7 +242,9 @@ def _handler_of(department_id):
 def _orders(now, rng, leader, ids):
     """督办 on late cases in handling: some answered by the department, the others still open."""
     late = (
-        Case.objects.filter(pk__in=ids, status=Status.HANDLING, stage_deadline__lt=now, supervised=False)
+        Case.objects.filter(
+            pk__in=ids, status=Status.HANDLING, stage_deadline__lt=now - timedelta(hours=1), supervised=False
+        )
         .order_by("stage_deadline")
         .values_list("pk", "lead_department_id", "stage_deadline")[:12]
     )
