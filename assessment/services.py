@@ -113,8 +113,18 @@ def assessment_freeze(*, span: Span, now=None) -> AssessmentRun:
         )
 
 
+def period_has_data(span: Span) -> bool:
+    """Whether anything had happened by the end of the period: a case event before its end (a quiet day of a
+    running city has data, its backlog; a month before the first case has none)."""
+    return CaseEvent.objects.filter(at__lt=span.end).exists()
+
+
 def assessment_freeze_due(*, now=None, kinds=FROZEN_KINDS) -> list[AssessmentRun]:
-    """Freeze the last ended period of each kind that has no freeze yet (what the beat task runs)."""
+    """Freeze the last ended period of each kind that has no freeze yet (what the beat task runs).
+
+    A period with no data yet (no case event before its end) is not frozen: it stays live, so a city that
+    starts (or loads its history) later is scored on its data, never on an empty freeze.
+    """
     now = now or timezone.now()
     today = timezone.localdate(now)
     runs = []
@@ -122,6 +132,8 @@ def assessment_freeze_due(*, now=None, kinds=FROZEN_KINDS) -> list[AssessmentRun
         if kind not in KINDS:
             continue
         span = span_containing(kind, today).previous()
+        if not period_has_data(span):
+            continue
         if not AssessmentRun.objects.filter(
             period_kind=span.kind, period_start=span.first, period_end=span.last, kind=RunKind.FREEZE
         ).exists():

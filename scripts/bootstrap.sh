@@ -122,6 +122,6 @@ fi
 say "Migrating"
 .venv/bin/python manage.py migrate --no-input -v 0
 if [ "$MODE" = "--demo" ]; then
-  say "Loading the Huizhou demo (first run takes a minute)"
+  say "Loading the Huizhou demo: grid, people, six weeks of cases (first run takes about a minute)"
   .venv/bin/python manage.py seed_demo
 fi

@@ -7,7 +7,14 @@ Importing this package registers the calendar's /healthz field and the cache inv
 
 from huizhou_cityops.health import EXTRA_CHECKS
 
-from .coverage import calendar_coverage_warning, calendar_health, holidays_known_until, missing_holiday_years
+from .coverage import (
+    calendar_coverage_warning,
+    calendar_coverage_warning_for,
+    calendar_health,
+    holidays_known_until,
+    maintains_calendar,
+    missing_holiday_years,
+)
 from .holidays import (
     HolidayFileError,
     HolidayRow,
@@ -33,6 +40,7 @@ __all__ = [
     "WorkCalendar",
     "calendar_changed",
     "calendar_coverage_warning",
+    "calendar_coverage_warning_for",
     "calendar_forget",
     "calendar_health",
     "calendar_load",
@@ -43,6 +51,7 @@ __all__ = [
     "holiday_rows_from_csv",
     "holiday_rows_from_package",
     "holidays_known_until",
+    "maintains_calendar",
     "missing_holiday_years",
     "package_years",
     "work_calendar",

@@ -45,6 +45,31 @@ def calendar_coverage_warning(
     ) % {"years": ", ".join(str(year) for year in missing), "last_known_day": date(missing[0] - 1, 12, 31).isoformat()}
 
 
+# Who may enter the holiday schedule (the calendar's admin pages); they alone are shown the coverage banner.
+CALENDAR_PERMISSIONS = ("cases.change_calendarday", "cases.change_calendaryear")
+
+
+def maintains_calendar(user) -> bool:
+    """Administrators (superusers, an administrator posting) and staff allowed to edit the calendar."""
+    from accounts.scope import user_scope
+
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user_scope(user).everything:
+        return True
+    return user.is_staff and any(user.has_perm(perm) for perm in CALENDAR_PERMISSIONS)
+
+
+def calendar_coverage_warning_for(
+    user, *, now: datetime | None = None, deadline: datetime | None = None, calendar: WorkCalendar | None = None
+) -> str | None:
+    """The coverage warning for a page's banner: only for those who can fix it (`maintains_calendar`); the others
+    would read a warning they cannot act on, on every page."""
+    if not maintains_calendar(user):
+        return None
+    return calendar_coverage_warning(now=now, deadline=deadline, calendar=calendar)
+
+
 def holidays_known_until(*, today: date, calendar: WorkCalendar) -> date | None:
     """The last day of the unbroken run of loaded years that reaches today (None when there is none)."""
     year = today.year if today.year in calendar.known_years else today.year - 1

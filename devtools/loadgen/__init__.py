@@ -48,6 +48,10 @@ class LoadOptions:
     margin: int = 60
     now: datetime | None = None
     fk_checks: bool = False
+    since: date | None = None  # first day of the final cases' reports (default: 1 January of `year`)
+    within: tuple = ()  # region paths: only grids under these (default: the whole city)
+    open_weights: dict | None = None  # share of each open status (default: spread.OPEN_STATUS_WEIGHTS)
+    categories: tuple = ()  # display-code prefixes ("C01", "E04"): only these classes (default: all)
 
 
 @dataclass
@@ -70,14 +74,19 @@ class _Plan:
 
 def _plan(options, rng, clock, now_minute):
     year = options.year or clock.date(now_minute).year
-    first = (date(year, 1, 1) - clock.first).days
+    # `since` alone may reach back into last year (six weeks from early January); with a year it stays inside it.
+    start = (
+        options.since if options.since and options.year is None else max(date(year, 1, 1), options.since or date.min)
+    )
+    first = (start - clock.first).days
     last = min((date(year, 12, 31) - clock.first).days, now_minute // DAY)
     if last < first:
         raise LoadError(f"{year} has not begun yet: nothing to load")
     n_open = round(options.cases * options.open_share)
     weights = day_weights(clock, first, last, rng)
     finals = sorted(Counter(rng.choices(range(first, last + 1), weights=weights, k=options.cases - n_open)).items())
-    goals = rng.choices(list(OPEN_STATUS_WEIGHTS), weights=list(OPEN_STATUS_WEIGHTS.values()), k=n_open)
+    open_weights = options.open_weights or OPEN_STATUS_WEIGHTS
+    goals = rng.choices(list(open_weights), weights=list(open_weights.values()), k=n_open)
     priors = [void_prior_draw(rng) if goal == "void_pending" else None for goal in goals]
     running = [i for i, (g, p) in enumerate(zip(goals, priors, strict=True)) if "suspended" not in (g, p)]
     wanted = options.due + options.warning + options.overdue
@@ -99,7 +108,7 @@ def _plan(options, rng, clock, now_minute):
 def _window(options, now):
     year = options.year or timezone.localdate(now).year
     today = timezone.localdate(now)
-    first = min(date(year, 1, 1), today - timedelta(days=150)) - timedelta(days=30)
+    first = min(date(year, 1, 1), options.since or today, today - timedelta(days=150)) - timedelta(days=30)
     last = max(today, date(year, 12, 31)) + timedelta(days=400)
     return first, last
 
@@ -158,7 +167,7 @@ def _prepare(options):
     if missing:
         raise LoadError(f"the load generator does not fill the new required column(s) {', '.join(missing)}")
     try:
-        reference = reference_load(rng=rng)
+        reference = reference_load(rng=rng, within=options.within, categories=options.categories)
         first, last = _window(options, now)
         clock = MinuteClock(work_calendar(), first, last)
         now_minute = clock.minute(now)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from accounts.models import Posting, Role
 from cases.clock import NATURAL, STEP_OF_STAGE, WORKING, budget_of, clock_of
@@ -102,7 +102,7 @@ def _limit(value, unit, clock):
     return Limit(amount, natural, whole_minutes(budget))
 
 
-def _kinds():
+def _kinds(prefixes=()):
     conditions = {}
     for condition in FilingCondition.objects.filter(active=True, category__active=True).order_by("position", "id"):
         conditions.setdefault(condition.category_id, []).append(
@@ -114,10 +114,14 @@ def _kinds():
         if not found:
             continue
         display = category.kind + category.code
+        if prefixes and not display.startswith(tuple(prefixes)):
+            continue
         routing = spread.ROUTING.get(display) or spread.ROUTING_BY_MAJOR.get(display[:3], spread.ROUTING_DEFAULT)
         weights = [spread.CONDITION_WEIGHTS[min(i, len(spread.CONDITION_WEIGHTS) - 1)] for i in range(len(found))]
         emergency = display.startswith("E04") or any(c.natural for c in found)
         kinds.append(Kind(category.pk, category.kind, category.code, category.name, found, weights, routing, emergency))
+    if not kinds and prefixes:
+        raise ReferenceMissing(f"no active class starts with {', '.join(prefixes)}")
     if not kinds:
         raise ReferenceMissing("no catalogue: run `manage.py seed_demo` (or import_catalogue) first")
     return kinds
@@ -143,8 +147,13 @@ def _short(name):
     return name
 
 
-def _leaves(rng: random.Random, points_per_leaf: int):
+def _leaves(rng: random.Random, points_per_leaf: int, within=()):
     regions = Region.objects.defer("geom").annotate(n=Count("children")).filter(geom__isnull=False)
+    if within:
+        under = Q()
+        for path in within:
+            under |= Q(path__startswith=path)
+        regions = regions.filter(under)
     names = dict(Region.objects.values_list("path", "name"))
     leaves = []
     for region in regions.filter(n=0).order_by("path"):
@@ -158,7 +167,8 @@ def _leaves(rng: random.Random, points_per_leaf: int):
         address = clean(district_name) + place
         leaves.append(Leaf(region.pk, region.path, region.area_class, street, district, place, address))
     if not leaves:
-        raise ReferenceMissing("no grid with boundaries: run `manage.py seed_demo` first")
+        where = f" under {', '.join(within)}" if within else ""
+        raise ReferenceMissing(f"no grid with boundaries{where}: run `manage.py seed_demo` first")
     _sample_points(leaves, rng.randrange(1, 2**31), points_per_leaf)
     return leaves
 
@@ -222,11 +232,14 @@ def _people(leaves):
     return handlers, min(handlers.values()), usernames
 
 
-def reference_load(*, rng: random.Random, points_per_leaf: int = spread.POINTS_PER_COMMUNITY) -> Reference:
-    """Read everything a load needs; raises ReferenceMissing naming what to seed first."""
-    kinds = _kinds()
+def reference_load(
+    *, rng: random.Random, points_per_leaf: int = spread.POINTS_PER_COMMUNITY, within=(), categories=()
+) -> Reference:
+    """Read everything a load needs (places only under the region paths `within`, when given); raises
+    ReferenceMissing naming what to seed first. `categories` keeps only the classes with those display prefixes."""
+    kinds = _kinds(categories)
     limits, steps = _limits()
-    leaves = _leaves(rng, points_per_leaf)
+    leaves = _leaves(rng, points_per_leaf, within)
     departments, streets, districts, codes = _departments()
     handlers, any_handler, usernames = _people(leaves)
     return Reference(

@@ -143,10 +143,10 @@ LATE_SHARE = {
 # "district" the district's urban-management branch, anything else a department code.
 ROUTING_DEFAULT = (("street", 0.7), ("district", 0.3))
 ROUTING_BY_MAJOR = {
-    "E01": (("street", 0.75), ("district", 0.25)),
+    "E01": (("street", 0.7), ("district", 0.22), ("city-urban-management", 0.08)),
     "E02": (("street", 0.7), ("district", 0.3)),
     "E03": (("city-housing", 0.4), ("district", 0.4), ("street", 0.2)),
-    "E05": (("street", 0.7), ("district", 0.3)),
+    "E05": (("street", 0.65), ("district", 0.27), ("city-urban-management", 0.08)),
     "C03": (("district", 0.6), ("street", 0.4)),
     "C04": (("city-municipal-gardens", 0.7), ("street", 0.3)),
 }

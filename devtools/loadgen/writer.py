@@ -114,7 +114,8 @@ class Writer:
     def write(self, rendered):
         if not self.threaded:
             with connection.cursor() as cursor:
-                _copy(cursor, rendered)
+                # The driver's own cursor: Django's debug wrapper (DEBUG on) does not pass COPY's buffer size.
+                _copy(cursor.cursor, rendered)
             return
         # One batch in the database at a time: wait for the previous one, so memory holds at most two.
         self.queue.join()

@@ -15,7 +15,7 @@ from cases.filters import parse_bbox
 from cases.ids import parse_id
 from cases.models import Category, Light, Status
 from cases.selectors import case_detail_for_user
-from cases.worktime import calendar_coverage_warning
+from cases.worktime import calendar_coverage_warning_for
 from dispatch.pages.forms import OrderIssueForm, command_filter_form
 from dispatch.pages.selectors import (
     QUEUES,
@@ -100,7 +100,7 @@ def command_centre(request):
         "categories": Category.objects.filter(active=True).order_by("kind", "code").only("kind", "code", "name"),
         "regions": regions_for_filter(user=request.user),
         "departments": departments_for_filter(user=request.user),
-        "calendar_warning": calendar_coverage_warning(now=now),
+        "calendar_warning": calendar_coverage_warning_for(request.user, now=now),
         "panel": panel,
         "grid_levels": [(level, Level(level).label) for level in GRID_LEVELS],
         "config": {

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases.ids import parse_id
 from cases.models import Light
 from cases.selectors import case_detail_for_user
-from cases.worktime import calendar_coverage_warning
+from cases.worktime import calendar_coverage_warning_for
 from dispatch.pages.forms import OrderReplyForm
 from dispatch.pages.selectors import department_board_for_user
 from dispatch.services.orders import order_reply
@@ -48,7 +48,7 @@ def dept_workspace(request):
     context = {
         **_board_context(request, now),
         "panel": panel,
-        "calendar_warning": calendar_coverage_warning(now=now),
+        "calendar_warning": calendar_coverage_warning_for(request.user, now=now),
         "config": {
             "boardUrl": reverse("dept-board"),
             "feedUrl": command.FEED_PATH if command.feed_available() else "",

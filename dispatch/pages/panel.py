@@ -37,7 +37,7 @@ from cases.selectors import (
 from cases.services import case_transition
 from cases.workflow import ACTIONS
 from cases.workflow.forms import action_form
-from cases.worktime import calendar_coverage_warning
+from cases.worktime import calendar_coverage_warning_for
 from dispatch.events import event_label
 from dispatch.pages.selectors import (
     departments_for_dispatch,
@@ -152,7 +152,7 @@ def panel_context(*, request, case, surface, form=None, failed_action=None, noti
         "page_url_name": urls["page"],
         "light": light_at(case, now),
         "remaining": describe_remaining(case, now),
-        "calendar_warning": calendar_coverage_warning(now=now, deadline=case.stage_deadline),
+        "calendar_warning": calendar_coverage_warning_for(user, now=now, deadline=case.stage_deadline),
         "before_photos": [p for p in photos if p.kind == PhotoKind.BEFORE],
         "after_photos": [p for p in photos if p.kind == PhotoKind.AFTER],
         "check_photos": [p for p in photos if p.kind == PhotoKind.VERIFICATION],

@@ -1,5 +1,15 @@
-"""Deterministic synthetic boundaries for regions that have no official one (demo streets and communities)."""
+"""Deterministic synthetic boundaries for regions that have no official one (demo streets and communities).
 
+Where a public source gives a child's real office location (fixtures/huizhou/street-offices.csv, one source
+per row), that point seeds the child's cell, so the synthetic street is grown around its real office; the
+boundary stays flagged synthetic.
+"""
+
+import csv
+import math
+from pathlib import Path
+
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,20 +22,49 @@ from .output import say
 from .pieces import region_pieces_rebuild
 
 # Part of every fingerprint: changing the algorithm below must change it, so old cells get regenerated.
-ALGORITHM = "bisect-voronoi-1"
+ALGORITHM = "bisect-voronoi-anchored-2"
 SOURCE_PREFIX = "synthetic #"
 # Sample points per child: enough for the bisection to give cells of similar area, few enough to stay fast.
 POINTS_PER_CHILD = 40
 SEED = 2260
 # The levels a synthetic boundary can be drawn for, parents first.
 GENERATED_LEVELS = [level.value for level in Level if LEVEL_DEPTH[level] > 0]
+# Known office locations of regions (code, lon, lat, source): the seeds of their synthetic cells.
+ANCHORS_FILE = settings.BASE_DIR / "fixtures" / "huizhou" / "street-offices.csv"
 
 
-def boundaries_generate(*, level: str, stdout=None) -> dict:
-    """Tile each parent (minus real children) among its `level` children without real boundary; deterministic."""
+def anchors_read(path: Path = ANCHORS_FILE) -> dict:
+    """{region code: (lon, lat)} from a CSV with code, lon, lat and source columns; rows without a source are
+    refused (every location must say where it comes from). A missing file means no anchors."""
+    if not Path(path).exists():
+        return {}
+    anchors = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            if not (row.get("source") or "").strip():
+                raise GridImportError(
+                    _("%(file)s line %(line)d: say where the location comes from (source).")
+                    % {"file": Path(path).name, "line": line}
+                )
+            try:
+                lon, lat = float(row["lon"]), float(row["lat"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise GridImportError(
+                    _("%(file)s line %(line)d: lon and lat must be numbers.") % {"file": Path(path).name, "line": line}
+                ) from exc
+            anchors[row["code"].strip()] = (lon, lat)
+    return anchors
+
+
+def boundaries_generate(*, level: str, stdout=None, anchors: dict | None = None) -> dict:
+    """Tile each parent (minus real children) among its `level` children without real boundary; deterministic.
+
+    `anchors` ({code: (lon, lat)}, default: ANCHORS_FILE) seed those children's cells at their office.
+    """
     # How: seeded random points in the area are cut into equal-count groups, one per child; each group's medoid
     # seeds a Voronoi cell, and the cell clipped to the area is the child's boundary, so the children tile the
-    # parent. A fingerprint of the input in geom_source lets unchanged parents be skipped.
+    # parent. An anchored child takes its office point instead of the medoid nearest to it. A fingerprint of the
+    # input (area, children, anchors) in geom_source lets unchanged parents be skipped.
     depth = LEVEL_DEPTH.get(level)
     if not depth:
         levels = ", ".join(v for v, d in LEVEL_DEPTH.items() if d)
@@ -33,8 +72,10 @@ def boundaries_generate(*, level: str, stdout=None) -> dict:
             _("Cannot generate boundaries for “%(level)s”; use one of %(levels)s.") % {"level": level, "levels": levels}
         )
     params = {"level": level, "depth": depth, "today": timezone.localdate(), "prefix": SOURCE_PREFIX}
+    anchors = anchors_read() if anchors is None else anchors
     with transaction.atomic(), connection.cursor() as cursor:
         waiting = _waiting_for_parent(cursor, params)
+        _anchors_stage(cursor, anchors, params)
         _collect_work(cursor, params)
         unchanged = _drop_unchanged(cursor)
         no_room = _drop_no_room(cursor)
@@ -49,7 +90,10 @@ def boundaries_generate(*, level: str, stdout=None) -> dict:
             changed_ids = boundaries_apply(cursor)
             stage_drop(cursor)
             region_pieces_rebuild(region_ids=changed_ids)
-        cursor.execute("DROP TABLE IF EXISTS grids_tmp_synth_work, grids_tmp_synth_point, grids_tmp_synth_seed")
+        cursor.execute(
+            "DROP TABLE IF EXISTS grids_tmp_synth_work, grids_tmp_synth_point, grids_tmp_synth_seed, "
+            "grids_tmp_synth_anchor"
+        )
     result = {
         "level": level,
         "regenerated_parents": regenerated,
@@ -101,6 +145,21 @@ def _waiting_for_parent(cursor, params: dict) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
+def _anchors_stage(cursor, anchors: dict, params: dict) -> None:
+    """The anchors of this level's current regions, as points, in a temp table (empty without anchors)."""
+    cursor.execute("DROP TABLE IF EXISTS grids_tmp_synth_anchor")
+    cursor.execute("CREATE TEMP TABLE grids_tmp_synth_anchor (region_id integer PRIMARY KEY, pt geometry)")
+    if not anchors:
+        return
+    codes = list(anchors)
+    cursor.execute(
+        "SELECT code, id FROM grids_region WHERE level = %(level)s AND code = ANY(%(codes)s)",
+        {**params, "codes": codes},
+    )
+    rows = [(pk, *anchors[code]) for code, pk in cursor.fetchall()]
+    cursor.executemany("INSERT INTO grids_tmp_synth_anchor VALUES (%s, ST_SetSRID(ST_MakePoint(%s, %s), 4326))", rows)
+
+
 def _collect_work(cursor, params: dict) -> None:
     """One row per parent: the children to draw (ordered by code), the area left to them, a fingerprint."""
     cursor.execute("DROP TABLE IF EXISTS grids_tmp_synth_work")
@@ -129,8 +188,10 @@ def _collect_work(cursor, params: dict) -> None:
     cursor.execute(
         """
         ALTER TABLE grids_tmp_synth_work ADD COLUMN source text;
-        UPDATE grids_tmp_synth_work SET source = %(prefix)s || md5(
-            ST_AsEWKB(area) || convert_to(array_to_string(kid_codes, ',') || %(algorithm)s, 'UTF8'));
+        UPDATE grids_tmp_synth_work w SET source = %(prefix)s || md5(
+            ST_AsEWKB(area) || convert_to(array_to_string(kid_codes, ',') || %(algorithm)s || coalesce((
+                SELECT string_agg(a.region_id || ' ' || ST_AsText(a.pt), ',' ORDER BY a.region_id)
+                FROM grids_tmp_synth_anchor a WHERE a.region_id = ANY(w.kid_ids)), ''), 'UTF8'));
         """,
         {"prefix": SOURCE_PREFIX, "algorithm": ALGORITHM},
     )
@@ -182,6 +243,7 @@ def _split_many(cursor) -> None:
     while _bisect(cursor):
         pass
     _pick_seeds(cursor)
+    _anchor_seeds(cursor)
     _clip_cells(cursor)
 
 
@@ -203,6 +265,48 @@ def _pick_seeds(cursor) -> None:
         SELECT parent_id, pt, row_number() OVER (PARTITION BY parent_id ORDER BY ST_GeoHash(pt, 12), i) AS ord
         FROM medoids
         """
+    )
+
+
+def _anchor_seeds(cursor) -> None:
+    """Each anchored child's seed becomes its office point, in place of the medoid nearest to it; the other
+    medoids go to the other children in their Z-order. Anchors outside the area left to the children are ignored."""
+    cursor.execute(
+        """
+        SELECT w.parent_id, k.ord, ST_X(a.pt), ST_Y(a.pt)
+        FROM grids_tmp_synth_work w CROSS JOIN LATERAL unnest(w.kid_ids) WITH ORDINALITY AS k(id, ord)
+        JOIN grids_tmp_synth_anchor a ON a.region_id = k.id
+        WHERE w.n > 1 AND ST_Contains(w.area, a.pt)
+        ORDER BY w.parent_id, k.ord
+        """
+    )
+    anchored = {}
+    for parent_id, ord_, x, y in cursor.fetchall():
+        anchored.setdefault(parent_id, {})[ord_] = (x, y)
+    if not anchored:
+        return
+    cursor.execute(
+        "SELECT parent_id, ST_X(pt), ST_Y(pt) FROM grids_tmp_synth_seed WHERE parent_id = ANY(%s) "
+        "ORDER BY parent_id, ord",
+        [list(anchored)],
+    )
+    medoids = {}
+    for parent_id, x, y in cursor.fetchall():
+        medoids.setdefault(parent_id, []).append((x, y))
+    rows = []
+    for parent_id, offices in anchored.items():
+        free = medoids[parent_id]
+        scale = math.cos(math.radians(sum(y for _x, y in free) / len(free)))
+        for x, y in offices.values():
+            nearest = min(range(len(free)), key=lambda j: ((free[j][0] - x) * scale) ** 2 + (free[j][1] - y) ** 2)
+            free.pop(nearest)
+        others = [k for k in range(1, len(free) + len(offices) + 1) if k not in offices]
+        seeds = {**dict(zip(others, free, strict=True)), **offices}
+        rows += [(parent_id, x, y, k) for k, (x, y) in seeds.items()]
+    cursor.execute("DELETE FROM grids_tmp_synth_seed WHERE parent_id = ANY(%s)", [list(anchored)])
+    cursor.executemany(
+        "INSERT INTO grids_tmp_synth_seed (parent_id, pt, ord) VALUES (%s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s)",
+        rows,
     )
 
 

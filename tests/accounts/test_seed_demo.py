@@ -89,10 +89,11 @@ def test_seed_demo_twice_yields_the_same_counts(huizhou_grid):
     grids_services = pytest.importorskip("grids.services")
     if not hasattr(grids_services, "grid_load_huizhou"):
         pytest.skip("grids.services.grid_load_huizhou does not exist yet")
-    call_command("seed_demo", "--force", stdout=io.StringIO())
+    # Without the workload (its own test: tests/cases/test_seed_demo_workload.py), whose colleagues add users.
+    call_command("seed_demo", "--force", "--cases", "0", stdout=io.StringIO())
     first = counts()
     out = io.StringIO()
-    call_command("seed_demo", "--force", stdout=out)
+    call_command("seed_demo", "--force", "--cases", "0", stdout=out)
     assert counts() == first
     assert first["regions"][Level.CITY] == 1
     assert first["regions"][Level.DISTRICT] == 5
@@ -101,3 +102,9 @@ def test_seed_demo_twice_yields_the_same_counts(huizhou_grid):
     assert first["users"] == 10
     assert first["departments"] == 109
     assert "1 city, 5 districts, 84 streets, 1364 communities; 109 departments" in out.getvalue()
+    assert "no workload asked" in out.getvalue()
+
+
+def test_seed_demo_refuses_a_negative_number_of_cases():
+    with pytest.raises(CommandError, match="negative"):
+        call_command("seed_demo", "--force", "--cases", "-1", stdout=io.StringIO())

@@ -104,17 +104,28 @@ def test_a_recomputation_needs_a_reason(cases, assessor):
         assessment_recompute(span=OCTOBER, actor=assessor, reason="  ", now=NOVEMBER_2)
 
 
-def test_the_beat_task_freezes_each_period_kind_that_ended(cases):
+def test_the_beat_task_freezes_each_period_kind_that_ended_with_data(cases):
+    october(cases)
     runs = assessment_freeze_due(now=NOVEMBER_2)
     kinds = {(r.period_kind, r.period_start) for r in runs}
+    # The quiet Sunday 1 November has data (October's backlog); the third quarter and 2025 had no case yet.
     assert kinds == {
         ("day", date(2026, 11, 1)),
         ("week", date(2026, 10, 26)),
         ("month", date(2026, 10, 1)),
-        ("quarter", date(2026, 7, 1)),
-        ("year", date(2025, 1, 1)),
     }
     assert assessment_freeze_due(now=NOVEMBER_2) == []
+
+
+def test_the_beat_never_freezes_a_period_before_any_data_and_freezes_it_once_data_arrives(cases):
+    assert assessment_freeze_due(now=NOVEMBER_2) == []
+    assert not AssessmentRun.objects.exists()
+    # The city's history is loaded afterwards (October's cases): the next beat freezes October with them.
+    october(cases)
+    runs = {r.period_kind: r for r in assessment_freeze_due(now=NOVEMBER_2)}
+    assert runs["month"].period_start == date(2026, 10, 1)
+    assert department_counts(OCTOBER, cases).counts["dispatched"] == 5
+    assert "quarter" not in runs and "year" not in runs
 
 
 def test_the_beat_entry_and_task_are_wired():

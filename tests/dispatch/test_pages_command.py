@@ -279,7 +279,9 @@ def test_sending_for_check_offers_the_grid_workers_of_the_case(cases, personas):
 def test_the_calendar_banner_shows_when_holidays_are_missing(personas, monkeypatch):
     from dispatch.pages import command
 
-    monkeypatch.setattr(command, "calendar_coverage_warning", lambda **kw: "The 2099 holiday schedule is missing")
+    monkeypatch.setattr(
+        command, "calendar_coverage_warning_for", lambda *a, **kw: "The 2099 holiday schedule is missing"
+    )
     body = client_for(personas["dispatcher"]).get("/command/").content.decode()
     assert "The 2099 holiday schedule is missing" in body and 'class="banner banner-warning"' in body
 

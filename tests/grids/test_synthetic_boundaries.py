@@ -123,3 +123,54 @@ def test_the_command_generates_every_level_and_refuses_the_city(huizhou_grid, ca
 
 def _geometries(level):
     return dict(Region.objects.filter(level=level).values_list("code", "geom_source"))
+
+
+def test_qiaodong_is_grown_around_its_real_office_and_stays_synthetic(huizhou_grid):
+    from django.contrib.gis.geos import Point
+
+    from grids.services.synthetic import anchors_read
+
+    office = Point(*anchors_read()["441302001"], srid=4326)
+    qiaodong = Region.objects.get(code="441302001")
+    assert qiaodong.geom.contains(office)
+    assert qiaodong.synthetic and qiaodong.geom_source.startswith("synthetic #")
+    # About 23.085 N, 114.42 E: on the 东平半岛, not 25 km away.
+    assert office.distance(Point(114.42, 23.085, srid=4326)) < 0.01
+
+
+def test_every_listed_office_lies_in_its_own_synthetic_cell(huizhou_grid):
+    from django.contrib.gis.geos import Point
+
+    from grids.services.synthetic import anchors_read
+
+    anchors = anchors_read()
+    assert len(anchors) >= 2
+    regions = {r.code: r for r in Region.objects.filter(code__in=anchors)}
+    assert set(regions) == set(anchors)
+    for code, (lon, lat) in anchors.items():
+        assert regions[code].geom.contains(Point(lon, lat, srid=4326)), code
+
+
+def test_without_anchors_the_cells_are_drawn_as_before_and_with_them_again(huizhou_grid):
+    from django.contrib.gis.geos import Point
+
+    office = Point(114.42, 23.085, srid=4326)
+    result = boundaries_generate(level=Level.STREET, anchors={})
+    # Only 惠城区 has listed offices: its streets are drawn again, the other districts' are kept.
+    assert result["regenerated_parents"] == 1 and result["unchanged_parents"] == 4
+    assert not Region.objects.get(code="441302001").geom.contains(office)
+    boundaries_generate(level=Level.STREET)
+    assert Region.objects.get(code="441302001").geom.contains(office)
+
+
+def test_an_office_row_without_a_source_is_refused(tmp_path):
+    from grids.services.synthetic import anchors_read
+
+    path = tmp_path / "offices.csv"
+    path.write_text("code,name,lon,lat,source\n441302001,桥东街道办事处,114.42,23.085,\n", encoding="utf-8")
+    with pytest.raises(GridImportError, match="source"):
+        anchors_read(path)
+    path.write_text("code,name,lon,lat,source\n441302001,桥东街道办事处,east,23.085,somewhere\n", encoding="utf-8")
+    with pytest.raises(GridImportError, match="numbers"):
+        anchors_read(path)
+    assert anchors_read(tmp_path / "missing.csv") == {}

@@ -1,0 +1,328 @@
+"""The workload part of `seed_demo`: six weeks of a city's cases up to now, so every demo account finds work.
+
+The cases come from the load generator (`devtools.loadgen`, coherent histories written fast with COPY), in a
+few loads placed where the demo accounts look (the city, 惠城区's 桥东街道, the grid worker's 东湖社区, city-level
+components); what happens after that goes through the live services with the clock set per step: routing
+proposals, dispatches to the city bureau, an emergency (04 突发事件) filed and dispatched, supervision orders
+issued and replied, the timer sweep (warnings, overdue, lifts to the city), the previous month frozen.
+
+Demo cases carry the idempotency key ``demo:<id>``: a second run finds them and leaves the workload as it is.
+"""
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db.models import CharField, Max, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from accounts.models import Posting, Role
+from accounts.services import posting_grant
+from assessment.models import AssessmentRun, RunKind, UnitResult
+from assessment.periods import span_containing
+from assessment.services import assessment_freeze, assessment_recompute
+from cases.models import FINAL_STATUSES, Case, CaseEvent, Category, FilingCondition, Status
+from cases.services.intake import case_report
+from cases.services.transitions import case_transition
+from dispatch.models import CaseRouting, CommandLevel
+from dispatch.services.orders import order_issue, order_reply
+from dispatch.services.routing import routing_escalate_many_to_city, routing_propose, routing_record
+from dispatch.services.timers import timers_sweep
+from grids.models import Department, Level, Region
+from huizhou_cityops.errors import ConflictError
+
+from .loadgen import LoadOptions, load_cases
+from .loadgen.spread import SURNAMES
+
+DEMO_TAG = "demo:"
+DEFAULT_CASES = 3000
+WEEKS = 6
+# The demo accounts' places (accounts/demo.py): 桥东街道 of 惠城区 and the grid worker's 东湖社区.
+STREET_CODE = "441302001"
+COMMUNITY_CODE = "441302001001"
+CITY_BUREAU = "city-urban-management"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One load: a share of the cases, where they lie, how many are open and in which statuses."""
+
+    share: float
+    within: str = ""  # a region code: only its grids
+    open_share: float = 0.3
+    open_weights: dict | None = None
+    categories: tuple = ()  # display-code prefixes ("C01"): only these classes
+    lights: bool = True  # place some open cases past their warning, due and overdue
+
+
+PARTS = (
+    Part(0.78),
+    # 桥东街道: the street office's board, the district dispatcher's queue, the street's hot spots.
+    Part(0.16, within=STREET_CODE, open_share=0.35),
+    # 东湖社区: the grid worker's 核实/核查 tasks and reports near home.
+    Part(
+        0.04,
+        within=COMMUNITY_CODE,
+        open_share=0.5,
+        open_weights={"verifying": 4.0, "checking": 4.0, "reported": 1.0, "handling": 2.0, "to_check": 1.0},
+    ),
+    # Manhole covers and other public-utility components of 惠城区: the responsibility list sends them to the
+    # city command centre, so the city dispatcher's own queue has work.
+    Part(0.02, within="441302", open_share=1.0, open_weights={"to_dispatch": 1.0}, categories=("C01",), lights=False),
+)
+
+
+def _name(code: str) -> str:
+    rng = random.Random(code)
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def _staff():
+    """Colleagues behind the demo accounts, who cannot log in: a patrol grid worker for each street and a duty
+    handler for each department, so every history names the person who would have acted there."""
+    User = get_user_model()
+    made = 0
+    streets = Region.objects.defer("geom").filter(level=Level.STREET)
+    people = [(f"patrol-{s.code}", Role.GRID_WORKER, {"region": s}) for s in streets]
+    held = set(Posting.objects.filter(role=Role.HANDLER).values_list("department_id", flat=True))
+    departments = Department.objects.filter(active=True).exclude(pk__in=held)
+    people += [(f"duty-{d.code}", Role.HANDLER, {"department": d}) for d in departments]
+    for username, role, target in people:
+        user, created = User.objects.get_or_create(
+            username=username[:150], defaults={"full_name": _name(username), "is_active": True}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            made += 1
+        posting_grant(user=user, role=role, **target)
+    return made
+
+
+def _path(code):
+    return Region.objects.defer("geom").values_list("path", flat=True).get(code=code)
+
+
+def _load(total, now, seed, progress):
+    """The loads of PARTS; returns the ids of the cases they wrote."""
+    before = Case.objects.aggregate(m=Max("id"))["m"] or 0
+    since = timezone.localdate(now) - timedelta(weeks=WEEKS)
+    for index, part in enumerate(PARTS):
+        count = max(4, round(total * part.share))
+        n_open = round(count * part.open_share)
+        due = warning = overdue = 0
+        if part.lights:
+            due, warning, overdue = round(n_open * 0.03), round(n_open * 0.1), round(n_open * 0.12)
+        options = LoadOptions(
+            cases=count,
+            seed=seed + index,
+            since=since,
+            within=(_path(part.within),) if part.within else (),
+            open_share=part.open_share,
+            open_weights=part.open_weights,
+            categories=part.categories,
+            due=due,
+            warning=warning,
+            overdue=overdue,
+            now=now,
+        )
+        load_cases(options, progress=progress)
+    ids = list(Case.objects.filter(pk__gt=before).values_list("pk", flat=True))
+    Case.objects.filter(pk__in=ids).update(idempotency_key=Concat(Value(DEMO_TAG), Cast("pk", CharField())))
+    return ids
+
+
+def _route_waiting(now):
+    """The routing proposal of every case waiting for dispatch, as registration makes it (the level)."""
+    entered = (
+        CaseEvent.objects.filter(case=OuterRef("pk"), to_status=Status.TO_DISPATCH).order_by("-id").values("id")[:1]
+    )
+    waiting = Case.objects.filter(status=Status.TO_DISPATCH, routing__isnull=True).annotate(entered=Subquery(entered))
+    for case_id, event_id in waiting.values_list("pk", "entered"):
+        if event_id:
+            routing_record(case_id=case_id, event_id=event_id, now=now)
+    # Past their dispatch deadline: lifted to the city centre, as the sweep's escalation ladder does.
+    late = Case.objects.filter(status=Status.TO_DISPATCH, stage_deadline__lte=now).values_list("pk", flat=True)
+    return routing_escalate_many_to_city(case_ids=list(late), now=now)
+
+
+def _last_event_at(case_id):
+    return CaseEvent.objects.filter(case_id=case_id).aggregate(m=Max("at"))["m"]
+
+
+def _dispatch_to_bureau(now, rng, users, count):
+    """Cases waiting in the command queues that were sent to the city bureau over the last days (the handler's
+    work): the city centre's own (escalated first), keeping a third of its queue, then 惠城区's."""
+    bureau = Department.objects.get(code=CITY_BUREAU)
+    waiting = Case.objects.filter(status=Status.TO_DISPATCH).order_by("-routing__escalated", "id")
+    city = list(waiting.filter(routing__level=CommandLevel.CITY).values_list("pk", flat=True))
+    district = waiting.filter(routing__level=CommandLevel.DISTRICT, region_path__startswith=_path("441302"))
+    candidates = [(pk, users["dispatcher"]) for pk in city[: len(city) * 2 // 3]]
+    candidates += [(pk, users["district-dispatcher"]) for pk in district.values_list("pk", flat=True)[: count * 2]]
+    done = 0
+    for case_id, dispatcher in candidates:
+        start = _last_event_at(case_id)
+        at = start + (now - start) * rng.uniform(0.2, 0.9)
+        try:
+            case_transition(
+                case_id=case_id,
+                actor=dispatcher,
+                action="dispatch",
+                note="属城市管理职责，派市城管局处置",
+                params={"lead_department": bureau.code, "assisting_departments": []},
+                now=at,
+            )
+        except (ValidationError, PermissionDenied, ConflictError):
+            continue
+        done += 1
+        if done >= count:
+            break
+    return done
+
+
+def _emergency(now, users):
+    """A 04 突发事件 call taken 40 minutes ago: accepted, filed urgent and dispatched within the quarter hour."""
+    # 燃气管道破裂 (a gas-pipe burst), else the first active 04 class.
+    emergencies = Category.objects.filter(parent__isnull=False, active=True, kind="E", code__startswith="04")
+    category = emergencies.filter(code="0403").first() or emergencies.order_by("code").first()
+    if category is None:
+        return None
+    community = Region.objects.get(code=COMMUNITY_CODE)
+    point = Region.objects.filter(pk=community.pk).values_list("geom", flat=True).get().point_on_surface
+    case, _created = case_report(
+        actor=users["operator"],
+        category=category,
+        description=f"市民来电：{community.name}附近{category.name}，现场情况紧急，请立即派员处置",
+        lon=point.x,
+        lat=point.y,
+        source="hotline_12345",
+        address=f"{community.name}附近",
+        contact_name="陈先生",
+        contact_phone="13800138000",
+        idempotency_key=f"{DEMO_TAG}emergency",
+        now=now - timedelta(minutes=40),
+    )
+    condition = FilingCondition.objects.filter(category=category, active=True).order_by("position", "id").first()
+    steps = [
+        ("accept", "operator", {}, 37),
+        ("register", "shiftlead", {"filing_condition": condition.pk, "urgency": "urgent"}, 33),
+    ]
+    for action, who, params, minutes in steps:
+        case_transition(
+            case_id=case.pk, actor=users[who], action=action, params=params, now=now - timedelta(minutes=minutes)
+        )
+    case = Case.objects.select_related("category", "region").get(pk=case.pk)
+    proposal = routing_propose(case=case)
+    lead = proposal.lead if proposal and proposal.lead else Department.objects.get(code="street-" + STREET_CODE)
+    case_transition(
+        case_id=case.pk,
+        actor=users["dispatcher"],
+        action="dispatch",
+        note="突发事件，立即处置",
+        params={"lead_department": lead.code, "assisting_departments": []},
+        now=now - timedelta(minutes=28),
+    )
+    return case
+
+
+def _handler_of(department_id):
+    return (
+        get_user_model()
+        .objects.filter(postings__role=Role.HANDLER, postings__department_id=department_id, is_active=True)
+        .order_by("-last_login", "id")
+        .first()
+    )
+
+
+def _orders(now, rng, leader, ids):
+    """督办 on late cases in handling: some answered by the department, the others still open."""
+    late = (
+        Case.objects.filter(
+            pk__in=ids, status=Status.HANDLING, stage_deadline__lt=now - timedelta(hours=1), supervised=False
+        )
+        .order_by("stage_deadline")
+        .values_list("pk", "lead_department_id", "stage_deadline")[:12]
+    )
+    issued = replied = 0
+    for index, (case_id, department_id, deadline) in enumerate(late):
+        at = max(deadline, now - timedelta(days=2)) + timedelta(minutes=rng.randint(10, 120))
+        at = min(at, now - timedelta(minutes=30))
+        order = order_issue(
+            case_id=case_id,
+            actor=leader,
+            note="该案件已超期，请加快处置并书面回复处置进展",
+            reply_hours=8,
+            formal=index == 0,
+            now=at,
+        )
+        issued += 1
+        handler = _handler_of(department_id)
+        if index % 2 and handler is not None:
+            order_reply(
+                order_id=order.pk,
+                actor=handler,
+                reply="已安排人员到场，预计今日内处置完毕",
+                now=at + (now - at) * rng.uniform(0.2, 0.8),
+            )
+            replied += 1
+    return issued, replied
+
+
+def _score_last_month(now, admin):
+    """The previous month frozen with its data (computed again when an earlier freeze saw none)."""
+    span = span_containing("month", timezone.localdate(now)).previous()
+    frozen = AssessmentRun.objects.filter(
+        period_kind=span.kind, period_start=span.first, period_end=span.last, kind=RunKind.FREEZE
+    ).first()
+    if frozen is None:
+        return assessment_freeze(span=span, now=now), span
+    if not UnitResult.objects.filter(run=frozen).exclude(counts={}).exists():
+        reason = "演示数据已载入：重新计算上月考核"
+        return assessment_recompute(span=span, actor=admin, reason=reason, now=now), span
+    return frozen, span
+
+
+def seed(*, stdout=None, cases=DEFAULT_CASES) -> str:
+    """Load the demo workload once (a run that finds demo cases keeps them); returns a one-line summary."""
+    existing = Case.objects.filter(idempotency_key__startswith=DEMO_TAG).count()
+    if existing:
+        return f"workload kept: {existing:,} demo cases already loaded"
+    if cases <= 0:
+        return "no workload asked (--cases 0)"
+    started = time.monotonic()
+    now = timezone.now()
+    rng = random.Random(now.toordinal())
+    staff = _staff()
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=_DEMO_USERS)}
+    missing = set(_DEMO_USERS) - set(users)
+    if missing:
+        raise ImproperlyConfigured(f"seed the demo accounts first: {', '.join(sorted(missing))} missing")
+
+    def progress(line):
+        if stdout is not None and stdout.isatty():
+            stdout.write(f"  {line}")
+
+    ids = _load(cases, now, rng.randrange(1, 2**31), progress)
+    loaded = time.monotonic() - started
+    lifted = _route_waiting(now)
+    bureau = _dispatch_to_bureau(now, rng, users, max(6, cases // 150))
+    emergency = _emergency(now, users)
+    issued, replied = _orders(now, rng, users["leader"], ids)
+    sweep = timers_sweep(now=timezone.now())
+    run, span = _score_last_month(now, users["admin"])
+    open_count = Case.objects.filter(pk__in=ids).exclude(status__in=FINAL_STATUSES).count()
+    city = CaseRouting.objects.filter(level=CommandLevel.CITY, case__status=Status.TO_DISPATCH).count()
+    return (
+        f"{len(ids):,} cases over {WEEKS} weeks ({open_count:,} open; loaded in {loaded:.1f} s), {staff} colleagues, "
+        f"{city} waiting for the city centre ({len(lifted)} lifted), {bureau} sent to the city bureau, "
+        f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), "
+        f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk})"
+    )
+
+
+_DEMO_USERS = ("admin", "operator", "shiftlead", "dispatcher", "district-dispatcher", "leader")
