@@ -93,7 +93,9 @@ def test_the_assisting_handler_sees_the_case_under_assisting_and_gives_the_part(
     assert again.status_code == 409 and "already given its part" in again.content.decode()
 
 
-def test_the_lead_department_is_told_when_a_part_is_given(assisted, cases, personas, django_capture_on_commit_callbacks):
+def test_the_lead_department_is_told_when_a_part_is_given(
+    assisted, cases, personas, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         cases.act(assisted, "street_handler", "assist_feedback", note="已配合")
     event = CaseEvent.objects.filter(case=assisted, action="assist_feedback").get()
@@ -109,7 +111,9 @@ def test_a_part_needs_a_note_and_is_given_once(assisted, cases):
         cases.act(assisted, "street_handler", "assist_feedback", note="再来一次")
 
 
-def test_an_outsider_department_gets_404_and_the_lead_may_not_give_a_part(assisted, cases, personas, huizhou_departments):
+def test_an_outsider_department_gets_404_and_the_lead_may_not_give_a_part(
+    assisted, cases, personas, huizhou_departments
+):
     outsider = user_posted(username="p-water-other", role=Role.HANDLER, department=huizhou_departments["city-housing"])
     client = client_for(outsider)
     assert client.get(f"/dept/cases/{assisted.pk}/").status_code == 404
@@ -134,7 +138,9 @@ def test_the_lead_feedback_with_open_parts_is_refused_unless_the_missing_parts_a
     assert event.data["parts_missing"] == ["city-water"] and event.data["parts_missing_names"] == ["惠州市水务局"]
 
 
-def test_the_lead_feedback_needs_no_acknowledgement_once_every_part_is_in(assisted, cases, personas, huizhou_departments):
+def test_the_lead_feedback_needs_no_acknowledgement_once_every_part_is_in(
+    assisted, cases, personas, huizhou_departments
+):
     water = user_posted(username="p-water", role=Role.HANDLER, department=huizhou_departments["city-water"])
     personas["water"] = water
     cases.act(assisted, "street_handler", "assist_feedback", note="已配合")
@@ -150,7 +156,9 @@ def test_the_page_shows_the_tick_box_and_the_timeline_shows_the_missing_parts(as
     assert refused.status_code == 422
     body = refused.content.decode()
     assert 'name="parts_missing"' in body and "have not given their part yet" in body
-    done = client.post(url, {"note": "已清理", "photos": [jpeg_upload()], "parts_missing": "true"}, HTTP_HX_REQUEST="true")
+    done = client.post(
+        url, {"note": "已清理", "photos": [jpeg_upload()], "parts_missing": "true"}, HTTP_HX_REQUEST="true"
+    )
     assert done.status_code == 200
     assert "Assisting departments had not given their part" in done.content.decode()
 
