@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PartState(models.TextChoices):
@@ -83,7 +84,7 @@ class AssistPart(models.Model):
 
 class SummonsState(models.TextChoices):
     OPEN = "open", _("Awaiting report")
-    REPORTED = "reported", _("Reported")
+    REPORTED = "reported", pgettext_lazy("summons state", "Reported")
     OVERDUE = "overdue", _("Report overdue")
 
 
