@@ -293,18 +293,11 @@ def assist_parts_for_case(case):
 def whistle_context_for_case(*, user, case, may_blow):
     """The case's whistles with their summonses (each marked `mine` when the user may report to it), and when the
     user may blow the whistle, the office they blow it for and the departments they may summon (searchable)."""
-    from django.db.models import Prefetch
-
-    from cases.models import REPORTABLE_STATES, Summons, Whistle
+    from cases.models import REPORTABLE_STATES
+    from dispatch.selectors import whistles_for_case
     from dispatch.services.whistles import summonable_departments, whistle_offices
 
-    summonses = Summons.objects.select_related("department", "reported_by").order_by("id")
-    whistles = list(
-        Whistle.objects.filter(case=case)
-        .select_related("department", "blown_by")
-        .prefetch_related(Prefetch("summonses", queryset=summonses))
-        .order_by("-id")
-    )
+    whistles = whistles_for_case(case)
     mine = set(user_scope(user).department_ids(Role.HANDLER))
     for whistle in whistles:
         for summons in whistle.summonses.all():

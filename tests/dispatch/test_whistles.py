@@ -233,3 +233,29 @@ def test_the_summoned_group_keeps_its_query_count_at_3_and_30_cases(cases, perso
     make(27)
     many, body = count()
     assert len(group_numbers(body, "whistle")) == 30 and few == many
+
+
+def test_the_api_blows_lists_and_reports(worked, personas, water):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(personas["street_handler"])
+    url = f"/api/v1/cases/{worked.pk}/whistles/"
+    refused = api.post(url, {"departments": [], "note": ""}, format="json")
+    assert refused.status_code == 400
+    response = api.post(url, {"departments": ["city-water"], "note": "请到场"}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["office"] == STREET and [s["department"] for s in body["summonses"]] == ["city-water"]
+    summons_id = body["summonses"][0]["id"]
+    api.force_authenticate(personas["handler"])
+    assert api.post(url, {"departments": ["city-water"], "note": "x"}, format="json").status_code == 403
+    assert api.get(url).json()[0]["summonses"][0]["state"] == "open"
+    report = f"/api/v1/summonses/{summons_id}/report/"
+    assert api.post(report, {"note": "代报"}, format="json").status_code == 403
+    api.force_authenticate(water)
+    response = api.post(report, {"note": "已到场"}, format="json")
+    assert response.status_code == 200 and response.json()["state"] == "reported"
+    assert api.post(report, {"note": "再次"}, format="json").status_code == 409
+    api.force_authenticate(personas["outsider"])
+    assert api.get(url).status_code == 404 and api.post(report, {"note": "x"}, format="json").status_code == 404
