@@ -13,35 +13,13 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import Role
 from cases.clock import hours_duration
-from cases.models import (
-    FINAL_STATUSES,
-    AssistPart,
-    Case,
-    CaseRequest,
-    PartState,
-    RequestKind,
-    RequestState,
-    Source,
-    Status,
-)
+from cases.models import FINAL_STATUSES, Case, CaseRequest, RequestKind, RequestState, Source, Status
+from cases.models.assist import AssistPart, PartState
+from cases.workflow.spec import ASSISTING, assisting_departments_of
 from huizhou_cityops.errors import ConflictError
 
 from . import params as p
-from .spec import (
-    ASSIGNEE,
-    ASSISTING,
-    EXTEND,
-    LEAD_DEPARTMENT,
-    PAUSE,
-    PRIOR,
-    RESTART,
-    RESUME,
-    SAME,
-    Action,
-    Effect,
-    Guard,
-    assisting_departments_of,
-)
+from .spec import ASSIGNEE, EXTEND, LEAD_DEPARTMENT, PAUSE, PRIOR, RESTART, RESUME, SAME, Action, Effect, Guard
 
 S, R, K = Status, Role, RequestKind
 OPEN = frozenset(s for s in Status if s not in FINAL_STATUSES)
