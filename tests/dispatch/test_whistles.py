@@ -259,3 +259,18 @@ def test_the_api_blows_lists_and_reports(worked, personas, water):
     assert api.post(report, {"note": "再次"}, format="json").status_code == 409
     api.force_authenticate(personas["outsider"])
     assert api.get(url).status_code == 404 and api.post(report, {"note": "x"}, format="json").status_code == 404
+
+
+def test_every_step_is_in_the_live_feed_of_the_summoned_department(worked, personas, water):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(water)
+    cursor = api.get("/api/v1/events/").json()["cursor"]
+    whistle = blow(worked, personas["street_handler"], departments=["city-water"])
+    summons_report(summons_id=whistle.summonses.get().pk, actor=water, note="已到场")
+    events = api.get(f"/api/v1/events/?after={cursor}").json()["events"]
+    assert [(e["action"], e["case"]["number"]) for e in events] == [
+        ("whistle_blown", worked.number),
+        ("whistle_reported", worked.number),
+    ]
