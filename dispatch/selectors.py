@@ -240,3 +240,18 @@ def event_feed_for_user(*, user, after: int, limit: int, now=None) -> tuple[list
     events = list(events[:limit])
     # A full page continues right after it; otherwise every visible event up to the horizon has been listed.
     return events, (events[-1].id if len(events) == limit else horizon)
+
+
+def whistles_for_case(case):
+    """The case's whistles (吹哨), newest first, each with its summonses (报到) in order: four queries."""
+    from django.db.models import Prefetch
+
+    from cases.models import Summons, Whistle
+
+    summonses = Summons.objects.select_related("department", "reported_by").order_by("id")
+    return list(
+        Whistle.objects.filter(case=case)
+        .select_related("department", "blown_by")
+        .prefetch_related(Prefetch("summonses", queryset=summonses))
+        .order_by("-id")
+    )

@@ -24,3 +24,11 @@ def orders_sweep_task():
     from dispatch.services.orders import orders_sweep
 
     return orders_sweep()
+
+
+@shared_task(name="dispatch.whistles_sweep", ignore_result=True)
+def whistles_sweep_task():
+    """Mark summonses (吹哨报到) past their report deadline overdue. Idempotent: safe to run twice at once."""
+    from dispatch.services.whistles import whistles_sweep
+
+    return whistles_sweep()

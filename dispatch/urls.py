@@ -18,6 +18,10 @@ urlpatterns = [
     path("dept/cases/<int:pk>/", dept.dept_panel, name="dept-panel"),
     path("dept/cases/<int:pk>/actions/<slug:action>/", dept.dept_act, name="dept-act"),
     path("dept/cases/<int:pk>/orders/<int:order_id>/reply/", dept.dept_order_reply, name="dept-order-reply"),
+    path("dept/cases/<int:pk>/whistle/", dept.dept_whistle, name="dept-whistle"),
+    path(
+        "dept/cases/<int:pk>/summonses/<int:summons_id>/report/", dept.dept_summons_report, name="dept-summons-report"
+    ),
     path("photos/<int:pk>/", panel.case_photo, name="case-photo"),
     path("photos/<int:pk>/thumbnail/", panel.case_photo, {"thumbnail": True}, name="case-photo-thumbnail"),
 ]

@@ -27,10 +27,13 @@ from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.models import Role
 from cases.models import CaseEvent, Source
 from dispatch.models import Notification
 from dispatch.services.orders import order_issue
+from dispatch.services.whistles import whistle_blow
 from grids.models import Department, Region
+from tests.factories.accounts import user_posted
 from tests.fixtures.cases import jpeg_upload
 from tests.fixtures.grid import DANSHUI, HUICHENG, HUIYANG, QIAODONG, QIAODONG_COMMUNITY
 
@@ -84,6 +87,8 @@ EXTENSION = {"action": "request_extension", "hours": "8", "note": "需要调配�
 VOID = {"note": "重复上报"}
 ORDER = {"note": "限期整改", "reply_hours": "8"}
 REPLY = {"reply": "已整改完毕"}
+WHISTLE = {"note": "请到场会商", "departments": ["city-water"]}
+REPORT = {"note": "已派员到场"}
 
 # fmt: off
 # One row per URL, one cell per role (ROLES' order); see the module docstring for how to read a cell.
@@ -113,6 +118,8 @@ MATRIX = {
     "api-order-detail":          "401     200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "api-order-reply":           "401     403/404 403     403     403     403/404 200/404 403/404 403     403     404/403",
     "api-order-withdraw":        "401     403/404 403     403     403     403/404 403/404 403/404 200     403     404/403",
+    "api-case-whistles":         "401     403/404 403     403     403     403/404 403/404 201/404 403     403     404/403",
+    "api-summons-report":        "401     403/404 403     403     403     403/404 200/404 403/404 403     403     404/403",
     "api-notification-list":     "401     200     200     200     200     200     200     200     200     200     200",
     "api-notification-read-all": "401     200     200     200     200     200     200     200     200     200     200",
     "api-notification-read":     "401     404     404     404     404     404     200/404 404     404     404     404/200",
@@ -138,6 +145,10 @@ MATRIX = {
     "dept-panel":                "login   403     403     403     403     403     200/404 200/404 403     403     403",
     "dept-act":                  "login   403     403     403     403     403     302/404 403/404 403     403     403",
     "dept-order-reply":          "login   403     403     403     403     403     302/404 403/404 403     403     403",
+    # 吹哨报到: the street office working the case blows the whistle; the summoned department (the city bureau
+    # in 惠城区, the water bureau in 惠阳区) reports.
+    "dept-whistle":              "login   403     403     403     403     403     403/404 302/404 403     403     403",
+    "dept-summons-report":       "login   403     403     403     403     403     302/404 403/404 403     403     403",
     # Photos: as private as their case.
     "case-photo":                "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "case-photo-thumbnail":      "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
@@ -170,6 +181,8 @@ HOW = {
     "api-order-detail":          Ask("GET", params={"pk": "order"}),
     "api-order-reply":           Ask("POST", params={"pk": "order"}, data=REPLY),
     "api-order-withdraw":        Ask("POST", params={"pk": "order"}),
+    "api-case-whistles":         Ask("POST", params={"case_id": "case"}, data=WHISTLE),
+    "api-summons-report":        Ask("POST", params={"pk": "summons"}, data=REPORT),
     "api-notification-read-all": Ask("POST"),
     "api-notification-read":     Ask("POST", params={"pk": "notification"}),
     "command-map-cases":         Ask("GET", query=BOX),
@@ -180,6 +193,8 @@ HOW = {
     "dept-panel":                Ask("GET", params=CASE),
     "dept-act":                  Ask("POST", params={**CASE, "action": "request_extension"}, data=EXTENSION),
     "dept-order-reply":          Ask("POST", params={**CASE, "order_id": "order"}, data=REPLY),
+    "dept-whistle":              Ask("POST", params=CASE, data=WHISTLE),
+    "dept-summons-report":       Ask("POST", params={**CASE, "summons_id": "summons"}, data=REPORT),
     "case-photo":                Ask("GET", params={"pk": "photo"}),
     "case-photo-thumbnail":      Ask("GET", params={"pk": "photo"}),
     "assessment:dashboard":      Ask("GET", query=P),
@@ -254,6 +269,14 @@ class Sides:
         huiyang = cases.act(huiyang, "dispatcher", "dispatch", lead_department=danshui_office.code)
         assert huicheng.region_path.startswith(f"/4413/{HUICHENG}/{QIAODONG}/{QIAODONG_COMMUNITY}/")
         assert huiyang.region_path.startswith(f"/4413/{HUIYANG}/")
+        # The whistles: 桥东 (assisting) summons the city bureau, 淡水 (leading) the water bureau.
+        danshui_handler = user_posted(username="p-danshui-handler", role=Role.HANDLER, department=danshui_office)
+        summoned = {
+            "huicheng": whistle_blow(
+                case_id=huicheng.pk, actor=personas["street_handler"], departments=[city_bureau.code], note="到场"
+            ),
+            "huiyang": whistle_blow(case_id=huiyang.pk, actor=danshui_handler, departments=["city-water"], note="到场"),
+        }
         self.objects = {}
         for side, case, department, district, reader in (
             ("huicheng", huicheng, qiaodong_office, HUICHENG, personas["handler"]),
@@ -269,6 +292,7 @@ class Sides:
                 "notification": notification.pk,
                 "district": district,
                 "department": department.code,
+                "summons": summoned[side].summonses.get().pk,
             }
 
     def url(self, name, ask, side):

@@ -1,3 +1,4 @@
+from .assist import REPORTABLE_STATES, AssistPart, PartState, Summons, SummonsState, Whistle
 from .calendar import CalendarDay, CalendarYear, DayKind, WorkingPeriod
 from .case import (
     Case,
@@ -15,6 +16,12 @@ from .catalogue import Category, CategoryKind, Clock, FilingCondition, Step, Ste
 from .status import FINAL_STATUSES, Light, Status
 
 __all__ = [
+    "REPORTABLE_STATES",
+    "AssistPart",
+    "PartState",
+    "Summons",
+    "SummonsState",
+    "Whistle",
     "FINAL_STATUSES",
     "Case",
     "CaseEvent",

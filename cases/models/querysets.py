@@ -22,7 +22,7 @@ class CaseQuerySet(models.QuerySet):
         q = subtree_q(region_paths, "region_path") | Q(reporter=user) | Q(assignee=user)
         departments = scope.department_ids(Role.HANDLER)
         if departments:
-            q |= self.department_q(departments)
+            q |= self.department_q(departments) | self.summoned_q(departments)
         return self.filter(q)
 
     def department_q(self, departments):
@@ -31,6 +31,12 @@ class CaseQuerySet(models.QuerySet):
             case=OuterRef("pk"), department__in=departments
         )
         return Q(lead_department__in=departments) | Exists(assisting)
+
+    def summoned_q(self, departments):
+        """Cases a whistle (吹哨) summoned any of `departments` to: they see the case, read-only, to report."""
+        from .assist import Summons
+
+        return Exists(Summons.objects.filter(case=OuterRef("pk"), department__in=departments))
 
     def for_departments(self, departments):
         return self.filter(self.department_q(departments))

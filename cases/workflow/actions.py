@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from accounts.models import Role
 from cases.clock import hours_duration
 from cases.models import FINAL_STATUSES, Case, CaseRequest, RequestKind, RequestState, Source, Status
+from cases.models.assist import AssistPart, PartState
+from cases.workflow.spec import ASSISTING, assisting_departments_of
 from huizhou_cityops.errors import ConflictError
 
 from . import params as p
@@ -106,6 +108,13 @@ FIXED_ON_THE_SPOT = Guard(
 
 ASSIGNEE_PARAM = p.GridWorker(
     "assignee", label=gettext_lazy("Grid worker"), help_text=gettext_lazy("Grid worker (id or username) for 核实/核查.")
+)
+
+
+PARTS_MISSING = p.Flag(
+    "parts_missing",
+    label=gettext_lazy("Assisting departments have not given their part (协办部门未反馈)"),
+    help_text=gettext_lazy("feedback: tick to report although assisting departments have not given their part."),
 )
 
 
@@ -295,6 +304,7 @@ def dispatch(ctx, *, lead_department, assisting_departments):
         raise p.field_error("assisting_departments", _("The lead department cannot also assist."))
     ctx.case.lead_department = lead_department
     ctx.case.assisting_departments.set(assisting_departments)
+    AssistPart.objects.reopen_for(case=ctx.case, departments=assisting_departments, now=ctx.now)
     return Effect(
         data={"lead": lead_department.code, "assisting": [d.code for d in assisting_departments]},
         department=lead_department,
@@ -337,6 +347,7 @@ def approve_return(ctx):
     returned = ctx.case.lead_department
     ctx.case.lead_department = None
     ctx.case.assisting_departments.clear()
+    AssistPart.objects.withdraw_for(case=ctx.case)
     # The department sent it back as not theirs: the earlier dispatch counts as a wrong dispatch.
     return Effect(data={"wrong_dispatch": True, "request": request.pk}, department=returned)
 
@@ -477,14 +488,15 @@ def resume(ctx):
     target=S.TO_CHECK,
     roles={R.HANDLER},
     scope=LEAD_DEPARTMENT,
+    params=(PARTS_MISSING,),
     needs_note=True,
     note_label=gettext_lazy("What was done"),
     needs_photo=True,
     photo_kind="after",
     primary=True,
 )
-def feedback(ctx):
-    return Effect()
+def feedback(ctx, *, parts_missing):
+    return Effect(data=parts_missing_check(ctx, acknowledged=parts_missing))
 
 
 # ---- 核查 and 结案 ----
@@ -593,3 +605,72 @@ def approve_void(ctx):
 def reject_void(ctx):
     _decide(ctx, K.VOID, False)
     return Effect()
+
+
+# ---- 协办: the assisting departments' parts ----
+# A dispatch opens one part per assisting department (AssistPart, in the dispatch's transaction) and an approved
+# return withdraws them. Each assisting department gives its part with `assist_feedback`; the lead department's
+# `feedback` goes through while parts are open only when the handler ticks `parts_missing`, which the event
+# records (and the timeline shows).
+
+
+def parts_missing_check(ctx, *, acknowledged):
+    """The event data of a lead department's feedback: the assisting departments whose part is missing, if any.
+
+    Open parts without the acknowledgement are a field error: the handler either waits or ticks the box.
+    """
+    missing = list(
+        AssistPart.objects.open()
+        .filter(case=ctx.case)
+        .order_by("department__name")
+        .values_list("department__code", "department__name")
+    )
+    if not missing:
+        return {}
+    if not acknowledged:
+        names = "、".join(name for _code, name in missing)
+        raise p.field_error(
+            "parts_missing",
+            _("%(departments)s have not given their part yet: wait for them, or tick the box to report without it.")
+            % {"departments": names},
+        )
+    return {"parts_missing": [code for code, _name in missing], "parts_missing_names": [n for _c, n in missing]}
+
+
+HAS_OPEN_PART = Guard(
+    lambda f: (
+        AssistPart.objects.open()
+        .filter(case=f.case, department_id__in=assisting_departments_of(f.user, f.case))
+        .exists()
+    ),
+    409,
+    "part_given",
+    lambda: _("Your department has already given its part on this case."),
+)
+
+
+@action(
+    "assist_feedback",
+    label=pgettext_lazy("action", "Give assisting part"),
+    sources=OPEN - {S.VOID_PENDING, S.REPORTED, S.VERIFYING, S.TO_REGISTER, S.TO_DISPATCH},
+    target=SAME,
+    roles={R.HANDLER},
+    scope=ASSISTING,
+    guards=(HAS_OPEN_PART,),
+    needs_note=True,
+    note_label=gettext_lazy("What your department did"),
+    allows_photo=True,
+    photo_kind="after",
+    primary=True,
+    description=gettext_lazy("An assisting department (协办) reports its part of the work to the lead department."),
+)
+def assist_feedback(ctx):
+    mine = assisting_departments_of(ctx.actor, ctx.case)
+    part = AssistPart.objects.open().filter(case=ctx.case, department_id__in=mine).order_by("id").first()
+    # The case row is locked, so no other transition runs meanwhile; the conditional update still keeps a part
+    # from being given twice should anything else ever write parts without that lock.
+    if part is None or not AssistPart.objects.filter(pk=part.pk, state=PartState.OPEN).update(
+        state=PartState.DONE, feedback=ctx.note, answered_by=ctx.actor, answered_at=ctx.now
+    ):
+        raise ConflictError(_("Your department has already given its part on this case."), code="part_given")
+    return Effect(data={"part": part.pk, "department": part.department.code}, department=part.department)

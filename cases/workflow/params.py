@@ -286,3 +286,29 @@ class Hours(Param):
         if hours != hours.quantize(Decimal("0.01")):
             raise field_error(self.name, _("Give the hours with at most two decimals."))
         return hours
+
+
+@dataclass(frozen=True)
+class Flag(Param):
+    """A tick box: true when ticked, false when left out."""
+
+    required: bool = False
+
+    def api_field(self):
+        return serializers.BooleanField(required=False, help_text=self.help_text)
+
+    def form_field(self):
+        return forms.BooleanField(required=False, label=self.label)
+
+    def default(self):
+        return False
+
+    def clean(self, ctx, value):
+        if isinstance(value, bool):
+            return value
+        text = str(value).lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+        raise field_error(self.name, _("Answer true or false."))

@@ -19,14 +19,25 @@ from .params import Outcome, Param
 SAME = "="  # the status stays (an overlay such as an extension)
 PRIOR = "<"  # back to the status the case had before a void request
 
-# How the actor must relate to the case: a role over the case's grid, a handler of the lead department, or the
-# grid worker the task is assigned to.
-REGION, LEAD_DEPARTMENT, ASSIGNEE = "region", "lead_department", "assignee"
+# How the actor must relate to the case: a role over the case's grid, a handler of the lead department, the
+# grid worker the task is assigned to, or a handler of an assisting department that owes the case a part (协办).
+REGION, LEAD_DEPARTMENT, ASSIGNEE, ASSISTING = "region", "lead_department", "assignee", "assisting"
 
 # What an action does to the stage clock besides what the new status implies.
 PAUSE, RESUME, EXTEND, RESTART = "pause", "resume", "extend", "restart"
 
 SYSTEM_ROLE = "system"
+
+
+def assisting_departments_of(user, case) -> list[int]:
+    """The user's departments (as a handler) that were given a part of `case` to assist with, lowest id first."""
+    from cases.models import AssistPart, PartState
+
+    mine = user_scope(user).department_ids(Role.HANDLER)
+    if not mine:
+        return []
+    parts = AssistPart.objects.filter(case=case, department_id__in=mine).exclude(state=PartState.WITHDRAWN)
+    return sorted(set(parts.values_list("department_id", flat=True)))
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,7 @@ class Action:
     note_label: str = ""
     needs_photo: bool = False
     photo_kind: str = "before"
+    allows_photo: bool = False  # photos may be attached though none is required
     clock: str | None = None
     request_kind: str | None = None  # the kind of request this action opens or decides
     decides: bool | None = None  # on a request: None opens it, True approves it, False rejects it
@@ -133,6 +145,8 @@ class Action:
         if self.scope == ASSIGNEE:
             held = case.assignee_id == user.pk and Role.GRID_WORKER in scope.roles
             return [Role.GRID_WORKER] if held else []
+        if self.scope == ASSISTING:
+            return [Role.HANDLER] if assisting_departments_of(user, case) else []
         if self.scope == LEAD_DEPARTMENT:
             roles, _path = scope.department_roles.get(case.lead_department_id, (set(), ""))
             return [Role.HANDLER] if Role.HANDLER in roles else []

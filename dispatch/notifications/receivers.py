@@ -32,3 +32,15 @@ def notify_after_timers(sender, *, marks, **kwargs):
 
     with transaction.atomic():
         notify_timers(marks=marks)
+
+
+@receiver(case_transitioned, dispatch_uid="dispatch.notify_assist_after_transition")
+def notify_assist_after_transition(sender, *, event_id, action, **kwargs):
+    """协办: a dispatch with assisting departments tells them of their part; a part given tells the lead."""
+    from cases.workflow import ACTIONS
+    from dispatch.notifications.assist import notify_assist
+    from dispatch.notifications.services import notify_safely
+
+    spec = ACTIONS.get(action)
+    if spec is not None and (action == "assist_feedback" or "assisting_departments" in spec.param_names):
+        notify_safely(notify_assist, event_id=event_id)

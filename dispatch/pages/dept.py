@@ -12,9 +12,10 @@ from cases.ids import parse_id
 from cases.models import Light
 from cases.selectors import case_detail_for_user
 from cases.worktime import calendar_coverage_warning_for
-from dispatch.pages.forms import OrderReplyForm
+from dispatch.pages.forms import OrderReplyForm, SummonsReportForm, WhistleForm
 from dispatch.pages.selectors import department_board_for_user
 from dispatch.services.orders import order_reply
+from dispatch.services.whistles import summons_report, whistle_blow
 
 from . import command
 from .access import handler_required, page
@@ -26,11 +27,17 @@ GROUPS = [
     (Light.GREEN, Light.GREEN.label),
     ("stopped", _("Clock stopped (suspended)")),
 ]
+# Cases the departments do not lead but owe something: an assisting part (协办), a report to a whistle (吹哨报到).
+SIDE_GROUPS = [
+    ("assist", _("Assisting (协办)")),
+    ("whistle", _("Summoned (吹哨报到)")),
+]
 
 
 def _board_context(request, now):
     board = department_board_for_user(user=request.user, now=now)
     groups = [{"key": key, "label": label, "cases": board.groups[key]} for key, label in GROUPS]
+    groups += [{"key": key, "label": label, "cases": board.groups[key], "side": True} for key, label in SIDE_GROUPS]
     return {"board": board, "groups": groups, "now": now}
 
 
@@ -95,3 +102,41 @@ def dept_order_reply(request, pk, order_id):
         return panel_not_found(request)
     errors = list(outcome.error.messages) if outcome.error else []
     return panel_answer(request, pk, surface="dept", outcome=outcome, order_errors=errors, order_id=order_id)
+
+
+@handler_required
+@require_POST
+def dept_whistle(request, pk):
+    """A street office blows the whistle (吹哨) on the case, through the whistle service."""
+    form = WhistleForm(request.POST)
+
+    def blow():
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        data = form.cleaned_data
+        whistle_blow(case_id=pk, actor=request.user, departments=data["departments"], note=data["note"])
+
+    outcome = panel_call(blow, success=_("The whistle is blown: the departments have been summoned."))
+    if outcome is None:
+        return panel_not_found(request)
+    errors = outcome.error.message_dict if outcome.error and hasattr(outcome.error, "error_dict") else {}
+    data = {"note": request.POST.get("note", ""), "departments": request.POST.getlist("departments")}
+    return panel_answer(request, pk, surface="dept", outcome=outcome, whistle_errors=errors, whistle_data=data)
+
+
+@handler_required
+@require_POST
+def dept_summons_report(request, pk, summons_id):
+    """A summoned department reports (报到) to a whistle, through the whistle service."""
+    form = SummonsReportForm(request.POST)
+
+    def report():
+        if not form.is_valid():
+            raise ValidationError(form.errors["note"])
+        summons_report(summons_id=summons_id, case_id=pk, actor=request.user, note=form.cleaned_data["note"])
+
+    outcome = panel_call(report, success=_("Your department has reported."))
+    if outcome is None:
+        return panel_not_found(request)
+    errors = list(outcome.error.messages) if outcome.error else []
+    return panel_answer(request, pk, surface="dept", outcome=outcome, summons_errors=errors, summons_id=summons_id)

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.filters import CaseFilterForm, CaseFilterSet
+from cases.workflow.params import ListField
 from dispatch.models import CommandLevel
 
 from .selectors import QUEUE_KEYS
@@ -56,3 +57,16 @@ class OrderIssueForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000, label=_("Order"))
     reply_hours = forms.DecimalField(required=False, max_digits=6, decimal_places=2, label=_("Working hours to reply"))
     formal = forms.BooleanField(required=False, label=_("Formal (挂牌督办)"))
+
+
+class WhistleForm(forms.Form):
+    """A street office's whistle (吹哨): the departments it summons and why; the whistle service decides."""
+
+    departments = ListField(required=False, label=_("Departments to summon"))
+    note = forms.CharField(required=False, max_length=2000, label=_("Why, and where to report"))
+
+
+class SummonsReportForm(forms.Form):
+    """A summoned department's report (报到); the whistle service decides whether it may be given."""
+
+    note = forms.CharField(required=False, max_length=2000, label=_("Your report"))

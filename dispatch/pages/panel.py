@@ -40,10 +40,12 @@ from cases.workflow.forms import action_form
 from cases.worktime import calendar_coverage_warning_for
 from dispatch.events import event_label
 from dispatch.pages.selectors import (
+    assist_parts_for_case,
     departments_for_dispatch,
     filing_conditions_for_case,
     grid_workers_for_case,
     supervision_orders_for_case,
+    whistle_context_for_case,
 )
 from dispatch.selectors import case_routing_for_user
 from dispatch.services.orders import check_may_issue
@@ -116,6 +118,7 @@ def _actions(case, allowed, form, failed_action):
                 "needs_note": spec.needs_note,
                 "note_label": spec.note_label,
                 "needs_photo": spec.needs_photo,
+                "allows_photo": spec.allows_photo,
                 "params": spec.param_names,
                 "outcome": spec.outcome,
                 "form": form if failed else None,
@@ -171,6 +174,22 @@ def panel_context(*, request, case, surface, form=None, failed_action=None, noti
         "order_reply_available": surface == "dept",
         "may_issue_order": surface == "command" and _may_issue_order(user, case),
         "notice": notice,
+        **_assist_context(user, case, surface),
+    }
+
+
+def _assist_context(user, case, surface):
+    """协办 parts and 吹哨报到 for the panel: who owes what, and the forms the user may fill in."""
+    parts = assist_parts_for_case(case)
+    whistles = whistle_context_for_case(user=user, case=case, may_blow=surface == "dept")
+    return {
+        "parts": parts,
+        "open_parts": [part for part in parts if part.state == "open"],
+        "whistles": whistles["whistles"],
+        "may_whistle": whistles["office"] is not None,
+        "whistle_office": whistles["office"],
+        "whistle_departments": whistles["departments"],
+        "summons_report_available": surface == "dept",
     }
 
 

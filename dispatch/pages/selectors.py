@@ -204,8 +204,37 @@ def department_board_for_user(*, user, now, limit=300) -> DepartmentBoard:
     board.groups = {Light.RED: [], Light.YELLOW: [], Light.GREEN: [], "stopped": []}
     for case in rows[:limit]:
         board.groups[light_at(case, now) or "stopped"].append(case)
+    board.groups["assist"] = _assisting_cases(user, department_ids, limit)
+    board.groups["whistle"] = _summoned_cases(user, department_ids, limit)
     board.counts = {key: len(cases) for key, cases in board.groups.items()}
     return board
+
+
+def _assisting_cases(user, department_ids, limit):
+    """Open cases on which one of the departments still owes its assisting part (协办), most urgent first."""
+    from cases.models import AssistPart
+
+    owed = AssistPart.objects.open().filter(case=OuterRef("pk"), department__in=department_ids)
+    qs = Case.objects.visible_to(user).open().filter(Exists(owed)).for_list().order_by("stage_deadline", "id")
+    return list(qs[:limit])
+
+
+def _summoned_cases(user, department_ids, limit):
+    """Cases a whistle summoned one of the departments to that it has not reported to yet, earliest deadline first."""
+    from django.db.models import Subquery
+
+    from cases.models import REPORTABLE_STATES, Summons
+
+    waiting = Summons.objects.filter(case=OuterRef("pk"), department__in=department_ids, state__in=REPORTABLE_STATES)
+    first = waiting.order_by("deadline").values("deadline")[:1]
+    qs = (
+        Case.objects.visible_to(user)
+        .filter(Exists(waiting))
+        .for_list()
+        .annotate(report_by=Subquery(first))
+        .order_by("report_by", "id")
+    )
+    return list(qs[:limit])
 
 
 # ---- what the action forms offer ----
@@ -248,3 +277,35 @@ def supervision_orders_for_case(case):
     from dispatch.models import SupervisionOrder
 
     return list(SupervisionOrder.objects.filter(case=case).select_related("issued_by", "replied_by").order_by("-id"))
+
+
+# ---- 协办 and 吹哨报到 in the case panel ----
+
+
+def assist_parts_for_case(case):
+    """The assisting departments' parts of the current dispatch (withdrawn ones left out), in dispatch order."""
+    from cases.models import AssistPart, PartState
+
+    parts = AssistPart.objects.filter(case=case).exclude(state=PartState.WITHDRAWN)
+    return list(parts.select_related("department", "answered_by").order_by("id"))
+
+
+def whistle_context_for_case(*, user, case, may_blow):
+    """The case's whistles with their summonses (each marked `mine` when the user may report to it), and when the
+    user may blow the whistle, the office they blow it for and the departments they may summon (searchable)."""
+    from cases.models import REPORTABLE_STATES
+    from dispatch.selectors import whistles_for_case
+    from dispatch.services.whistles import summonable_departments, whistle_offices
+
+    whistles = whistles_for_case(case)
+    mine = set(user_scope(user).department_ids(Role.HANDLER))
+    for whistle in whistles:
+        for summons in whistle.summonses.all():
+            summons.mine = summons.department_id in mine and summons.state in REPORTABLE_STATES
+    office, departments = None, []
+    if may_blow and case.status not in FINAL_STATUSES:
+        offices = whistle_offices(user=user, case=case)
+        if offices:
+            office = offices[0]
+            departments = list(summonable_departments(case=case, office=office).order_by("level", "name"))
+    return {"whistles": whistles, "office": office, "departments": departments}

@@ -261,6 +261,16 @@ CELERY_BEAT_SCHEDULE["dispatch-orders-sweep"] = {
     "options": {"expires": ORDER_SWEEP_SECONDS},
 }
 
+# 街道吹哨、部门报到 (dispatch.services.whistles): working hours a summoned department has to report (报到), and
+# how often beat sweeps the summonses past that deadline (idempotent, like the orders sweep).
+WHISTLE_REPORT_HOURS = env.float("WHISTLE_REPORT_HOURS", default=2.0)
+WHISTLE_SWEEP_SECONDS = env.int("WHISTLE_SWEEP_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["dispatch-whistles-sweep"] = {
+    "task": "dispatch.whistles_sweep",
+    "schedule": WHISTLE_SWEEP_SECONDS,
+    "options": {"expires": WHISTLE_SWEEP_SECONDS},
+}
+
 # Stage timers (dispatch): how often beat sweeps the due warnings, deadlines and escalation steps, and how many
 # cases one sweep transaction claims. The sweep is idempotent, so a late or doubled beat is harmless; `expires`
 # drops sweeps that waited in the queue longer than one interval (the next one does their work).

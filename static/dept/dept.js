@@ -63,6 +63,18 @@
     if (tooMany) { input.reportValidity(); input.value = ""; input.setCustomValidity(""); }
   });
   document.body.addEventListener("cityops:case-changed", refreshBoard);
+  // A search box over a long multiple select (the whistle's departments): options that do not match are hidden;
+  // chosen ones stay visible so that nothing selected disappears from view.
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.dataset || !box.dataset.filterOptions) return;
+    var select = document.getElementById(box.dataset.filterOptions);
+    if (!select) return;
+    var needle = box.value.trim().toLowerCase();
+    Array.prototype.forEach.call(select.options, function (option) {
+      option.hidden = needle !== "" && !option.selected && option.text.toLowerCase().indexOf(needle) === -1;
+    });
+  });
 
   // ---- live updates ----
   function userIsEditing() {

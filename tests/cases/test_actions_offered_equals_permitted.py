@@ -17,7 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from accounts.models import Posting, Role
 from accounts.services import posting_grant
-from cases.models import Case, CaseEvent, CaseRequest, FilingCondition, Source, Urgency
+from cases.models import AssistPart, Case, CaseEvent, CaseRequest, FilingCondition, Source, Urgency
 from cases.permissions import case_allowed_actions
 from cases.selectors import pending_requests
 from cases.services import case_transition
@@ -60,7 +60,13 @@ def _valid_params(data, world, case, name):
         elif param.name == "lead_department":
             params["lead_department"] = data.draw(st.sampled_from(world["departments"]), label="lead")
         elif param.name == "assisting_departments":
-            params["assisting_departments"] = []
+            # The other persona's department assists now and then, so that 协办 parts occur in the histories.
+            others = [d for d in world["departments"] if d != params.get("lead_department")]
+            params["assisting_departments"] = data.draw(st.lists(st.sampled_from(others), max_size=1), label="assist")
+        elif param.name == "parts_missing":
+            # A careful lead ticks "协办部门未反馈" when parts are open; otherwise either answer is fine.
+            open_parts = AssistPart.objects.open().filter(case=case).exists()
+            params["parts_missing"] = open_parts or data.draw(st.booleans(), label="parts_missing")
         elif param.name == "hours":
             # Both sides of the dispatcher's limit (21 h by default): large ones need a leader.
             hours = data.draw(st.sampled_from(["0.5", "1.01", "8", "30"]), label="hours")

@@ -30,6 +30,7 @@ PARAMETERS = [
     *("light", "created_after", "created_before", "cursor", "queue", "page", "reply", "note", "reason", "hours"),
     *("lead_department", "assisting_departments", "assignee", "master", "filing_condition", "urgency", "passed"),
     *("reply_hours", "formal", "next", "username", "password"),
+    *("departments", "parts_missing"),
 ]
 HOSTILE = [
     *("²", "١٢", "٣", "\x00", "a\x00b", "0\x00", "-1", "0", "99999999999999999999", "1e309", "NaN", "inf"),
@@ -80,9 +81,20 @@ def page_world(cases, personas, huizhou_departments):
     cases.report()
     order = order_issue(case_id=handling.pk, actor=personas["leader"], note="三天内清理完毕", reply_hours=8)
     photo = fixed.photos.first()
+    # 协办 and 吹哨报到: a case the 桥东 street office assists, on which it summoned the city bureau.
+    from dispatch.services.whistles import whistle_blow
+
+    assisted = cases.act(
+        cases.to("to_dispatch"), "dispatcher", "dispatch", lead_department=personas["handler_department"].code,
+        assisting_departments=["street-441302001"],
+    )  # fmt: skip
+    whistle = whistle_blow(
+        case_id=assisted.pk, actor=personas["street_handler"], departments=["city-water", "city-housing"], note="到场"
+    )
     return {
         "pk": [handling.pk, fixed.pk, photo.pk],
         "order_id": [order.pk],
+        "summons_id": list(whistle.summonses.values_list("pk", flat=True)),
         "action": ["feedback", *sorted(ACTIONS)],
         "role": [*Role.values],
         "code": ["441302", "4413", "city-urban-management", personas["handler_department"].code],
@@ -91,6 +103,8 @@ def page_world(cases, personas, huizhou_departments):
         ("case-photo", "pk"): [photo.pk],
         ("case-photo-thumbnail", "pk"): [photo.pk],
         ("assessment:department", "code"): [personas["handler_department"].code],
+        ("dept-whistle", "pk"): [assisted.pk],
+        ("dept-summons-report", "pk"): [assisted.pk],
     }
 
 
