@@ -20,7 +20,7 @@ from playwright.sync_api import Error, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-PASSWORD = "cityops-demo"
+PASSWORD = "cityops-demo"  # noqa: S105 - the published demo password
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
