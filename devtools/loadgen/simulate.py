@@ -40,8 +40,11 @@ TARGETS = {name: {outcome: str(t) for outcome, t in a.targets.items()} for name,
 # declared roles in this order (so an extension is approved by a dispatcher unless it needs a leader).
 ROLE_PREFERENCE = (Role.GRID_WORKER, Role.OPERATOR, Role.DISPATCHER, Role.SHIFT_LEAD, Role.LEADER)
 HANDLER_ACTIONS = frozenset(name for name, a in ACTIONS.items() if a.scope == LEAD_DEPARTMENT)
+# Actions only a department takes for another reason (an assisting department's part) are not generated.
 ACTOR_ROLES = {
-    name: next(r for r in ROLE_PREFERENCE if r in a.roles) for name, a in ACTIONS.items() if name not in HANDLER_ACTIONS
+    name: next(r for r in ROLE_PREFERENCE if r in a.roles)
+    for name, a in ACTIONS.items()
+    if name not in HANDLER_ACTIONS and a.roles & set(ROLE_PREFERENCE)
 }
 REQUEST_KINDS = {name: str(opened_request(name)) for name in ACTIONS if opened_request(name)}
 DECISIONS = {
