@@ -88,6 +88,7 @@ class Reference:
     street_offices: dict  # street code -> department id
     district_offices: dict  # district code -> department id
     department_codes: dict  # id -> code
+    department_names: dict  # id -> name
     handlers: dict  # department id -> user id
     any_handler: int
     usernames: dict  # user id -> username
@@ -193,6 +194,7 @@ def _sample_points(leaves, seed, per_leaf):
 def _departments():
     departments = {d.code: d for d in Department.objects.filter(active=True).select_related("home_region")}
     codes = {d.pk: code for code, d in departments.items()}
+    names = {d.pk: d.name for d in departments.values()}
     streets = {d.home_region.code: d.pk for d in departments.values() if d.kind == DepartmentKind.STREET_OFFICE}
     districts = {
         d.home_region.code: d.pk
@@ -201,7 +203,7 @@ def _departments():
     }
     if not streets:
         raise ReferenceMissing("no street offices: run `manage.py seed_demo` first (departments)")
-    return {code: d.pk for code, d in departments.items()}, streets, districts, codes
+    return {code: d.pk for code, d in departments.items()}, streets, districts, codes, names
 
 
 REGION_ROLES = (Role.GRID_WORKER, Role.OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER, Role.LEADER)
@@ -240,7 +242,7 @@ def reference_load(
     kinds = _kinds(categories)
     limits, steps = _limits()
     leaves = _leaves(rng, points_per_leaf, within)
-    departments, streets, districts, codes = _departments()
+    departments, streets, districts, codes, names = _departments()
     handlers, any_handler, usernames = _people(leaves)
     return Reference(
         kinds=kinds,
@@ -251,6 +253,7 @@ def reference_load(
         street_offices=streets,
         district_offices=districts,
         department_codes=codes,
+        department_names=names,
         handlers=handlers,
         any_handler=any_handler,
         usernames=usernames,

@@ -241,6 +241,8 @@ class Simulator:
             return self._dispatch(d, argument), 0, self._dispatch_data(d), note
         if action == "merge":
             return None, 0, MergeData(), note
+        if action == "feedback" and d.assisting:
+            return None, 0, self._parts_missing_data(d), note
         return None, 0, EMPTY, note
 
     def _dispatch(self, d, argument):
@@ -251,6 +253,15 @@ class Simulator:
     def _dispatch_data(self, d):
         codes = self.ref.department_codes
         return self._dumps(("lead", codes[d.lead]), ("assisting", tuple(codes[a] for a in d.assisting)))
+
+    def _parts_missing_data(self, d):
+        # No assisting department gives its part in generated histories: the lead reports without them, as the
+        # live service records it (by department name).
+        missing = sorted(d.assisting, key=lambda a: self.ref.department_names[a])
+        return self._dumps(
+            ("parts_missing", tuple(self.ref.department_codes[a] for a in missing)),
+            ("parts_missing_names", tuple(self.ref.department_names[a] for a in missing)),
+        )
 
     def _request(self, d, action, argument, at, actor, note):
         kind = REQUEST_KINDS[action]
@@ -284,7 +295,9 @@ class Simulator:
     def _dumps(self, *items):
         text = self._json.get(items)
         if text is None:
-            text = self._json[items] = json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in items})
+            text = self._json[items] = json.dumps(
+                {k: list(v) if isinstance(v, tuple) else v for k, v in items}, ensure_ascii=False
+            )
         return text
 
 

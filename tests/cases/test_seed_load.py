@@ -259,6 +259,8 @@ def _params(event, replayers):
         return {"assignee": replayers.grid_worker.username}
     if event.action == "dispatch":
         return {"lead_department": data["lead"], "assisting_departments": data["assisting"]}
+    if event.action == "feedback":  # the generator gives no assisting parts: the lead reports without them
+        return {"parts_missing": True}
     return {k: v for k, v in data.items() if k in ("result", "passed", "filing_condition", "urgency", "hours")}
 
 
