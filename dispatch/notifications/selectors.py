@@ -17,13 +17,14 @@ class Recipients:
 
     One instance serves one notification run about `cases`, a single transition or a whole batch of timer
     marks: a batch of thousands of marks costs a handful of queries rather than several per mark, and only the
-    postings that can concern those cases are read (over their ancestors and their lead departments' homes).
+    postings that can concern those cases are read (over their ancestors and their lead departments' homes, and
+    `departments` besides, such as the one a case was taken from).
     Answers are for those cases only. Methods return sets of user ids; callers may change them.
     """
 
-    def __init__(self, cases):
+    def __init__(self, cases, departments=()):
         cases = list(cases)
-        departments = {c.lead_department_id for c in cases if c.lead_department_id}
+        departments = {c.lead_department_id for c in cases if c.lead_department_id} | set(departments)
         # department id -> its home region's path
         self._homes = dict(Department.objects.filter(pk__in=departments).values_list("pk", "home_region__path"))
         self._departments = departments

@@ -58,7 +58,10 @@ def _valid_params(data, world, case, name):
         elif param.name == "urgency":
             params["urgency"] = data.draw(st.sampled_from(Urgency.values), label="urgency")
         elif param.name == "lead_department":
-            params["lead_department"] = data.draw(st.sampled_from(world["departments"]), label="lead")
+            # 改派 sends the case to another department than the one that has it.
+            current = case.lead_department.code if name == "redispatch" and case.lead_department_id else None
+            choices = [code for code in world["departments"] if code != current]
+            params["lead_department"] = data.draw(st.sampled_from(choices), label="lead")
         elif param.name == "assisting_departments":
             params["assisting_departments"] = []
         elif param.name == "hours":
