@@ -81,14 +81,19 @@ class Recipients:
         district's.
 
         A case never routed waits for its district, as in the dispatch queues. A district without dispatchers of
-        its own falls back to the city command centre, so nobody's case goes unseen.
+        its own falls back to the city command centre, so nobody's case goes unseen. A case escalated to the city
+        but still commanded by its district (not taken over) concerns both centres.
         """
         self.load_levels([case.pk])
         if self._levels[case.pk] != CommandLevel.CITY:
             district = self.district_command(region_path=case.region_path)
             if district:
                 return district
-        return self.city_command(region_path=case.region_path)
+        city = self.city_command(region_path=case.region_path)
+        if case.escalated and case.command_level == CommandLevel.DISTRICT:
+            # Escalated but not taken over: the district still commands it, the city watches it.
+            city |= self.district_command(region_path=case.region_path)
+        return city
 
     def department_leaders(self, *, case) -> set[int]:
         """Leaders over the lead department's home region, the nearest level that has any; else over the case."""

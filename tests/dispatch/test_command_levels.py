@@ -53,7 +53,7 @@ def offered(personas, persona, case):
 
 
 def api_post(user, case, payload):
-    client = APIClient()
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     client.force_authenticate(user)
     return client.post(f"/api/v1/cases/{case.pk}/transitions/", payload, format="json")
 
@@ -98,7 +98,7 @@ def test_the_district_dispatcher_is_not_offered_a_city_level_case_and_the_api_re
     response = api_post(
         personas["district_dispatcher"],
         case,
-        {"action": "dispatch", "params": {"lead_department": personas["handler_department"].code}},
+        {"action": "dispatch", "lead_department": personas["handler_department"].code},
     )
     assert response.status_code == 403, response.content
     assert "dispatched by the city command centre" in response.json()["detail"]
@@ -111,7 +111,7 @@ def test_the_refusal_reads_in_chinese_for_a_chinese_user(cases, personas, live, 
     client.force_authenticate(personas["district_dispatcher"])
     response = client.post(
         f"/api/v1/cases/{case.pk}/transitions/",
-        {"action": "dispatch", "params": {"lead_department": personas["handler_department"].code}},
+        {"action": "dispatch", "lead_department": personas["handler_department"].code},
         format="json",
     )
     assert response.status_code == 403
@@ -124,7 +124,7 @@ def test_the_city_dispatcher_dispatches_a_city_level_case(cases, personas, live,
     response = api_post(
         personas["dispatcher"],
         case,
-        {"action": "dispatch", "params": {"lead_department": personas["handler_department"].code}},
+        {"action": "dispatch", "lead_department": personas["handler_department"].code},
     )
     assert response.status_code == 200, response.content
     assert Case.objects.get(pk=case.pk).status == Status.HANDLING
@@ -140,7 +140,7 @@ def test_the_district_dispatcher_dispatches_its_own_districts_case(cases, person
 def test_a_dispatcher_of_another_district_does_not_even_see_the_case(cases, personas, live):
     case = live(cases.to, "to_dispatch")
     assert not Case.objects.visible_to(personas["outsider"]).filter(pk=case.pk).exists()
-    response = api_post(personas["outsider"], case, {"action": "dispatch", "params": {"lead_department": "x"}})
+    response = api_post(personas["outsider"], case, {"action": "dispatch", "lead_department": "x"})
     assert response.status_code == 404
 
 
@@ -163,7 +163,7 @@ def test_redispatch_needs_a_reason(cases, personas):
         cases.act(case, "dispatcher", "redispatch", lead_department=office.code)
     assert "note" in error.value.message_dict
     response = api_post(
-        personas["dispatcher"], case, {"action": "redispatch", "params": {"lead_department": office.code}}
+        personas["dispatcher"], case, {"action": "redispatch", "lead_department": office.code}
     )
     assert response.status_code == 400 and "note" in response.json(), response.content
     assert Case.objects.get(pk=case.pk).lead_department == personas["handler_department"]
@@ -340,7 +340,7 @@ def test_the_level_filter_follows_the_command_level(cases, personas, live, city_
 
 def test_the_migration_copies_the_routing_onto_the_cases(cases, personas, live, city_rule):
     city_case = live(cases.to, "to_dispatch")
-    escalated = live(cases.to, "handling")
+    escalated = cases.to("handling", live(cases.to, "to_dispatch"))
     routing_escalate_to_city(case_id=escalated.pk)
     Case.objects.update(command_level=CommandLevel.DISTRICT, escalated=False)
     migration = import_module("dispatch.migrations.0004_command_level_urge_redispatch")
@@ -349,3 +349,18 @@ def test_the_migration_copies_the_routing_onto_the_cases(cases, personas, live, 
     row = Case.objects.get(pk=escalated.pk)
     # Its rule named the city: the city commands it, and it is escalated.
     assert (row.command_level, row.escalated) == (CommandLevel.CITY, True)
+
+
+def test_requests_on_an_escalated_case_reach_both_centres_until_the_city_takes_over(cases, personas, live):
+    shared = live(cases.to, "handling")
+    routing_escalate_to_city(case_id=shared.pk)
+    live(cases.act, shared, "handler", "request_return", note="不属我单位")
+    asked = CaseEvent.objects.get(case=shared, action="request_return")
+    assert told(asked, "work") == {"p-dispatcher", "p-district-dispatcher"}
+
+    taken = live(cases.to, "handling")
+    routing_escalate_to_city(case_id=taken.pk)
+    cases.act(taken, "dispatcher", "take_over")
+    live(cases.act, taken, "handler", "request_extension", note="材料未到", hours="4")
+    asked = CaseEvent.objects.get(case=taken, action="request_extension")
+    assert told(asked, "work") == {"p-dispatcher"}
