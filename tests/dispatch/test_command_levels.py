@@ -162,9 +162,7 @@ def test_redispatch_needs_a_reason(cases, personas):
     with pytest.raises(ValidationError) as error:
         cases.act(case, "dispatcher", "redispatch", lead_department=office.code)
     assert "note" in error.value.message_dict
-    response = api_post(
-        personas["dispatcher"], case, {"action": "redispatch", "lead_department": office.code}
-    )
+    response = api_post(personas["dispatcher"], case, {"action": "redispatch", "lead_department": office.code})
     assert response.status_code == 400 and "note" in response.json(), response.content
     assert Case.objects.get(pk=case.pk).lead_department == personas["handler_department"]
 
