@@ -66,8 +66,15 @@ COUNTS = {
         # 派遣数: dispatches; for a department, cases sent to it (its 立案数 in the department scheme).
         C("dispatched", _("dispatched"), "action = 'dispatch'", U + (POST,)),
         C("dispatched_on_time", _("dispatched on time"), "action = 'dispatch' AND stage_met", U + (POST,)),
-        # 错误派遣 / 回退数: approved returns (the department said "not ours"; data.wrong_dispatch is true).
-        C("wrong_dispatches", _("approved returns (wrong dispatches)"), "action = 'approve_return'", U),
+        # 错误派遣 / 回退数: approved returns (the department said "not ours"; data.wrong_dispatch is true) and
+        # 改派 that took the case from the department handling it (data.wrong_dispatch is true; its department is
+        # the one it was taken from). A 改派 after an approved return is not counted again.
+        C(
+            "wrong_dispatches",
+            _("wrong dispatches (approved returns, re-dispatches from handling)"),
+            "(action = 'approve_return' OR (action = 'redispatch' AND stage = 'handling'))",
+            U,
+        ),
         C("extension_requests", _("extension requests"), "action = 'request_extension'", U),
         # 延期数: approved extensions.
         C("extended", _("extensions approved"), "action = 'approve_extension'", U),

@@ -53,6 +53,7 @@ UNIT_PLAIN = (
     "approve_void",
     "verify",
     "approve_return",
+    "redispatch",
     "request_extension",
     "approve_extension",
 )

@@ -82,6 +82,8 @@ class CaseListSerializer(serializers.Serializer):
     light = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     supervised = serializers.BooleanField()
+    command_level = serializers.CharField(help_text="city or district: whose command centre dispatches the case")
+    escalated = serializers.BooleanField(help_text="lifted to the city command centre, which may take it over")
     source = serializers.CharField()
     region = NamedRef()
     lead_department = NamedRef(allow_null=True)

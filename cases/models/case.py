@@ -20,6 +20,13 @@ class Source(models.TextChoices):
     OTHER_SYSTEM = "other_system", _("Other system (Open311)")
 
 
+class CommandLevel(models.TextChoices):
+    """The two command levels of 两级指挥派遣: whose command centre dispatches a case."""
+
+    CITY = "city", _("City command centre")
+    DISTRICT = "district", _("District command centre")
+
+
 class Stage(models.TextChoices):
     """The timed stage a case is in: the centre's own steps and the department's handling."""
 
@@ -79,6 +86,15 @@ class Case(models.Model):
     assisting_departments = models.ManyToManyField(
         "grids.Department", blank=True, related_name="assisting_cases", verbose_name=_("assisting departments")
     )
+    # Who commands the case (dispatch, 改派): set by dispatch's routing from the responsibility list in the same
+    # transaction as its CaseRouting row, moved to the city by a take-over (接管). A case never routed is the
+    # district's, as in the dispatch queues.
+    command_level = models.CharField(
+        _("command level"), max_length=10, choices=CommandLevel.choices, default=CommandLevel.DISTRICT
+    )
+    # Lifted to the city command centre's attention by an escalation step (dispatch's timers): the city may take
+    # it over. Written by dispatch with the routing row; never by a transition.
+    escalated = models.BooleanField(_("escalated to the city"), default=False)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -136,6 +152,7 @@ class Case(models.Model):
                 name="case_idempotency_key_unique",
             ),
             models.CheckConstraint(name="case_status_valid", condition=Q(status__in=[s.value for s in Status])),
+            models.CheckConstraint(name="case_command_level_valid", condition=Q(command_level__in=CommandLevel.values)),
         ]
         indexes = [
             models.Index(fields=["region_path"], name="case_region_path", opclasses=["varchar_pattern_ops"]),

@@ -29,6 +29,7 @@ CASE_FIELDS = (
     "filing_condition",
     "urgency",
     "lead_department",
+    "command_level",
     "duplicate_of",
     "rework_count",
     "extension_count",

@@ -12,8 +12,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import Role
+from accounts.scope import user_scope
 from cases.clock import hours_duration
-from cases.models import FINAL_STATUSES, Case, CaseRequest, RequestKind, RequestState, Source, Status
+from cases.models import (
+    FINAL_STATUSES,
+    Case,
+    CaseEvent,
+    CaseRequest,
+    CommandLevel,
+    RequestKind,
+    RequestState,
+    Source,
+    Status,
+)
 from cases.models.assist import AssistPart, PartState
 from cases.workflow.spec import ASSISTING, assisting_departments_of
 from huizhou_cityops.errors import ConflictError
@@ -104,8 +115,76 @@ FIXED_ON_THE_SPOT = Guard(
     lambda: _("Only a report fixed on the spot by its grid worker can be closed this way."),
 )
 
+
+# ---- two-level command (两级指挥派遣) ----
+
+
+def is_city_dispatcher(user, case) -> bool:
+    """Whether `user` works in the city command centre over `case`: a dispatcher posted at the city's root region."""
+    scope = user_scope(user)
+    return scope.everything or any(
+        case.region_path.startswith(path) and path.count("/") == 2  # "/4413/" is a city root
+        for path in scope.region_paths(Role.DISPATCHER)
+    )
+
+
+def commands_case(user, case) -> bool:
+    """Whether `user`, as a dispatcher over the case's grid, belongs to the command centre that commands it.
+
+    A city-level case is the city command centre's alone; a district-level case is its district's, and the city
+    centre, standing over the districts' centres (and covering a district without one), may act on it too.
+    """
+    return case.command_level != CommandLevel.CITY or is_city_dispatcher(user, case)
+
+
+COMMAND_LEVEL = Guard(
+    lambda f: f.role != R.DISPATCHER or commands_case(f.user, f.case),
+    403,
+    "city_command",
+    lambda: _("This case is dispatched by the city command centre."),
+)
+CITY_COMMAND_CENTRE = Guard(
+    lambda f: is_city_dispatcher(f.user, f.case),
+    403,
+    "not_city_command",
+    lambda: _("Only the city command centre takes a case over."),
+)
+ESCALATED_TO_THE_CITY = Guard(
+    lambda f: f.case.escalated,
+    409,
+    "not_escalated",
+    lambda: _("Only a case escalated to the city command centre can be taken over."),
+)
+COMMANDED_BY_A_DISTRICT = Guard(
+    lambda f: f.case.command_level == CommandLevel.DISTRICT,
+    409,
+    "already_city",
+    lambda: _("The city command centre already commands this case."),
+)
+
+
+def was_returned(case) -> bool:
+    """Whether a department's return request on the case was approved (its dispatch was wrong)."""
+    return case.requests.filter(kind=K.RETURN, state=RequestState.APPROVED).exists()
+
+
+DISPATCHED_BEFORE = Guard(
+    lambda f: f.case.status != S.TO_DISPATCH or was_returned(f.case),
+    409,
+    "never_dispatched",
+    lambda: _("Re-dispatch is for a case in handling or one a department returned; dispatch this case."),
+)
+
 # ---- parameters ----
 
+DEPARTMENT_PARAMS = (
+    p.Department(
+        "lead_department",
+        label=gettext_lazy("Lead department"),
+        help_text=gettext_lazy("dispatch, redispatch: department code or id."),
+    ),
+    p.Departments("assisting_departments", label=gettext_lazy("Assisting departments")),
+)
 ASSIGNEE_PARAM = p.GridWorker(
     "assignee", label=gettext_lazy("Grid worker"), help_text=gettext_lazy("Grid worker (id or username) for 核实/核查.")
 )
@@ -289,26 +368,98 @@ def refuse_registration(ctx):
     sources={S.TO_DISPATCH},
     target=S.HANDLING,
     roles={R.DISPATCHER},
-    params=(
-        p.Department(
-            "lead_department",
-            label=gettext_lazy("Lead department"),
-            help_text=gettext_lazy("dispatch: department code or id."),
-        ),
-        p.Departments("assisting_departments", label=gettext_lazy("Assisting departments")),
-    ),
+    params=DEPARTMENT_PARAMS,
+    guards=(COMMAND_LEVEL,),
     primary=True,
 )
 def dispatch(ctx, *, lead_department, assisting_departments):
+    _send_to(ctx, lead_department, assisting_departments)
+    return Effect(
+        data={"lead": lead_department.code, "assisting": [d.code for d in assisting_departments]},
+        department=lead_department,
+    )
+
+
+def _send_to(ctx, lead_department, assisting_departments):
     if lead_department in assisting_departments:
         raise p.field_error("assisting_departments", _("The lead department cannot also assist."))
     ctx.case.lead_department = lead_department
     ctx.case.assisting_departments.set(assisting_departments)
     AssistPart.objects.reopen_for(case=ctx.case, departments=assisting_departments, now=ctx.now)
+
+
+def _previous_lead(case):
+    """The department the case was last with: its lead in handling, else the one whose return was approved."""
+    if case.lead_department_id:
+        return case.lead_department
+    returned = CaseEvent.objects.filter(case=case, action="approve_return").select_related("department")
+    event = returned.order_by("-id").first()
+    return event.department if event else None
+
+
+@action(
+    "redispatch",
+    label=pgettext_lazy("action", "Re-dispatch"),
+    sources={S.HANDLING, S.TO_DISPATCH},
+    target=S.HANDLING,
+    roles={R.DISPATCHER},
+    params=DEPARTMENT_PARAMS,
+    guards=(COMMAND_LEVEL, DISPATCHED_BEFORE),
+    needs_note=True,
+    note_label=gettext_lazy("Reason for re-dispatch"),
+    clock=RESTART,  # the new department gets the whole handling limit
+    follow_up=("notify_previous_department",),
+)
+def redispatch(ctx, *, lead_department, assisting_departments):
+    previous = _previous_lead(ctx.case)
+    in_handling = ctx.case.status == S.HANDLING
+    if in_handling and previous == lead_department:
+        raise p.field_error("lead_department", _("The case is already with this department; choose another."))
+    _send_to(ctx, lead_department, assisting_departments)
+    if in_handling:
+        # The old department's open extension request lapses with its handling stage.
+        ctx.case.requests.filter(kind=K.EXTENSION, state=RequestState.PENDING).update(
+            state=RequestState.LAPSED, decided_at=ctx.now
+        )
     return Effect(
-        data={"lead": lead_department.code, "assisting": [d.code for d in assisting_departments]},
-        department=lead_department,
+        data={
+            "lead": lead_department.code,
+            "assisting": [d.code for d in assisting_departments],
+            "previous": previous.code if previous else None,
+            # Taken away from the department in handling: the earlier dispatch was wrong (after an approved return
+            # that return already counted it).
+            "wrong_dispatch": in_handling,
+        },
+        department=previous if in_handling else lead_department,
     )
+
+
+@action(
+    "urge",
+    label=pgettext_lazy("action", "Urge"),
+    sources={S.HANDLING},
+    target=SAME,
+    roles={R.DISPATCHER},
+    guards=(COMMAND_LEVEL,),
+    needs_note=True,
+    note_label=gettext_lazy("What the department must do now"),
+    follow_up=("notify_lead_department",),
+)
+def urge(ctx):
+    return Effect(department=ctx.case.lead_department)
+
+
+@action(
+    "take_over",
+    label=pgettext_lazy("action", "Take over"),
+    sources=OPEN - {S.VOID_PENDING},
+    target=SAME,
+    roles={R.DISPATCHER},
+    guards=(CITY_COMMAND_CENTRE, ESCALATED_TO_THE_CITY, COMMANDED_BY_A_DISTRICT),
+)
+def take_over(ctx):
+    ctx.case.command_level = CommandLevel.CITY
+    return Effect(data={"command_level": CommandLevel.CITY, "from": CommandLevel.DISTRICT})
 
 
 # ---- the department's handling and its requests: 回退, 延期, 挂账 ----

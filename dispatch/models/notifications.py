@@ -16,11 +16,19 @@ class NotificationKind(models.TextChoices):
     ORDER_REPLY = "order_reply", _("Reply to a supervision order")
     ORDER_OVERDUE = "order_overdue", _("Supervision order unanswered")
     DECISION = "decision", _("Decision on your request")
+    URGE = "urge", _("Urged by the command centre (催办)")
+    REDISPATCH = "redispatch", _("Case re-dispatched (改派)")
 
 
 # Only these also go out by email and SMS; everything is always in the in-app inbox.
 URGENT_KINDS = frozenset(
-    {NotificationKind.OVERDUE, NotificationKind.ESCALATION, NotificationKind.ORDER, NotificationKind.ORDER_OVERDUE}
+    {
+        NotificationKind.OVERDUE,
+        NotificationKind.ESCALATION,
+        NotificationKind.ORDER,
+        NotificationKind.ORDER_OVERDUE,
+        NotificationKind.URGE,
+    }
 )
 
 

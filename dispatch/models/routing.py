@@ -5,14 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import CategoryKind
+from cases.models import CategoryKind, CommandLevel
 
-
-class CommandLevel(models.TextChoices):
-    """The two command levels of 两级指挥派遣."""
-
-    CITY = "city", _("City command centre")
-    DISTRICT = "district", _("District command centre")
+__all__ = ["CaseRouting", "CommandLevel", "ResponsibilityRule"]
 
 
 class ResponsibilityRule(models.Model):

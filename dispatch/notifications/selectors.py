@@ -17,13 +17,14 @@ class Recipients:
 
     One instance serves one notification run about `cases`, a single transition or a whole batch of timer
     marks: a batch of thousands of marks costs a handful of queries rather than several per mark, and only the
-    postings that can concern those cases are read (over their ancestors and their lead departments' homes).
+    postings that can concern those cases are read (over their ancestors and their lead departments' homes, and
+    `departments` besides, such as the one a case was taken from).
     Answers are for those cases only. Methods return sets of user ids; callers may change them.
     """
 
-    def __init__(self, cases):
+    def __init__(self, cases, departments=()):
         cases = list(cases)
-        departments = {c.lead_department_id for c in cases if c.lead_department_id}
+        departments = {c.lead_department_id for c in cases if c.lead_department_id} | set(departments)
         # department id -> its home region's path
         self._homes = dict(Department.objects.filter(pk__in=departments).values_list("pk", "home_region__path"))
         self._departments = departments
@@ -80,14 +81,19 @@ class Recipients:
         district's.
 
         A case never routed waits for its district, as in the dispatch queues. A district without dispatchers of
-        its own falls back to the city command centre, so nobody's case goes unseen.
+        its own falls back to the city command centre, so nobody's case goes unseen. A case escalated to the city
+        but still commanded by its district (not taken over) concerns both centres.
         """
         self.load_levels([case.pk])
         if self._levels[case.pk] != CommandLevel.CITY:
             district = self.district_command(region_path=case.region_path)
             if district:
                 return district
-        return self.city_command(region_path=case.region_path)
+        city = self.city_command(region_path=case.region_path)
+        if case.escalated and case.command_level == CommandLevel.DISTRICT:
+            # Escalated but not taken over: the district still commands it, the city watches it.
+            city |= self.district_command(region_path=case.region_path)
+        return city
 
     def department_leaders(self, *, case) -> set[int]:
         """Leaders over the lead department's home region, the nearest level that has any; else over the case."""

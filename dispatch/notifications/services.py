@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from cases.models import CaseEvent, CaseRequest, RequestKind, RequestState, Stage, Status
-from cases.workflow import STAGE_OF, decided_request, opened_request
+from cases.workflow import ACTIONS, STAGE_OF, decided_request, opened_request
 from dispatch.models import (
     Channel,
     Notification,
@@ -28,6 +28,7 @@ from dispatch.models import (
 )
 from dispatch.models.notifications import URGENT_KINDS
 from dispatch.notifications import selectors as who
+from grids.models import Department
 
 logger = logging.getLogger(__name__)
 Kind = NotificationKind
@@ -166,6 +167,7 @@ def notify_transition(*, event_id: int) -> None:
         if event is None:
             return
         _notify_decision(event)
+        _notify_command(event)
         _notify_work(event)
 
 
@@ -193,6 +195,36 @@ def _notify_work(event):
     if event.note:
         body += f"\n{event.note}"
     notifications_create(kind=Kind.WORK, event=event, user_ids=owners, title=title, body=body)
+
+
+def _notify_command(event):
+    """The command centre's own follow-up: 改派 tells the new and the previous department, 催办 the lead one."""
+    spec = ACTIONS.get(event.action)
+    follow_up = spec.follow_up if spec is not None else ()
+    case = event.case
+    values = {"number": case.number}
+    body = f"{case.category.name} · {case.address or case.description[:60]}"
+    if event.note:
+        body += f"\n{event.note}"
+    if "notify_previous_department" in follow_up:
+        new = Department.objects.filter(code=event.data.get("lead")).first()
+        old = Department.objects.filter(code=event.data.get("previous")).first() if event.data.get("previous") else None
+        people = who.Recipients([case], departments=[d.pk for d in (new, old) if d is not None])
+        values["department"] = new.name if new else "—"
+        if new is not None:
+            users = people.department_handlers(department_id=new.pk) - {event.actor_id}
+            title = _("Case %(number)s was re-dispatched to your department") % values
+            notifications_create(kind=Kind.WORK, event=event, user_ids=users, title=title, body=body)
+        if old is not None and old != new:
+            users = people.department_handlers(department_id=old.pk) - {event.actor_id}
+            title = _("Case %(number)s was re-dispatched to %(department)s") % values
+            notifications_create(kind=Kind.REDISPATCH, event=event, user_ids=users, title=title, body=body)
+    if "notify_lead_department" in follow_up:
+        people = who.Recipients([case])
+        users = people.department_handlers(department_id=event.department_id or case.lead_department_id)
+        users.discard(event.actor_id)
+        title = _("The command centre urges case %(number)s") % values
+        notifications_create(kind=Kind.URGE, event=event, user_ids=users, title=title, body=body)
 
 
 def _notify_decision(event):

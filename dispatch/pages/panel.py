@@ -140,7 +140,7 @@ def panel_context(*, request, case, surface, form=None, failed_action=None, noti
         options["grid_workers"] = grid_workers_for_case(case)
     if "register" in allowed:
         options["filing_conditions"] = filing_conditions_for_case(case)
-    if "dispatch" in allowed:
+    if {"dispatch", "redispatch"} & set(allowed):
         options["departments"] = departments_for_dispatch(user=user, case=case)
     routing = _routing(user, case)
     duplicates = case_duplicate_candidates(case=case, user=user, now=now) if case.status == Status.REPORTED else []

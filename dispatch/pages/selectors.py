@@ -128,12 +128,14 @@ def command_case_page(*, user, queue: str, filters: dict, level: str = "", befor
 
 
 def _level_q(level):
-    """Whose dispatch queue a case waits in (see dispatch.selectors): never routed counts as the district's."""
+    """Whose command centre a case is before: the city's when it commands the case (Case.command_level) or the
+    case sits in its queue (routed or escalated there, see dispatch.selectors); else the district's."""
     from dispatch.models import CommandLevel
 
+    city = Q(command_level=CommandLevel.CITY) | Q(routing__level=CommandLevel.CITY)
     if level == CommandLevel.CITY:
-        return Q(routing__level=CommandLevel.CITY)
-    return Q(routing__isnull=True) | Q(routing__level=CommandLevel.DISTRICT)
+        return city
+    return ~city
 
 
 # ---- the map ----

@@ -19,6 +19,7 @@ from accounts.scope import user_scope
 from cases.clock import WORKING, add_time, hours_duration
 from cases.models import FINAL_STATUSES, Case, CaseEvent
 from cases.workflow import SYSTEM_ROLE
+from cases.workflow.actions import is_city_dispatcher
 from dispatch.models import NotificationKind, OrderState, SupervisionOrder
 from dispatch.models.orders import ANSWERABLE_STATES
 from dispatch.notifications.services import notify_order, notify_safely
@@ -30,10 +31,26 @@ MIN_REPLY_HOURS = Decimal("0.5")
 # ---- checks: one function per decision ----
 
 
+def issuing_role(*, user, case) -> str | None:
+    """The role under which `user` may issue an order on `case`: a leader over its grid, or, once the case is
+    escalated to the city, the city command centre's dispatcher (it acts on what the city's queue shows it);
+    None for anyone else."""
+    if any(case.region_path.startswith(root) for root in user_scope(user).region_paths(Role.LEADER)):
+        return Role.LEADER
+    if case.escalated and is_city_dispatcher(user, case):
+        return Role.DISPATCHER
+    return None
+
+
 def check_may_issue(*, user, case) -> None:
-    """Leaders over the case's grid issue orders; everyone else who can see the case gets 403."""
-    if not any(case.region_path.startswith(root) for root in user_scope(user).region_paths(Role.LEADER)):
-        raise PermissionDenied(_("Only a leader over this case's grid may issue a supervision order."))
+    """Leaders over the case's grid (and the city command centre on escalated cases) issue orders; 403 otherwise."""
+    if issuing_role(user=user, case=case) is None:
+        raise PermissionDenied(
+            _(
+                "Only a leader over this case's grid, or the city command centre once the case is escalated, "
+                "may issue a supervision order."
+            )
+        )
 
 
 def check_may_reply(*, user, case) -> None:
@@ -118,7 +135,8 @@ def order_issue(*, case_id: int, actor, note: str, reply_hours, formal: bool = F
     Case.objects.filter(pk=case.pk, supervised=False).update(supervised=True)
     case.supervised = True
     data = {"order": order.pk, "formal": order.formal, "reply_deadline": deadline.isoformat()}
-    event = _event(case=case, action="order_issued", actor=actor, role=Role.LEADER, now=now, note=order.note, data=data)
+    role = issuing_role(user=actor, case=case)
+    event = _event(case=case, action="order_issued", actor=actor, role=role, now=now, note=order.note, data=data)
     _notify_after_commit(order.pk, event.pk, NotificationKind.ORDER)
     return order
 
@@ -172,11 +190,12 @@ def _reply_role(case):
 
 @transaction.atomic
 def order_withdraw(*, order_id: int, actor, note: str = "", now=None) -> SupervisionOrder:
-    """A leader over the case's grid withdraws an order not yet replied to; the case stays supervised while any
+    """Whoever may issue an order on the case withdraws one not yet replied to; the case stays supervised while any
     other order on it stands. 404 / 403 / 409."""
     now = now or timezone.now()
     order = _order_for(actor, order_id, lock_case=True)
     check_may_issue(user=actor, case=order.case)
+    role = issuing_role(user=actor, case=order.case)
     updated = SupervisionOrder.objects.filter(pk=order.pk, state__in=ANSWERABLE_STATES).update(
         state=OrderState.WITHDRAWN, withdrawn_at=now
     )
@@ -189,7 +208,7 @@ def order_withdraw(*, order_id: int, actor, note: str = "", now=None) -> Supervi
         case=order.case,
         action="order_withdrawn",
         actor=actor,
-        role=Role.LEADER,
+        role=role,
         now=now,
         note=note,
         data={"order": order.pk},

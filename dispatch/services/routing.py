@@ -128,6 +128,11 @@ def routing_record(*, case_id: int, event_id: int, now=None) -> CaseRouting | No
         routing.proposed_at = now
         routing.save(update_fields=["rule", "proposed_lead", "auto_dispatch", "level", "source_event", "proposed_at"])
         routing.proposed_assisting.set(proposal.assisting if proposal else [])
+        # Who commands the case, in the same transaction as the routing row: the rule's level, unless the city
+        # command centre took the case over (permanently).
+        taken_over = CaseEvent.objects.filter(case_id=case.pk, action="take_over").exists()
+        command = CommandLevel.CITY if taken_over else (proposal.level if proposal else CommandLevel.DISTRICT)
+        Case.objects.filter(pk=case.pk).update(command_level=command, escalated=routing.escalated)
     return routing
 
 
@@ -189,6 +194,9 @@ def routing_escalate_to_city(*, case_id: int, now=None) -> bool:
 def routing_escalate_many_to_city(*, case_ids, now=None) -> set[int]:
     """Lift cases to the city command centre's queue at once; returns the ids this call lifted. Idempotent.
 
+    The city may then urge, order, re-dispatch or take the case over; until it takes over, the district keeps
+    command (`Case.command_level`).
+
     Called by the timer sweep for a batch of overdue cases whose escalation step lifts them.
     """
     now = now or timezone.now()
@@ -201,4 +209,6 @@ def routing_escalate_many_to_city(*, case_ids, now=None) -> set[int]:
         lifting = CaseRouting.objects.filter(case_id__in=case_ids, escalated=False).select_for_update().order_by("pk")
         lifted = set(lifting.values_list("case_id", flat=True))
         CaseRouting.objects.filter(case_id__in=lifted).update(level=CommandLevel.CITY, escalated=True, escalated_at=now)
+        # The case itself knows it is before the city (which may take it over); its command level stays.
+        Case.objects.filter(pk__in=lifted, escalated=False).update(escalated=True)
     return lifted

@@ -76,7 +76,7 @@ def _unit_counts(e, later, history, add):
         put("dispatched")
         if e.stage_met is True:
             put("dispatched_on_time")
-    if a == "approve_return" and e.data.get("wrong_dispatch"):
+    if (a == "approve_return" and e.data.get("wrong_dispatch")) or (a == "redispatch" and e.stage == "handling"):
         put("wrong_dispatches")
     if a == "request_extension":
         put("extension_requests")

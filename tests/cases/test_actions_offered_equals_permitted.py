@@ -2,8 +2,9 @@
 succeeds with valid parameters, and each action it does not offer is refused (403, 404 or 409) and changes nothing.
 
 Hypothesis drives the real services on the real database: a rule takes an offered action (so histories reach every
-state: returns, extensions large and small, suspensions, rework, voids rejected and approved), another tries an
-action that is not offered. Profiles in tests/conftest.py set the number of examples (CI: a few hundred).
+state: returns, extensions large and small, suspensions, rework, voids rejected and approved, 改派), another tries an
+action that is not offered, a third escalates the case to the city command centre (so take-over is offered).
+Profiles in tests/conftest.py set the number of examples (CI: a few hundred).
 """
 
 from decimal import Decimal
@@ -58,7 +59,10 @@ def _valid_params(data, world, case, name):
         elif param.name == "urgency":
             params["urgency"] = data.draw(st.sampled_from(Urgency.values), label="urgency")
         elif param.name == "lead_department":
-            params["lead_department"] = data.draw(st.sampled_from(world["departments"]), label="lead")
+            # 改派 sends the case to another department than the one that has it.
+            current = case.lead_department.code if name == "redispatch" and case.lead_department_id else None
+            choices = [code for code in world["departments"] if code != current]
+            params["lead_department"] = data.draw(st.sampled_from(choices), label="lead")
         elif param.name == "assisting_departments":
             # The other persona's department assists now and then, so that 协办 parts occur in the histories.
             others = [d for d in world["departments"] if d != params.get("lead_department")]
@@ -124,6 +128,13 @@ def _machine(world, cases):
             before = CaseEvent.objects.filter(case=case).count()
             _take(world, case, persona, name, params)  # must not raise
             assert CaseEvent.objects.filter(case=case).count() == before + 1
+
+        @rule()
+        def escalate_to_the_city(self):
+            # The timers' escalation lifts the case before the city command centre, which may then take it over.
+            from dispatch.services.routing import routing_escalate_to_city
+
+            routing_escalate_to_city(case_id=self.case.pk)
 
         @rule(data=st.data(), persona=st.sampled_from(PERSONAS), name=st.sampled_from(sorted(ACTIONS)))
         def try_an_action_not_offered(self, data, persona, name):
