@@ -18,7 +18,7 @@ CASE_COLUMNS = (
     "id", "number", "kind", "urgency", "description", "point", "address", "region_path", "source",
     "contact_name", "contact_phone", "self_handled", "status", "stage", "stage_started_at", "stage_warn_at",
     "stage_deadline", "stage_remaining", "stage_budget", "stage_clock", "timer_due_at", "overdue",
-    "supervised",
+    "supervised", "command_level", "escalated",  # no routing row is written: every loaded case is the district's
     "duplicate_count", "rework_count", "extension_count", "resume_status", "created_at", "updated_at",
     "closed_at", "assignee_id", "category_id", "created_by_id", "duplicate_of_id", "filing_condition_id",
     "lead_department_id", "region_id", "reporter_id",
@@ -144,7 +144,7 @@ def _case_line(d, text):
         str(d.id), d.number, d.kind.kind, d.urgency if registered else "normal", d.description, d.point,
         d.address, d.leaf.path, d.source, d.contact_name, d.contact_phone, "tf"[not d.self_handled], d.status,
         d.stage, _t(text, d.started), _t(text, d.warn), _t(text, d.deadline), _minutes(d.remaining), _minutes(d.limit),
-        d.clock, _t(text, d.timer), "tf"[not d.overdue], "f", str(d.duplicate_count), str(d.rework),
+        d.clock, _t(text, d.timer), "tf"[not d.overdue], "f", "district", "f", str(d.duplicate_count), str(d.rework),
         str(d.extensions), d.resume,
         text(d.created), text(d.updated), _t(text, d.closed), _n(d.assignee), str(d.kind.id), str(d.created_by),
         NULL if d.duplicate_of is None else str(d.duplicate_of.id), str(d.condition.id) if registered else NULL,

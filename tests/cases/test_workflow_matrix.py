@@ -4,11 +4,13 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Role
-from cases.models import Case, Status
+from cases.models import AssistPart, Case, Status
 from cases.permissions import case_action_role
 from cases.workflow import ACTIONS, ASSIGNEE, LEAD_DEPARTMENT
+from cases.workflow.spec import ASSISTING
 from huizhou_cityops.errors import ConflictError
 
 pytestmark = pytest.mark.django_db
@@ -44,15 +46,24 @@ def attempt(cases, case, persona, action):
 def prepared(cases, personas):
     case = cases.to("handling")
     Case.objects.filter(pk=case.pk).update(assignee=personas["grid_worker"], self_handled=True)
+    # The street office assists, so an assisting department's action has someone in its scope.
+    street_office = personas["street_handler"].postings.get().department
+    case.assisting_departments.add(street_office)
+    AssistPart.objects.reopen_for(case=case, departments=[street_office], now=timezone.now())
     return case
+
+
+def persona_for(action):
+    if action.scope == ASSISTING:
+        return "street_handler"
+    return PERSONA_OF_ROLE[sorted(action.roles)[0]]
 
 
 @pytest.mark.parametrize("status", [s.value for s in Status])
 def test_each_action_is_refused_with_409_exactly_when_the_table_says(cases, personas, prepared, status):
     Case.objects.filter(pk=prepared.pk).update(status=status, resume_status="to_dispatch")
     for name, action in ACTIONS.items():
-        persona = PERSONA_OF_ROLE[sorted(action.roles)[0]]
-        outcome = attempt(cases, prepared, persona, name)
+        outcome = attempt(cases, prepared, persona_for(action), name)
         wrong_state = isinstance(outcome, ConflictError) and outcome.code == "wrong_status"
         assert wrong_state == (status not in action.sources), (status, name, outcome)
 
@@ -62,6 +73,8 @@ def test_each_action_is_allowed_only_to_its_roles_and_hidden_from_outsiders(case
     action = ACTIONS[name]
     case = Case.objects.get(pk=prepared.pk)
     for role, persona in PERSONA_OF_ROLE.items():
+        if role == Role.HANDLER and action.scope == ASSISTING:
+            persona = "street_handler"
         allowed = case_action_role(user=personas[persona], case=case, action=action) is not None
         assert allowed == (role in action.roles), (name, role)
     # Someone posted over another district cannot even find the case.
