@@ -11,7 +11,21 @@ from .case import (
     Source,
     Stage,
 )
-from .catalogue import Category, CategoryKind, Clock, FilingCondition, Step, StepLimit, TimeLimit, TimeUnit, Urgency
+from .catalogue import (
+    REQUIRED_URGENCIES,
+    Category,
+    CategoryKind,
+    Clock,
+    FilingCondition,
+    HandlingClock,
+    Step,
+    StepLimit,
+    TimeLimit,
+    TimeUnit,
+    Urgency,
+    UrgencyPolicy,
+    UrgencyStepLimit,
+)
 from .status import FINAL_STATUSES, Light, Status
 
 __all__ = [
@@ -41,4 +55,8 @@ __all__ = [
     "TimeLimit",
     "TimeUnit",
     "Urgency",
+    "UrgencyPolicy",
+    "UrgencyStepLimit",
+    "HandlingClock",
+    "REQUIRED_URGENCIES",
 ]

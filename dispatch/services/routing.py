@@ -20,6 +20,7 @@ from cases.models import Case, CaseEvent, Status
 from cases.services import case_transition
 from cases.workflow import ACTIONS
 from dispatch.models import CaseRouting, CommandLevel, ResponsibilityRule
+from dispatch.services.emergency import emergency_alert
 from grids.models import Department, DepartmentKind
 from huizhou_cityops.errors import ConflictError
 
@@ -128,6 +129,10 @@ def routing_record(*, case_id: int, event_id: int, now=None) -> CaseRouting | No
         routing.proposed_at = now
         routing.save(update_fields=["rule", "proposed_lead", "auto_dispatch", "level", "source_event", "proposed_at"])
         routing.proposed_assisting.set(proposal.assisting if proposal else [])
+        if routing.proposed_lead_id is not None:
+            # An emergency's proposed department hears of it now, before anyone dispatches it.
+            source = CaseEvent(pk=event_id, case_id=case.pk)
+            emergency_alert(case=case, event=source, department_id=routing.proposed_lead_id)
     return routing
 
 
