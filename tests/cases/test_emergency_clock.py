@@ -147,3 +147,40 @@ def test_the_api_takes_the_urgency_at_intake(cases, personas):
 
     response = client.post("/api/v1/cases/", {**body, "urgency": "panic"}, format="json")
     assert response.status_code == 400 and "urgency" in response.json()
+
+
+def test_an_administrator_edits_the_emergency_policy_in_the_admin_and_new_stages_follow(admin_client, cases):
+    running = cases.report(urgency="emergency", now=FRIDAY_EVENING)
+    assert running.stage_deadline == at(20, 10)
+    assert "突发" in admin_client.get("/admin/cases/urgencypolicy/").content.decode()  # the admin speaks Chinese
+    policy = UrgencyPolicy.objects.get(urgency="emergency")
+    limits = list(policy.step_limits.order_by("id"))
+    data = {
+        "urgency": "emergency",
+        "step_clock": "natural",
+        "handling_clock": "natural",
+        "alert": "on",
+        "step_limits-TOTAL_FORMS": len(limits),
+        "step_limits-INITIAL_FORMS": len(limits),
+        "step_limits-MIN_NUM_FORMS": 0,
+        "step_limits-MAX_NUM_FORMS": 1000,
+    }
+    for i, limit in enumerate(limits):
+        data |= {
+            f"step_limits-{i}-id": limit.pk,
+            f"step_limits-{i}-policy": policy.pk,
+            f"step_limits-{i}-step": limit.step,
+            f"step_limits-{i}-value": "5" if limit.step == "accept" else limit.value,
+            f"step_limits-{i}-unit": limit.unit,
+        }
+    response = admin_client.post(f"/admin/cases/urgencypolicy/{policy.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    running.refresh_from_db()
+    assert running.stage_deadline == at(20, 10)
+    assert cases.report(urgency="emergency", now=FRIDAY_EVENING).stage_deadline == at(20, 5)
+
+    data["step_limits-0-value"] = "0"  # refused by the form, nothing written
+    response = admin_client.post(f"/admin/cases/urgencypolicy/{policy.pk}/change/", data)
+    assert response.status_code == 200
+    assert UrgencyStepLimit.objects.get(pk=limits[0].pk).value > 0

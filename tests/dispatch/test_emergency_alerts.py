@@ -196,3 +196,9 @@ def test_an_emergencys_handling_escalates_within_the_hour(cases, personas, gas):
     timers_sweep(now=at(21, 20))
     assert marks.get(level="escalation-100").due_at == at(21, 20)
     assert timedelta(hours=1) >= marks.get(level="escalation-100").due_at - at(20, 20)
+
+
+def test_an_administrator_sets_a_departments_duty_phone_and_people_on_duty(admin_client, personas, on_duty):
+    department = personas["handler_department"]
+    page = admin_client.get(f"/admin/grids/department/{department.pk}/change/").content.decode()
+    assert 'name="duty_phone"' in page and DUTY_PHONE in page and 'name="duty_users"' in page
