@@ -184,3 +184,28 @@ def test_an_administrator_edits_the_emergency_policy_in_the_admin_and_new_stages
     response = admin_client.post(f"/admin/cases/urgencypolicy/{policy.pk}/change/", data)
     assert response.status_code == 200
     assert UrgencyStepLimit.objects.get(pk=limits[0].pk).value > 0
+
+
+def test_the_register_form_keeps_the_intakes_emergency_and_the_queue_marks_it(cases, personas, gas):
+    from django.test import Client
+
+    category, condition = gas
+    case = cases.to("to_register", case=cases.report(category=category, urgency="emergency"))
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(personas["shift_lead"])
+    body = client.get(f"/command/cases/{case.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert '<option value="emergency" selected>' in body
+    assert 'class="tag tag-emergency"' in body
+    assert 'class="tag tag-emergency"' in client.get("/command/cases/?queue=all").content.decode()
+    response = client.post(
+        f"/command/cases/{case.pk}/actions/register/",
+        {"filing_condition": condition.pk, "urgency": "emergency"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    case.refresh_from_db()
+    assert (case.status, case.urgency, case.stage_clock) == ("to_dispatch", "emergency", "natural")
+
+    normal = cases.to("to_register")
+    body = client.get(f"/command/cases/{normal.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert '<option value="normal" selected>' in body and 'class="tag tag-emergency"' not in body
