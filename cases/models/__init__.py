@@ -25,6 +25,7 @@ from .catalogue import (
     Urgency,
     UrgencyPolicy,
     UrgencyStepLimit,
+    handling_urgencies,
 )
 from .status import FINAL_STATUSES, Light, Status
 
@@ -59,4 +60,5 @@ __all__ = [
     "UrgencyStepLimit",
     "HandlingClock",
     "REQUIRED_URGENCIES",
+    "handling_urgencies",
 ]

@@ -48,8 +48,15 @@ class Urgency(models.TextChoices):
     NORMAL = "normal", _("Normal")
 
 
-# Only these need a handling limit in every filing condition; an emergency without its own row uses the urgent one.
+# Only these need a handling limit in every filing condition; an emergency without its own row uses the urgent one
+# (counted on the emergency's clock).
 REQUIRED_URGENCIES = (Urgency.URGENT, Urgency.NORMAL)
+FALLBACK_URGENCY = {Urgency.EMERGENCY: Urgency.URGENT}
+
+
+def handling_urgencies(urgency: str) -> list[str]:
+    """The urgencies whose handling limit applies to `urgency`, best first: its own, then its fallback."""
+    return [urgency, FALLBACK_URGENCY[urgency]] if urgency in FALLBACK_URGENCY else [urgency]
 
 
 class TimeUnit(models.TextChoices):

@@ -134,7 +134,7 @@ def _create(*, actor, category, region, lon, lat, now, stored, **fields):
         actor=actor,
         actor_role=_reporting_role(fields["source"]),
         at=now,
-        data={"source": fields["source"], "self_handled": fields["self_handled"], "urgency": fields["urgency"]},
+        data={"source": fields["source"], "self_handled": fields["self_handled"]},
     )
     kind = PhotoKind.AFTER if fields["self_handled"] else PhotoKind.BEFORE
     photos_attach(case=case, event=event, kind=kind, stored=stored, actor=actor, now=now)

@@ -5,10 +5,7 @@ centre's steps limits of their own; it is read whenever a stage starts, so an ed
 """
 
 from cases.clock import STEP_OF_STAGE, WORKING, clock_of, limit_duration, stage_begin
-from cases.models import HandlingClock, Stage, StepLimit, TimeLimit, Urgency, UrgencyPolicy, UrgencyStepLimit
-
-# An urgency without handling limits of its own borrows those of the next one down (emergency → urgent).
-FALLBACK_URGENCY = {Urgency.EMERGENCY: Urgency.URGENT}
+from cases.models import HandlingClock, Stage, StepLimit, TimeLimit, UrgencyPolicy, UrgencyStepLimit, handling_urgencies
 
 
 def urgency_policy(urgency: str) -> UrgencyPolicy:
@@ -18,9 +15,7 @@ def urgency_policy(urgency: str) -> UrgencyPolicy:
 
 
 def _handling_limit(case):
-    urgencies = [case.urgency]
-    if case.urgency in FALLBACK_URGENCY:
-        urgencies.append(FALLBACK_URGENCY[case.urgency])
+    urgencies = handling_urgencies(case.urgency)
     limits = {
         limit.urgency: limit
         for limit in TimeLimit.objects.filter(

@@ -209,3 +209,14 @@ def test_the_register_form_keeps_the_intakes_emergency_and_the_queue_marks_it(ca
     normal = cases.to("to_register")
     body = client.get(f"/command/cases/{normal.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert '<option value="normal" selected>' in body and 'class="tag tag-emergency"' not in body
+
+
+def test_the_limit_lookup_gives_an_emergency_its_own_row_or_else_the_urgent_one(catalogue):
+    from cases.catalogue import time_limit_for
+
+    gas = catalogue.condition("E0403")
+    own = time_limit_for(filing_condition=gas, urgency="emergency", area_class="2")
+    assert (own.urgency, own.value, own.unit) == ("emergency", 45, "natural_minute")
+    rubbish = catalogue.condition("E0102")
+    borrowed = time_limit_for(filing_condition=rubbish, urgency="emergency", area_class="1")
+    assert (borrowed.urgency, borrowed.value, borrowed.unit) == ("urgent", 2, "working_hour")

@@ -202,3 +202,13 @@ def test_an_administrator_sets_a_departments_duty_phone_and_people_on_duty(admin
     department = personas["handler_department"]
     page = admin_client.get(f"/admin/grids/department/{department.pk}/change/").content.decode()
     assert 'name="duty_phone"' in page and DUTY_PHONE in page and 'name="duty_users"' in page
+
+
+def test_the_demo_handlers_are_on_duty_for_their_departments(huizhou_departments):
+    from accounts import demo
+
+    demo.seed()
+    demo.seed()
+    on_duty = {d.code: set(d.duty_users.values_list("username", flat=True)) for d in Department.objects.all()}
+    assert on_duty["city-urban-management"] == {"handler"}
+    assert on_duty["street-441302001"] == {"street-handler"}
