@@ -68,4 +68,7 @@ def seed(*, stdout=None) -> str:
         user.save(update_fields=["password"])
         posting = posting_grant(user=user, role=account.role, **target)
         user.postings.exclude(pk=posting.pk).delete()
+        if account.department_code:
+            # The demo's handlers are their department's people on duty: an emergency reaches them at once.
+            target["department"].duty_users.add(user)
     return f"{len(DEMO_ACCOUNTS)} accounts (password {DEMO_PASSWORD})"

@@ -30,6 +30,7 @@ NATURAL = "natural"
 WORKING_HOUR = "working_hour"
 WORKING_DAY = "working_day"
 NATURAL_HOUR = "natural_hour"
+NATURAL_MINUTE = "natural_minute"
 
 # DOMAIN §5: green below 80 % of the limit used, yellow (预警) from 80 % to 100 %, red (超期) beyond.
 WARN_FRACTION = Fraction(4, 5)
@@ -46,6 +47,7 @@ STEP_OF_STAGE = {
 
 _US = timedelta(microseconds=1)
 _HOUR_US = 3_600_000_000
+_MINUTE_US = 60_000_000
 ZERO = timedelta(0)
 
 
@@ -72,6 +74,8 @@ def budget_of(*, value: Decimal | int | float | str, unit: str, clock: str, day:
     amount = Decimal(str(value))
     if unit in (WORKING_HOUR, NATURAL_HOUR):
         return timedelta(microseconds=int(amount * _HOUR_US))
+    if unit == NATURAL_MINUTE:
+        return timedelta(microseconds=int(amount * _MINUTE_US))
     if unit != WORKING_DAY:
         raise CalendarError(f"unknown time unit {unit!r}")
     if _is_natural(clock):
@@ -90,8 +94,8 @@ def limit_duration(
 
 
 def clock_of(*, unit: str, clock: str) -> str:
-    """The clock a limit runs on: natural_hour limits always run on natural time."""
-    return NATURAL if unit == NATURAL_HOUR or _is_natural(clock) else WORKING
+    """The clock a limit runs on: limits in natural hours or minutes always run on natural time."""
+    return NATURAL if unit in (NATURAL_HOUR, NATURAL_MINUTE) or _is_natural(clock) else WORKING
 
 
 def add_time(*, start: datetime, duration: timedelta, clock: str, calendar: WorkCalendar | None = None) -> datetime:

@@ -4,7 +4,7 @@ import logging
 
 from django.dispatch import receiver
 
-from cases.signals import case_transitioned
+from cases.signals import case_event_written, case_transitioned
 from cases.workflow import ACTIONS
 
 logger = logging.getLogger(__name__)
@@ -26,3 +26,11 @@ def route_case(sender, *, case_id, event_id, action, **kwargs):
         routing_after_transition(case_id=case_id, event_id=event_id, action=action)
     except Exception:  # noqa: BLE001 - see the docstring
         logger.exception("routing of case %s after %s (event %s) failed", case_id, action, event_id)
+
+
+@receiver(case_event_written, dispatch_uid="dispatch.emergency_alert_with_event")
+def alert_emergency(sender, *, case, event, **kwargs):
+    """An emergency's alert to the shift leads and the department's duty, in the event's own transaction."""
+    from dispatch.services.emergency import emergency_alert
+
+    emergency_alert(case=case, event=event)

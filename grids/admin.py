@@ -79,7 +79,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     list_filter = ["level", "kind", "active"]
     list_select_related = ["home_region"]
     search_fields = ["name", "code", "contact_name", "contact_phone", "home_region__name", "home_region__code"]
-    autocomplete_fields = ["home_region"]
+    autocomplete_fields = ["home_region", "duty_users"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("home_region").defer("home_region__geom")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
@@ -120,6 +121,17 @@ class Department(models.Model):
     contact_name = models.CharField(_("contact name"), max_length=60, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    # The on-duty contact (值班) told at once of an emergency: a duty phone and/or the people on duty.
+    duty_phone = models.CharField(
+        _("duty phone"), max_length=30, blank=True, help_text=_("Receives an SMS at once for every emergency.")
+    )
+    duty_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="duty_departments",
+        verbose_name=_("people on duty"),
+        help_text=_("Told at once of every emergency by SMS and in their inbox."),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     objects = DepartmentQuerySet.as_manager()

@@ -1,4 +1,5 @@
-"""Admin of the catalogue: categories with their filing conditions, conditions with their time limits, step limits."""
+"""Admin of the catalogue: categories with their filing conditions, conditions with their time limits, step limits,
+and the urgency policies (clocks and step limits per urgency)."""
 
 from django import forms
 from django.contrib import admin
@@ -7,7 +8,7 @@ from django.db.models import Count, TextField
 from django.utils.translation import gettext_lazy as _
 
 from cases.catalogue import category_initials, time_limit_check
-from cases.models import Category, FilingCondition, StepLimit, TimeLimit
+from cases.models import Category, FilingCondition, StepLimit, TimeLimit, UrgencyPolicy, UrgencyStepLimit
 
 SHORT_TEXT = {TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
 
@@ -117,3 +118,19 @@ class StepLimitAdmin(admin.ModelAdmin):
     list_display = ["step", "value", "unit"]
     list_editable = ["value", "unit"]
     ordering = ["id"]
+
+
+class UrgencyStepLimitInline(admin.TabularInline):
+    model = UrgencyStepLimit
+    fields = ["step", "value", "unit"]
+    extra = 0
+
+
+@admin.register(UrgencyPolicy)
+class UrgencyPolicyAdmin(admin.ModelAdmin):
+    """Edits reach stages that start afterwards; a running stage keeps the deadline it started with."""
+
+    list_display = ["urgency", "step_clock", "handling_clock", "alert"]
+    list_editable = ["step_clock", "handling_clock", "alert"]
+    fields = ["urgency", "step_clock", "handling_clock", "alert"]
+    inlines = [UrgencyStepLimitInline]

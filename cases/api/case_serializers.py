@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from cases.clock import describe_remaining, is_overdue_at, light_at, remaining_at
 from cases.ids import parse_id
-from cases.models import Category, CategoryKind, Source, Status
+from cases.models import Category, CategoryKind, Source, Status, Urgency
 from cases.permissions import case_allowed_actions
 from cases.selectors import case_contact_phone_for, case_duplicate_candidates, pending_requests
 from cases.workflow import ACTIONS, all_params
@@ -226,6 +226,12 @@ class CaseCreateSerializer(serializers.Serializer):
     contact_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     contact_phone = serializers.RegexField(r"^[0-9+\- ]{3,30}$", required=False, allow_blank=True, default="")
     self_handled = serializers.BooleanField(default=False)
+    urgency = serializers.ChoiceField(
+        choices=Urgency.choices,
+        required=False,
+        default=Urgency.NORMAL,
+        help_text=_("Defaults to normal. An emergency runs on natural time and alerts the people on duty at once."),
+    )
     photos = PhotoListField()
 
 

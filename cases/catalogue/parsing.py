@@ -13,7 +13,17 @@ from itertools import product
 
 from django.utils.translation import gettext as _
 
-from cases.models import Category, CategoryKind, Clock, FilingCondition, Step, TimeLimit, TimeUnit, Urgency
+from cases.models import (
+    REQUIRED_URGENCIES,
+    Category,
+    CategoryKind,
+    Clock,
+    FilingCondition,
+    Step,
+    TimeLimit,
+    TimeUnit,
+    Urgency,
+)
 
 from .errors import CatalogueImportError
 
@@ -21,7 +31,7 @@ FORMAT = "cityops-catalogue/1"
 AREA_CLASSES = tuple(value for value, _label in TimeLimit._meta.get_field("area_class").choices)
 # A natural clock counts 7×24 hours; working hours and days only mean something on the working-time clock.
 UNITS_BY_CLOCK = {
-    Clock.NATURAL: {TimeUnit.NATURAL_HOUR},
+    Clock.NATURAL: {TimeUnit.NATURAL_HOUR, TimeUnit.NATURAL_MINUTE},
     Clock.WORKING: {TimeUnit.WORKING_HOUR, TimeUnit.WORKING_DAY},
 }
 MAX_VALUE = Decimal("9999.99")  # TimeLimit.value: 6 digits, 2 decimals
@@ -247,8 +257,9 @@ def _parse_limits(rows, condition_where: str, problems: _Problems, *, clock: str
                 },
             )
         limits.append(ParsedLimit(urgency=urgency, area_class=area_class, value=value, unit=unit))
-    # A case can only be registered under a condition that has a limit for every urgency and area class.
-    missing = [f"{u}/{a}" for u, a in product(Urgency.values, AREA_CLASSES) if (u, a) not in seen]
+    # A case can only be registered under a condition that has a limit for every urgency and area class (an
+    # emergency without its own limit takes the urgent one, counted on the emergency's clock).
+    missing = [f"{u}/{a}" for u, a in product(REQUIRED_URGENCIES, AREA_CLASSES) if (u, a) not in seen]
     if missing:
         problems.add(
             condition_where,

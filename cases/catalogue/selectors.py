@@ -5,7 +5,7 @@ import re
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
-from cases.models import Category, FilingCondition, StepLimit, TimeLimit
+from cases.models import Category, FilingCondition, StepLimit, TimeLimit, handling_urgencies
 
 from .errors import StepLimitNotConfigured, TimeLimitNotConfigured
 
@@ -63,10 +63,16 @@ def _search_conditions(query: str) -> tuple[Q, Q, Q]:
 
 
 def time_limit_for(*, filing_condition: FilingCondition, urgency: str, area_class: str) -> TimeLimit:
-    """The handling limit of a filing condition for an urgency and area class; TimeLimitNotConfigured if none."""
-    limit = TimeLimit.objects.filter(
-        filing_condition=filing_condition, urgency=urgency, area_class=str(area_class)
-    ).first()
+    """The handling limit of a filing condition for an urgency and area class (an emergency without its own: the
+    urgent one); TimeLimitNotConfigured if none."""
+    urgencies = handling_urgencies(urgency)
+    found = {
+        limit.urgency: limit
+        for limit in TimeLimit.objects.filter(
+            filing_condition=filing_condition, urgency__in=urgencies, area_class=str(area_class)
+        )
+    }
+    limit = next((found[u] for u in urgencies if u in found), None)
     if limit is None:
         raise TimeLimitNotConfigured(
             _(

@@ -13,7 +13,22 @@ from .case import (
     Source,
     Stage,
 )
-from .catalogue import Category, CategoryKind, Clock, FilingCondition, Step, StepLimit, TimeLimit, TimeUnit, Urgency
+from .catalogue import (
+    REQUIRED_URGENCIES,
+    Category,
+    CategoryKind,
+    Clock,
+    FilingCondition,
+    HandlingClock,
+    Step,
+    StepLimit,
+    TimeLimit,
+    TimeUnit,
+    Urgency,
+    UrgencyPolicy,
+    UrgencyStepLimit,
+    handling_urgencies,
+)
 from .status import FINAL_STATUSES, Light, Status
 
 __all__ = [
@@ -50,4 +65,9 @@ __all__ = [
     "TimeLimit",
     "TimeUnit",
     "Urgency",
+    "UrgencyPolicy",
+    "UrgencyStepLimit",
+    "HandlingClock",
+    "REQUIRED_URGENCIES",
+    "handling_urgencies",
 ]

@@ -43,14 +43,27 @@ class Clock(models.TextChoices):
 
 
 class Urgency(models.TextChoices):
+    EMERGENCY = "emergency", _("Emergency")
     URGENT = "urgent", _("Urgent")
     NORMAL = "normal", _("Normal")
+
+
+# Only these need a handling limit in every filing condition; an emergency without its own row uses the urgent one
+# (counted on the emergency's clock).
+REQUIRED_URGENCIES = (Urgency.URGENT, Urgency.NORMAL)
+FALLBACK_URGENCY = {Urgency.EMERGENCY: Urgency.URGENT}
+
+
+def handling_urgencies(urgency: str) -> list[str]:
+    """The urgencies whose handling limit applies to `urgency`, best first: its own, then its fallback."""
+    return [urgency, FALLBACK_URGENCY[urgency]] if urgency in FALLBACK_URGENCY else [urgency]
 
 
 class TimeUnit(models.TextChoices):
     WORKING_HOUR = "working_hour", _("working hours")
     WORKING_DAY = "working_day", _("working days")
     NATURAL_HOUR = "natural_hour", _("natural hours")
+    NATURAL_MINUTE = "natural_minute", _("natural minutes")
 
 
 class FilingCondition(models.Model):
@@ -119,6 +132,69 @@ class StepLimit(models.Model):
         verbose_name = _("step time limit")
         verbose_name_plural = _("step time limits")
         constraints = [models.CheckConstraint(name="step_limit_positive", condition=Q(value__gt=0))]
+
+    def __str__(self):
+        return f"{self.get_step_display()}: {self.value} {self.get_unit_display()}"
+
+
+class HandlingClock(models.TextChoices):
+    CONDITION = "condition", _("As the filing condition says")
+    WORKING = "working", _("Working time")
+    NATURAL = "natural", _("Natural time (7×24)")
+
+
+class UrgencyPolicy(models.Model):
+    """How one urgency is timed: the clock of the centre's steps and of the handling, and whether it alerts at once.
+
+    Read whenever a stage starts, so an edit applies to stages that start afterwards; running stages keep theirs.
+    """
+
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, unique=True)
+    step_clock = models.CharField(
+        _("clock of the centre's steps"),
+        max_length=10,
+        choices=Clock.choices,
+        default=Clock.WORKING,
+        help_text=_("Accept, verify, register, dispatch, check and close."),
+    )
+    handling_clock = models.CharField(
+        _("clock of the handling"), max_length=10, choices=HandlingClock.choices, default=HandlingClock.CONDITION
+    )
+    alert = models.BooleanField(
+        _("alert at once"),
+        default=False,
+        help_text=_(
+            "Tell the city shift leads and the department's on-duty contact by SMS and inbox as soon as a case "
+            "has this urgency."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("urgency policy")
+        verbose_name_plural = _("urgency policies")
+        ordering = ["id"]
+
+    def __str__(self):
+        return str(self.get_urgency_display())
+
+
+class UrgencyStepLimit(models.Model):
+    """A step limit of one urgency, in place of the general step limit (e.g. an emergency is accepted in 10 min)."""
+
+    policy = models.ForeignKey(
+        UrgencyPolicy, on_delete=models.CASCADE, related_name="step_limits", verbose_name=_("urgency policy")
+    )
+    step = models.CharField(_("step"), max_length=10, choices=Step.choices)
+    value = models.DecimalField(_("value"), max_digits=6, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=15, choices=TimeUnit.choices)
+
+    class Meta:
+        verbose_name = _("step time limit of an urgency")
+        verbose_name_plural = _("step time limits of the urgency")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "step"], name="urgency_step_limit_unique"),
+            models.CheckConstraint(name="urgency_step_limit_positive", condition=Q(value__gt=0)),
+        ]
 
     def __str__(self):
         return f"{self.get_step_display()}: {self.value} {self.get_unit_display()}"

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.scope import user_scope
-from cases.models import Case, Category, PhotoKind, Source, Stage, Status
+from cases.models import Case, Category, PhotoKind, Source, Stage, Status, Urgency
 from cases.workflow import REPORT_EVENT
 from grids.selectors import region_locate
 
@@ -51,6 +51,7 @@ def case_report(
     contact_name: str = "",
     contact_phone: str = "",
     self_handled: bool = False,
+    urgency: str = Urgency.NORMAL,
     photos=(),
     idempotency_key: str | None = None,
     now=None,
@@ -68,6 +69,10 @@ def case_report(
         raise ValidationError({"category": [_("Choose an active minor category (小类).")]})
     if not description.strip():
         raise ValidationError({"description": [_("Describe the problem.")]})
+    if urgency not in Urgency.values:
+        raise ValidationError(
+            {"urgency": [_("Urgency must be one of: %(values)s.") % {"values": ", ".join(Urgency.values)}]}
+        )
     region = region_locate(lon=lon, lat=lat)
     if region is None:
         raise ValidationError({"point": [_("This point lies outside every grid of the city.")]})
@@ -92,6 +97,7 @@ def case_report(
                 contact_name=contact_name,
                 contact_phone=contact_phone,
                 self_handled=self_handled,
+                urgency=urgency,
                 idempotency_key=idempotency_key or None,
                 now=now,
                 stored=stored,

@@ -1,20 +1,49 @@
-"""Starting a stage: its limit looked up in the catalogue (handling) or the step limits, then the clock started."""
+"""Starting a stage: its limit looked up in the catalogue (handling) or the step limits, then the clock started.
+
+The case's urgency policy (UrgencyPolicy, data) says which clock each kind of stage runs on and may give the
+centre's steps limits of their own; it is read whenever a stage starts, so an edit reaches new stages only.
+"""
 
 from cases.clock import STEP_OF_STAGE, WORKING, clock_of, limit_duration, stage_begin
-from cases.models import Stage, StepLimit, TimeLimit
+from cases.models import HandlingClock, Stage, StepLimit, TimeLimit, UrgencyPolicy, UrgencyStepLimit, handling_urgencies
+
+
+def urgency_policy(urgency: str) -> UrgencyPolicy:
+    """The policy of `urgency`; an urgency without a row runs like a normal one (working time, no alert)."""
+    policy = UrgencyPolicy.objects.filter(urgency=urgency).first()
+    return policy if policy is not None else UrgencyPolicy(urgency=urgency)
+
+
+def _handling_limit(case):
+    urgencies = handling_urgencies(case.urgency)
+    limits = {
+        limit.urgency: limit
+        for limit in TimeLimit.objects.filter(
+            filing_condition=case.filing_condition, urgency__in=urgencies, area_class=case.region.area_class
+        )
+    }
+    return next((limits[u] for u in urgencies if u in limits), None)
+
+
+def _step_limit(policy, step):
+    if policy.pk is not None:
+        own = UrgencyStepLimit.objects.filter(policy=policy, step=step).first()
+        if own is not None:
+            return own
+    return StepLimit.objects.filter(step=step).first()
 
 
 def stage_limit(case, stage, start):
     """(budget, clock) of `stage` for this case from the catalogue (handling) or the step limits; (None, "")."""
+    policy = urgency_policy(case.urgency)
     if stage == Stage.HANDLING:
-        condition = case.filing_condition
-        limit = TimeLimit.objects.filter(
-            filing_condition=condition, urgency=case.urgency, area_class=case.region.area_class
-        ).first()
-        base = condition.clock if limit is not None else ""
+        limit = _handling_limit(case)
+        base = policy.handling_clock
+        if base == HandlingClock.CONDITION:
+            base = case.filing_condition.clock
     else:
-        limit = StepLimit.objects.filter(step=STEP_OF_STAGE[stage]).first()
-        base = WORKING
+        limit = _step_limit(policy, STEP_OF_STAGE[stage])
+        base = policy.step_clock or WORKING
     if limit is None:
         return None, ""
     clock = clock_of(unit=limit.unit, clock=base)

@@ -177,9 +177,14 @@ class FilingCondition(Param):
 
 @dataclass(frozen=True)
 class Urgency(Param):
-    """How urgent the case is (紧急/一般); normal when left out."""
+    """How urgent the case is (突发/紧急/一般); when left out, what the case already has (normal by default)."""
 
     required: bool = False
+
+    def resolve(self, ctx, value):
+        if self.missing(value):
+            return ctx.case.urgency or self.default()
+        return self.clean(ctx, value)
 
     def api_field(self):
         return serializers.CharField(required=False, max_length=20, help_text=self.help_text)

@@ -18,6 +18,7 @@ class NotificationKind(models.TextChoices):
     DECISION = "decision", _("Decision on your request")
     URGE = "urge", _("Urged by the command centre (催办)")
     REDISPATCH = "redispatch", _("Case re-dispatched (改派)")
+    EMERGENCY = "emergency", _("Emergency")
 
 
 # Only these also go out by email and SMS; everything is always in the in-app inbox.
@@ -28,6 +29,7 @@ URGENT_KINDS = frozenset(
         NotificationKind.ORDER,
         NotificationKind.ORDER_OVERDUE,
         NotificationKind.URGE,
+        NotificationKind.EMERGENCY,
     }
 )
 
@@ -120,3 +122,39 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.channel} → {self.recipient} ({self.state})"
+
+
+class EmergencyAlert(models.Model):
+    """An emergency case's alert, sent once: to the city shift leads (no department) or to one department's duty.
+
+    Inserting the row is the claim on the alert (unique per case and department, a missing department counting
+    as one value), so re-dispatching to the same department, a repeated event or a retried routing run never
+    alerts twice; a new department's duty is alerted when the case reaches it.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+", verbose_name=_("case"))
+    department = models.ForeignKey(
+        "grids.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("department"),
+    )
+    event = models.ForeignKey("cases.CaseEvent", on_delete=models.CASCADE, related_name="+", verbose_name=_("event"))
+    users = models.PositiveIntegerField(_("people told"), default=0)
+    phone = models.CharField(_("duty phone"), max_length=30, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("emergency alert")
+        verbose_name_plural = _("emergency alerts")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "department"], nulls_distinct=False, name="emergency_alert_once_per_target"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} · {self.department_id or 'shift leads'}"

@@ -65,6 +65,12 @@ class Recipients:
         """The city command centre: dispatchers posted over the whole city the case lies in."""
         return self._posted_at(Role.DISPATCHER, ancestor_paths(region_path)[:1])
 
+    def city_shift_leads(self, *, region_path: str) -> set[int]:
+        """The city's shift leads (值班长 posted over the whole city); without any, those covering the case."""
+        paths = ancestor_paths(region_path)
+        city = self._posted_at(Role.SHIFT_LEAD, paths[:1])
+        return city or self.covering(region_path=region_path, role=Role.SHIFT_LEAD)
+
     def district_command(self, *, region_path: str) -> set[int]:
         """The district command centre: dispatchers over the case's district (or a subtree of it above the case)."""
         return self._posted_at(Role.DISPATCHER, ancestor_paths(region_path)[1:])

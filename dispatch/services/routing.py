@@ -20,6 +20,7 @@ from cases.models import Case, CaseEvent, Status
 from cases.services import case_transition
 from cases.workflow import ACTIONS
 from dispatch.models import CaseRouting, CommandLevel, ResponsibilityRule
+from dispatch.services.emergency import emergency_alert
 from grids.models import Department, DepartmentKind
 from huizhou_cityops.errors import ConflictError
 
@@ -133,6 +134,10 @@ def routing_record(*, case_id: int, event_id: int, now=None) -> CaseRouting | No
         taken_over = CaseEvent.objects.filter(case_id=case.pk, action="take_over").exists()
         command = CommandLevel.CITY if taken_over else (proposal.level if proposal else CommandLevel.DISTRICT)
         Case.objects.filter(pk=case.pk).update(command_level=command, escalated=routing.escalated)
+        if routing.proposed_lead_id is not None:
+            # An emergency's proposed department hears of it now, before anyone dispatches it.
+            source = CaseEvent(pk=event_id, case_id=case.pk)
+            emergency_alert(case=case, event=source, department_id=routing.proposed_lead_id)
     return routing
 
 

@@ -127,6 +127,7 @@
     data.append("lat", item.lat.toFixed(7));
     data.append("address", item.address || "");
     data.append("source", "grid_worker");
+    if (item.urgency) data.append("urgency", item.urgency);
     (item.photos || []).forEach(function (blob, i) {
       data.append("photos", blob, "photo-" + (i + 1) + ".jpg");
     });

@@ -28,6 +28,7 @@
     lat: "err-point",
     address: "err-address",
     description: "err-description",
+    urgency: "err-urgency",
     photos: "err-photos",
   };
 
@@ -178,6 +179,7 @@
   var addressHint = document.getElementById("address-required");
   var address = document.getElementById("address");
   var description = document.getElementById("description");
+  var emergency = document.getElementById("emergency");
 
   var map = L.map("map", { attributionControl: Boolean(config.tileUrl), zoomSnap: 0.5 });
   if (config.tileUrl) {
@@ -396,6 +398,7 @@
     renderResults([], "");
     description.value = "";
     address.value = "";
+    emergency.checked = false;
     state.photos.forEach(function (p) { URL.revokeObjectURL(p.url); });
     state.photos = [];
     renderPhotos();
@@ -418,6 +421,7 @@
         lon: state.point.lon,
         lat: state.point.lat,
         address: address.value.trim(),
+        urgency: emergency.checked ? "emergency" : "normal",
         photos: state.photos.map(function (p) { return p.blob; }),
       };
       return C.save(report).then(function (item) {

@@ -137,6 +137,29 @@ def test_without_gps_the_address_is_required_and_a_tap_on_the_map_places_the_pin
     assert case.point.distance(Point(cases.lon, cases.lat, srid=4326)) < 0.0005  # within a pixel or so: ~50 m
 
 
+def test_a_grid_worker_flags_a_gas_leak_as_an_emergency_and_the_shift_lead_hears_of_it(
+    browser_session, grid_worker, shift_lead, cases
+):
+    from dispatch.models import Notification
+
+    session = phone(browser_session, grid_worker, cases)
+    page = session.page
+    page.goto(session.url("/m/"))
+    expect(page.locator("#loc-grid")).to_have_attribute("data-region", QIAODONG_COMMUNITY)
+    pick_category(page, "E0403", "E0403")
+    page.fill("#description", "燃气管道被挖断，现场有明显燃气味")
+    page.check("#emergency")
+    page.click("#report-submit")
+    number = page.locator("#result .m-case-number")
+    expect(number).to_have_text(re.compile(r"^E0403\d{12}$"))
+    expect(page.locator("#emergency")).not_to_be_checked()  # the next report starts as a normal one
+
+    case = Case.objects.get(number=number.inner_text())
+    assert (case.urgency, case.stage_clock) == ("emergency", "natural")
+    assert case.stage_deadline - case.created_at == timezone.timedelta(minutes=10)
+    assert Notification.objects.filter(case=case, kind="emergency", user=shift_lead).count() == 1
+
+
 def test_a_report_made_offline_waits_on_the_phone_and_is_delivered_exactly_once(
     browser_session, grid_worker, cases, screenshot_dir
 ):

@@ -82,4 +82,4 @@ def test_the_query_count_does_not_grow_with_the_number_of_categories(api, catalo
         assert len(codes(api.get(URL, {"q": "井盖"}))) == 8
     with django_assert_num_queries(queries):
         assert len(codes(api.get(URL))) == 71
-    assert TimeLimit.objects.count() == 480
+    assert TimeLimit.objects.count() == 494

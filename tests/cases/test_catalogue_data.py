@@ -71,13 +71,14 @@ def test_the_catalogue_has_no_codes_beyond_the_domain_list(catalogue):
 
 
 def test_every_minor_class_has_a_filing_condition_with_both_urgencies_in_both_area_classes(catalogue):
-    combinations = {(u, a) for u in Urgency.values for a in ("1", "2")}
+    combinations = {(u, a) for u in (Urgency.NORMAL, Urgency.URGENT) for a in ("1", "2")}
     for category in minor_classes().prefetch_related("filing_conditions__time_limits"):
         conditions = list(category.filing_conditions.all())
         assert conditions, category
         for condition in conditions:
             assert condition.filing_text and condition.closing_text
-            assert {(t.urgency, t.area_class) for t in condition.time_limits.all()} == combinations, condition
+            rows = {(t.urgency, t.area_class) for t in condition.time_limits.all() if t.urgency != Urgency.EMERGENCY}
+            assert rows == combinations, condition
 
 
 def test_the_limits_follow_the_documented_rule_urgent_half_class_two_one_and_a_half(catalogue):
@@ -90,7 +91,18 @@ def test_the_limits_follow_the_documented_rule_urgent_half_class_two_one_and_a_h
         assert limits[(Urgency.URGENT, "1")].value == half_up(base / 2), condition
         assert limits[(Urgency.NORMAL, "2")].value == half_up(base * Decimal("1.5")), condition
         assert limits[(Urgency.URGENT, "2")].value == half_up(base * Decimal("0.75")), condition
-        assert len({t.unit for t in limits.values()}) == 1, condition
+        assert len({t.unit for (u, _a), t in limits.items() if u != Urgency.EMERGENCY}) == 1, condition
+
+
+def test_the_emergency_events_have_emergency_limits_at_half_the_urgent_one_in_natural_time(catalogue):
+    minutes = {"natural_hour": 60, "natural_minute": 1}
+    conditions = FilingCondition.objects.filter(category__kind="E", category__parent__code="04")
+    for condition in conditions.prefetch_related("time_limits"):
+        limits = {(t.urgency, t.area_class): t.value * minutes[t.unit] for t in condition.time_limits.all()}
+        for area in ("1", "2"):
+            assert limits[(Urgency.EMERGENCY, area)] == limits[(Urgency.URGENT, area)] / 2, condition
+    others = TimeLimit.objects.filter(urgency=Urgency.EMERGENCY).exclude(filing_condition__in=conditions)
+    assert not others.exists()
 
 
 def test_illegal_building_has_the_three_conditions_of_the_district_rulebook(catalogue):
@@ -139,9 +151,10 @@ def test_every_emergency_event_runs_on_natural_time(catalogue):
 
 def test_only_emergencies_run_on_natural_time_and_only_in_natural_hours(catalogue):
     natural = FilingCondition.objects.filter(clock=Clock.NATURAL)
-    assert set(natural.values_list("time_limits__unit", flat=True)) == {TimeUnit.NATURAL_HOUR}
+    units = {TimeUnit.NATURAL_HOUR, TimeUnit.NATURAL_MINUTE}
+    assert set(natural.values_list("time_limits__unit", flat=True)) == units
     working = FilingCondition.objects.filter(clock=Clock.WORKING)
-    assert TimeUnit.NATURAL_HOUR not in set(working.values_list("time_limits__unit", flat=True))
+    assert not units & set(working.values_list("time_limits__unit", flat=True))
     assert set(natural.filter(category__kind="E").values_list("category__parent__code", flat=True)) == {"04"}
 
 
@@ -174,9 +187,9 @@ def test_seeding_twice_changes_nothing():
     after_first = counts()
     ids = sorted(TimeLimit.objects.values_list("id", flat=True))
     assert catalogue_seed() == first
-    assert counts() == after_first == [82, 120, 480, 6]
+    assert counts() == after_first == [82, 120, 494, 6]
     assert sorted(TimeLimit.objects.values_list("id", flat=True)) == ids
-    assert first == "71 minor classes, 120 filing conditions, 480 time limits, 6 step limits"
+    assert first == "71 minor classes, 120 filing conditions, 494 time limits, 6 step limits"
 
 
 @pytest.mark.django_db
