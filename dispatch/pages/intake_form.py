@@ -48,7 +48,10 @@ class IntakeForm(forms.Form):
         label=gettext_lazy("Description"), max_length=2000, widget=forms.Textarea, required=False
     )
     photos = MultipleFileField(label=gettext_lazy("Photos"), required=False)
-    urgency = forms.ChoiceField(label=gettext_lazy("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
+    urgency = forms.ChoiceField(
+        label=gettext_lazy("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL, required=False
+    )
+
     filing_condition = forms.CharField(label=gettext_lazy("Filing condition"), required=False, max_length=12)
     submit = forms.ChoiceField(choices=[(s, s) for s in (CHECK, SAVE, ACCEPT, FILE)], required=False)
 
@@ -69,6 +72,9 @@ class IntakeForm(forms.Form):
     @property
     def step(self):
         return (self.data.get("submit") or SAVE) if self.is_bound else None
+
+    def clean_urgency(self):
+        return self.cleaned_data.get("urgency") or Urgency.NORMAL
 
     def clean_category(self):
         return category_from_code(self.cleaned_data.get("category"))
