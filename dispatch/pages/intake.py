@@ -29,6 +29,7 @@ from huizhou_cityops.errors import ConflictError
 
 from .access import _role_required, page
 from .intake_form import ACCEPT, CHECK, FILE, IntakeForm, category_from_code, point_from_place
+from .selectors import QUEUES
 
 RESULTS = 8
 
@@ -74,6 +75,8 @@ def _places(user, query):
         {"label": address, "kind": _("Known address"), "address": address, "lon": round(p.x, 6), "lat": round(p.y, 6)}
         for address, p in case_address_search(user=user, query=query, limit=RESULTS)
     ]
+    for row in rows:
+        row["value"] = f"{row['lon']},{row['lat']}"
     return rows[: RESULTS * 2]
 
 
@@ -209,7 +212,8 @@ def _save(request, form):
         form.add_error(None, str(getattr(exc, "message", "") or exc) or _("This is not yours to do."))
     else:
         messages.success(request, _done_message(case, steps))
-        queue = "to_dispatch" if "register" in steps else "to_register" if "accept" in steps else "reported"
+        # The tab of the case's status now (auto-dispatch may move it on later; it stays under "all open").
+        queue = case.status if case.status in {q.key for q in QUEUES} else "all"
         return redirect(f"{reverse('command-centre')}?queue={queue}&case={case.pk}")
     return None
 
