@@ -304,3 +304,44 @@ def test_the_register_form_shows_each_filing_condition_with_its_limits(cases, pe
     assert f"{condition.name} — " in body
     assert f"{limit.value.normalize():f} {limit.get_unit_display()}" in body
     assert condition.filing_text in body
+
+
+def test_the_check_costs_the_same_queries_for_one_duplicate_and_for_five(cases, personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(personas["operator"])
+    query = {"lon": f"{cases.lon:.6f}", "lat": f"{cases.lat:.6f}", "category": "E0102", "urgency": "normal"}
+
+    def cost():
+        client.get("/command/intake/check/", query)  # the session and the prepared lookup are warm after this
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get("/command/intake/check/", query).content.decode()
+        return len(queries), body.count('class="status status-')
+
+    cases.report()
+    one = cost()
+    for _ in range(4):
+        cases.report()
+    five = cost()
+    assert (one[1], five[1]) == (1, 5)
+    assert one[0] == five[0]
+
+
+def test_the_gazetteer_and_the_picker_cost_the_same_queries_whatever_they_find(cases, personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(personas["operator"])
+
+    def cost(url, params):
+        client.get(url, params)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url, params)
+        return len(queries)
+
+    places = "/command/intake/places/"
+    assert cost(places, {"place_q": "东湖社区"}) == cost(places, {"place_q": "社区"})
+    assert cost("/command/intake/categories/", {"category_q": "blj"}) == cost(
+        "/command/intake/categories/", {"category_q": "垃圾"}
+    )
