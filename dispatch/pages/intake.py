@@ -177,6 +177,7 @@ def _page(request, form, status=200):
             "tiles": settings.LEAFLET_TILE_URL,
             "center": list(settings.LEAFLET_CONFIG["DEFAULT_CENTER"]),
             "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
+            "gridsUrl": reverse("command-map-grids"),
             "text": {"pin": _("The place of the problem"), "noTiles": _("No base map configured.")},
         },
     }

@@ -27,6 +27,33 @@
   map.setView(config.center, config.zoom);
   var marker = null;
 
+  // The grid boundaries of the visible box (the command centre's layer), so a click lands in a known place.
+  var LEVELS = [["district", 0, { color: "#10294a", weight: 2 }], ["street", 11, { color: "#2f6db5", weight: 1.2, dashArray: "5 4" }],
+    ["community", 14, { color: "#6b8fb8", weight: 1, dashArray: "2 3" }]];
+  var grids = LEVELS.map(function (row) {
+    return L.geoJSON(null, {
+      interactive: false,
+      style: Object.assign({ fill: false }, row[2]),
+      onEachFeature: function (feature, layer) {
+        if (row[0] !== "community") layer.bindTooltip(feature.properties.name, { permanent: true, direction: "center", className: "grid-label" });
+      },
+    }).addTo(map);
+  });
+  function loadGrids() {
+    var b = map.getBounds();
+    var box = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+    LEVELS.forEach(function (row, i) {
+      if (map.getZoom() < row[1]) { grids[i].clearLayers(); return; }
+      fetch(config.gridsUrl + "?level=" + row[0] + "&bbox=" + box, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (geojson) { grids[i].clearLayers(); grids[i].addData(geojson); })
+        .catch(function () { /* the next move tries again */ });
+    });
+  }
+  var gridTimer = null;
+  map.on("moveend", function () { clearTimeout(gridTimer); gridTimer = setTimeout(loadGrids, 250); });
+  loadGrids();
+
   function placeMarker(latlng, zoom) {
     if (!marker) marker = L.marker(latlng, { keyboard: true, title: config.text.pin, alt: config.text.pin }).addTo(map);
     else marker.setLatLng(latlng);
