@@ -86,13 +86,12 @@ def test_templates_have_no_inline_script_or_event_handler(template):
 
 @pytest.mark.django_db
 def test_answers_with_personal_data_are_not_stored(phoned_case, personas, assessor):
-    # Leaders read the command centre but do not call reporters back (dispatchers do, and see the number).
-    leader, handler = signed_in(personas["leader"]), signed_in(personas["handler"])
+    dispatcher, handler = signed_in(personas["dispatcher"]), signed_in(personas["handler"])
     answers = {
-        "case detail (API)": leader.get(f"/api/v1/cases/{phoned_case.pk}/"),
-        "case list (API)": leader.get("/api/v1/cases/"),
-        "command-centre panel": leader.get(f"/command/cases/{phoned_case.pk}/"),
-        "command-centre list": leader.get("/command/cases/"),
+        "case detail (API)": dispatcher.get(f"/api/v1/cases/{phoned_case.pk}/"),
+        "case list (API)": dispatcher.get("/api/v1/cases/"),
+        "command-centre panel": dispatcher.get(f"/command/cases/{phoned_case.pk}/"),
+        "command-centre list": dispatcher.get("/command/cases/"),
         "department panel": handler.get(f"/dept/cases/{phoned_case.pk}/"),
         "department page": handler.get("/dept/"),
         "assessment export": signed_in(assessor).get("/assessment/export.csv"),
