@@ -111,12 +111,32 @@ def case_contact_phone_for(*, user, case):
     return phone
 
 
+# Those who may call a reporter back: the centre's desk and the dispatchers who may need more detail.
+CONTACT_ROLES = (Role.OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER)
+
+
 def may_see_contact(*, user, case):
-    """Phone numbers of the public are shown only to the centre's operators and shift leads (and the reporter)."""
+    """Phone numbers of the public are shown whole only to operators, shift leads, dispatchers (and the reporter)."""
     if case.reporter_id == user.pk:
         return True
     scope = user_scope(user)
-    return any(scope.covers_path(case.region_path, role) for role in (Role.OPERATOR, Role.SHIFT_LEAD))
+    return any(scope.covers_path(case.region_path, role) for role in CONTACT_ROLES)
+
+
+def case_address_search(*, user, query: str, limit: int = 8):
+    """Known addresses (of earlier cases the user may see) containing `query`: [(address, point)], newest first."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    rows = (
+        Case.objects.visible_to(user)
+        .filter(address__icontains=query)
+        .order_by("address", "-id")
+        .distinct("address")
+        .values_list("address", "point", "id")
+    )
+    found = sorted(rows[: limit * 4], key=lambda row: -row[2])[:limit]
+    return [(address, point) for address, point, _id in found]
 
 
 def pending_requests(case):

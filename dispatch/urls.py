@@ -2,10 +2,14 @@
 
 from django.urls import path
 
-from .pages import command, dept, panel
+from .pages import command, dept, intake, panel
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
+    path("command/intake/", intake.intake, name="command-intake"),
+    path("command/intake/categories/", intake.intake_categories, name="command-intake-categories"),
+    path("command/intake/places/", intake.intake_places, name="command-intake-places"),
+    path("command/intake/check/", intake.intake_check, name="command-intake-check"),
     path("command/cases/", command.command_cases, name="command-cases"),
     path("command/counts/", command.command_counts, name="command-counts"),
     path("command/map/cases/", command.command_map_cases, name="command-map-cases"),

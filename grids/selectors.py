@@ -1,5 +1,6 @@
 """Read use-cases of the grid."""
 
+from django.contrib.gis.db.models.functions import PointOnSurface
 from django.db import connection
 from django.utils import timezone
 
@@ -83,3 +84,20 @@ def region_ancestors(region):
     codes = region.ancestor_codes()[:-1]
     by_code = {r.code: r for r in Region.objects.filter(code__in=codes).defer("geom")}
     return [by_code[c] for c in codes if c in by_code]
+
+
+def region_search_for_user(*, user, query: str, levels=("street", "community"), limit: int = 8):
+    """Streets and communities the user may see whose name contains `query`, with a point inside each (a gazetteer)."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    qs = (
+        Region.objects.visible_to(user)
+        .current()
+        .filter(level__in=levels, name__icontains=query, geom__isnull=False)
+        .select_related("parent")
+        .defer("geom", "parent__geom")
+        .annotate(inside=PointOnSurface("geom"))
+        .order_by("depth", "path")
+    )
+    return list(qs[:limit])

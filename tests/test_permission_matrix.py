@@ -89,6 +89,11 @@ ORDER = {"note": "限期整改", "reply_hours": "8"}
 REPLY = {"reply": "已整改完毕"}
 WHISTLE = {"note": "请到场会商", "departments": ["city-water"]}
 REPORT = {"note": "已派员到场"}
+# A 12345 call placed on the side's own case point ("{lon}" and "{lat}" take the side's values).
+INTAKE = {
+    "channel": "hotline_12345", "work_order_number": "GD-MATRIX-1", "lon": "{lon}", "lat": "{lat}",
+    "category": "E0102", "description": "路边暴露垃圾", "contact_phone": "13812345678", "submit": "save",
+}  # fmt: skip
 
 # fmt: off
 # One row per URL, one cell per role (ROLES' order); see the module docstring for how to read a cell.
@@ -132,6 +137,11 @@ MATRIX = {
     "mobile-manifest":           "200     200     200     200     200     200     200     200     200     200     200",
     # The command centre and its partials.
     "command-centre":            "login   302     200     200     200     200     302     302     200     302     200",
+    # The intake desk: operators and shift leads; a case is placed on each side's own point (惠城/惠阳).
+    "command-intake":            "login   403     302     302     403     403     403     403     403     403     403",
+    "command-intake-categories": "login   403     200     200     403     403     403     403     403     403     403",
+    "command-intake-places":     "login   403     200     200     403     403     403     403     403     403     403",
+    "command-intake-check":      "login   403     200     200     403     403     403     403     403     403     403",
     "command-cases":             "login   403     200     200     200     200     403     403     200     403     200",
     "command-counts":            "login   403     200     200     200     200     403     403     200     403     200",
     "command-map-cases":         "login   403     200     200     200     200     403     403     200     403     200",
@@ -185,6 +195,10 @@ HOW = {
     "api-summons-report":        Ask("POST", params={"pk": "summons"}, data=REPORT),
     "api-notification-read-all": Ask("POST"),
     "api-notification-read":     Ask("POST", params={"pk": "notification"}),
+    "command-intake":            Ask("POST", data=INTAKE),
+    "command-intake-categories": Ask("GET", query="?category_q=blj"),
+    "command-intake-places":     Ask("GET", query="?place_q={place}"),
+    "command-intake-check":      Ask("GET", query="?lon={lon}&lat={lat}&category=E0102"),
     "command-map-cases":         Ask("GET", query=BOX),
     "command-map-grids":         Ask("GET", query=BOX),
     "command-panel":             Ask("GET", params=CASE),
@@ -286,6 +300,9 @@ class Sides:
             event = CaseEvent.objects.filter(case=case).latest("id")
             notification = Notification.objects.create(user=reader, kind="work", case=case, event=event, title="新案件")
             self.objects[side] = {
+                "lon": f"{case.point.x:.6f}",
+                "lat": f"{case.point.y:.6f}",
+                "place": Region.objects.get(code=district).name,
                 "case": case.pk,
                 "photo": case.photos.get().pk,
                 "order": order.pk,
@@ -295,16 +312,19 @@ class Sides:
                 "summons": summoned[side].summonses.get().pk,
             }
 
+    def data(self, ask, side):
+        return {key: value.format(**self.objects[side]) for key, value in ask.data.items()}
+
     def url(self, name, ask, side):
         objects = self.objects[side]
         kwargs = {param: objects.get(key, key) for param, key in ask.params.items()}
         return reverse(name, kwargs=kwargs) + ask.query.format(**objects)
 
 
-def _answer(client, ask, url):
+def _answer(client, ask, url, data):
     """The status as the matrix spells it; the request's writes are rolled back, so rows do not affect each other."""
     with transaction.atomic():
-        response = client.get(url) if ask.method == "GET" else client.post(url, ask.data)
+        response = client.get(url) if ask.method == "GET" else client.post(url, data)
         transaction.set_rollback(True)
     if response.status_code == 302 and response["Location"].startswith(resolve_url(settings.LOGIN_URL)):
         return "login"
@@ -330,7 +350,9 @@ def test_every_url_answers_every_role_inside_and_outside_its_scope_as_the_matrix
         ask, want = HOW.get(name, Ask()), expected(cells)
         got = {}
         for role in ROLES:
-            got[role] = {side: _answer(clients[role], ask, sides.url(name, ask, side)) for side in SIDES}
+            got[role] = {
+                side: _answer(clients[role], ask, sides.url(name, ask, side), sides.data(ask, side)) for side in SIDES
+            }
             if role != "anonymous" and "_auth_user_id" not in clients[role].session:
                 clients[role].force_login(people[role])  # signing out ends a session the rollback cannot restore
         if got != want:

@@ -164,6 +164,7 @@ class CaseDetailSerializer(CaseListSerializer):
     urgency = serializers.CharField()
     filing_condition = serializers.SerializerMethodField()
     contact = serializers.SerializerMethodField()
+    work_order_number = serializers.CharField(help_text=_("A 12345 transfer's work-order number; empty otherwise."))
     self_handled = serializers.BooleanField()
     assisting_departments = NamedRef(many=True)
     assignee = serializers.CharField(allow_null=True)
@@ -185,7 +186,7 @@ class CaseDetailSerializer(CaseListSerializer):
 
     def get_contact(self, case) -> dict:
         phone = case_contact_phone_for(user=self.context["request"].user, case=case)
-        return {"name": case.contact_name, "phone": phone}
+        return {"name": case.contact_name, "phone": phone, "callback_requested": case.callback_requested}
 
     def get_deadlines(self, case) -> dict:
         return {
@@ -225,6 +226,10 @@ class CaseCreateSerializer(serializers.Serializer):
     )
     contact_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     contact_phone = serializers.RegexField(r"^[0-9+\- ]{3,30}$", required=False, allow_blank=True, default="")
+    callback_requested = serializers.BooleanField(default=False)
+    work_order_number = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="", help_text=_("12345 transfers: its work order.")
+    )
     self_handled = serializers.BooleanField(default=False)
     urgency = serializers.ChoiceField(
         choices=Urgency.choices,

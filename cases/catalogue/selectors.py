@@ -5,7 +5,7 @@ import re
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
-from cases.models import Category, FilingCondition, StepLimit, TimeLimit, handling_urgencies
+from cases.models import Category, FilingCondition, StepLimit, TimeLimit, Urgency, handling_urgencies
 
 from .errors import StepLimitNotConfigured, TimeLimitNotConfigured
 
@@ -95,3 +95,20 @@ def step_limit_for(*, step: str) -> StepLimit:
             params={"step": step},
         )
     return limit
+
+
+def filing_conditions_with_limits(*, category_id: int, area_class: str | None) -> list[FilingCondition]:
+    """A minor class's active filing conditions in order, each with `limits`: its handling limits for the area
+    class (every area class when None), in the order of the urgency choices. Two queries."""
+    limits = TimeLimit.objects.order_by("area_class")
+    if area_class:
+        limits = limits.filter(area_class=str(area_class))
+    conditions = list(
+        FilingCondition.objects.filter(category_id=category_id, active=True)
+        .order_by("position", "id")
+        .prefetch_related(Prefetch("time_limits", queryset=limits, to_attr="limits"))
+    )
+    order = {value: index for index, value in enumerate(Urgency.values)}
+    for condition in conditions:
+        condition.limits.sort(key=lambda limit: (limit.area_class, order.get(limit.urgency, len(order))))
+    return conditions

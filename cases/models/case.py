@@ -15,6 +15,8 @@ class Source(models.TextChoices):
     PUBLIC = "public", _("Public (web, WeChat, app)")
     HOTLINE_12345 = "hotline_12345", _("Hotline 12345")
     HOTLINE_12319 = "hotline_12319", _("Hotline 12319")
+    COUNTER = "counter", _("Counter (walk-in)")
+    MEDIA = "media", _("Media")
     SENSOR = "sensor", _("Video or sensor detection")
     LEADER = "leader", _("Leader assignment")
     OTHER_SYSTEM = "other_system", _("Other system (Open311)")
@@ -68,6 +70,16 @@ class Case(models.Model):
     )
     contact_name = models.CharField(_("contact name"), max_length=60, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    # db_default as well: bulk loaders that COPY only the older columns still get a valid row.
+    callback_requested = models.BooleanField(_("call-back wanted"), default=False, db_default=False)
+    work_order_number = models.CharField(
+        _("12345 work-order number"),
+        max_length=40,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("The hotline's own number of a transferred work order; the result goes back under it."),
+    )
     self_handled = models.BooleanField(_("fixed on the spot by the reporter"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("entered by")
@@ -150,6 +162,10 @@ class Case(models.Model):
                 fields=["created_by", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="case_idempotency_key_unique",
+            ),
+            # A 12345 work order is transferred once: a second transfer of the same number is the same case.
+            models.UniqueConstraint(
+                fields=["work_order_number"], condition=~Q(work_order_number=""), name="case_work_order_unique"
             ),
             models.CheckConstraint(name="case_status_valid", condition=Q(status__in=[s.value for s in Status])),
             models.CheckConstraint(name="case_command_level_valid", condition=Q(command_level__in=CommandLevel.values)),

@@ -17,26 +17,42 @@ from .numbers import case_number_next
 from .photos import photos_attach, photos_prepare, photos_store
 from .stages import stage_start
 
-# Who may enter a report from which channel: grid workers their own patrol reports; operators what
-# reaches the centre from the public, hotlines, sensors and other systems; leaders their assignments.
+# Who may enter a report from which channel: grid workers their own patrol reports; the centre's desk (operators,
+# and the shift lead who covers it) what reaches the centre from the public, hotlines, the counter, the media,
+# sensors and other systems; leaders their assignments, which the desk may also write down for them.
+DESK = {Role.OPERATOR, Role.SHIFT_LEAD}
 SOURCE_ROLES = {
     Source.GRID_WORKER: {Role.GRID_WORKER},
-    Source.PUBLIC: {Role.OPERATOR},
-    Source.HOTLINE_12345: {Role.OPERATOR},
-    Source.HOTLINE_12319: {Role.OPERATOR},
-    Source.SENSOR: {Role.OPERATOR},
-    Source.OTHER_SYSTEM: {Role.OPERATOR},
-    Source.LEADER: {Role.LEADER},
+    Source.PUBLIC: DESK,
+    Source.HOTLINE_12345: DESK,
+    Source.HOTLINE_12319: DESK,
+    Source.COUNTER: DESK,
+    Source.MEDIA: DESK,
+    Source.SENSOR: DESK,
+    Source.OTHER_SYSTEM: DESK,
+    Source.LEADER: {Role.LEADER} | DESK,
 }
 
 
 def _check_report(*, actor, source, region):
+    """The role the actor enters this report under; 403 for a channel not theirs, 400 for a place outside."""
     scope = user_scope(actor)
     roles = SOURCE_ROLES[source]
     if not scope.roles & roles:
         raise PermissionDenied(_("Your roles do not allow entering reports from this source."))
-    if not any(scope.covers_path(region.path, role) for role in roles):
+    covering = sorted(role for role in roles if scope.covers_path(region.path, role))
+    if not covering:
         raise ValidationError({"point": [_("This place lies outside the grids you work in.")]})
+    return covering[0]
+
+
+def _check_work_order(*, source, work_order_number):
+    if work_order_number and source != Source.HOTLINE_12345:
+        raise ValidationError({"work_order_number": [_("Only a 12345 transfer has a work-order number.")]})
+    taken = Case.objects.filter(work_order_number=work_order_number).values_list("number", flat=True).first()
+    if work_order_number and taken:
+        message = _("12345 work order %(order)s was already taken in as case %(case)s.")
+        raise ValidationError({"work_order_number": [message % {"order": work_order_number, "case": taken}]})
 
 
 def case_report(
@@ -52,11 +68,17 @@ def case_report(
     contact_phone: str = "",
     self_handled: bool = False,
     urgency: str = Urgency.NORMAL,
+    callback_requested: bool = False,
+    work_order_number: str = "",
     photos=(),
     idempotency_key: str | None = None,
     now=None,
 ) -> tuple[Case, bool]:
-    """Create a reported case; returns (case, created). The same idempotency key returns the first case."""
+    """Create a reported case; returns (case, created). The same idempotency key returns the first case.
+
+    A 12345 transfer may carry the hotline's work-order number (one case per number); `callback_requested` marks
+    a caller who wants to hear the result.
+    """
     if source is None:
         if Role.GRID_WORKER not in user_scope(actor).roles:
             raise ValidationError({"source": [_("Say where this report came from (public, hotline_12345, …).")]})
@@ -76,7 +98,12 @@ def case_report(
     region = region_locate(lon=lon, lat=lat)
     if region is None:
         raise ValidationError({"point": [_("This point lies outside every grid of the city.")]})
-    _check_report(actor=actor, source=source, region=region)
+    role = _check_report(actor=actor, source=source, region=region)
+    work_order_number = work_order_number.strip()
+    _check_work_order(source=source, work_order_number=work_order_number)
+    if urgency not in Urgency.values:
+        message = _("Urgency must be one of: %(values)s.") % {"values": ", ".join(Urgency.values)}
+        raise ValidationError({"urgency": [message]})
     if self_handled and source != Source.GRID_WORKER:
         raise ValidationError({"self_handled": [_("Only a grid worker's own report can be fixed on the spot.")]})
     if self_handled and not photos:
@@ -98,19 +125,24 @@ def case_report(
                 contact_phone=contact_phone,
                 self_handled=self_handled,
                 urgency=urgency,
+                callback_requested=callback_requested,
+                work_order_number=work_order_number,
                 idempotency_key=idempotency_key or None,
                 now=now,
                 stored=stored,
+                role=role,
             )
     except IntegrityError:
-        # Two requests with the same key raced; the other one created the case.
+        # Two requests with the same key (or the same 12345 work order) raced; the other one created the case.
+        if work_order_number and not idempotency_key:
+            _check_work_order(source=source, work_order_number=work_order_number)
         if not idempotency_key:
             raise
         return Case.objects.get(created_by=actor, idempotency_key=idempotency_key), False
     return case, True
 
 
-def _create(*, actor, category, region, lon, lat, now, stored, **fields):
+def _create(*, actor, category, region, lon, lat, now, stored, role, **fields):
     case = Case(
         number=case_number_next(kind=category.kind, category_code=category.code, day=timezone.localdate(now)),
         kind=category.kind,
@@ -132,14 +164,10 @@ def _create(*, actor, category, region, lon, lat, now, stored, **fields):
         from_status="",
         to_status=Status.REPORTED,
         actor=actor,
-        actor_role=_reporting_role(fields["source"]),
+        actor_role=role,
         at=now,
         data={"source": fields["source"], "self_handled": fields["self_handled"]},
     )
     kind = PhotoKind.AFTER if fields["self_handled"] else PhotoKind.BEFORE
     photos_attach(case=case, event=event, kind=kind, stored=stored, actor=actor, now=now)
     return case
-
-
-def _reporting_role(source):
-    return sorted(SOURCE_ROLES[source])[0]

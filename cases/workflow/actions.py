@@ -228,7 +228,7 @@ def _decide(ctx, kind, approved):
     label=pgettext_lazy("action", "Accept"),
     sources={S.REPORTED},
     target=S.TO_REGISTER,
-    roles={R.OPERATOR},
+    roles={R.OPERATOR, R.SHIFT_LEAD},  # the shift lead covers the desk: takes a call, accepts and files it
     primary=True,
 )
 def accept(ctx):

@@ -30,6 +30,7 @@ from dispatch.services.orders import order_issue
 from grids.models import Level, Region
 
 from .access import command_required, page
+from .intake import may_take_calls
 from .panel import (
     Outcome,
     act_response,
@@ -101,6 +102,7 @@ def command_centre(request):
         "regions": regions_for_filter(user=request.user),
         "departments": departments_for_filter(user=request.user),
         "calendar_warning": calendar_coverage_warning_for(request.user, now=now),
+        "may_take_calls": may_take_calls(request.user),
         "panel": panel,
         "grid_levels": [(level, Level(level).label) for level in GRID_LEVELS],
         "config": {

@@ -17,8 +17,9 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import Posting, Role
 from accounts.scope import ancestor_paths, user_scope
 from accounts.surfaces import COMMAND, DEPARTMENT
+from cases.catalogue.selectors import filing_conditions_with_limits
 from cases.clock import LIGHT_FIELDS, light_at, light_q
-from cases.models import FINAL_STATUSES, Case, CaseRequest, FilingCondition, Light, RequestKind, RequestState, Status
+from cases.models import FINAL_STATUSES, Case, CaseRequest, Light, RequestKind, RequestState, Status
 from cases.selectors import case_list_for_user
 from cases.workflow.params import serving_departments
 from grids.models import Department, Level, Region
@@ -260,7 +261,8 @@ def departments_for_dispatch(*, user, case):
 
 
 def filing_conditions_for_case(case):
-    return list(FilingCondition.objects.filter(category_id=case.category_id, active=True).order_by("pk"))
+    """The class's active filing conditions, each with its handling limits (`limits`) in the case's area class."""
+    return filing_conditions_with_limits(category_id=case.category_id, area_class=case.region.area_class)
 
 
 def regions_for_filter(*, user):

@@ -97,7 +97,9 @@ def test_public_phone_is_masked_for_those_who_do_not_need_it(cases, personas):
     seen_by_operator = client_for(personas["operator"]).get(f"/api/v1/cases/{case.pk}/").json()
     assert seen_by_operator["contact"]["phone"] == "13812345678"
     seen_by_dispatcher = client_for(personas["dispatcher"]).get(f"/api/v1/cases/{case.pk}/").json()
-    assert seen_by_dispatcher["contact"]["phone"] == "138****5678"
+    assert seen_by_dispatcher["contact"]["phone"] == "13812345678"
+    seen_by_leader = client_for(personas["leader"]).get(f"/api/v1/cases/{case.pk}/").json()
+    assert seen_by_leader["contact"]["phone"] == "138****5678"
 
 
 def test_detail_lists_exactly_the_callers_actions(cases, personas):

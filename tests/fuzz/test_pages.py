@@ -22,7 +22,7 @@ EXAMPLES = int(os.environ.get("FUZZ_PAGE_EXAMPLES", "8"))
 SKIPPED_PREFIXES = ("admin/", "api/", "i18n/", "media/", "^media/")
 # Signing out would leave the rest of the run anonymous; anonymous requests are among the personas anyway.
 SKIPPED_NAMES = {"logout"}
-PERSONAS = ("dispatcher", "handler", "street_handler", "grid_worker", "leader", "assessor", "outsider")
+PERSONAS = ("dispatcher", "shift_lead", "handler", "street_handler", "grid_worker", "leader", "assessor", "outsider")
 # Every parameter name a page or partial reads, plus the workflow's form fields.
 PARAMETERS = [
     *("case", "before", "period", "kind", "day", "first", "last", "unit", "key", "indicator", "role", "scheme"),
@@ -31,6 +31,8 @@ PARAMETERS = [
     *("lead_department", "assisting_departments", "assignee", "master", "filing_condition", "urgency", "passed"),
     *("reply_hours", "formal", "next", "username", "password"),
     *("departments", "parts_missing"),
+    *("channel", "work_order_number", "contact_name", "contact_phone", "callback_requested", "place_q", "place"),
+    *("lon", "lat", "address", "category_q", "description", "submit"),
 ]
 HOSTILE = [
     *("²", "١٢", "٣", "\x00", "a\x00b", "0\x00", "-1", "0", "99999999999999999999", "1e309", "NaN", "inf"),
