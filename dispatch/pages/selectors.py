@@ -1,17 +1,19 @@
 """Reads for the command centre and the department workspace pages: queues and their counts, map layers, panels.
 
 Every read starts from `Case.objects.visible_to(user)` (through `cases.selectors`), so what lies outside the
-user's scope is absent. Counts are one aggregate query; lists are keyset-paginated on the id.
+user's scope is absent. Counts are one aggregate query; lists are keyset-paginated on (stage deadline, id):
+most urgent first, cases whose clock stands still (or never ran) last.
 """
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc
 from django.contrib.gis.geos import Polygon
-from django.db.models import Count, Exists, FloatField, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Value
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Posting, Role
@@ -24,6 +26,7 @@ from cases.workflow.params import serving_departments
 from grids.models import Department, Level, Region
 
 PAGE_SIZE = 25
+MAX_PAGE_ROWS = 200
 MAP_LIMIT = 2000
 # The statuses a department works on: handling and the requests it made from there.
 DEPARTMENT_STATUSES = (Status.HANDLING, Status.RETURN_PENDING, Status.SUSPEND_PENDING, Status.SUSPENDED)
@@ -109,22 +112,60 @@ def command_queue_counts(*, user, now) -> dict:
 @dataclass
 class CasePage:
     rows: list
-    next_cursor: int | None
+    next_cursor: str | None
     queue: str
 
 
-def command_case_page(*, user, queue: str, filters: dict, level: str = "", before=None, now, size=PAGE_SIZE):
-    """One page of a queue, newest first, after the keyset cursor `before` (an id), with routing for the rows."""
+# The queue order: the running clock's deadline, soonest (or longest past) first; cases without a running clock
+# (suspended, or a stage without a limit) after all the others; ties newest first. Keyset pages follow it exactly,
+# and the index case_deadline_id holds the rows in this order.
+QUEUE_ORDER = (F("stage_deadline").asc(nulls_last=True), F("id").desc())
+
+
+def queue_cursor(case) -> str:
+    """The keyset cursor after `case` in the queue order: "<deadline in µs since the epoch>.<id>", or "-.<id>"."""
+    deadline = case.stage_deadline
+    if deadline is None:
+        return f"-.{case.pk}"
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return f"{(deadline - epoch) // timedelta(microseconds=1)}.{case.pk}"
+
+
+def parse_queue_cursor(text: str):
+    """(deadline or None, id) of a cursor made by `queue_cursor`; None when it is not one."""
+    head, _sep, tail = (text or "").partition(".")
+    if not tail.isdigit() or not (head == "-" or head.lstrip("-").isdigit()) or len(text) > 40:
+        return None
+    if head == "-":
+        return None, int(tail)
+    try:
+        deadline = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(head))
+    except OverflowError:
+        return None
+    return deadline, int(tail)
+
+
+def _after_cursor_q(cursor) -> Q:
+    deadline, pk = cursor
+    if deadline is None:
+        return Q(stage_deadline__isnull=True, pk__lt=pk)
+    return (
+        Q(stage_deadline__gt=deadline) | Q(stage_deadline=deadline, pk__lt=pk) | Q(stage_deadline__isnull=True)
+    )
+
+
+def command_case_page(*, user, queue: str, filters: dict, level: str = "", cursor=None, now, size=PAGE_SIZE):
+    """One page of a queue, most urgent first, after the keyset `cursor` ((deadline, id)), with the rows' routing."""
     from dispatch.selectors import with_routing
 
     qs = case_list_for_user(user=user, filters=filters, now=now).filter(queue_q(queue, now))
     if level:
         qs = qs.filter(_level_q(level))
-    if before:
-        qs = qs.filter(pk__lt=before)
-    rows = list(with_routing(qs).order_by("-id")[: size + 1])
-    cursor = rows[size - 1].pk if len(rows) > size else None
-    return CasePage(rows=rows[:size], next_cursor=cursor, queue=queue)
+    if cursor:
+        qs = qs.filter(_after_cursor_q(cursor))
+    rows = list(with_routing(qs).order_by(*QUEUE_ORDER)[: size + 1])
+    next_cursor = queue_cursor(rows[size - 1]) if len(rows) > size else None
+    return CasePage(rows=rows[:size], next_cursor=next_cursor, queue=queue)
 
 
 def _level_q(level):
@@ -144,7 +185,7 @@ def map_cases_for_user(*, user, queue: str, filters: dict, bbox, now, limit=MAP_
     filters = {**filters, "bbox": bbox}
     qs = case_list_for_user(user=user, filters=filters, now=now).filter(queue_q(queue, now))
     fields = ("pk", "number", "status", "address", "point", "category__name", *LIGHT_FIELDS)
-    return list(qs.order_by("-id").values(*fields)[:limit])
+    return list(qs.order_by(*QUEUE_ORDER).values(*fields)[:limit])
 
 
 class SimplifyPreserveTopology(GeoFunc):
