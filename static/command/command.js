@@ -65,11 +65,17 @@
   });
   document.body.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
-    if (target.id === "case-list" || target.classList.contains("more-row")) { markCurrent(); loadCases(); }
+    if (target.id === "case-list" || target.classList.contains("more-row")) {
+      markCurrent();
+      loadCases();
+      if (target.id === "case-list" && keepScroll != null) { target.scrollTop = keepScroll; }
+      keepScroll = null;
+    }
     if (target.id === "case-panel" || (event.detail.elt && event.detail.elt.id === "case-panel")) {
       markCurrent();
       highlightMarker();
       var p = panel();
+      flyToCase(p);
       var url = new URL(window.location.href);
       if (p && p.dataset.case) url.searchParams.set("case", p.dataset.case); else url.searchParams.delete("case");
       window.history.replaceState(null, "", url);
@@ -95,8 +101,32 @@
   // After an action: counts, list and markers follow at once.
   document.body.addEventListener("cityops:case-changed", function () {
     refreshCounts();
-    htmx.trigger(form, "submit");
+    refreshList();
   });
+
+  // ---- the list follows the feed: re-fetched (debounced) with as many rows as are shown, scroll kept ----
+  var listTimer = null, keepScroll = null, LIST_DEBOUNCE = 800, MAX_ROWS = 200;
+  function userIsTyping() {
+    var el = document.activeElement;
+    if (!el || !/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) return false;
+    return el.tagName !== "INPUT" || /^(text|search|number|tel|date)$/.test(el.type);
+  }
+  function refreshList() {
+    var shown = document.querySelectorAll("#case-rows .case-row").length;
+    var params = filterQuery();
+    params.set("size", String(Math.min(Math.max(shown, 25), MAX_ROWS)));
+    keepScroll = document.getElementById("case-list").scrollTop;
+    return htmx.ajax("GET", config.listUrl + "?" + params.toString(), { target: "#case-list", swap: "innerHTML" })
+      .then(function () { centre.dataset.listRefreshes = String(Number(centre.dataset.listRefreshes || 0) + 1); });
+  }
+  function scheduleListRefresh() {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(function () {
+      // Never while the user types (a search, a note): the list waits until the field is left.
+      if (userIsTyping()) { scheduleListRefresh(); return; }
+      refreshList();
+    }, LIST_DEBOUNCE);
+  }
 
   // ---- the map ----
   var fittedToCases = false, map = null, clusters = null, gridLayers = {}, markersById = {}, loadTimer = null, casesRequest = 0;
@@ -125,6 +155,15 @@
     return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
+  }
+  // Opening a case brings the map to it (once per case: a live reload of the same panel leaves the map alone).
+  var shownOnMap = null, CASE_ZOOM = 16;
+  function flyToCase(p) {
+    if (!map || !p || !p.dataset.case || !p.dataset.lat) return;
+    if (shownOnMap === p.dataset.case) return;
+    shownOnMap = p.dataset.case;
+    fittedToCases = true;
+    map.flyTo([Number(p.dataset.lat), Number(p.dataset.lon)], Math.max(map.getZoom(), CASE_ZOOM), { duration: 0.6 });
   }
   function openCase(id) {
     focusPanelAfterSwap = true;
@@ -228,6 +267,8 @@
     if (config.bounds) map.fitBounds([[config.bounds[1], config.bounds[0]], [config.bounds[3], config.bounds[2]]], { padding: [10, 10] });
     else map.setView(config.center, config.zoom);
     map.on("moveend", function () {
+      var c = map.getCenter();
+      document.getElementById("map").dataset.view = c.lat.toFixed(5) + "," + c.lng.toFixed(5) + "," + map.getZoom();
       clearTimeout(loadTimer);
       loadTimer = setTimeout(function () { loadGrids(); loadCases(); }, 250);
     });
@@ -236,6 +277,12 @@
       if (button) { button.addEventListener("click", function () { openCase(Number(button.dataset.openCase)); }); button.focus(); }
     });
     document.querySelectorAll('input[name="grid-level"]').forEach(function (box) { box.addEventListener("change", loadGrids); });
+    var opened = panel();
+    if (opened && opened.dataset.lat) {
+      shownOnMap = opened.dataset.case;
+      fittedToCases = true;
+      map.setView([Number(opened.dataset.lat), Number(opened.dataset.lon)], CASE_ZOOM);
+    }
     loadGrids();
     loadCases();
   }
@@ -299,11 +346,12 @@
     if (!events.length) return;
     refreshCounts();
     if (panelIsBehind(events)) refreshPanel();
-    loadCases();
+    if (events.some(function (e) { return e.case; })) scheduleListRefresh();
+    else loadCases();
   }
   function pollCounts() {
     refreshCounts().then(function (changed) {
-      if (changed) { loadCases(); if (openCaseId()) refreshPanel(); }
+      if (changed) { scheduleListRefresh(); if (openCaseId()) refreshPanel(); }
     }).catch(function () {}).then(function () { setTimeout(pollCounts, config.pollSeconds * 1000); });
   }
   function followFeed(cursor, failures) {
