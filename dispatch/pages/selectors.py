@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models import GeometryField
-from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc
+from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc, PointOnSurface
 from django.contrib.gis.geos import Polygon
 from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Value
 from django.utils.translation import pgettext_lazy
@@ -195,7 +195,11 @@ class SimplifyPreserveTopology(GeoFunc):
 
 
 def grid_boundaries_geojson(*, user, bbox, level: str, tolerance: float) -> str:
-    """A GeoJSON FeatureCollection of the user's regions of `level` touching the box, simplified (no big payloads)."""
+    """A GeoJSON FeatureCollection of the user's regions of `level` touching the box, simplified (no big payloads).
+
+    Each feature's `label` is a point inside its polygon (ST_PointOnSurface), where the map writes its name: the
+    centre of the bounding box or the centroid lies outside a crescent-shaped or scattered district.
+    """
     box = Polygon.from_bbox(bbox)
     box.srid = 4326
     qs = (
@@ -203,17 +207,19 @@ def grid_boundaries_geojson(*, user, bbox, level: str, tolerance: float) -> str:
         .current()
         .filter(level=level, geom__isnull=False, geom__bboverlaps=box)
         .annotate(
-            shape=AsGeoJSON(SimplifyPreserveTopology("geom", Value(tolerance, output_field=FloatField())), precision=5)
+            shape=AsGeoJSON(SimplifyPreserveTopology("geom", Value(tolerance, output_field=FloatField())), precision=5),
+            label=PointOnSurface("geom"),
         )
-        .values_list("code", "name", "synthetic", "shape")
+        .values_list("code", "name", "synthetic", "label", "shape")
         .order_by("code")
     )
     # The geometry is already GeoJSON text from PostGIS: splice it in rather than parse and re-serialise it.
-    features = [
-        f'{{"type":"Feature","properties":{json.dumps(props, ensure_ascii=False)},"geometry":{shape}}}'
-        for props, shape in (({"code": c, "name": n, "synthetic": s}, shape) for c, n, s, shape in qs)
-        if shape
-    ]
+    features = []
+    for code, name, synthetic, label, shape in qs:
+        if not shape:
+            continue
+        props = {"code": code, "name": name, "synthetic": synthetic, "label": [round(label.x, 5), round(label.y, 5)]}
+        features.append(f'{{"type":"Feature","properties":{json.dumps(props, ensure_ascii=False)},"geometry":{shape}}}')
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
 

@@ -129,7 +129,7 @@
   }
 
   // ---- the map ----
-  var fittedToCases = false, map = null, clusters = null, gridLayers = {}, markersById = {}, loadTimer = null, casesRequest = 0;
+  var fittedToCases = false, map = null, clusters = null, gridLayers = {}, labelLayers = {}, markersById = {}, loadTimer = null, casesRequest = 0;
   var LIGHT_RANK = { red: 3, yellow: 2, green: 1, "": 0 };
 
   function markerIcon(light, selected) {
@@ -227,13 +227,16 @@
       var layer = gridLayers[level];
       // Communities are small: only drawn from street-level zoom on, to keep the map readable and light.
       var visible = box.checked && !(level === "community" && zoom < 11) && !(level === "street" && zoom < 9);
-      if (!visible) { layer.clearLayers(); layer.options.loadedKey = ""; return; }
+      if (!visible) { layer.clearLayers(); labelLayers[level].clearLayers(); layer.options.loadedKey = ""; return; }
       var key = bboxParam() + "|" + zoom;
       if (layer.options.loadedKey === key) return;
       layer.options.loadedKey = key;
       fetch(config.gridsUrl + "?level=" + level + "&bbox=" + bboxParam(), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-        .then(function (geojson) { layer.clearLayers(); layer.addData(geojson); })
+        .then(function (geojson) {
+          layer.clearLayers(); labelLayers[level].clearLayers(); layer.addData(geojson);
+          document.getElementById("map").dataset.labels = String(document.querySelectorAll(".grid-label").length);
+        })
         .catch(function () { layer.options.loadedKey = ""; });
     });
   }
@@ -253,14 +256,18 @@
     ["district", "street", "community"].forEach(function (level, i) {
       gridLayers[level] = L.geoJSON(null, {
         style: GRID_STYLE[level], interactive: level === "district",
-        onEachFeature: function (feature, layer) {
-          // Names where they are readable: districts always, streets from zoom 11, communities from zoom 14.
+        onEachFeature: function (feature) {
+          // Names where they are readable: districts always, streets from zoom 11, communities from zoom 14;
+          // written at the server's point inside the polygon, not at its box's centre (which may lie outside).
           var minZoom = { district: 0, street: 11, community: 14 }[level];
-          if (map.getZoom() >= minZoom) {
-            layer.bindTooltip(feature.properties.name, { permanent: true, direction: "center", className: "grid-label grid-label-" + level });
+          var at = feature.properties.label;
+          if (map.getZoom() >= minZoom && at) {
+            labelLayers[level].addLayer(L.tooltip({ permanent: true, direction: "center", interactive: false, className: "grid-label grid-label-" + level })
+              .setLatLng([at[1], at[0]]).setContent(escapeHtml(feature.properties.name)));
           }
         }
       }).addTo(map);
+      labelLayers[level] = L.layerGroup().addTo(map);
     });
     clusters = L.markerClusterGroup({ iconCreateFunction: clusterIcon, showCoverageOnHover: false, maxClusterRadius: 45, spiderfyOnMaxZoom: true });
     map.addLayer(clusters);

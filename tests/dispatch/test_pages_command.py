@@ -4,6 +4,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.gis.geos import MultiPolygon, Point
+from django.contrib.gis.geos import Polygon as GEOSPolygon
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -12,6 +14,7 @@ from django.utils import timezone
 from accounts.scope import user_scope
 from cases.models import Case, Status
 from dispatch.pages.selectors import QUEUES, command_queue_counts
+from grids.models import Region
 from tests.fixtures.cases import jpeg_upload
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +99,26 @@ def test_grid_boundaries_are_only_those_in_scope_and_simplified(personas, huizho
     assert streets and all(f["properties"]["code"].startswith("441302") for f in streets)
     assert client.get("/command/map/grids/?level=street&bbox=1,2,3").status_code == 400
     assert client.get("/command/map/grids/?level=planet&bbox=113,22,116,24").status_code == 400
+
+
+def test_grid_labels_sit_at_a_point_inside_each_polygon(personas, huizhou_grid):
+    client = client_for(personas["dispatcher"])
+    # A crescent: the middle of its box (and its centroid) lies in the bite, outside the street.
+    street = Region.objects.filter(level="street", code__startswith="441302").order_by("code").first()
+    crescent = MultiPolygon(
+        GEOSPolygon(((114.40, 23.10), (114.46, 23.10), (114.46, 23.16), (114.40, 23.16), (114.40, 23.15),
+                     (114.45, 23.15), (114.45, 23.11), (114.40, 23.11), (114.40, 23.10))),
+        srid=4326,
+    )  # fmt: skip
+    Region.objects.filter(pk=street.pk).update(geom=crescent)
+    assert not crescent.covers(crescent.centroid) and not crescent.covers(crescent.envelope.centroid)
+    for level in ("district", "street"):
+        features = client.get(f"/command/map/grids/?level={level}&bbox=113,22,116,24").json()["features"]
+        assert features
+        for feature in features:
+            region = Region.objects.get(code=feature["properties"]["code"])
+            lon, lat = feature["properties"]["label"]
+            assert region.geom.buffer(0.00002).covers(Point(lon, lat, srid=4326)), feature["properties"]["name"]
 
 
 def test_case_markers_carry_their_light_and_stay_inside_the_box(cases, personas):
