@@ -270,9 +270,57 @@ def departments_for_filter(*, user):
     return list(Department.objects.visible_to(user).filter(active=True).order_by("level", "name"))
 
 
-def departments_for_dispatch(*, user, case):
-    """The departments the dispatch action accepts for this case (cases.workflow.params), by level and name."""
-    return list(serving_departments(user, case).order_by("level", "name"))
+@dataclass
+class DepartmentGroup:
+    key: str  # proposed | local | city
+    label: str
+    departments: list
+
+
+DEPARTMENT_GROUPS = {
+    "proposed": pgettext_lazy("departments", "Proposed by the responsibility list"),
+    "local": pgettext_lazy("departments", "Street office and district bureaus of the case"),
+    "city": pgettext_lazy("departments", "City departments"),
+}
+
+
+def departments_for_dispatch(*, user, case, routing=None) -> list[DepartmentGroup]:
+    """The departments the dispatch action accepts for this case (cases.workflow.params), eligible first: the
+    responsibility list's proposal (`routing`), then those based in the case's own street and district (nearest
+    first), then the city's; empty groups left out. One query (plus the proposal the caller already has)."""
+    serving = list(
+        serving_departments(user, case)
+        .select_related("home_region")
+        .defer("home_region__geom")
+        .order_by("level", "name")
+    )
+    by_id = {d.pk: d for d in serving}
+    proposed_ids = []
+    if routing is not None:
+        for department in [routing.lead, *routing.assisting]:
+            if department is not None and department.pk in by_id and department.pk not in proposed_ids:
+                proposed_ids.append(department.pk)
+    rest = [d for d in serving if d.pk not in proposed_ids]
+    local = sorted(
+        (d for d in rest if d.home_region.level != Level.CITY), key=lambda d: (-len(d.home_region.path), d.name)
+    )
+    groups = {
+        "proposed": [by_id[pk] for pk in proposed_ids],
+        "local": local,
+        "city": [d for d in rest if d.home_region.level == Level.CITY],
+    }
+    return [DepartmentGroup(key, DEPARTMENT_GROUPS[key], ds) for key, ds in groups.items() if ds]
+
+
+def canned_phrases_for_actions(actions) -> dict:
+    """{action name: [texts]} of the active canned phrases (常用语) of `actions`, in their order (one query)."""
+    from dispatch.models import CannedPhrase
+
+    phrases = {}
+    rows = CannedPhrase.objects.filter(action__in=list(actions), active=True).order_by("action", "position", "id")
+    for action, text in rows.values_list("action", "text"):
+        phrases.setdefault(action, []).append(text)
+    return phrases
 
 
 def filing_conditions_for_case(case):
