@@ -18,9 +18,11 @@ class CommandFilterForm(CaseFilterForm):
 
     queue = forms.ChoiceField(choices=[(k, k) for k in QUEUE_KEYS], required=False)
     level = forms.ChoiceField(required=False, label=_("Command level"), choices=[("", "—"), *CommandLevel.choices])
-    cursor = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    cursor = forms.CharField(required=False, max_length=40, label=_("Page link"), widget=forms.HiddenInput)
     # How many rows to answer with: the live refresh asks for as many as the user has already paged through.
-    size = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_ROWS, widget=forms.HiddenInput)
+    size = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_PAGE_ROWS, label=_("Rows"), widget=forms.HiddenInput
+    )
 
     @property
     def current_queue(self):
