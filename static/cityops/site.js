@@ -15,7 +15,8 @@ document.addEventListener("click", (event) => {
   const start = note.selectionStart ?? note.value.length;
   const end = note.selectionEnd ?? note.value.length;
   const before = note.value.slice(0, start);
-  const glue = before && !/\s$/.test(before) ? " " : "";
+  // A space only after Latin text: Chinese runs on without one.
+  const glue = /[A-Za-z0-9.,;:!?)]$/.test(before) ? " " : "";
   note.value = before + glue + text + note.value.slice(end);
   const caret = (before + glue + text).length;
   note.focus();
