@@ -149,9 +149,7 @@ def _after_cursor_q(cursor) -> Q:
     deadline, pk = cursor
     if deadline is None:
         return Q(stage_deadline__isnull=True, pk__lt=pk)
-    return (
-        Q(stage_deadline__gt=deadline) | Q(stage_deadline=deadline, pk__lt=pk) | Q(stage_deadline__isnull=True)
-    )
+    return Q(stage_deadline__gt=deadline) | Q(stage_deadline=deadline, pk__lt=pk) | Q(stage_deadline__isnull=True)
 
 
 def command_case_page(*, user, queue: str, filters: dict, level: str = "", cursor=None, now, size=PAGE_SIZE):

@@ -43,9 +43,7 @@ def test_opening_a_case_from_the_overdue_queue_flies_the_map_to_it(browser_sessi
     page.click("#tab-overdue")
     page.wait_for_selector('#case-rows[data-query*="queue=overdue"]', state="attached")
     assert len(row_ids(page)) >= 2
-    overdue = list(
-        Case.objects.filter(pk__in=row_ids(page)).order_by("stage_deadline").values_list("pk", flat=True)
-    )
+    overdue = list(Case.objects.filter(pk__in=row_ids(page)).order_by("stage_deadline").values_list("pk", flat=True))
     assert row_ids(page) == overdue  # the longest overdue on top
     first = Case.objects.get(pk=overdue[0])
     page.click(f'#case-rows .case-row[data-case="{first.pk}"]')

@@ -5,9 +5,9 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.admin.sites import site
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.db import connection
 
 from cases.workflow import ACTIONS
 from dispatch.models import CannedPhrase

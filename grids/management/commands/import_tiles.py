@@ -20,12 +20,13 @@ def _bbox(text):
 
 
 class Command(BaseCommand):
-    help = "Unpack the tiles of an MBTiles file inside Huizhou's extent into TILES_DIR as z/x/y.png (served at /tiles/)."
+    help = "Unpack an MBTiles file's tiles inside Huizhou's extent into TILES_DIR as z/x/y.png (served at /tiles/)."
 
     def add_arguments(self, parser):
         parser.add_argument("mbtiles", help="the MBTiles file (e.g. exported by QGIS)")
         parser.add_argument("--target", help="where to write (default: the TILES_DIR setting)")
-        parser.add_argument("--bbox", default=",".join(str(v) for v in HUIZHOU_BBOX), help="minlon,minlat,maxlon,maxlat")
+        default_box = ",".join(str(v) for v in HUIZHOU_BBOX)
+        parser.add_argument("--bbox", default=default_box, help="minlon,minlat,maxlon,maxlat")
         parser.add_argument("--min-zoom", type=int, default=0)
         parser.add_argument("--max-zoom", type=int, default=MAX_ZOOM)
 
