@@ -6,6 +6,7 @@ most urgent first, cases whose clock stands still (or never ran) last.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -131,18 +132,23 @@ def queue_cursor(case) -> str:
     return f"{(deadline - epoch) // timedelta(microseconds=1)}.{case.pk}"
 
 
+CURSOR_RE = re.compile(r"(-|-?[0-9]{1,19})\.([0-9]{1,18})", re.ASCII)
+
+
 def parse_queue_cursor(text: str):
-    """(deadline or None, id) of a cursor made by `queue_cursor`; None when it is not one."""
-    head, _sep, tail = (text or "").partition(".")
-    if not tail.isdigit() or not (head == "-" or head.lstrip("-").isdigit()) or len(text) > 40:
+    """(deadline or None, id) of a cursor made by `queue_cursor`; None when it is not one (ASCII digits only, an id
+    within bigint, a deadline within the calendar)."""
+    match = CURSOR_RE.fullmatch(text or "")
+    if match is None:
         return None
+    head, pk = match.group(1), int(match.group(2))
     if head == "-":
-        return None, int(tail)
+        return None, pk
     try:
         deadline = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(head))
     except OverflowError:
         return None
-    return deadline, int(tail)
+    return deadline, pk
 
 
 def _after_cursor_q(cursor) -> Q:

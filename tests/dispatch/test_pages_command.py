@@ -221,7 +221,9 @@ def test_the_overdue_queue_shows_the_longest_overdue_first(cases, personas):
     assert _rows(body) == [b.pk, c.pk, a.pk]
 
 
-@pytest.mark.parametrize("cursor", ["abc", "1.x", "-.", "99999999999999999999999.1", "5"])
+@pytest.mark.parametrize(
+    "cursor", ["abc", "1.x", "-.", "99999999999999999999999.1", "5", "².1", "1.²", "1.99999999999999999999", "1.1.1"]
+)
 def test_a_broken_cursor_is_said_in_words_and_shows_the_first_page(cases, personas, cursor):
     case = cases.report()
     response = client_for(personas["operator"]).get(f"/command/cases/?queue=reported&cursor={cursor}")
