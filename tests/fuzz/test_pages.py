@@ -87,6 +87,10 @@ def page_world(cases, personas, huizhou_departments):
         "role": [*Role.values],
         "code": ["441302", "4413", "city-urban-management", personas["handler_department"].code],
         "fmt": ["csv", "xlsx"],
+        # a tile of the offline base map (none in the tests: a 404, its parsing reached all the same)
+        "z": [12],
+        "x": [3345],
+        "y": [1781],
         # The first value of each is what the pattern's own page expects.
         ("case-photo", "pk"): [photo.pk],
         ("case-photo-thumbnail", "pk"): [photo.pk],
