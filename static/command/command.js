@@ -273,9 +273,14 @@
     map.addLayer(clusters);
     if (config.bounds) map.fitBounds([[config.bounds[1], config.bounds[0]], [config.bounds[3], config.bounds[2]]], { padding: [10, 10] });
     else map.setView(config.center, config.zoom);
-    map.on("moveend", function () {
+    // Where the map looks (centre and zoom), for anyone checking what the screen shows: the browser tests do.
+    function noteView() {
       var c = map.getCenter();
       document.getElementById("map").dataset.view = c.lat.toFixed(5) + "," + c.lng.toFixed(5) + "," + map.getZoom();
+    }
+    noteView();
+    map.on("moveend", function () {
+      noteView();
       clearTimeout(loadTimer);
       loadTimer = setTimeout(function () { loadGrids(); loadCases(); }, 250);
     });

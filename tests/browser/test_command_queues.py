@@ -37,9 +37,13 @@ def map_view(page):
     return float(lat), float(lon), float(zoom)
 
 
-def test_opening_a_case_from_the_overdue_queue_flies_the_map_to_it(browser_session, story, personas):
+def test_opening_a_case_from_the_overdue_queue_flies_the_map_to_it(browser_session, story, personas, screenshot_dir):
     a_working_day(story)
     session, page = open_command_centre(browser_session, personas["dispatcher"], **DESKTOP)
+    # District and street names are on the map, each written at its server-given point inside the polygon.
+    page.click(".leaflet-control-zoom-out")
+    expect(page.locator(".leaflet-tooltip.grid-label-street", has_text="桥东街道")).to_be_in_viewport()
+    page.screenshot(path=str(screenshot_dir / "command-centre-labels.png"))
     page.click("#tab-overdue")
     page.wait_for_selector('#case-rows[data-query*="queue=overdue"]', state="attached")
     assert len(row_ids(page)) >= 2
@@ -54,6 +58,7 @@ def test_opening_a_case_from_the_overdue_queue_flies_the_map_to_it(browser_sessi
         arg=[first.point.y, first.point.x],
     )
     lat, lon, zoom = map_view(page)
+    page.screenshot(path=str(screenshot_dir / "command-centre-overdue-case.png"))
     assert zoom >= 16 and abs(lat - first.point.y) < 0.0005 and abs(lon - first.point.x) < 0.0005
     # The page opened on that case (a link, a reload) shows it on the map at once.
     page.goto(session.url(f"/command/?queue=overdue&case={first.pk}"))
@@ -119,7 +124,7 @@ def test_a_canned_phrase_goes_into_the_note_at_the_cursor(browser_session, story
     assert Case.objects.get(pk=made["rubbish"].pk).events.latest("id").note == "经查：" + phrase.text
 
 
-def test_the_dispatch_form_finds_a_department_by_name(browser_session, story, personas):
+def test_the_dispatch_form_finds_a_department_by_name(browser_session, story, personas, screenshot_dir):
     made = a_working_day(story)
     session, page = open_command_centre(browser_session, personas["dispatcher"], **DESKTOP)
     page.goto(session.url(f"/command/?case={made['manhole'].pk}"))
@@ -130,3 +135,4 @@ def test_the_dispatch_form_finds_a_department_by_name(browser_session, story, pe
     )
     assert visible and all("园林" in text or "★" in text for text in visible)
     expect(page.locator("#dispatch-dept-count")).not_to_be_empty()
+    page.screenshot(path=str(screenshot_dir / "command-centre-dispatch-search.png"))
