@@ -14,7 +14,8 @@ from pathlib import Path
 # Huizhou's extent (lon/lat) with a margin: the default box of an import.
 HUIZHOU_BBOX = (113.8, 22.5, 115.5, 23.9)
 MAX_ZOOM = 18
-FORMATS = {"png": b"\x89PNG", "jpg": b"\xff\xd8", "webp": b"RIFF"}
+# The image formats of MBTiles packages, by their first bytes, and the type they are served as.
+FORMATS = {"image/png": b"\x89PNG", "image/jpeg": b"\xff\xd8", "image/webp": b"RIFF"}
 
 
 def tile_path(root: Path, z: int, x: int, y: int) -> Path | None:
@@ -72,6 +73,10 @@ def _inside(bbox, z, x, y) -> bool:
     return x0 <= x <= x1 and y0 <= y <= y1
 
 
+def image_type(head: bytes) -> str | None:
+    """The content type of a tile from its first bytes (a package may hold PNG, JPEG or WebP under .png names)."""
+    return next((kind for kind, magic in FORMATS.items() if head.startswith(magic)), None)
+
+
 def _is_image(data) -> bool:
-    head = bytes(data[:4]) if data else b""
-    return any(head.startswith(magic) for magic in FORMATS.values())
+    return image_type(bytes(data[:4]) if data else b"") is not None

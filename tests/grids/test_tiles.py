@@ -70,6 +70,14 @@ def test_a_tile_of_the_package_is_served_to_signed_in_users(tmp_path, tiles_dir,
     assert Client().get(f"/tiles/{z}/{x}/{y}.png").status_code == 302  # to the sign-in page
 
 
+def test_a_jpeg_package_is_served_as_jpeg(tmp_path, tiles_dir, personas):
+    z, x, y = huizhou_tile(10)
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 20
+    call_command("import_tiles", str(make_mbtiles(tmp_path / "j.mbtiles", {(z, x, y): jpeg})))
+    response = signed_in(personas).get(f"/tiles/{z}/{x}/{y}.png")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+
+
 def test_a_missing_tile_is_a_404(tiles_dir, personas):
     client = signed_in(personas)
     assert client.get("/tiles/11/1700/890.png").status_code == 404
