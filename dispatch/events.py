@@ -20,5 +20,5 @@ OVERLAY_LABELS = {
 
 
 def event_label(name):
-    """A workflow action's label, the report's, an overlay's, or the name itself."""
-    return action_label(name) or OVERLAY_LABELS.get(name, name)
+    """A workflow action's label, the report's, an overlay's; never the internal name (a generic phrase instead)."""
+    return action_label(name) or OVERLAY_LABELS.get(name) or pgettext_lazy("action", "Other change")

@@ -162,6 +162,7 @@ MATRIX = {
     # Photos: as private as their case.
     "case-photo":                "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "case-photo-thumbnail":      "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
+    "map-tile":                  "login   404     404     404     404     404     404     404     404     404     404",
     # Assessment: pages, figure lists, exports.
     "assessment:dashboard":      "login   403     403     403     403     403     403     403     200     200     403",
     "assessment:department":     "login   404     404     404     404     404     404     200/404 200     200     404",
@@ -211,6 +212,7 @@ HOW = {
     "dept-summons-report":       Ask("POST", params={**CASE, "summons_id": "summons"}, data=REPORT),
     "case-photo":                Ask("GET", params={"pk": "photo"}),
     "case-photo-thumbnail":      Ask("GET", params={"pk": "photo"}),
+    "map-tile":                  Ask("GET", params={"z": 0, "x": 0, "y": 0}),  # no tile package in the tests
     "assessment:dashboard":      Ask("GET", query=P),
     "assessment:department":     Ask("GET", params={"code": "department"}, query=P),
     "assessment:region":         Ask("GET", params={"code": "district"}, query=P),

@@ -177,6 +177,9 @@ class Case(models.Model):
             # The sweep reads only cases with a pending timer: the partial index holds just those rows, so a sweep
             # with nothing due is one index probe however many cases exist.
             models.Index(fields=["timer_due_at"], name="case_timer_due", condition=Q(timer_due_at__isnull=False)),
+            # The queues' order (dispatch.pages.selectors.QUEUE_ORDER): soonest deadline first (PostgreSQL puts
+            # NULLs last in ascending order, as the queues want), ties newest first; the keyset pages walk it.
+            models.Index(fields=["stage_deadline", "-id"], name="case_deadline_id"),
         ]
 
     def __str__(self):

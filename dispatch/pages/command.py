@@ -18,6 +18,7 @@ from cases.selectors import case_detail_for_user
 from cases.worktime import calendar_coverage_warning_for
 from dispatch.pages.forms import OrderIssueForm, command_filter_form
 from dispatch.pages.selectors import (
+    PAGE_SIZE,
     QUEUES,
     command_case_page,
     command_queue_counts,
@@ -72,11 +73,13 @@ def _list_context(request, form, now):
         queue=form.current_queue,
         filters=form.filters(),
         level=form.cleaned_data.get("level") or "",
-        before=form.cleaned_data.get("before"),
+        cursor=form.cleaned_data.get("cursor"),
         now=now,
+        size=form.cleaned_data.get("size") or PAGE_SIZE,
     )
     query = request.GET.copy()
-    query.pop("before", None)
+    query.pop("cursor", None)
+    query.pop("size", None)
     query.pop("case", None)
     return {"page": case_page, "now": now, "form": form, "query": query.urlencode(), "statuses": Status}
 
@@ -138,7 +141,7 @@ def command_cases(request):
     now = timezone.now()
     form = _filter_form(request)
     context = _list_context(request, form, now)
-    template = "command/_case_rows.html" if form.cleaned_data.get("before") else "command/_case_list.html"
+    template = "command/_case_rows.html" if form.cleaned_data.get("cursor") else "command/_case_list.html"
     return render(request, template, context)
 
 

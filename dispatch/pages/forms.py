@@ -11,7 +11,7 @@ from cases.filters import CaseFilterForm, CaseFilterSet
 from cases.workflow.params import ListField
 from dispatch.models import CommandLevel
 
-from .selectors import QUEUE_KEYS
+from .selectors import MAX_PAGE_ROWS, QUEUE_KEYS, parse_queue_cursor
 
 
 class CommandFilterForm(CaseFilterForm):
@@ -19,11 +19,24 @@ class CommandFilterForm(CaseFilterForm):
 
     queue = forms.ChoiceField(choices=[(k, k) for k in QUEUE_KEYS], required=False)
     level = forms.ChoiceField(required=False, label=_("Command level"), choices=[("", "—"), *CommandLevel.choices])
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    cursor = forms.CharField(required=False, max_length=40, label=_("Page link"), widget=forms.HiddenInput)
+    # How many rows to answer with: the live refresh asks for as many as the user has already paged through.
+    size = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_PAGE_ROWS, label=_("Rows"), widget=forms.HiddenInput
+    )
 
     @property
     def current_queue(self):
         return (self.cleaned_data.get("queue") if hasattr(self, "cleaned_data") else "") or "all"
+
+    def clean_cursor(self):
+        text = self.cleaned_data.get("cursor") or ""
+        if not text:
+            return None
+        cursor = parse_queue_cursor(text)
+        if cursor is None:
+            raise forms.ValidationError(_("This page link is out of date: open the queue again."))
+        return cursor
 
     @property
     def active_count(self):

@@ -41,6 +41,7 @@ from cases.worktime import calendar_coverage_warning_for
 from dispatch.events import event_label
 from dispatch.pages.selectors import (
     assist_parts_for_case,
+    canned_phrases_for_actions,
     departments_for_dispatch,
     filing_conditions_for_case,
     grid_workers_for_case,
@@ -140,9 +141,10 @@ def panel_context(*, request, case, surface, form=None, failed_action=None, noti
         options["grid_workers"] = grid_workers_for_case(case)
     if "register" in allowed:
         options["filing_conditions"] = filing_conditions_for_case(case)
-    if {"dispatch", "redispatch"} & set(allowed):
-        options["departments"] = departments_for_dispatch(user=user, case=case)
     routing = _routing(user, case)
+    if {"dispatch", "redispatch"} & set(allowed):
+        options["departments"] = departments_for_dispatch(user=user, case=case, routing=routing)
+    options["phrases"] = canned_phrases_for_actions(allowed) if allowed else {}
     duplicates = case_duplicate_candidates(case=case, user=user, now=now) if case.status == Status.REPORTED else []
     orders = supervision_orders_for_case(case) if case.supervised else []
     urls = SURFACES[surface]
@@ -211,6 +213,11 @@ def _render_gone(request, context, status=200):
     return TemplateResponse(request, template, context, status=status)
 
 
+def refusal_text(exc: PermissionDenied) -> str:
+    """The refusal's own words (the workflow's Refusal messages), or a plain sentence when it came without any."""
+    return str(exc) or _("You may not do this on this case.")
+
+
 @dataclass
 class Outcome:
     """What a service call from the panel came to: the notice and status to answer with, and its field errors."""
@@ -229,7 +236,7 @@ def panel_call(call, *, success) -> Outcome | None:
     except ConflictError as exc:
         return Outcome(Notice("conflict", exc.message), 409)
     except PermissionDenied as exc:
-        return Outcome(Notice("error", str(exc)), 403)
+        return Outcome(Notice("error", refusal_text(exc)), 403)
     except Http404:
         return None
     return Outcome(Notice("success", success), 200)
@@ -285,7 +292,7 @@ def act_response(request, pk, action, *, surface):
             text = _("Someone else changed this case in the meantime. It has been reloaded: check it and try again.")
             notice, status, failed, form = Notice("conflict", f"{text} ({exc.message})"), 409, None, None
         except PermissionDenied as exc:
-            notice, status, failed, form = Notice("error", str(exc)), 403, None, None
+            notice, status, failed, form = Notice("error", refusal_text(exc)), 403, None, None
         except Http404:
             return panel_not_found(request)
         else:

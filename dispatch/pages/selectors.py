@@ -1,17 +1,20 @@
 """Reads for the command centre and the department workspace pages: queues and their counts, map layers, panels.
 
 Every read starts from `Case.objects.visible_to(user)` (through `cases.selectors`), so what lies outside the
-user's scope is absent. Counts are one aggregate query; lists are keyset-paginated on the id.
+user's scope is absent. Counts are one aggregate query; lists are keyset-paginated on (stage deadline, id):
+most urgent first, cases whose clock stands still (or never ran) last.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models import GeometryField
-from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc
+from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc, PointOnSurface
 from django.contrib.gis.geos import Polygon
-from django.db.models import Count, Exists, FloatField, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Value
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Posting, Role
@@ -25,6 +28,7 @@ from cases.workflow.params import serving_departments
 from grids.models import Department, Level, Region
 
 PAGE_SIZE = 25
+MAX_PAGE_ROWS = 200
 MAP_LIMIT = 2000
 # The statuses a department works on: handling and the requests it made from there.
 DEPARTMENT_STATUSES = (Status.HANDLING, Status.RETURN_PENDING, Status.SUSPEND_PENDING, Status.SUSPENDED)
@@ -110,22 +114,63 @@ def command_queue_counts(*, user, now) -> dict:
 @dataclass
 class CasePage:
     rows: list
-    next_cursor: int | None
+    next_cursor: str | None
     queue: str
 
 
-def command_case_page(*, user, queue: str, filters: dict, level: str = "", before=None, now, size=PAGE_SIZE):
-    """One page of a queue, newest first, after the keyset cursor `before` (an id), with routing for the rows."""
+# The queue order: the running clock's deadline, soonest (or longest past) first; cases without a running clock
+# (suspended, or a stage without a limit) after all the others; ties newest first. Keyset pages follow it exactly,
+# and the index case_deadline_id holds the rows in this order.
+QUEUE_ORDER = (F("stage_deadline").asc(nulls_last=True), F("id").desc())
+
+
+def queue_cursor(case) -> str:
+    """The keyset cursor after `case` in the queue order: "<deadline in µs since the epoch>.<id>", or "-.<id>"."""
+    deadline = case.stage_deadline
+    if deadline is None:
+        return f"-.{case.pk}"
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return f"{(deadline - epoch) // timedelta(microseconds=1)}.{case.pk}"
+
+
+CURSOR_RE = re.compile(r"(-|-?[0-9]{1,19})\.([0-9]{1,18})", re.ASCII)
+
+
+def parse_queue_cursor(text: str):
+    """(deadline or None, id) of a cursor made by `queue_cursor`; None when it is not one (ASCII digits only, an id
+    within bigint, a deadline within the calendar)."""
+    match = CURSOR_RE.fullmatch(text or "")
+    if match is None:
+        return None
+    head, pk = match.group(1), int(match.group(2))
+    if head == "-":
+        return None, pk
+    try:
+        deadline = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(head))
+    except OverflowError:
+        return None
+    return deadline, pk
+
+
+def _after_cursor_q(cursor) -> Q:
+    deadline, pk = cursor
+    if deadline is None:
+        return Q(stage_deadline__isnull=True, pk__lt=pk)
+    return Q(stage_deadline__gt=deadline) | Q(stage_deadline=deadline, pk__lt=pk) | Q(stage_deadline__isnull=True)
+
+
+def command_case_page(*, user, queue: str, filters: dict, level: str = "", cursor=None, now, size=PAGE_SIZE):
+    """One page of a queue, most urgent first, after the keyset `cursor` ((deadline, id)), with the rows' routing."""
     from dispatch.selectors import with_routing
 
     qs = case_list_for_user(user=user, filters=filters, now=now).filter(queue_q(queue, now))
     if level:
         qs = qs.filter(_level_q(level))
-    if before:
-        qs = qs.filter(pk__lt=before)
-    rows = list(with_routing(qs).order_by("-id")[: size + 1])
-    cursor = rows[size - 1].pk if len(rows) > size else None
-    return CasePage(rows=rows[:size], next_cursor=cursor, queue=queue)
+    if cursor:
+        qs = qs.filter(_after_cursor_q(cursor))
+    rows = list(with_routing(qs).order_by(*QUEUE_ORDER)[: size + 1])
+    next_cursor = queue_cursor(rows[size - 1]) if len(rows) > size else None
+    return CasePage(rows=rows[:size], next_cursor=next_cursor, queue=queue)
 
 
 def _level_q(level):
@@ -147,7 +192,7 @@ def map_cases_for_user(*, user, queue: str, filters: dict, bbox, now, limit=MAP_
     filters = {**filters, "bbox": bbox}
     qs = case_list_for_user(user=user, filters=filters, now=now).filter(queue_q(queue, now))
     fields = ("pk", "number", "status", "address", "point", "category__name", *LIGHT_FIELDS)
-    return list(qs.order_by("-id").values(*fields)[:limit])
+    return list(qs.order_by(*QUEUE_ORDER).values(*fields)[:limit])
 
 
 class SimplifyPreserveTopology(GeoFunc):
@@ -157,7 +202,11 @@ class SimplifyPreserveTopology(GeoFunc):
 
 
 def grid_boundaries_geojson(*, user, bbox, level: str, tolerance: float) -> str:
-    """A GeoJSON FeatureCollection of the user's regions of `level` touching the box, simplified (no big payloads)."""
+    """A GeoJSON FeatureCollection of the user's regions of `level` touching the box, simplified (no big payloads).
+
+    Each feature's `label` is a point inside its polygon (ST_PointOnSurface), where the map writes its name: the
+    centre of the bounding box or the centroid lies outside a crescent-shaped or scattered district.
+    """
     box = Polygon.from_bbox(bbox)
     box.srid = 4326
     qs = (
@@ -165,17 +214,19 @@ def grid_boundaries_geojson(*, user, bbox, level: str, tolerance: float) -> str:
         .current()
         .filter(level=level, geom__isnull=False, geom__bboverlaps=box)
         .annotate(
-            shape=AsGeoJSON(SimplifyPreserveTopology("geom", Value(tolerance, output_field=FloatField())), precision=5)
+            shape=AsGeoJSON(SimplifyPreserveTopology("geom", Value(tolerance, output_field=FloatField())), precision=5),
+            label=PointOnSurface("geom"),
         )
-        .values_list("code", "name", "synthetic", "shape")
+        .values_list("code", "name", "synthetic", "label", "shape")
         .order_by("code")
     )
     # The geometry is already GeoJSON text from PostGIS: splice it in rather than parse and re-serialise it.
-    features = [
-        f'{{"type":"Feature","properties":{json.dumps(props, ensure_ascii=False)},"geometry":{shape}}}'
-        for props, shape in (({"code": c, "name": n, "synthetic": s}, shape) for c, n, s, shape in qs)
-        if shape
-    ]
+    features = []
+    for code, name, synthetic, label, shape in qs:
+        if not shape:
+            continue
+        props = {"code": code, "name": name, "synthetic": synthetic, "label": [round(label.x, 5), round(label.y, 5)]}
+        features.append(f'{{"type":"Feature","properties":{json.dumps(props, ensure_ascii=False)},"geometry":{shape}}}')
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
 
@@ -255,9 +306,57 @@ def departments_for_filter(*, user):
     return list(Department.objects.visible_to(user).filter(active=True).order_by("level", "name"))
 
 
-def departments_for_dispatch(*, user, case):
-    """The departments the dispatch action accepts for this case (cases.workflow.params), by level and name."""
-    return list(serving_departments(user, case).order_by("level", "name"))
+@dataclass
+class DepartmentGroup:
+    key: str  # proposed | local | city
+    label: str
+    departments: list
+
+
+DEPARTMENT_GROUPS = {
+    "proposed": pgettext_lazy("departments", "Proposed by the responsibility list"),
+    "local": pgettext_lazy("departments", "Street office and district bureaus of the case"),
+    "city": pgettext_lazy("departments", "City departments"),
+}
+
+
+def departments_for_dispatch(*, user, case, routing=None) -> list[DepartmentGroup]:
+    """The departments the dispatch action accepts for this case (cases.workflow.params), eligible first: the
+    responsibility list's proposal (`routing`), then those based in the case's own street and district (nearest
+    first), then the city's; empty groups left out. One query (plus the proposal the caller already has)."""
+    serving = list(
+        serving_departments(user, case)
+        .select_related("home_region")
+        .defer("home_region__geom")
+        .order_by("level", "name")
+    )
+    by_id = {d.pk: d for d in serving}
+    proposed_ids = []
+    if routing is not None:
+        for department in [routing.lead, *routing.assisting]:
+            if department is not None and department.pk in by_id and department.pk not in proposed_ids:
+                proposed_ids.append(department.pk)
+    rest = [d for d in serving if d.pk not in proposed_ids]
+    local = sorted(
+        (d for d in rest if d.home_region.level != Level.CITY), key=lambda d: (-len(d.home_region.path), d.name)
+    )
+    groups = {
+        "proposed": [by_id[pk] for pk in proposed_ids],
+        "local": local,
+        "city": [d for d in rest if d.home_region.level == Level.CITY],
+    }
+    return [DepartmentGroup(key, DEPARTMENT_GROUPS[key], ds) for key, ds in groups.items() if ds]
+
+
+def canned_phrases_for_actions(actions) -> dict:
+    """{action name: [texts]} of the active canned phrases (常用语) of `actions`, in their order (one query)."""
+    from dispatch.models import CannedPhrase
+
+    phrases = {}
+    rows = CannedPhrase.objects.filter(action__in=list(actions), active=True).order_by("action", "position", "id")
+    for action, text in rows.values_list("action", "text"):
+        phrases.setdefault(action, []).append(text)
+    return phrases
 
 
 def filing_conditions_for_case(case):

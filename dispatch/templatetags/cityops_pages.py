@@ -26,6 +26,12 @@ def photo_limit():
 
 
 @register.filter
+def getlist(data, key):
+    """All values of `key` in a QueryDict (a form's posted data), e.g. the chosen options of a multiple select."""
+    return data.getlist(key) if hasattr(data, "getlist") else []
+
+
+@register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
 

@@ -191,6 +191,11 @@ CELERY_BEAT_SCHEDULE = {}
 
 # django-leaflet: the base-map tile URL is a setting so an intranet tile server can replace it.
 LEAFLET_TILE_URL = env("LEAFLET_TILE_URL", default="")
+# The offline base map: a directory of z/x/y.png tiles served at /tiles/ (manage.py import_tiles fills it from an
+# MBTiles file). With it set and LEAFLET_TILE_URL empty, the maps use the local tiles.
+TILES_DIR = env("TILES_DIR", default="")
+if TILES_DIR and not LEAFLET_TILE_URL:
+    LEAFLET_TILE_URL = "/tiles/{z}/{x}/{y}.png"
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (23.11, 114.42),
     "DEFAULT_ZOOM": 9,

@@ -4,3 +4,73 @@ document.addEventListener("change", (event) => {
   const select = event.target.closest("select[data-autosubmit]");
   if (select && select.form) select.form.requestSubmit ? select.form.requestSubmit() : select.form.submit();
 });
+
+// The case panel's canned phrases (常用语): a click adds the phrase to the action's note at the cursor.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("[data-phrase-for]");
+  if (!button) return;
+  const note = document.getElementById(button.dataset.phraseFor);
+  if (!note) return;
+  const text = button.dataset.phrase;
+  const start = note.selectionStart ?? note.value.length;
+  const end = note.selectionEnd ?? note.value.length;
+  const before = note.value.slice(0, start);
+  // A space only after Latin text: Chinese runs on without one.
+  const glue = /[A-Za-z0-9.,;:!?)]$/.test(before) ? " " : "";
+  note.value = before + glue + text + note.value.slice(end);
+  const caret = (before + glue + text).length;
+  note.focus();
+  note.setSelectionRange(caret, caret);
+  note.dispatchEvent(new Event("input", { bubbles: true }));
+});
+
+// A searchable <select>: an <input data-filter-select="ID ID"> hides the options of those selects whose name or
+// code does not contain what is typed (the chosen ones stay), and empty groups with them.
+document.addEventListener("input", (event) => {
+  const input = event.target.closest && event.target.closest("[data-filter-select]");
+  if (!input) return;
+  const words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  let shown = 0;
+  input.dataset.filterSelect.split(" ").forEach((id, index) => {
+    const select = document.getElementById(id);
+    if (!select) return;
+    select.querySelectorAll("option[data-search]").forEach((option) => {
+      const haystack = option.dataset.search.toLowerCase();
+      const match = option.selected || words.every((w) => haystack.includes(w));
+      option.hidden = !match;
+      if (match && index === 0) shown += 1;
+    });
+    select.querySelectorAll("optgroup").forEach((group) => {
+      group.hidden = !group.querySelector("option:not([hidden])");
+    });
+  });
+  const count = input.getAttribute("aria-describedby") && document.getElementById(input.getAttribute("aria-describedby"));
+  if (count) count.textContent = words.length ? `${shown} ${input.dataset.countText}` : "";
+});
+
+// An htmx request that failed without an answer meant for the user (a 500, a lost connection): say so in words,
+// never with a status code. The words come from the page (templates/includes/htmx_head.html), translated.
+(() => {
+  const meta = document.querySelector('meta[name="cityops-request-problems"]');
+  if (!meta) return;
+  const words = JSON.parse(meta.content);
+  function say(kind) {
+    let box = document.getElementById("request-problem");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "request-problem";
+      box.className = "request-problem";
+      box.setAttribute("role", "alert");
+      document.body.appendChild(box);
+    }
+    box.textContent = words[kind];
+    box.hidden = false;
+    clearTimeout(box.hideTimer);
+    box.hideTimer = setTimeout(() => { box.hidden = true; }, 10000);
+  }
+  document.addEventListener("htmx:responseError", (event) => {
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    say(status === 429 ? "busy" : status >= 500 ? "server" : "refused");
+  });
+  document.addEventListener("htmx:sendError", () => say("network"));
+})();

@@ -65,11 +65,17 @@
   });
   document.body.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
-    if (target.id === "case-list" || target.classList.contains("more-row")) { markCurrent(); loadCases(); }
+    if (target.id === "case-list" || target.classList.contains("more-row")) {
+      markCurrent();
+      loadCases();
+      if (target.id === "case-list" && keepScroll != null) { target.scrollTop = keepScroll; }
+      keepScroll = null;
+    }
     if (target.id === "case-panel" || (event.detail.elt && event.detail.elt.id === "case-panel")) {
       markCurrent();
       highlightMarker();
       var p = panel();
+      flyToCase(p);
       var url = new URL(window.location.href);
       if (p && p.dataset.case) url.searchParams.set("case", p.dataset.case); else url.searchParams.delete("case");
       window.history.replaceState(null, "", url);
@@ -95,11 +101,35 @@
   // After an action: counts, list and markers follow at once.
   document.body.addEventListener("cityops:case-changed", function () {
     refreshCounts();
-    htmx.trigger(form, "submit");
+    refreshList();
   });
 
+  // ---- the list follows the feed: re-fetched (debounced) with as many rows as are shown, scroll kept ----
+  var listTimer = null, keepScroll = null, LIST_DEBOUNCE = 800, MAX_ROWS = 200;
+  function userIsTyping() {
+    var el = document.activeElement;
+    if (!el || !/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) return false;
+    return el.tagName !== "INPUT" || /^(text|search|number|tel|date)$/.test(el.type);
+  }
+  function refreshList() {
+    var shown = document.querySelectorAll("#case-rows .case-row").length;
+    var params = filterQuery();
+    params.set("size", String(Math.min(Math.max(shown, 25), MAX_ROWS)));
+    keepScroll = document.getElementById("case-list").scrollTop;
+    return htmx.ajax("GET", config.listUrl + "?" + params.toString(), { target: "#case-list", swap: "innerHTML" })
+      .then(function () { centre.dataset.listRefreshes = String(Number(centre.dataset.listRefreshes || 0) + 1); });
+  }
+  function scheduleListRefresh() {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(function () {
+      // Never while the user types (a search, a note): the list waits until the field is left.
+      if (userIsTyping()) { scheduleListRefresh(); return; }
+      refreshList();
+    }, LIST_DEBOUNCE);
+  }
+
   // ---- the map ----
-  var fittedToCases = false, map = null, clusters = null, gridLayers = {}, markersById = {}, loadTimer = null, casesRequest = 0;
+  var fittedToCases = false, map = null, clusters = null, gridLayers = {}, labelLayers = {}, markersById = {}, loadTimer = null, casesRequest = 0;
   var LIGHT_RANK = { red: 3, yellow: 2, green: 1, "": 0 };
 
   function markerIcon(light, selected) {
@@ -125,6 +155,15 @@
     return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
+  }
+  // Opening a case brings the map to it (once per case: a live reload of the same panel leaves the map alone).
+  var shownOnMap = null, CASE_ZOOM = 16;
+  function flyToCase(p) {
+    if (!map || !p || !p.dataset.case || !p.dataset.lat) return;
+    if (shownOnMap === p.dataset.case) return;
+    shownOnMap = p.dataset.case;
+    fittedToCases = true;
+    map.flyTo([Number(p.dataset.lat), Number(p.dataset.lon)], Math.max(map.getZoom(), CASE_ZOOM), { duration: 0.6 });
   }
   function openCase(id) {
     focusPanelAfterSwap = true;
@@ -188,13 +227,16 @@
       var layer = gridLayers[level];
       // Communities are small: only drawn from street-level zoom on, to keep the map readable and light.
       var visible = box.checked && !(level === "community" && zoom < 11) && !(level === "street" && zoom < 9);
-      if (!visible) { layer.clearLayers(); layer.options.loadedKey = ""; return; }
+      if (!visible) { layer.clearLayers(); labelLayers[level].clearLayers(); layer.options.loadedKey = ""; return; }
       var key = bboxParam() + "|" + zoom;
       if (layer.options.loadedKey === key) return;
       layer.options.loadedKey = key;
       fetch(config.gridsUrl + "?level=" + level + "&bbox=" + bboxParam(), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-        .then(function (geojson) { layer.clearLayers(); layer.addData(geojson); })
+        .then(function (geojson) {
+          layer.clearLayers(); labelLayers[level].clearLayers(); layer.addData(geojson);
+          document.getElementById("map").dataset.labels = String(document.querySelectorAll(".grid-label").length);
+        })
         .catch(function () { layer.options.loadedKey = ""; });
     });
   }
@@ -214,20 +256,31 @@
     ["district", "street", "community"].forEach(function (level, i) {
       gridLayers[level] = L.geoJSON(null, {
         style: GRID_STYLE[level], interactive: level === "district",
-        onEachFeature: function (feature, layer) {
-          // Names where they are readable: districts always, streets from zoom 11, communities from zoom 14.
+        onEachFeature: function (feature) {
+          // Names where they are readable: districts always, streets from zoom 11, communities from zoom 14;
+          // written at the server's point inside the polygon, not at its box's centre (which may lie outside).
           var minZoom = { district: 0, street: 11, community: 14 }[level];
-          if (map.getZoom() >= minZoom) {
-            layer.bindTooltip(feature.properties.name, { permanent: true, direction: "center", className: "grid-label grid-label-" + level });
+          var at = feature.properties.label;
+          if (map.getZoom() >= minZoom && at) {
+            labelLayers[level].addLayer(L.tooltip({ permanent: true, direction: "center", interactive: false, className: "grid-label grid-label-" + level })
+              .setLatLng([at[1], at[0]]).setContent(escapeHtml(feature.properties.name)));
           }
         }
       }).addTo(map);
+      labelLayers[level] = L.layerGroup().addTo(map);
     });
     clusters = L.markerClusterGroup({ iconCreateFunction: clusterIcon, showCoverageOnHover: false, maxClusterRadius: 45, spiderfyOnMaxZoom: true });
     map.addLayer(clusters);
     if (config.bounds) map.fitBounds([[config.bounds[1], config.bounds[0]], [config.bounds[3], config.bounds[2]]], { padding: [10, 10] });
     else map.setView(config.center, config.zoom);
+    // Where the map looks (centre and zoom), for anyone checking what the screen shows: the browser tests do.
+    function noteView() {
+      var c = map.getCenter();
+      document.getElementById("map").dataset.view = c.lat.toFixed(5) + "," + c.lng.toFixed(5) + "," + map.getZoom();
+    }
+    noteView();
     map.on("moveend", function () {
+      noteView();
       clearTimeout(loadTimer);
       loadTimer = setTimeout(function () { loadGrids(); loadCases(); }, 250);
     });
@@ -236,6 +289,12 @@
       if (button) { button.addEventListener("click", function () { openCase(Number(button.dataset.openCase)); }); button.focus(); }
     });
     document.querySelectorAll('input[name="grid-level"]').forEach(function (box) { box.addEventListener("change", loadGrids); });
+    var opened = panel();
+    if (opened && opened.dataset.lat) {
+      shownOnMap = opened.dataset.case;
+      fittedToCases = true;
+      map.setView([Number(opened.dataset.lat), Number(opened.dataset.lon)], CASE_ZOOM);
+    }
     loadGrids();
     loadCases();
   }
@@ -299,11 +358,12 @@
     if (!events.length) return;
     refreshCounts();
     if (panelIsBehind(events)) refreshPanel();
-    loadCases();
+    if (events.some(function (e) { return e.case; })) scheduleListRefresh();
+    else loadCases();
   }
   function pollCounts() {
     refreshCounts().then(function (changed) {
-      if (changed) { loadCases(); if (openCaseId()) refreshPanel(); }
+      if (changed) { scheduleListRefresh(); if (openCaseId()) refreshPanel(); }
     }).catch(function () {}).then(function () { setTimeout(pollCounts, config.pollSeconds * 1000); });
   }
   function followFeed(cursor, failures) {

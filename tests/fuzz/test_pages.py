@@ -29,7 +29,7 @@ PARAMETERS = [
     *("count", "level", "region", "format", "bbox", "q", "status", "category", "department", "source", "overdue"),
     *("light", "created_after", "created_before", "cursor", "queue", "page", "reply", "note", "reason", "hours"),
     *("lead_department", "assisting_departments", "assignee", "master", "filing_condition", "urgency", "passed"),
-    *("reply_hours", "formal", "next", "username", "password"),
+    *("reply_hours", "formal", "next", "username", "password", "size"),
     *("departments", "parts_missing"),
     *("channel", "work_order_number", "contact_name", "contact_phone", "callback_requested", "place_q", "place"),
     *("lon", "lat", "address", "category_q", "description", "submit"),
@@ -101,6 +101,10 @@ def page_world(cases, personas, huizhou_departments):
         "role": [*Role.values],
         "code": ["441302", "4413", "city-urban-management", personas["handler_department"].code],
         "fmt": ["csv", "xlsx"],
+        # a tile of the offline base map (none in the tests: a 404, its parsing reached all the same)
+        "z": [12],
+        "x": [3345],
+        "y": [1781],
         # The first value of each is what the pattern's own page expects.
         ("case-photo", "pk"): [photo.pk],
         ("case-photo-thumbnail", "pk"): [photo.pk],
