@@ -1,8 +1,8 @@
-"""Pages of the dispatch app: the command centre, the department workspace and case photos."""
+"""Pages of the dispatch app: the command centre, the department workspace, the inbox and case photos."""
 
 from django.urls import path
 
-from .pages import command, dept, panel
+from .pages import command, dept, inbox, panel
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
@@ -18,6 +18,12 @@ urlpatterns = [
     path("dept/cases/<int:pk>/", dept.dept_panel, name="dept-panel"),
     path("dept/cases/<int:pk>/actions/<slug:action>/", dept.dept_act, name="dept-act"),
     path("dept/cases/<int:pk>/orders/<int:order_id>/reply/", dept.dept_order_reply, name="dept-order-reply"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/count/", inbox.inbox_count, name="inbox-count"),
+    path("inbox/read-all/", inbox.inbox_read_all, name="inbox-read-all"),
+    path("inbox/settings/", inbox.inbox_settings, name="inbox-settings"),
+    path("inbox/<int:pk>/", inbox.inbox_open, name="inbox-open"),
+    path("inbox/<int:pk>/read/", inbox.inbox_read, name="inbox-read"),
     path("photos/<int:pk>/", panel.case_photo, name="case-photo"),
     path("photos/<int:pk>/thumbnail/", panel.case_photo, {"thumbnail": True}, name="case-photo-thumbnail"),
 ]

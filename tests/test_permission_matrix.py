@@ -138,6 +138,13 @@ MATRIX = {
     "dept-panel":                "login   403     403     403     403     403     200/404 200/404 403     403     403",
     "dept-act":                  "login   403     403     403     403     403     302/404 403/404 403     403     403",
     "dept-order-reply":          "login   403     403     403     403     403     302/404 403/404 403     403     403",
+    # The inbox: every signed-in user has their own; a notification is only its owner's.
+    "inbox":                     "login   200     200     200     200     200     200     200     200     200     200",
+    "inbox-count":               "login   200     200     200     200     200     200     200     200     200     200",
+    "inbox-read-all":            "login   302     302     302     302     302     302     302     302     302     302",
+    "inbox-settings":            "login   200     200     200     200     200     200     200     200     200     200",
+    "inbox-open":                "login   404     404     404     404     404     302/404 404     404     404     404/302",
+    "inbox-read":                "login   404     404     404     404     404     302/404 404     404     404     404/302",
     # Photos: as private as their case.
     "case-photo":                "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "case-photo-thumbnail":      "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
@@ -180,6 +187,9 @@ HOW = {
     "dept-panel":                Ask("GET", params=CASE),
     "dept-act":                  Ask("POST", params={**CASE, "action": "request_extension"}, data=EXTENSION),
     "dept-order-reply":          Ask("POST", params={**CASE, "order_id": "order"}, data=REPLY),
+    "inbox-read-all":            Ask("POST"),
+    "inbox-open":                Ask("GET", params={"pk": "notification"}),
+    "inbox-read":                Ask("POST", params={"pk": "notification"}),
     "case-photo":                Ask("GET", params={"pk": "photo"}),
     "case-photo-thumbnail":      Ask("GET", params={"pk": "photo"}),
     "assessment:dashboard":      Ask("GET", query=P),

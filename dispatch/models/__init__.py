@@ -1,6 +1,13 @@
 """Models of the dispatch app, one module per area."""
 
-from .notifications import Channel, Notification, NotificationKind, OutboxMessage, OutboxState  # noqa: F401
+from .notifications import (  # noqa: F401
+    Channel,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxState,
+)
 from .orders import OrderState, SupervisionOrder  # noqa: F401
 from .routing import CaseRouting, CommandLevel, ResponsibilityRule  # noqa: F401
 from .timers import EscalationStep, EscalationTarget, TimerMark  # noqa: F401

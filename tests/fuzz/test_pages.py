@@ -29,7 +29,8 @@ PARAMETERS = [
     *("count", "level", "region", "format", "bbox", "q", "status", "category", "department", "source", "overdue"),
     *("light", "created_after", "created_before", "cursor", "queue", "page", "reply", "note", "reason", "hours"),
     *("lead_department", "assisting_departments", "assignee", "master", "filing_condition", "urgency", "passed"),
-    *("reply_hours", "formal", "next", "username", "password"),
+    *("reply_hours", "formal", "next", "username", "password", "unread", "day_from", "day_to"),
+    *("email_work", "sms_overdue"),
 ]
 HOSTILE = [
     *("²", "١٢", "٣", "\x00", "a\x00b", "0\x00", "-1", "0", "99999999999999999999", "1e309", "NaN", "inf"),
