@@ -223,8 +223,14 @@ class CaseCreateSerializer(serializers.Serializer):
     )
     contact_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     contact_phone = serializers.RegexField(r"^[0-9+\- ]{3,30}$", required=False, allow_blank=True, default="")
-    self_handled = serializers.BooleanField(default=False)
-    photos = PhotoListField()
+    self_handled = serializers.BooleanField(
+        default=False,
+        help_text=_("Fixed on the spot by the reporting grid worker (自处置); needs a photo of the result."),
+    )
+    photos = PhotoListField(help_text=_("Photos of the problem as found."))
+    after_photos = PhotoListField(
+        help_text=_("Photos of the result, for a problem fixed on the spot (self_handled); at most the photo limit.")
+    )
 
 
 def _transition_serializer_class():

@@ -52,10 +52,16 @@ def case_report(
     contact_phone: str = "",
     self_handled: bool = False,
     photos=(),
+    after_photos=(),
     idempotency_key: str | None = None,
     now=None,
 ) -> tuple[Case, bool]:
-    """Create a reported case; returns (case, created). The same idempotency key returns the first case."""
+    """Create a reported case; returns (case, created). The same idempotency key returns the first case.
+
+    `photos` show the problem as found. A grid worker who fixed it on the spot (自处置, `self_handled`) adds
+    `after_photos` of the result; the case then waits in `reported` for an operator to confirm it (self_close).
+    A self-handled report with `photos` only (the form before after-photos existed) takes them as the result.
+    """
     if source is None:
         if Role.GRID_WORKER not in user_scope(actor).roles:
             raise ValidationError({"source": [_("Say where this report came from (public, hotline_12345, …).")]})
@@ -74,9 +80,14 @@ def case_report(
     _check_report(actor=actor, source=source, region=region)
     if self_handled and source != Source.GRID_WORKER:
         raise ValidationError({"self_handled": [_("Only a grid worker's own report can be fixed on the spot.")]})
-    if self_handled and not photos:
+    if after_photos and not self_handled:
+        raise ValidationError({"after_photos": [_("Photos of the result belong to a problem fixed on the spot.")]})
+    if self_handled and not (photos or after_photos):
         raise ValidationError({"photos": [_("A problem fixed on the spot needs a photo of the result.")]})
+    if self_handled and not after_photos:
+        photos, after_photos = (), photos
     stored = photos_store(photos_prepare(photos))
+    stored_after = photos_store(photos_prepare(after_photos))
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -95,6 +106,7 @@ def case_report(
                 idempotency_key=idempotency_key or None,
                 now=now,
                 stored=stored,
+                stored_after=stored_after,
             )
     except IntegrityError:
         # Two requests with the same key raced; the other one created the case.
@@ -104,7 +116,7 @@ def case_report(
     return case, True
 
 
-def _create(*, actor, category, region, lon, lat, now, stored, **fields):
+def _create(*, actor, category, region, lon, lat, now, stored, stored_after, **fields):
     case = Case(
         number=case_number_next(kind=category.kind, category_code=category.code, day=timezone.localdate(now)),
         kind=category.kind,
@@ -130,8 +142,8 @@ def _create(*, actor, category, region, lon, lat, now, stored, **fields):
         at=now,
         data={"source": fields["source"], "self_handled": fields["self_handled"]},
     )
-    kind = PhotoKind.AFTER if fields["self_handled"] else PhotoKind.BEFORE
-    photos_attach(case=case, event=event, kind=kind, stored=stored, actor=actor, now=now)
+    photos_attach(case=case, event=event, kind=PhotoKind.BEFORE, stored=stored, actor=actor, now=now)
+    photos_attach(case=case, event=event, kind=PhotoKind.AFTER, stored=stored_after, actor=actor, now=now)
     return case
 
 

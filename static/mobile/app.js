@@ -130,6 +130,13 @@
     (item.photos || []).forEach(function (blob, i) {
       data.append("photos", blob, "photo-" + (i + 1) + ".jpg");
     });
+    // 自处置: fixed on the spot, with photos of the result.
+    if (item.selfHandled) {
+      data.append("self_handled", "true");
+      (item.afterPhotos || []).forEach(function (blob, i) {
+        data.append("after_photos", blob, "after-" + (i + 1) + ".jpg");
+      });
+    }
     return data;
   }
 
@@ -264,8 +271,8 @@
       el("p", { className: "m-outbox-meta", text: [
         t("saved_at", { time: formatTime(item.created) }),
         item.address || (item.lat.toFixed(5) + ", " + item.lon.toFixed(5)),
-        t("photo_count", { n: (item.photos || []).length }),
-      ].join(" · ") }),
+        t("photo_count", { n: (item.photos || []).length + (item.afterPhotos || []).length }),
+      ].concat(item.selfHandled ? [t("self_handled")] : []).join(" · ") }),
       thumbs(item.photos || [], extraPhotos(item) ? item.key : null),
       extraPhotos(item) ? el("p", { className: "m-error m-too-many", role: "alert", text: tooManyPhotos(item) })
         : item.error ? el("p", { className: "m-error", text: item.error }) : null,
