@@ -92,3 +92,23 @@ def test_the_phone_form_offers_the_tick_and_the_photos_of_the_result(personas):
     client.force_login(personas["grid_worker"])
     html = client.get("/m/").content.decode()
     assert 'id="self-handled"' in html and 'id="after-photos"' in html and "I fixed it on the spot" in html
+
+
+def test_the_assessment_counts_fixes_on_the_spot_for_the_grid_and_the_grid_worker(cases, personas):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assessment.indicators.sql import post_counts, unit_counts
+
+    fixed = cases.report(self_handled=True, photos=[jpeg_upload()], after_photos=[jpeg_upload("after.jpg")])
+    cases.act(fixed, "operator", "self_close")
+    cases.report(self_handled=True, photos=[jpeg_upload()])  # not confirmed yet: not counted
+    cases.to("to_register")  # an ordinary report: not counted
+    now = timezone.now()
+    window = {"start": now - timedelta(hours=1), "end": now + timedelta(hours=1), "bound": now}
+    _departments, leaves = unit_counts(**window)
+    assert leaves[cases.community.path]["self_handled"] == 1
+    posts = post_counts(**window)
+    worker = posts[(personas["grid_worker"].pk, "grid_worker")]
+    assert (worker["reports"], worker["self_handled_reports"], worker["effective_reports"]) == (3, 1, 1)
