@@ -197,6 +197,8 @@ def _notify_work(event):
     if is_request:
         values["kind"] = RequestKind(opened).label
         title = _("Request “%(kind)s” on case %(number)s awaits your decision") % values
+    elif event.to_status == Status.REPORTED and case.self_handled:
+        title = _("Fixed on the spot: case %(number)s awaits your confirmation") % values
     else:
         title = _("New work: case %(number)s is now “%(status)s”") % values
     body = f"{case.category.name} · {case.address or case.description[:60]}"

@@ -112,3 +112,13 @@ def test_the_assessment_counts_fixes_on_the_spot_for_the_grid_and_the_grid_worke
     posts = post_counts(**window)
     worker = posts[(personas["grid_worker"].pk, "grid_worker")]
     assert (worker["reports"], worker["self_handled_reports"], worker["effective_reports"]) == (3, 1, 1)
+
+
+def test_the_operators_are_asked_to_confirm_a_fix_on_the_spot(cases, personas, django_capture_on_commit_callbacks):
+    from dispatch.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = cases.report(self_handled=True, photos=[jpeg_upload()], after_photos=[jpeg_upload("after.jpg")])
+    (note,) = Notification.objects.filter(case=case)
+    assert note.user == personas["operator"] and note.kind == "work"
+    assert note.title == f"自处置：案件 {case.number} 待您确认"  # written in the platform's language
