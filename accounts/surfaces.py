@@ -26,6 +26,11 @@ class Surface:
     # Administrators open every page that is not tied to a posting of one's own; the mobile form is a grid
     # worker's own patrol (their grid, their tasks), so it opens only with a current grid-worker posting.
     everything_opens: bool = True
+    case_path: str = ""  # where one case opens on this page, "{id}" standing for the case's id; empty: nowhere
+
+    def case_url(self, case_id) -> str:
+        """The address that opens case `case_id` on this page ("" when the page shows no single case)."""
+        return self.case_path.format(id=int(case_id)) if self.case_path else ""
 
     def opens_for(self, user) -> bool:
         """Whether the user may work on this page."""
@@ -45,6 +50,7 @@ COMMAND = Surface(
     description=_("Work queues with live counts, the map of cases and grids, and the case panel with its actions."),
     icon="指",
     refusal=_("The command centre is for operators, shift leads, dispatchers and leaders."),
+    case_path="/command/?case={id}",
 )
 DEPARTMENT = Surface(
     key="dept",
@@ -56,6 +62,7 @@ DEPARTMENT = Surface(
     ),
     icon="办",
     refusal=_("The department workspace is for department handlers."),
+    case_path="/dept/?case={id}",
 )
 MOBILE = Surface(
     key="mobile",
@@ -65,7 +72,10 @@ MOBILE = Surface(
     description=_("Report a problem with photos and location; your verification and check tasks."),
     icon="采",
     everything_opens=False,
+    case_path="/m/reports/#case-{id}",
 )
+# A grid worker's on-site task (核实/核查) opens on the task list rather than among their own reports.
+MOBILE_TASK_PATH = "/m/tasks/#case-{id}"
 ASSESSMENT = Surface(
     key="assessment",
     path="/assessment/",

@@ -1,8 +1,8 @@
-"""Pages of the dispatch app: the command centre, the department workspace and case photos."""
+"""Pages of the dispatch app: the command centre, the department workspace, the inbox and case photos."""
 
 from django.urls import path
 
-from .pages import command, dept, intake, panel
+from .pages import command, dept, inbox, intake, panel
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
@@ -26,6 +26,12 @@ urlpatterns = [
     path(
         "dept/cases/<int:pk>/summonses/<int:summons_id>/report/", dept.dept_summons_report, name="dept-summons-report"
     ),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/count/", inbox.inbox_count, name="inbox-count"),
+    path("inbox/read-all/", inbox.inbox_read_all, name="inbox-read-all"),
+    path("inbox/settings/", inbox.inbox_settings, name="inbox-settings"),
+    path("inbox/<int:pk>/", inbox.inbox_open, name="inbox-open"),
+    path("inbox/<int:pk>/read/", inbox.inbox_read, name="inbox-read"),
     path("photos/<int:pk>/", panel.case_photo, name="case-photo"),
     path("photos/<int:pk>/thumbnail/", panel.case_photo, {"thumbnail": True}, name="case-photo-thumbnail"),
 ]

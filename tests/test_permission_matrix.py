@@ -159,6 +159,13 @@ MATRIX = {
     # in 惠城区, the water bureau in 惠阳区) reports.
     "dept-whistle":              "login   403     403     403     403     403     403/404 302/404 403     403     403",
     "dept-summons-report":       "login   403     403     403     403     403     302/404 403/404 403     403     403",
+    # The inbox: every signed-in user has their own; a notification is only its owner's.
+    "inbox":                     "login   200     200     200     200     200     200     200     200     200     200",
+    "inbox-count":               "login   200     200     200     200     200     200     200     200     200     200",
+    "inbox-read-all":            "login   302     302     302     302     302     302     302     302     302     302",
+    "inbox-settings":            "login   200     200     200     200     200     200     200     200     200     200",
+    "inbox-open":                "login   404     404     404     404     404     302/404 404     404     404     404/302",
+    "inbox-read":                "login   404     404     404     404     404     302/404 404     404     404     404/302",
     # Photos: as private as their case.
     "case-photo":                "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "case-photo-thumbnail":      "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
@@ -210,6 +217,9 @@ HOW = {
     "dept-order-reply":          Ask("POST", params={**CASE, "order_id": "order"}, data=REPLY),
     "dept-whistle":              Ask("POST", params=CASE, data=WHISTLE),
     "dept-summons-report":       Ask("POST", params={**CASE, "summons_id": "summons"}, data=REPORT),
+    "inbox-read-all":            Ask("POST"),
+    "inbox-open":                Ask("GET", params={"pk": "notification"}),
+    "inbox-read":                Ask("POST", params={"pk": "notification"}),
     "case-photo":                Ask("GET", params={"pk": "photo"}),
     "case-photo-thumbnail":      Ask("GET", params={"pk": "photo"}),
     "map-tile":                  Ask("GET", params={"z": 0, "x": 0, "y": 0}),  # no tile package in the tests

@@ -125,6 +125,10 @@ COUNTS = {
         # Grid worker: own patrol reports, and those filed (or fixed on the spot) before the period ended.
         C("reports", _("own reports"), "action = 'report'", (POST,)),
         C("effective_reports", _("own reports filed"), "action = 'report' AND effective", (POST,)),
+        # 自处置: minor problems a grid worker fixed on the spot, confirmed closed as such (self_close) in the period;
+        # for the grid worker, their own reports of the period confirmed as fixed on the spot before it ended.
+        C("self_handled", _("fixed on the spot (自处置)"), "action = 'self_close'", (REGION,)),
+        C("self_handled_reports", _("own reports fixed on the spot"), "action = 'report' AND self_closed", (POST,)),
         # Grid worker: public reports in their grid they verified as real — problems the public found first (漏报).
         C("missed", _("missed (public found first)"), "action = 'verify' AND to_status = 'reported'", (POST,)),
         # Shift lead: filings of the period voided before it ended. Dispatcher: dispatches returned before it ended.

@@ -131,6 +131,13 @@ INDICATORS = {
         ),
         # Posts
         Indicator("effective_report_rate", _("effective reports (有效上报率)"), ("effective_reports",), ("reports",)),
+        Indicator("self_handled", _("fixed on the spot (自处置数)"), ("self_handled",), unit="count"),
+        Indicator(
+            "self_handled_reports",
+            _("own reports fixed on the spot (自处置数)"),
+            ("self_handled_reports",),
+            unit="count",
+        ),
         Indicator(
             "miss_rate",
             _("missed reports, estimate (漏报率·估算)"),
@@ -189,9 +196,16 @@ REGION_INDICATORS = [
     "accepted", "filed", "due", "handled", "closed", "public_report_rate", "handling_rate", "on_time_handling_rate",
     "rework_rate", "close_rate", "on_time_close_rate", "on_time_filing_rate", "filing_accuracy_rate",
     "on_time_dispatch_rate", "dispatch_accuracy_rate", "extension_rate", "returns", "avg_handling_hours",
+    "self_handled",
 ]  # fmt: skip
 POST_INDICATORS = {
-    "grid_worker": ["effective_report_rate", "miss_rate", "on_time_verify_rate", "on_time_check_rate"],
+    "grid_worker": [
+        "effective_report_rate",
+        "miss_rate",
+        "on_time_verify_rate",
+        "on_time_check_rate",
+        "self_handled_reports",
+    ],
     "operator": ["accepted", "verify_sent_on_time_rate", "check_sent_on_time_rate"],
     "shift_lead": ["filed", "on_time_filing_rate", "post_filing_accuracy_rate", "on_time_closing_rate"],
     "dispatcher": ["dispatched", "on_time_dispatch_rate", "post_dispatch_accuracy_rate"],

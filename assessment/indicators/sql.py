@@ -19,6 +19,7 @@ Rules (counts.py says what each figure means):
   those four, which is the dispatch or the failed check that started the round — or, when the round started
   before the period, the latest such event found by one index probe on (case_id, id).
 - effective (report rows): the case was filed (register) or fixed on the spot (self_close) before the period end.
+- self_closed (report rows): the case was confirmed fixed on the spot (self_close) before the period end.
 - voided_later (register rows): the case's void was approved before the period end.
 - returned_later (dispatch rows): a return was approved after this dispatch, before the period end. A case
   reaches `to_dispatch` again only through an approved return, so the first return after a dispatch is
@@ -49,6 +50,7 @@ USERS = "accounts_user"
 WINDOWED = ("dispatch", "check", "feedback", "close")
 UNIT_PLAIN = (
     "accept",
+    "self_close",
     "register",
     "approve_void",
     "verify",
@@ -165,6 +167,8 @@ def post_events_sql(upto=None):
     SELECT e.case_id, e.action, e.to_status, e.stage, e.stage_met, e.stage_deadline, e.at, e.actor_id, e.actor_role,
            CASE WHEN e.action = 'report'
                 THEN coalesce(bool_or(e.action IN ('register', 'self_close')) OVER later, false) END AS effective,
+           CASE WHEN e.action = 'report'
+                THEN coalesce(bool_or(e.action = 'self_close') OVER later, false) END AS self_closed,
            CASE WHEN e.action = 'register'
                 THEN coalesce(bool_or(e.action = 'approve_void') OVER later, false) END AS voided_later,
            CASE WHEN e.action = 'dispatch'
@@ -173,13 +177,13 @@ def post_events_sql(upto=None):
     WINDOW later AS (PARTITION BY e.case_id ORDER BY e.id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
     UNION ALL
     SELECT e.case_id, 'overdue_' || e.stage, NULL, NULL, NULL, NULL, NULL, e.actor_id, e.actor_role,
-           NULL, NULL, NULL
+           NULL, NULL, NULL, NULL
     FROM {EVENTS} e
     WHERE e.action IN ('verify', 'check') AND e.stage IN ('verify', 'check') AND e.stage_deadline IS NOT NULL
       AND e.stage_deadline >= %(start)s AND e.stage_deadline < %(bound)s AND {_later("e", upto)}
     UNION ALL
     SELECT c.id, 'overdue_' || c.stage, NULL, NULL, NULL, NULL, NULL, c.assignee_id, 'grid_worker',
-           NULL, NULL, NULL
+           NULL, NULL, NULL, NULL
     FROM {CASES} c
     WHERE c.stage IN ('verify', 'check') AND c.assignee_id IS NOT NULL AND c.stage_deadline IS NOT NULL
       AND c.stage_deadline >= %(start)s AND c.stage_deadline < %(bound)s{_running_then(upto, ["verify", "check"])}

@@ -230,14 +230,20 @@ class CaseCreateSerializer(serializers.Serializer):
     work_order_number = serializers.CharField(
         max_length=40, required=False, allow_blank=True, default="", help_text=_("12345 transfers: its work order.")
     )
-    self_handled = serializers.BooleanField(default=False)
     urgency = serializers.ChoiceField(
         choices=Urgency.choices,
         required=False,
         default=Urgency.NORMAL,
         help_text=_("Defaults to normal. An emergency runs on natural time and alerts the people on duty at once."),
     )
-    photos = PhotoListField()
+    self_handled = serializers.BooleanField(
+        default=False,
+        help_text=_("Fixed on the spot by the reporting grid worker (自处置); needs a photo of the result."),
+    )
+    photos = PhotoListField(help_text=_("Photos of the problem as found."))
+    after_photos = PhotoListField(
+        help_text=_("Photos of the result, for a problem fixed on the spot (self_handled); at most the photo limit.")
+    )
 
 
 def _transition_serializer_class():

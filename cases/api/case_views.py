@@ -34,7 +34,7 @@ def _photo_error_response(exc):
 
 
 def _too_many_photos(errors):
-    return any(getattr(e, "code", None) == "too_many" for e in errors.get("photos", []))
+    return any(getattr(e, "code", None) == "too_many" for f in ("photos", "after_photos") for e in errors.get(f, []))
 
 
 def _too_many_photos_response(errors):
@@ -86,7 +86,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         key = request.headers.get("Idempotency-Key", "").strip()
         if len(key) > MAX_KEY_LENGTH:
             raise ValidationError({"Idempotency-Key": [_("Use a key of at most 80 characters (a UUID fits).")]})
-        form = CaseCreateSerializer(data=_form_data(request))
+        form = CaseCreateSerializer(data=_form_data(request, lists=("photos", "after_photos")))
         if not form.is_valid() and _too_many_photos(form.errors):
             return _too_many_photos_response(form.errors)
         form.is_valid(raise_exception=True)

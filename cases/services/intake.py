@@ -71,6 +71,7 @@ def case_report(
     callback_requested: bool = False,
     work_order_number: str = "",
     photos=(),
+    after_photos=(),
     idempotency_key: str | None = None,
     now=None,
 ) -> tuple[Case, bool]:
@@ -78,6 +79,9 @@ def case_report(
 
     A 12345 transfer may carry the hotline's work-order number (one case per number); `callback_requested` marks
     a caller who wants to hear the result.
+    `photos` show the problem as found. A grid worker who fixed it on the spot (自处置, `self_handled`) adds
+    `after_photos` of the result; the case then waits in `reported` for an operator to confirm it (self_close).
+    A self-handled report with `photos` only (the form before after-photos existed) takes them as the result.
     """
     if source is None:
         if Role.GRID_WORKER not in user_scope(actor).roles:
@@ -101,14 +105,16 @@ def case_report(
     role = _check_report(actor=actor, source=source, region=region)
     work_order_number = work_order_number.strip()
     _check_work_order(source=source, work_order_number=work_order_number)
-    if urgency not in Urgency.values:
-        message = _("Urgency must be one of: %(values)s.") % {"values": ", ".join(Urgency.values)}
-        raise ValidationError({"urgency": [message]})
     if self_handled and source != Source.GRID_WORKER:
         raise ValidationError({"self_handled": [_("Only a grid worker's own report can be fixed on the spot.")]})
-    if self_handled and not photos:
+    if after_photos and not self_handled:
+        raise ValidationError({"after_photos": [_("Photos of the result belong to a problem fixed on the spot.")]})
+    if self_handled and not (photos or after_photos):
         raise ValidationError({"photos": [_("A problem fixed on the spot needs a photo of the result.")]})
+    if self_handled and not after_photos:
+        photos, after_photos = (), photos
     stored = photos_store(photos_prepare(photos))
+    stored_after = photos_store(photos_prepare(after_photos))
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -131,6 +137,7 @@ def case_report(
                 now=now,
                 stored=stored,
                 role=role,
+                stored_after=stored_after,
             )
     except IntegrityError:
         # Two requests with the same key (or the same 12345 work order) raced; the other one created the case.
@@ -142,7 +149,7 @@ def case_report(
     return case, True
 
 
-def _create(*, actor, category, region, lon, lat, now, stored, role, **fields):
+def _create(*, actor, category, region, lon, lat, now, stored, stored_after, role, **fields):
     case = Case(
         number=case_number_next(kind=category.kind, category_code=category.code, day=timezone.localdate(now)),
         kind=category.kind,
@@ -168,6 +175,6 @@ def _create(*, actor, category, region, lon, lat, now, stored, role, **fields):
         at=now,
         data={"source": fields["source"], "self_handled": fields["self_handled"]},
     )
-    kind = PhotoKind.AFTER if fields["self_handled"] else PhotoKind.BEFORE
-    photos_attach(case=case, event=event, kind=kind, stored=stored, actor=actor, now=now)
+    photos_attach(case=case, event=event, kind=PhotoKind.BEFORE, stored=stored, actor=actor, now=now)
+    photos_attach(case=case, event=event, kind=PhotoKind.AFTER, stored=stored_after, actor=actor, now=now)
     return case

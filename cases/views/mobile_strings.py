@@ -4,6 +4,7 @@ Placeholders in braces ({n}, {number}) are filled in by the script.
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 
 def js_strings() -> dict[str, str]:
@@ -61,6 +62,10 @@ def js_strings() -> dict[str, str]:
             "This report has {n} photos; the server now takes at most {max}. Remove {extra} and it is sent again."
         ),
         "photo_unreadable": _("This photo could not be read: {name}"),
+        # fixed on the spot (自处置)
+        "self_handled": pgettext("case flag", "Fixed on the spot"),
+        "self_handled_before": _("Add a photo of the problem as you found it."),
+        "self_handled_after": _("Add a photo of the result of your fix."),
         # description and submit
         "describe": _("Describe the problem."),
         "submit": _("Submit report"),

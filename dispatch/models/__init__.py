@@ -5,6 +5,7 @@ from .notifications import (  # noqa: F401
     EmergencyAlert,
     Notification,
     NotificationKind,
+    NotificationPreference,
     OutboxMessage,
     OutboxState,
 )

@@ -67,6 +67,38 @@ class Notification(models.Model):
         return f"{self.user_id} · {self.kind} · {self.title}"
 
 
+class NotificationPreference(models.Model):
+    """A user's choice of channels for one notification kind; without a row the kind's default applies.
+
+    The in-app inbox always receives every notification; only the email and SMS copies are chosen here. The
+    default (no row) is email and SMS for the urgent kinds only (URGENT_KINDS).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("user"),
+    )
+    kind = models.CharField(_("kind"), max_length=15, choices=NotificationKind.choices)
+    email = models.BooleanField(_("email"))
+    sms = models.BooleanField(_("SMS"))
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.kind} · email={self.email} sms={self.sms}"
+
+
+def channel_defaults(kind) -> dict:
+    """The channels a kind goes out by when the user has not chosen: email and SMS for the urgent kinds."""
+    urgent = kind in URGENT_KINDS
+    return {"email": urgent, "sms": urgent}
+
+
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from dispatch.models import Notification, OutboxMessage
+from dispatch.models import Notification, NotificationPreference, OutboxMessage
 from dispatch.notifications.outbox import outbox_retry
 
 
@@ -46,3 +46,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "email", "sms"]
+    list_filter = ["kind", "email", "sms"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]

@@ -124,3 +124,55 @@ def notification_list_for_user(*, user, unread: bool | None = None):
 
 def notification_unread_count(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+INBOX_PAGE_SIZE = 30
+
+
+def notification_page_for_user(
+    *, user, unread: bool = False, kind: str = "", day_from=None, day_to=None, before: int | None = None, size=None
+):
+    """One page of the user's inbox, newest first, and whether older rows follow: (rows, more).
+
+    Keyset paging on the (user, -id) index: `before` is the last id of the previous page, so a page costs the same
+    however deep it is. Days are local dates (inclusive) of when the notification was written.
+    """
+    size = size or INBOX_PAGE_SIZE
+    qs = notification_list_for_user(user=user, unread=True if unread else None)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if day_from:
+        qs = qs.filter(created_at__date__gte=day_from)
+    if day_to:
+        qs = qs.filter(created_at__date__lte=day_to)
+    if before:
+        qs = qs.filter(pk__lt=before)
+    rows = list(qs.select_related("case__lead_department")[: size + 1])
+    return rows[:size], len(rows) > size
+
+
+def notification_for_user(*, user, notification_id: int):
+    """One of the user's own notifications with its case, or None (anyone else's does not exist for them)."""
+    return notification_list_for_user(user=user).filter(pk=notification_id).first()
+
+
+def notification_preferences_for_user(*, user) -> list[dict]:
+    """Every notification kind with the user's email and SMS choice (the kind's default where none was made)."""
+    from dispatch.models import NotificationKind, NotificationPreference
+    from dispatch.models.notifications import channel_defaults
+
+    chosen = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
+    rows = []
+    for kind, label in NotificationKind.choices:
+        default = channel_defaults(kind)
+        pref = chosen.get(kind)
+        rows.append(
+            {
+                "kind": kind,
+                "label": label,
+                "email": pref.email if pref else default["email"],
+                "sms": pref.sms if pref else default["sms"],
+                "default": default,
+            }
+        )
+    return rows

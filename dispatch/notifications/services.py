@@ -22,6 +22,7 @@ from dispatch.models import (
     Channel,
     Notification,
     NotificationKind,
+    NotificationPreference,
     OutboxMessage,
     OutboxState,
     SupervisionOrder,
@@ -70,12 +71,12 @@ def notifications_create_many(drafts) -> None:
 
     SQL rather than bulk_create because a burst of timers writes tens of thousands of rows, where building
     model instances costs more than the database's work. Existing rows are left alone (ON CONFLICT DO NOTHING
-    on the unique constraints), so drafts delivered twice write nothing the second time.
+    on the unique constraints), so drafts delivered twice write nothing the second time. The copies follow each
+    recipient's channel preferences (NotificationPreference), or the kind's default where they chose nothing.
     """
     rows = [(u, d) for d in drafts for u in sorted(u for u in d.user_ids if u is not None)]
     if not rows:
         return
-    urgent = [d for d in drafts if d.kind in URGENT_KINDS and d.user_ids]
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -90,19 +91,25 @@ def notifications_create_many(drafts) -> None:
                 "now": now,
             },
         )
-        if urgent:
-            tables = {"inbox": Notification._meta.db_table, "outbox": OutboxMessage._meta.db_table}
-            cursor.execute(
-                OUTBOX_SQL.format(users=get_user_model()._meta.db_table, **tables),
-                {
-                    "event": [d.event.pk for d in urgent],
-                    "kind": [d.kind for d in urgent],
-                    "now": now,
-                    "email": Channel.EMAIL.value,
-                    "sms": Channel.SMS.value,
-                    "pending": OutboxState.PENDING.value,
-                },
-            )
+        sent = [d for d in drafts if d.user_ids]
+        tables = {
+            "inbox": Notification._meta.db_table,
+            "outbox": OutboxMessage._meta.db_table,
+            "prefs": NotificationPreference._meta.db_table,
+            "users": get_user_model()._meta.db_table,
+        }
+        cursor.execute(
+            OUTBOX_SQL.format(**tables),
+            {
+                "event": [d.event.pk for d in sent],
+                "kind": [d.kind for d in sent],
+                "urgent": sorted(str(k) for k in URGENT_KINDS),
+                "now": now,
+                "email": Channel.EMAIL.value,
+                "sms": Channel.SMS.value,
+                "pending": OutboxState.PENDING.value,
+            },
+        )
 
 
 INBOX_SQL = """
@@ -114,7 +121,8 @@ SELECT v.*, %(now)s FROM unnest(
 ON CONFLICT DO NOTHING
 """
 
-# Email to those with an address, SMS (the title only) to those with a phone.
+# Email to those with an address, SMS (the title only) to those with a phone, each when the user's preference
+# for the kind says so, or, without a preference, when the kind is urgent.
 OUTBOX_SQL = """
 INSERT INTO {outbox} (notification_id, channel, recipient, subject, body, state, attempts, next_attempt_at,
                       last_error, created_at)
@@ -126,8 +134,10 @@ SELECT n.id, c.channel,
 FROM unnest(%(event)s::bigint[], %(kind)s::varchar[]) AS w(event_id, kind)
 JOIN {inbox} n ON n.event_id = w.event_id AND n.kind = w.kind
 JOIN {users} u ON u.id = n.user_id
+LEFT JOIN {prefs} p ON p.user_id = n.user_id AND p.kind = n.kind
 CROSS JOIN (VALUES (%(email)s), (%(sms)s)) AS c(channel)
 WHERE CASE c.channel WHEN %(email)s THEN u.email ELSE u.phone END <> ''
+  AND coalesce(CASE c.channel WHEN %(email)s THEN p.email ELSE p.sms END, n.kind = ANY(%(urgent)s::varchar[]))
 ORDER BY n.id, c.channel
 ON CONFLICT DO NOTHING
 """
@@ -189,6 +199,8 @@ def _notify_work(event):
     if is_request:
         values["kind"] = RequestKind(opened).label
         title = _("Request “%(kind)s” on case %(number)s awaits your decision") % values
+    elif event.to_status == Status.REPORTED and case.self_handled:
+        title = _("Fixed on the spot: case %(number)s awaits your confirmation") % values
     else:
         title = _("New work: case %(number)s is now “%(status)s”") % values
     body = f"{case.category.name} · {case.address or case.description[:60]}"
@@ -376,3 +388,23 @@ def notification_mark_read(*, user, notification_id: int, now=None) -> Notificat
 def notification_mark_all_read(*, user, now=None) -> int:
     """Mark every unread notification of the user read; returns how many."""
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=now or timezone.now())
+
+
+def notification_preferences_set(*, user, choices: dict) -> None:
+    """Save the user's email/SMS choice per kind ({kind: {"email": bool, "sms": bool}}).
+
+    A choice equal to the kind's default is stored as no row at all, so a later change of the defaults reaches
+    everyone who never chose otherwise.
+    """
+    from dispatch.models.notifications import channel_defaults
+
+    unknown = set(choices) - set(NotificationKind.values)
+    if unknown:
+        raise ValueError(f"unknown notification kinds: {sorted(unknown)}")
+    with transaction.atomic():
+        NotificationPreference.objects.filter(user=user, kind__in=list(choices)).delete()
+        NotificationPreference.objects.bulk_create(
+            NotificationPreference(user=user, kind=kind, email=bool(c["email"]), sms=bool(c["sms"]))
+            for kind, c in choices.items()
+            if {"email": bool(c["email"]), "sms": bool(c["sms"])} != channel_defaults(kind)
+        )

@@ -16,6 +16,16 @@ def role_links(request):
 
 
 @register.simple_tag
+def inbox_unread(request):
+    """The signed-in user's unread notifications, for the bell in the top bar (one count on a partial index)."""
+    from dispatch.notifications.selectors import notification_unread_count
+
+    if request is None or not request.user.is_authenticated:
+        return 0
+    return notification_unread_count(user=request.user)
+
+
+@register.simple_tag
 def photo_limit():
     """The photo limit of an action form (settings.CASE_PHOTOS_MAX) and the message the browser shows past it."""
     from django.conf import settings

@@ -373,6 +373,8 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (data) {
         if (cursor != null) onEvents(data.events || []);
+        // The top bar's bell (site.js) follows the same feed instead of polling.
+        document.dispatchEvent(new CustomEvent("cityops:feed", { detail: { events: cursor != null ? data.events || [] : [] } }));
         // How far this page has followed the feed: every event up to this id has been applied (counts, list,
         // panel). Anyone checking that a screen is live can read it here, and the browser tests wait on it.
         centre.dataset.feedCursor = String(data.cursor);

@@ -117,6 +117,8 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (data) {
         var events = cursor != null ? data.events || [] : [];
+        // The top bar's bell (site.js) follows the same feed instead of polling.
+        document.dispatchEvent(new CustomEvent("cityops:feed", { detail: { events: cursor != null ? data.events || [] : [] } }));
         if (events.length) {
           refreshBoard();
           var p = panel(), seen = p ? Number(p.dataset.lastEvent || 0) : 0;

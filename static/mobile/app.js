@@ -131,6 +131,13 @@
     (item.photos || []).forEach(function (blob, i) {
       data.append("photos", blob, "photo-" + (i + 1) + ".jpg");
     });
+    // 自处置: fixed on the spot, with photos of the result.
+    if (item.selfHandled) {
+      data.append("self_handled", "true");
+      (item.afterPhotos || []).forEach(function (blob, i) {
+        data.append("after_photos", blob, "after-" + (i + 1) + ".jpg");
+      });
+    }
     return data;
   }
 
@@ -165,13 +172,19 @@
     document.dispatchEvent(new CustomEvent("cityops:photo-limit", { detail: { maxPhotos: limit } }));
   }
 
+  /* A report's photo lists, each under the limit on its own: the problem as found, and the result of a fix on the
+   * spot (自处置). */
+  var PHOTO_LISTS = ["photos", "afterPhotos"];
+
   function extraPhotos(item) {
-    return Math.max(0, (item.photos || []).length - config.maxPhotos);
+    return PHOTO_LISTS.reduce(function (extra, list) {
+      return extra + Math.max(0, (item[list] || []).length - config.maxPhotos);
+    }, 0);
   }
 
   function tooManyPhotos(item) {
-    var extra = extraPhotos(item);
-    return t("too_many_queued", { n: item.photos.length, max: config.maxPhotos, extra: extra });
+    var n = Math.max.apply(null, PHOTO_LISTS.map(function (list) { return (item[list] || []).length; }));
+    return t("too_many_queued", { n: n, max: config.maxPhotos, extra: extraPhotos(item) });
   }
 
   /* Known to be refused (more photos than the limit): answered here, without uploading them. */
@@ -265,9 +278,10 @@
       el("p", { className: "m-outbox-meta", text: [
         t("saved_at", { time: formatTime(item.created) }),
         item.address || (item.lat.toFixed(5) + ", " + item.lon.toFixed(5)),
-        t("photo_count", { n: (item.photos || []).length }),
-      ].join(" · ") }),
-      thumbs(item.photos || [], extraPhotos(item) ? item.key : null),
+        t("photo_count", { n: (item.photos || []).length + (item.afterPhotos || []).length }),
+      ].concat(item.selfHandled ? [t("self_handled")] : []).join(" · ") }),
+      thumbs(item.photos || [], extraPhotos(item) ? item.key : null, "photos"),
+      thumbs(item.afterPhotos || [], extraPhotos(item) ? item.key : null, "afterPhotos"),
       extraPhotos(item) ? el("p", { className: "m-error m-too-many", role: "alert", text: tooManyPhotos(item) })
         : item.error ? el("p", { className: "m-error", text: item.error }) : null,
       login,
@@ -276,13 +290,14 @@
   }
 
   /* The photos of a saved report; `removableKey` gives each a remove button (the report has too many). */
-  function thumbs(photos, removableKey) {
+  function thumbs(photos, removableKey, list) {
     if (!photos.length) return null;
     return el("ul", { className: "m-outbox-thumbs" }, photos.map(function (blob, i) {
       var url = URL.createObjectURL(blob);
       thumbUrls.push(url);
       var remove = removableKey ? el("button", {
         type: "button", className: "m-photo-remove", "data-outbox-photo": removableKey, "data-index": String(i),
+        "data-list": list,
         "aria-label": t("remove_photo", { n: i + 1 }), text: "×",
       }) : null;
       return el("li", {}, [el("img", { src: url, alt: t("photo_alt", { n: i + 1 }) }), remove]);
@@ -290,11 +305,11 @@
   }
 
   /* Drop one photo of a saved report; once it fits the limit it waits to be sent again, and is sent. */
-  function removeQueuedPhoto(key, index) {
+  function removeQueuedPhoto(key, index, list) {
     return withLock(function () {
       return outbox.get(key).then(function (item) {
         if (!item || item.state === "sending") return null;
-        item.photos.splice(index, 1);
+        item[PHOTO_LISTS.indexOf(list) >= 0 ? list : "photos"].splice(index, 1);
         var fits = !extraPhotos(item);
         if (fits) { item.state = "waiting"; item.error = ""; }
         return outbox.put(item).then(function () { return fits; });
@@ -353,7 +368,9 @@
     var drop = event.target.closest("[data-outbox-delete]");
     var photo = event.target.closest("[data-outbox-photo]");
     if (photo) {
-      removeQueuedPhoto(photo.getAttribute("data-outbox-photo"), Number(photo.getAttribute("data-index")));
+      removeQueuedPhoto(
+        photo.getAttribute("data-outbox-photo"), Number(photo.getAttribute("data-index")), photo.getAttribute("data-list")
+      );
     } else if (send) {
       deliver(send.getAttribute("data-outbox-send"), false);
     } else if (drop && window.confirm(t("confirm_delete"))) {

@@ -16,6 +16,7 @@
     fix: "locating", // locating | gps | none
     pinSource: null, // gps | manual
     photos: [], // {blob, url}
+    afterPhotos: [], // {blob, url}: the result, when fixed on the spot (自处置)
     processing: Promise.resolve(),
   };
 
@@ -30,6 +31,8 @@
     description: "err-description",
     urgency: "err-urgency",
     photos: "err-photos",
+    after_photos: "err-after_photos",
+    self_handled: "err-after_photos",
   };
 
   function showError(field, message) {
@@ -311,47 +314,69 @@
 
   /* --- photos ---------------------------------------------------------------------------------------- */
 
-  var photoInput = document.getElementById("photos");
-  var photoList = document.getElementById("photo-list");
-  var photoCount = document.getElementById("photo-count");
-  var photoAdd = document.getElementById("photo-add");
+  /* One photo list (the problem as found, or the result of a fix on the spot): thumbnails, count, remove, add. */
+  function photoList(list, ids, errorField) {
+    var input = document.getElementById(ids.input);
+    var listEl = document.getElementById(ids.list);
+    var count = document.getElementById(ids.count);
+    var add = document.getElementById(ids.add);
 
-  function renderPhotos() {
-    photoList.textContent = "";
-    state.photos.forEach(function (photo, i) {
-      var remove = el("button", { type: "button", className: "m-photo-remove", "aria-label": t("remove_photo", { n: i + 1 }), text: "×" });
-      remove.addEventListener("click", function () {
-        URL.revokeObjectURL(photo.url);
-        state.photos.splice(i, 1);
-        renderPhotos();
+    function render() {
+      listEl.textContent = "";
+      list.forEach(function (photo, i) {
+        var remove = el("button", { type: "button", className: "m-photo-remove", "aria-label": t("remove_photo", { n: i + 1 }), text: "×" });
+        remove.addEventListener("click", function () {
+          URL.revokeObjectURL(photo.url);
+          list.splice(i, 1);
+          render();
+        });
+        listEl.appendChild(el("li", { className: "m-photo" }, [
+          el("img", { src: photo.url, alt: t("photo_alt", { n: i + 1 }) }),
+          remove,
+        ]));
       });
-      photoList.appendChild(el("li", { className: "m-photo" }, [
-        el("img", { src: photo.url, alt: t("photo_alt", { n: i + 1 }) }),
-        remove,
-      ]));
+      count.textContent = list.length + "/" + config.maxPhotos;
+      var full = list.length >= config.maxPhotos;
+      input.disabled = full;
+      add.classList.toggle("is-disabled", full);
+    }
+
+    input.addEventListener("change", function () {
+      var files = Array.prototype.slice.call(input.files || []);
+      input.value = "";
+      var room = config.maxPhotos - list.length;
+      showError(errorField, files.length > room ? t("too_many_photos", { n: config.maxPhotos }) : "");
+      state.processing = files.slice(0, room).reduce(function (chain, file) {
+        return chain.then(function () {
+          return C.downscale(file).then(function (blob) {
+            list.push({ blob: blob, url: URL.createObjectURL(blob) });
+            render();
+          }, function () {
+            showError(errorField, t("photo_unreadable", { name: file.name }));
+          });
+        });
+      }, state.processing);
     });
-    photoCount.textContent = state.photos.length + "/" + config.maxPhotos;
-    var full = state.photos.length >= config.maxPhotos;
-    photoInput.disabled = full;
-    photoAdd.classList.toggle("is-disabled", full);
+    return {
+      render: render,
+      clear: function () {
+        list.forEach(function (p) { URL.revokeObjectURL(p.url); });
+        list.splice(0, list.length);
+        render();
+      },
+    };
   }
 
-  photoInput.addEventListener("change", function () {
-    var files = Array.prototype.slice.call(photoInput.files || []);
-    photoInput.value = "";
-    var room = config.maxPhotos - state.photos.length;
-    showError("photos", files.length > room ? t("too_many_photos", { n: config.maxPhotos }) : "");
-    state.processing = files.slice(0, room).reduce(function (chain, file) {
-      return chain.then(function () {
-        return C.downscale(file).then(function (blob) {
-          state.photos.push({ blob: blob, url: URL.createObjectURL(blob) });
-          renderPhotos();
-        }, function () {
-          showError("photos", t("photo_unreadable", { name: file.name }));
-        });
-      });
-    }, state.processing);
-  });
+  var photos = photoList(state.photos, { input: "photos", list: "photo-list", count: "photo-count", add: "photo-add" }, "photos");
+  var afterPhotos = photoList(state.afterPhotos, { input: "after-photos", list: "after-list", count: "after-count", add: "after-add" }, "after_photos");
+  function renderPhotos() { photos.render(); afterPhotos.render(); }
+
+  /* --- 自处置: fixed on the spot, with photos of the result ------------------------------------------------ */
+
+  var selfHandled = document.getElementById("self-handled");
+  var afterBox = document.getElementById("after-box");
+  function updateSelfHandled() { afterBox.hidden = !selfHandled.checked; }
+  selfHandled.addEventListener("change", updateSelfHandled);
 
   /* --- submit ---------------------------------------------------------------------------------------- */
 
@@ -361,6 +386,8 @@
     if (!state.point) problems.push(["point", state.fix === "locating" ? t("wait_for_gps") : t("tap_map")]);
     if (state.fix !== "gps" && !address.value.trim()) problems.push(["address", t("address_needed")]);
     if (!description.value.trim()) problems.push(["description", t("describe")]);
+    if (selfHandled.checked && !state.photos.length) problems.push(["photos", t("self_handled_before")]);
+    if (selfHandled.checked && !state.afterPhotos.length) problems.push(["after_photos", t("self_handled_after")]);
     problems.forEach(function (p) { showError(p[0], p[1]); });
     if (problems.length) document.getElementById(ERROR_SLOTS[problems[0][0]]).scrollIntoView({ block: "center" });
     return problems.length === 0;
@@ -399,9 +426,10 @@
     description.value = "";
     address.value = "";
     emergency.checked = false;
-    state.photos.forEach(function (p) { URL.revokeObjectURL(p.url); });
-    state.photos = [];
-    renderPhotos();
+    photos.clear();
+    afterPhotos.clear();
+    selfHandled.checked = false;
+    updateSelfHandled();
     if (state.pinSource === "manual") { state.pinSource = null; }
     locate();
   }
@@ -423,6 +451,8 @@
         address: address.value.trim(),
         urgency: emergency.checked ? "emergency" : "normal",
         photos: state.photos.map(function (p) { return p.blob; }),
+        selfHandled: selfHandled.checked,
+        afterPhotos: selfHandled.checked ? state.afterPhotos.map(function (p) { return p.blob; }) : [],
       };
       return C.save(report).then(function (item) {
         if (!navigator.onLine) return { outcome: "retry" };
@@ -452,6 +482,7 @@
   C.reportMap = map; // for the browser tests: where to tap
 
   renderPhotos();
+  updateSelfHandled();
   updateAddressRule();
   locate();
 })();

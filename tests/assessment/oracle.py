@@ -60,6 +60,8 @@ def _unit_counts(e, later, history, add):
     put = lambda name, amount=1: add(d, r, name, amount)  # noqa: E731
     if a == "accept":
         put("accepted")
+    if a == "self_close":
+        put("self_handled")
     if a == "register":
         put("filed")
         if e.stage_met is True:
@@ -117,6 +119,8 @@ def _post_counts(e, later, figures):
         figures["reports"] += 1
         if any(x.action in ("register", "self_close") for x in later):
             figures["effective_reports"] += 1
+        if any(x.action == "self_close" for x in later):
+            figures["self_handled_reports"] += 1
     if a == "accept":
         figures["accepted"] += 1
     if a == "register":

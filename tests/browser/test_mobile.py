@@ -310,3 +310,42 @@ def _working_time_ago(cases, category, *, used):
     now = timezone.now()
     budget, clock = stage_limit(model, STAGE_OF[Status.REPORTED], now)
     return add_time(start=now, duration=-budget * used, clock=clock)
+
+
+def test_a_grid_worker_reports_a_fix_on_the_spot_with_photos_before_and_after(
+    browser_session, grid_worker, cases, screenshot_dir
+):
+    session = phone(browser_session, grid_worker, cases)
+    page = session.page
+    page.goto(session.url("/m/"))
+    expect(page.locator("#loc-grid")).to_have_attribute("data-region", QIAODONG_COMMUNITY)
+    pick_category(page, "blj", "E0102")
+    page.set_input_files("#photos", files=[photo_file("before.jpg", width=800, height=600)])
+    expect(page.locator("#photo-list li")).to_have_count(1)
+    page.fill("#description", "路边一袋散落垃圾，已装袋放入垃圾桶")
+    expect(page.locator("#after-box")).to_be_hidden()
+
+    # Ticked without a photo of the result: the form says what is missing and sends nothing.
+    page.check("#self-handled")
+    expect(page.locator("#after-box")).to_be_visible()
+    page.click("#report-submit")
+    expect(page.locator("#err-after_photos")).to_be_visible()
+    assert not Case.objects.exists()
+
+    page.set_input_files("#after-photos", files=[photo_file("after.jpg", width=800, height=600, rubbish=False)])
+    expect(page.locator("#after-list li")).to_have_count(1)
+    expect(page.locator("#after-count")).to_have_text(re.compile(r"^1/"))
+    _scroll_to(page, page.locator("#self-handled"))
+    page.screenshot(path=str(screenshot_dir / "mobile-8-fixed-on-the-spot.png"))
+    page.click("#report-submit")
+    number = page.locator("#result .m-case-number")
+    expect(number).to_have_text(re.compile(r"^E0102\d{12}$"))
+
+    case = Case.objects.get(number=number.inner_text())
+    assert case.self_handled and case.status == Status.REPORTED  # waits for the operator's confirmation
+    assert sorted(case.photos.values_list("kind", flat=True)) == ["after", "before"]
+    expect(page.locator("#self-handled")).not_to_be_checked()  # the form is fresh for the next report
+
+    page.goto(session.url("/m/reports/"))
+    item = page.locator(f"#case-{case.pk}")
+    expect(item.locator(".m-chip-self-handled")).to_have_text("自处置")

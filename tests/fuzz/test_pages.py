@@ -29,10 +29,11 @@ PARAMETERS = [
     *("count", "level", "region", "format", "bbox", "q", "status", "category", "department", "source", "overdue"),
     *("light", "created_after", "created_before", "cursor", "queue", "page", "reply", "note", "reason", "hours"),
     *("lead_department", "assisting_departments", "assignee", "master", "filing_condition", "urgency", "passed"),
-    *("reply_hours", "formal", "next", "username", "password", "size"),
+    *("reply_hours", "formal", "next", "username", "password", "size", "unread", "day_from", "day_to"),
     *("departments", "parts_missing"),
     *("channel", "work_order_number", "contact_name", "contact_phone", "callback_requested", "place_q", "place"),
     *("lon", "lat", "address", "category_q", "description", "submit"),
+    *("email_work", "sms_overdue"),
 ]
 HOSTILE = [
     *("²", "١٢", "٣", "\x00", "a\x00b", "0\x00", "-1", "0", "99999999999999999999", "1e309", "NaN", "inf"),
