@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .pages import command, dept, panel
+from .pages import command, dept, exports, panel
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
@@ -13,11 +13,16 @@ urlpatterns = [
     path("command/cases/<int:pk>/", command.command_panel, name="command-panel"),
     path("command/cases/<int:pk>/actions/<slug:action>/", command.command_act, name="command-act"),
     path("command/cases/<int:pk>/orders/", command.command_order_issue, name="command-order-issue"),
+    path("command/export/", exports.command_export, name="command-export"),
     path("dept/", dept.dept_workspace, name="dept-workspace"),
     path("dept/board/", dept.dept_board, name="dept-board"),
     path("dept/cases/<int:pk>/", dept.dept_panel, name="dept-panel"),
     path("dept/cases/<int:pk>/actions/<slug:action>/", dept.dept_act, name="dept-act"),
     path("dept/cases/<int:pk>/orders/<int:order_id>/reply/", dept.dept_order_reply, name="dept-order-reply"),
+    path("dept/export/", exports.dept_export, name="dept-export"),
+    path("exports/", exports.export_list, name="export-list"),
+    path("exports/<int:pk>/status/", exports.export_status, name="export-status"),
+    path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
     path("photos/<int:pk>/", panel.case_photo, name="case-photo"),
     path("photos/<int:pk>/thumbnail/", panel.case_photo, {"thumbnail": True}, name="case-photo-thumbnail"),
 ]
