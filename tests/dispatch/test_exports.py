@@ -382,7 +382,7 @@ def test_expired_files_are_deleted_and_no_longer_served(world, personas, small_s
     job.refresh_from_db()
     storage, name = job.file.storage, job.file.name
     assert storage.exists(name)
-    kept = _job(personas["dispatcher"], state=ExportState.DONE, expires_at=now + timedelta(hours=1))
+    kept = _job(personas["dispatcher"], state=ExportState.DONE, expires_at=now + timedelta(hours=48))
     kept.file.save("kept.csv", ContentFile(b"\xef\xbb\xbfx\n"))
     assert exports_sweep(now=job.expires_at + timedelta(seconds=1))["expired"] == 1
     job.refresh_from_db()

@@ -10,13 +10,16 @@ import re
 
 import hypothesis
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
 from accounts.models import Role
 from cases.workflow import ACTIONS
+from dispatch.models import Export
 
 EXAMPLES = int(os.environ.get("FUZZ_PAGE_EXAMPLES", "8"))
 SKIPPED_PREFIXES = ("admin/", "api/", "i18n/", "media/", "^media/")
@@ -80,6 +83,10 @@ def page_world(cases, personas, huizhou_departments):
     cases.report()
     order = order_issue(case_id=handling.pk, actor=personas["leader"], note="三天内清理完毕", reply_hours=8)
     photo = fixed.photos.first()
+    export = Export.objects.create(
+        user=personas["dispatcher"], surface="command", format="csv", state="done", created_at=timezone.now()
+    )
+    export.file.save("cases.csv", ContentFile("\ufeff案卷编号\n".encode()))
     return {
         "pk": [handling.pk, fixed.pk, photo.pk],
         "order_id": [order.pk],
@@ -91,6 +98,8 @@ def page_world(cases, personas, huizhou_departments):
         ("case-photo", "pk"): [photo.pk],
         ("case-photo-thumbnail", "pk"): [photo.pk],
         ("assessment:department", "code"): [personas["handler_department"].code],
+        ("export-status", "pk"): [export.pk],
+        ("export-download", "pk"): [export.pk],
     }
 
 
