@@ -40,9 +40,9 @@ from dispatch.models import Export, ExportState  # noqa: E402
 
 def run_job(user, queue, fmt):
     """Create and run one export job; returns (seconds, job)."""
-    job = Export.objects.create(
-        user=user, surface="command", params={"queue": [queue]}, format=fmt, language="zh-hans", created_at=timezone.now()
-    )
+    params = {"queue": [queue]}
+    now = timezone.now()
+    job = Export.objects.create(user=user, surface="command", params=params, format=fmt, language="zh-hans", created_at=now)
     started = time.perf_counter()
     result = export_run(export_id=job.pk)
     seconds = time.perf_counter() - started
