@@ -42,7 +42,8 @@ def run_job(user, queue, fmt):
     """Create and run one export job; returns (seconds, job)."""
     params = {"queue": [queue]}
     now = timezone.now()
-    job = Export.objects.create(user=user, surface="command", params=params, format=fmt, language="zh-hans", created_at=now)
+    fields = {"surface": "command", "params": params, "format": fmt, "language": "zh-hans", "created_at": now}
+    job = Export.objects.create(user=user, **fields)
     started = time.perf_counter()
     result = export_run(export_id=job.pk)
     seconds = time.perf_counter() - started
