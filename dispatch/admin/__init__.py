@@ -2,4 +2,4 @@
 
 from dispatch.notifications import admin as notifications  # noqa: F401
 
-from . import orders, routing, timers  # noqa: F401
+from . import exports, orders, routing, timers  # noqa: F401

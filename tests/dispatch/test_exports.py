@@ -397,3 +397,12 @@ def test_the_list_pages_carry_the_export_links_of_their_current_list(world, pers
     assert 'href="/command/export/?format=csv&amp;queue=handling&amp;region=441302"' in html
     html = client_for(personas["handler"]).get("/dept/").content.decode()
     assert 'href="/dept/export/?format=csv"' in html and 'href="/exports/"' in html
+
+
+def test_the_admin_lists_export_jobs_read_only(world, personas, small_sync, admin_client):
+    job = _job(personas["dispatcher"])
+    export_run(export_id=job.pk)
+    assert admin_client.get("/admin/dispatch/export/").status_code == 200
+    page = admin_client.get(f"/admin/dispatch/export/{job.pk}/change/")
+    assert page.status_code == 200 and "/media/" not in page.content.decode()
+    assert admin_client.get("/admin/dispatch/export/add/").status_code == 403
