@@ -15,6 +15,10 @@ from cases.clock import light_q
 from cases.models import FINAL_STATUSES, Case, CaseRequest, Light, RequestKind, RequestState, Status
 from cases.selectors import case_list_for_user
 
+# The order of each list (the exports write their rows in it too): the command centre's newest first (its keyset
+# cursor is the id), the department board's nearest deadline first.
+COMMAND_LIST_ORDER = ("-id",)
+DEPARTMENT_LIST_ORDER = ("stage_deadline", "id")
 # The statuses a department works on: handling and the requests it made from there.
 DEPARTMENT_STATUSES = (Status.HANDLING, Status.RETURN_PENDING, Status.SUSPEND_PENDING, Status.SUSPENDED)
 

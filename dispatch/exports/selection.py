@@ -6,7 +6,13 @@ from django.utils.translation import gettext as _
 
 from cases.filters import CaseFilterSet
 from dispatch.models import CommandLevel, ExportSurface
-from dispatch.queues import QUEUE_KEYS, command_list_queryset, department_list_queryset
+from dispatch.queues import (
+    COMMAND_LIST_ORDER,
+    DEPARTMENT_LIST_ORDER,
+    QUEUE_KEYS,
+    command_list_queryset,
+    department_list_queryset,
+)
 
 # The query keys of the command centre's list that an export keeps (the cursor and the open case are not filters).
 IGNORED_KEYS = frozenset({"format", "before", "case"})
@@ -33,7 +39,7 @@ def export_selection(*, user, surface, params, now):
     """The ordered queryset an export writes: the command centre's tab + filters + command level, or the department
     board; always within `user`'s scope as it is now. Raises ValidationError (with the filters' own messages)."""
     if surface == ExportSurface.DEPARTMENT:
-        return department_list_queryset(user=user).order_by("stage_deadline", "id")
+        return department_list_queryset(user=user).order_by(*DEPARTMENT_LIST_ORDER)
     if surface != ExportSurface.COMMAND:
         raise ValidationError(_("Unknown list."))
     query = _query(params)
@@ -46,4 +52,4 @@ def export_selection(*, user, surface, params, now):
     if level not in ("", *CommandLevel.values):
         raise ValidationError({"level": [_("Choose the city or the district command centre.")]})
     qs = command_list_queryset(user=user, queue=queue, filters=filterset.form.filters(), level=level, now=now)
-    return qs.order_by("-id")
+    return qs.order_by(*COMMAND_LIST_ORDER)

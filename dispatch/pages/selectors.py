@@ -21,6 +21,8 @@ from cases.models import Case, FilingCondition, Light
 from cases.selectors import case_list_for_user
 from cases.workflow.params import serving_departments
 from dispatch.queues import (  # noqa: F401 (QUEUES, QUEUE_KEYS, Queue: the pages' names for them)
+    COMMAND_LIST_ORDER,
+    DEPARTMENT_LIST_ORDER,
     DEPARTMENT_STATUSES,
     QUEUE_KEYS,
     QUEUES,
@@ -68,7 +70,7 @@ def command_case_page(*, user, queue: str, filters: dict, level: str = "", befor
     qs = command_list_queryset(user=user, queue=queue, filters=filters, level=level, now=now)
     if before:
         qs = qs.filter(pk__lt=before)
-    rows = list(with_routing(qs).order_by("-id")[: size + 1])
+    rows = list(with_routing(qs).order_by(*COMMAND_LIST_ORDER)[: size + 1])
     cursor = rows[size - 1].pk if len(rows) > size else None
     return CasePage(rows=rows[:size], next_cursor=cursor, queue=queue)
 
@@ -130,7 +132,7 @@ def department_board_for_user(*, user, now, limit=300) -> DepartmentBoard:
 
     department_ids = user_scope(user).department_ids(Role.HANDLER)
     departments = list(Department.objects.filter(pk__in=department_ids).order_by("name"))
-    qs = department_list_queryset(user=user).order_by("stage_deadline", "id")
+    qs = department_list_queryset(user=user).order_by(*DEPARTMENT_LIST_ORDER)
     rows = list(with_routing(qs)[: limit + 1])
     board = DepartmentBoard(departments=departments, truncated=len(rows) > limit)
     board.groups = {Light.RED: [], Light.YELLOW: [], Light.GREEN: [], "stopped": []}
