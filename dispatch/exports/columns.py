@@ -48,6 +48,16 @@ def header():
     ]
 
 
+# A cell starting with one of these is a formula to Excel (and to openpyxl, which would write it as one): text from
+# the public, such as an address, is written with a leading apostrophe instead (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def plain(value):
+    """`value` as inert text for a spreadsheet."""
+    return f"'{value}" if value and value.startswith(FORMULA_STARTS) else value
+
+
 def _choices(field):
     return {key: str(label) for key, label in Case._meta.get_field(field).choices}
 
@@ -87,14 +97,14 @@ def export_rows(qs, *, user, now, chunk_size):
             row["number"],
             statuses.get(row["status"], row["status"]),
             f"{row['category__kind']}{row['category__code']} {row['category__name']}",
-            row["address"],
-            row["region__name"],
-            row["lead_department__name"] or "",
+            plain(row["address"]),
+            plain(row["region__name"]),
+            plain(row["lead_department__name"] or ""),
             urgencies.get(row["urgency"], row["urgency"]),
             _local(row["created_at"]),
             _local(row["stage_deadline"]),
             lights.get(light, ""),
             yes if light == Light.RED else no,
             sources.get(row["source"], row["source"]),
-            phone(row),
+            plain(phone(row)),
         ]

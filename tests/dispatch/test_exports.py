@@ -406,3 +406,13 @@ def test_the_admin_lists_export_jobs_read_only(world, personas, small_sync, admi
     page = admin_client.get(f"/admin/dispatch/export/{job.pk}/change/")
     assert page.status_code == 200 and "/media/" not in page.content.decode()
     assert admin_client.get("/admin/dispatch/export/add/").status_code == 403
+
+
+def test_text_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(cases, personas):
+    case = cases.report(address='=HYPERLINK("http://evil.example","点击")')
+    client = client_for(personas["operator"])
+    rows = csv_rows(client.get("/command/export/?format=csv&queue=reported"))
+    assert rows[1][0] == case.number and rows[1][3] == '\'=HYPERLINK("http://evil.example","点击")'
+    book = load_workbook(io.BytesIO(body(client.get("/command/export/?format=xlsx&queue=reported"))))
+    cell = book.worksheets[0]["D2"]
+    assert cell.data_type == "s" and cell.value.startswith("'=")
