@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .pages import command, dept, inbox, intake, panel
+from .pages import command, dept, exports, inbox, intake, panel
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("command/cases/<int:pk>/", command.command_panel, name="command-panel"),
     path("command/cases/<int:pk>/actions/<slug:action>/", command.command_act, name="command-act"),
     path("command/cases/<int:pk>/orders/", command.command_order_issue, name="command-order-issue"),
+    path("command/export/", exports.command_export, name="command-export"),
     path("dept/", dept.dept_workspace, name="dept-workspace"),
     path("dept/board/", dept.dept_board, name="dept-board"),
     path("dept/cases/<int:pk>/", dept.dept_panel, name="dept-panel"),
@@ -32,6 +33,10 @@ urlpatterns = [
     path("inbox/settings/", inbox.inbox_settings, name="inbox-settings"),
     path("inbox/<int:pk>/", inbox.inbox_open, name="inbox-open"),
     path("inbox/<int:pk>/read/", inbox.inbox_read, name="inbox-read"),
+    path("dept/export/", exports.dept_export, name="dept-export"),
+    path("exports/", exports.export_list, name="export-list"),
+    path("exports/<int:pk>/status/", exports.export_status, name="export-status"),
+    path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
     path("photos/<int:pk>/", panel.case_photo, name="case-photo"),
     path("photos/<int:pk>/thumbnail/", panel.case_photo, {"thumbnail": True}, name="case-photo-thumbnail"),
 ]

@@ -22,14 +22,16 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from cases.models import CaseEvent, Source
-from dispatch.models import Notification
+from dispatch.models import Export, Notification
 from dispatch.services.orders import order_issue
 from dispatch.services.whistles import whistle_blow
 from grids.models import Department, Region
@@ -149,6 +151,8 @@ MATRIX = {
     "command-panel":             "login   403     200     200     200     200/404 403     403     200     403     404/200",
     "command-act":               "login   403     302     403     302     302/404 403     403     403     403     404/302",
     "command-order-issue":       "login   403     403     403     403     403/404 403     403     302     403     404/403",
+    # Exports of the list: the tab and filters in the user's scope (a region outside it: sent back with a message).
+    "command-export":            "login   302     200     200     200     200/302 302     302     200     302     302/200",
     # The department workspace.
     "dept-workspace":            "login   302     302     302     302     302     200     200     302     302     302",
     "dept-board":                "login   403     403     403     403     403     200     200     403     403     403",
@@ -166,6 +170,11 @@ MATRIX = {
     "inbox-settings":            "login   200     200     200     200     200     200     200     200     200     200",
     "inbox-open":                "login   404     404     404     404     404     302/404 404     404     404     404/302",
     "inbox-read":                "login   404     404     404     404     404     302/404 404     404     404     404/302",
+    "dept-export":               "login   302     302     302     302     302     200     200     302     302     302",
+    # The user's own export jobs: anyone else's is absent.
+    "export-list":               "login   302     200     200     200     200     200     200     200     302     200",
+    "export-status":             "login   403     404     404     404     404     200/404 404     404     403     404/200",
+    "export-download":           "login   403     404     404     404     404     200/404 404     404     403     404/200",
     # Photos: as private as their case.
     "case-photo":                "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "case-photo-thumbnail":      "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
@@ -212,6 +221,10 @@ HOW = {
     "command-panel":             Ask("GET", params=CASE),
     "command-act":               Ask("POST", params={**CASE, "action": "request_void"}, data=VOID),
     "command-order-issue":       Ask("POST", params=CASE, data=ORDER),
+    "command-export":            Ask("GET", query="?format=csv&region={district}"),
+    "dept-export":               Ask("GET", query="?format=csv"),
+    "export-status":             Ask("GET", params={"pk": "export"}),
+    "export-download":           Ask("GET", params={"pk": "export"}),
     "dept-panel":                Ask("GET", params=CASE),
     "dept-act":                  Ask("POST", params={**CASE, "action": "request_extension"}, data=EXTENSION),
     "dept-order-reply":          Ask("POST", params={**CASE, "order_id": "order"}, data=REPLY),
@@ -311,6 +324,10 @@ class Sides:
             order = order_issue(case_id=case.pk, actor=leader, note="限期整改", reply_hours=8)
             event = CaseEvent.objects.filter(case=case).latest("id")
             notification = Notification.objects.create(user=reader, kind="work", case=case, event=event, title="新案件")
+            export = Export.objects.create(
+                user=reader, surface="command", format="csv", state="done", created_at=timezone.now(), rows_total=1
+            )
+            export.file.save("cases.csv", ContentFile("\ufeff案卷编号\n".encode()))
             self.objects[side] = {
                 "lon": f"{case.point.x:.6f}",
                 "lat": f"{case.point.y:.6f}",
@@ -319,6 +336,7 @@ class Sides:
                 "photo": case.photos.get().pk,
                 "order": order.pk,
                 "notification": notification.pk,
+                "export": export.pk,
                 "district": district,
                 "department": department.code,
                 "summons": summoned[side].summonses.get().pk,

@@ -2,4 +2,4 @@
 
 from dispatch.notifications import admin as notifications  # noqa: F401
 
-from . import orders, phrases, routing, timers  # noqa: F401
+from . import exports, orders, phrases, routing, timers  # noqa: F401

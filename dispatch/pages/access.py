@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from accounts.surfaces import COMMAND, DEPARTMENT
 from dispatch.pages.selectors import has_command_role, has_handler_role
@@ -39,3 +40,8 @@ def page(view):
 
 command_required = _role_required(has_command_role, lambda: str(COMMAND.refusal))
 handler_required = _role_required(has_handler_role, lambda: str(DEPARTMENT.refusal))
+# Exports are made from either page; their list, status and downloads are for the same people.
+export_required = _role_required(
+    lambda user: has_command_role(user) or has_handler_role(user),
+    lambda: str(_("Exports are made from the command centre and the department workspace.")),
+)

@@ -14,24 +14,33 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc, PointOnSurface
 from django.contrib.gis.geos import Polygon
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Value
+from django.db.models import Count, Exists, FloatField, OuterRef, Q, Value
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Posting, Role
 from accounts.scope import ancestor_paths, user_scope
 from accounts.surfaces import COMMAND, DEPARTMENT
 from cases.catalogue.selectors import filing_conditions_with_limits
-from cases.clock import LIGHT_FIELDS, light_at, light_q
-from cases.models import FINAL_STATUSES, Case, CaseRequest, Light, RequestKind, RequestState, Status
+from cases.clock import LIGHT_FIELDS, light_at
+from cases.models import FINAL_STATUSES, Case, Light
 from cases.selectors import case_list_for_user
 from cases.workflow.params import serving_departments
+from dispatch.queues import (  # noqa: F401 (QUEUES, QUEUE_KEYS, Queue: the pages' names for them)
+    COMMAND_LIST_ORDER,
+    DEPARTMENT_LIST_ORDER,
+    DEPARTMENT_STATUSES,
+    QUEUE_KEYS,
+    QUEUES,
+    Queue,
+    command_list_queryset,
+    department_list_queryset,
+    queue_q,
+)
 from grids.models import Department, Level, Region
 
 PAGE_SIZE = 25
 MAX_PAGE_ROWS = 200
 MAP_LIMIT = 2000
-# The statuses a department works on: handling and the requests it made from there.
-DEPARTMENT_STATUSES = (Status.HANDLING, Status.RETURN_PENDING, Status.SUSPEND_PENDING, Status.SUSPENDED)
 
 
 def has_command_role(user) -> bool:
@@ -44,65 +53,7 @@ def has_handler_role(user) -> bool:
     return DEPARTMENT.opens_for(user)
 
 
-# ---- queues ----
-
-
-def _open_q():
-    return ~Q(status__in=FINAL_STATUSES)
-
-
-def _pending_extension():
-    return Exists(
-        CaseRequest.objects.filter(case=OuterRef("pk"), kind=RequestKind.EXTENSION, state=RequestState.PENDING)
-    )
-
-
-@dataclass(frozen=True)
-class Queue:
-    key: str
-    label: str
-    light: str = ""  # a queue drawn with a light's colour (超期: red)
-
-
-QUEUES = [
-    Queue("all", pgettext_lazy("queue", "All open")),
-    Queue("reported", pgettext_lazy("queue", "To accept")),
-    Queue("verifying", pgettext_lazy("queue", "To verify")),
-    Queue("to_register", pgettext_lazy("queue", "To register")),
-    Queue("to_dispatch", pgettext_lazy("queue", "To dispatch")),
-    Queue("handling", pgettext_lazy("queue", "Handling")),
-    Queue("to_check", pgettext_lazy("queue", "To check")),
-    Queue("to_close", pgettext_lazy("queue", "To close")),
-    Queue("overdue", pgettext_lazy("queue", "Overdue"), light=Light.RED),
-    Queue("approvals", pgettext_lazy("queue", "Approvals")),
-    Queue("suspended", pgettext_lazy("queue", "Suspended")),
-    Queue("supervised", pgettext_lazy("queue", "Supervision orders")),
-]
-QUEUE_KEYS = [q.key for q in QUEUES]
-
-
-def queue_q(key: str, now) -> Q:
-    """The filter of one queue tab."""
-    by_status = {
-        "reported": [Status.REPORTED],
-        "verifying": [Status.VERIFYING],
-        "to_register": [Status.TO_REGISTER],
-        "to_dispatch": [Status.TO_DISPATCH],
-        "handling": [Status.HANDLING],
-        "to_check": [Status.TO_CHECK, Status.CHECKING],
-        "to_close": [Status.TO_CLOSE],
-        "suspended": [Status.SUSPENDED],
-    }
-    if key in by_status:
-        return Q(status__in=by_status[key])
-    if key == "overdue":
-        return _open_q() & light_q(Light.RED, now)
-    if key == "approvals":
-        pending = [Status.RETURN_PENDING, Status.SUSPEND_PENDING, Status.VOID_PENDING]
-        return Q(status__in=pending) | (Q(status=Status.HANDLING) & _pending_extension())
-    if key == "supervised":
-        return _open_q() & Q(supervised=True)
-    return _open_q()
+# ---- queues (declared in dispatch.queues, so the exports select exactly what the lists show) ----
 
 
 def command_queue_counts(*, user, now) -> dict:
@@ -116,12 +67,6 @@ class CasePage:
     rows: list
     next_cursor: str | None
     queue: str
-
-
-# The queue order: the running clock's deadline, soonest (or longest past) first; cases without a running clock
-# (suspended, or a stage without a limit) after all the others; ties newest first. Keyset pages follow it exactly,
-# and the index case_deadline_id holds the rows in this order.
-QUEUE_ORDER = (F("stage_deadline").asc(nulls_last=True), F("id").desc())
 
 
 def queue_cursor(case) -> str:
@@ -163,25 +108,12 @@ def command_case_page(*, user, queue: str, filters: dict, level: str = "", curso
     """One page of a queue, most urgent first, after the keyset `cursor` ((deadline, id)), with the rows' routing."""
     from dispatch.selectors import with_routing
 
-    qs = case_list_for_user(user=user, filters=filters, now=now).filter(queue_q(queue, now))
-    if level:
-        qs = qs.filter(_level_q(level))
+    qs = command_list_queryset(user=user, queue=queue, filters=filters, level=level, now=now)
     if cursor:
         qs = qs.filter(_after_cursor_q(cursor))
-    rows = list(with_routing(qs).order_by(*QUEUE_ORDER)[: size + 1])
+    rows = list(with_routing(qs).order_by(*COMMAND_LIST_ORDER)[: size + 1])
     next_cursor = queue_cursor(rows[size - 1]) if len(rows) > size else None
     return CasePage(rows=rows[:size], next_cursor=next_cursor, queue=queue)
-
-
-def _level_q(level):
-    """Whose command centre a case is before: the city's when it commands the case (Case.command_level) or the
-    case sits in its queue (routed or escalated there, see dispatch.selectors); else the district's."""
-    from dispatch.models import CommandLevel
-
-    city = Q(command_level=CommandLevel.CITY) | Q(routing__level=CommandLevel.CITY)
-    if level == CommandLevel.CITY:
-        return city
-    return ~city
 
 
 # ---- the map ----
@@ -192,7 +124,7 @@ def map_cases_for_user(*, user, queue: str, filters: dict, bbox, now, limit=MAP_
     filters = {**filters, "bbox": bbox}
     qs = case_list_for_user(user=user, filters=filters, now=now).filter(queue_q(queue, now))
     fields = ("pk", "number", "status", "address", "point", "category__name", *LIGHT_FIELDS)
-    return list(qs.order_by(*QUEUE_ORDER).values(*fields)[:limit])
+    return list(qs.order_by(*COMMAND_LIST_ORDER).values(*fields)[:limit])
 
 
 class SimplifyPreserveTopology(GeoFunc):
@@ -245,14 +177,9 @@ def department_board_for_user(*, user, now, limit=300) -> DepartmentBoard:
     """The open cases the user's departments lead, grouped by light (most urgent first), in two queries."""
     from dispatch.selectors import with_routing
 
-    scope = user_scope(user)
-    department_ids = scope.department_ids(Role.HANDLER)
+    department_ids = user_scope(user).department_ids(Role.HANDLER)
     departments = list(Department.objects.filter(pk__in=department_ids).order_by("name"))
-    qs = (
-        Case.objects.visible_to(user)
-        .filter(lead_department__in=department_ids, status__in=DEPARTMENT_STATUSES)
-        .order_by("stage_deadline", "id")
-    )
+    qs = department_list_queryset(user=user).order_by(*DEPARTMENT_LIST_ORDER)
     rows = list(with_routing(qs)[: limit + 1])
     board = DepartmentBoard(departments=departments, truncated=len(rows) > limit)
     board.groups = {Light.RED: [], Light.YELLOW: [], Light.GREEN: [], "stopped": []}

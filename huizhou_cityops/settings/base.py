@@ -298,3 +298,22 @@ CELERY_BEAT_SCHEDULE["assessment-freeze-due"] = {
     "schedule": env.int("ASSESSMENT_FREEZE_SECONDS", default=600),
     "options": {"expires": 600},
 }
+
+# Exports of the work lists (dispatch.exports). Up to EXPORT_SYNC_MAX_ROWS rows are streamed at once; a larger
+# list becomes a background job on the "reports" queue whose file is kept EXPORT_KEEP_HOURS for its owner. The
+# sweep runs jobs a lost message or a dead worker left (pending past the grace period, or a lease run out), gives
+# up after EXPORT_MAX_ATTEMPTS, and deletes expired files.
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=5000)
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+EXPORT_CHUNK_ROWS = env.int("EXPORT_CHUNK_ROWS", default=2000)
+EXPORT_LEASE_SECONDS = env.int("EXPORT_LEASE_SECONDS", default=300)
+EXPORT_MAX_ATTEMPTS = env.int("EXPORT_MAX_ATTEMPTS", default=3)
+EXPORT_MAX_OPEN_PER_USER = env.int("EXPORT_MAX_OPEN_PER_USER", default=3)
+EXPORT_PENDING_GRACE_SECONDS = env.int("EXPORT_PENDING_GRACE_SECONDS", default=60)
+EXPORT_SWEEP_SECONDS = env.int("EXPORT_SWEEP_SECONDS", default=60)
+EXPORT_SWEEP_BATCH = env.int("EXPORT_SWEEP_BATCH", default=2)
+CELERY_BEAT_SCHEDULE["dispatch-exports-sweep"] = {
+    "task": "dispatch.exports_sweep",
+    "schedule": EXPORT_SWEEP_SECONDS,
+    "options": {"expires": EXPORT_SWEEP_SECONDS, "queue": "reports"},
+}

@@ -121,3 +121,22 @@ def test_the_assessment_pages_pass_the_policy(browser_session, story, personas, 
     page.hover("#trend-chart canvas", position={"x": 200, "y": 120})
     page.wait_for_timeout(500)
     assert watched.violations() == []
+
+
+def test_the_exports_page_and_its_progress_poll_pass_the_policy(browser_session, story, personas):
+    from django.utils import timezone
+
+    from dispatch.exports.services import export_run
+    from dispatch.models import Export
+
+    story.walk(story.report("E0505", "机动车长时间占用人行道停放", "441302002004"), "to_dispatch")
+    job = Export.objects.create(
+        user=personas["dispatcher"], surface="command", format="csv", params={}, created_at=timezone.now()
+    )
+    watched = Watched(browser_session, personas["dispatcher"])
+    page = watched.open("/exports/")
+    with page.expect_response(re.compile(rf"/exports/{job.pk}/status/")):
+        pass  # the poll runs (htmx, no inline code)
+    export_run(export_id=job.pk)
+    expect(page.locator(f"#export-{job.pk} a.export-download")).to_be_visible()
+    assert watched.violations() == []

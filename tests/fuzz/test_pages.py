@@ -10,13 +10,16 @@ import re
 
 import hypothesis
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
 from accounts.models import Role
 from cases.workflow import ACTIONS
+from dispatch.models import Export
 
 EXAMPLES = int(os.environ.get("FUZZ_PAGE_EXAMPLES", "8"))
 SKIPPED_PREFIXES = ("admin/", "api/", "i18n/", "media/", "^media/")
@@ -94,6 +97,10 @@ def page_world(cases, personas, huizhou_departments):
     whistle = whistle_blow(
         case_id=assisted.pk, actor=personas["street_handler"], departments=["city-water", "city-housing"], note="到场"
     )
+    export = Export.objects.create(
+        user=personas["dispatcher"], surface="command", format="csv", state="done", created_at=timezone.now()
+    )
+    export.file.save("cases.csv", ContentFile("\ufeff案卷编号\n".encode()))
     return {
         "pk": [handling.pk, fixed.pk, photo.pk],
         "order_id": [order.pk],
@@ -112,6 +119,8 @@ def page_world(cases, personas, huizhou_departments):
         ("assessment:department", "code"): [personas["handler_department"].code],
         ("dept-whistle", "pk"): [assisted.pk],
         ("dept-summons-report", "pk"): [assisted.pk],
+        ("export-status", "pk"): [export.pk],
+        ("export-download", "pk"): [export.pk],
     }
 
 
