@@ -203,3 +203,11 @@ def test_the_assisting_group_keeps_its_query_count_at_3_and_30_cases(cases, pers
     many, body = count()
     assert len(group_numbers(body, "assist")) == 30 and few == many
     assert Department.objects.get(code=STREET)
+
+
+def test_a_part_never_given_reads_not_given_once_the_case_has_ended(assisted, personas):
+    lead = client_for(personas["handler"])
+    assert "Awaiting the part" in lead.get(f"/dept/cases/{assisted.pk}/").content.decode()
+    type(assisted).objects.filter(pk=assisted.pk).update(status=Status.CLOSED)
+    body = client_for(personas["dispatcher"]).get(f"/command/cases/{assisted.pk}/").content.decode()
+    assert "Part not given" in body and "Awaiting the part" not in body
