@@ -270,7 +270,7 @@ class _Shift:
             # The proposal registration makes (the receiver's work after commit), at its instant.
             event = CaseEvent.objects.filter(case_id=case.pk, action="register").order_by("-id").first()
             routing_record(case_id=case.pk, event_id=event.pk, now=at)
-        return case
+        return Case.objects.get(pk=case.pk)
 
     def filed(self, name, code, category, ago, **kw):
         """Reported `ago`, accepted and filed within minutes."""
@@ -309,14 +309,15 @@ def _live(now, users, rng):
             ("accepted-3", "E0104", h(2), "leader"),
         )
     ]
-    # Reports near the grid worker's community sent to them to verify: three waiting, two verified real (back on
-    # the operator's desk).
+    # Reports near the grid worker's community sent to them to verify: three waiting, three verified real (back
+    # on the operator's desk).
     verify = [
         ("wechat-1", "E0507", m(48), "public"),
         ("hotline-12319-1", "E0104", m(75), "hotline_12319"),
         ("wechat-3", "E0513", m(95), "public"),
         ("wechat-2", "E0506", h(3), "public"),
         ("hotline-12319-2", "E0513", h(4), "hotline_12319"),
+        ("wechat-4", "E0104", h(5), "public"),
     ]
     made["verify"] = []
     for index, (name, category, ago, source) in enumerate(verify):
@@ -363,10 +364,10 @@ def _live(now, users, rng):
     )
     shift.act(redispatched, "urge", "district-dispatcher", m(90), note="市民再次来电，请今天内到场处置")
     made["redispatch"] = redispatched
-    # Sent to the city bureau this morning; and 督办 on two cases the district bureau leads, one answered.
+    # Sent to the city bureau this morning; and 督办 on the cases the district bureau leads, two answered.
     made["bureau"] = shift.dispatched("bureau-1", "E0101", h(2), CITY_BUREAU, note="涉及市级管理事项，派市城管局处置")
     leader = users["leader"]
-    for index, case in enumerate((made["assist"][0], made["assist"][2])):
+    for index, case in enumerate(made["assist"]):
         order = order_issue(
             case_id=case.pk,
             actor=leader,
@@ -375,8 +376,9 @@ def _live(now, users, rng):
             now=now - m(100 - 30 * index),
         )
         handler = _handler_of(case.lead_department_id)
-        if index == 0 and handler is not None:
-            order_reply(order_id=order.pk, actor=handler, reply="已与街道联合到场，今日内拆除完毕", now=now - m(15))
+        if index < 2 and handler is not None:
+            reply = "已与街道联合到场，今日内处置完毕"
+            order_reply(order_id=order.pk, actor=handler, reply=reply, now=now - m(15 - 5 * index))
     return made
 
 
