@@ -2,11 +2,19 @@
 
 The cases come from the load generator (`devtools.loadgen`, coherent histories written fast with COPY), in a
 few loads placed where the demo accounts look (the city, 惠城区's 桥东街道, the grid worker's 东湖社区, city-level
-components); what happens after that goes through the live services with the clock set per step: routing
-proposals, dispatches to the city bureau, an emergency (04 突发事件) filed and dispatched, supervision orders
-issued and replied, the timer sweep (warnings, overdue, lifts to the city), the previous month frozen.
+components), by every channel (12345 transfers with their work-order numbers, the counter, the media …).
+What happens after that goes through the live services with the clock set per step: the shift in progress
+(calls on the operator's desk, reports sent to the grid worker, cases just filed in the district's and the
+city's queues, one waiting long enough to be lifted to the city, cases dispatched with assisting departments,
+a whistle, a 改派 and a 催办, 督办 orders), routing proposals, dispatches to the city bureau, an emergency
+(04 突发事件, emergency urgency on natural time) filed and dispatched, supervision orders on late cases, the
+timer sweep (warnings, overdue, lifts to the city), the previous month frozen. Notifications follow as the
+services make them (at commit).
 
-Demo cases carry the idempotency key ``demo:<id>``: a second run finds them and leaves the workload as it is.
+`seed(now=…)` plays it all as if run at that instant, so the demo holds whatever the hour or weekday.
+
+Demo cases carry the idempotency key ``demo:<id>`` (the shift's ``demo:live-<name>``): a second run finds
+them and leaves the workload as it is.
 """
 
 import random
@@ -15,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.gis.db.models.functions import PointOnSurface
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db.models import CharField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
@@ -25,13 +34,15 @@ from accounts.services import posting_grant
 from assessment.models import AssessmentRun, RunKind, UnitResult
 from assessment.periods import span_containing
 from assessment.services import assessment_freeze, assessment_recompute
+from cases.clock import escalation_at
 from cases.models import FINAL_STATUSES, Case, CaseEvent, Category, FilingCondition, Status
 from cases.services.intake import case_report
 from cases.services.transitions import case_transition
-from dispatch.models import CaseRouting, CommandLevel
+from dispatch.models import CaseRouting, CommandLevel, EscalationStep
 from dispatch.services.orders import order_issue, order_reply
 from dispatch.services.routing import routing_escalate_many_to_city, routing_propose, routing_record
 from dispatch.services.timers import timers_sweep
+from dispatch.services.whistles import whistle_blow
 from grids.models import Department, Level, Region
 from huizhou_cityops.errors import ConflictError
 
@@ -45,6 +56,9 @@ WEEKS = 6
 STREET_CODE = "441302001"
 COMMUNITY_CODE = "441302001001"
 CITY_BUREAU = "city-urban-management"
+DISTRICT_BUREAU = "huicheng-urban-management"
+STREET_OFFICE = "street-" + STREET_CODE
+LIVE = DEMO_TAG + "live-"  # the shift's cases made through the services (not moved by the bulk steps)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
 
 
@@ -101,6 +115,9 @@ def _staff():
             user.save(update_fields=["password"])
             made += 1
         posting_grant(user=user, role=role, **target)
+        if "department" in target:
+            # The department's person on duty: an emergency sent there reaches them at once.
+            target["department"].duty_users.add(user)
     return made
 
 
@@ -146,9 +163,18 @@ def _route_waiting(now):
     for case_id, event_id in waiting.values_list("pk", "entered"):
         if event_id:
             routing_record(case_id=case_id, event_id=event_id, now=now)
-    # Past their dispatch deadline: lifted to the city centre, as the sweep's escalation ladder does.
-    late = Case.objects.filter(status=Status.TO_DISPATCH, stage_deadline__lte=now).values_list("pk", flat=True)
-    return routing_escalate_many_to_city(case_ids=list(late), now=now)
+    # Past the ladder's step that lifts (+100 % of the limit by default): lifted to the city centre, as the sweep
+    # does; a case merely overdue stays in its district's queue.
+    step = EscalationStep.objects.filter(active=True, lift_to_city=True).order_by("percent").first()
+    if step is None:
+        return set()
+    late = Case.objects.filter(status=Status.TO_DISPATCH, stage_deadline__lte=now, stage_started_at__isnull=False)
+    lifting = [
+        pk
+        for pk, deadline, budget, clock in late.values_list("pk", "stage_deadline", "stage_budget", "stage_clock")
+        if escalation_at(deadline=deadline, budget=budget or timedelta(0), percent=step.percent, clock=clock) <= now
+    ]
+    return routing_escalate_many_to_city(case_ids=lifting, now=now)
 
 
 def _last_event_at(case_id):
@@ -159,7 +185,11 @@ def _dispatch_to_bureau(now, rng, users, count):
     """Cases waiting in the command queues that were sent to the city bureau over the last days (the handler's
     work): the city centre's own (escalated first), keeping a third of its queue, then 惠城区's."""
     bureau = Department.objects.get(code=CITY_BUREAU)
-    waiting = Case.objects.filter(status=Status.TO_DISPATCH).order_by("-routing__escalated", "id")
+    waiting = (
+        Case.objects.filter(status=Status.TO_DISPATCH)
+        .exclude(idempotency_key__startswith=LIVE)
+        .order_by("-routing__escalated", "id")
+    )
     city = list(waiting.filter(routing__level=CommandLevel.CITY).values_list("pk", flat=True))
     district = waiting.filter(routing__level=CommandLevel.DISTRICT, region_path__startswith=_path("441302"))
     candidates = [(pk, users["dispatcher"]) for pk in city[: len(city) * 2 // 3]]
@@ -185,8 +215,177 @@ def _dispatch_to_bureau(now, rng, users, count):
     return done
 
 
+class _Shift:
+    """The shift's live cases: each reported, accepted, filed, dispatched … through the services, the clock set
+    minutes or days before `now` per step; every case gets the key ``demo:live-<name>``."""
+
+    def __init__(self, now, users, rng):
+        self.now, self.users, self.rng = now, users, rng
+        self.day = timezone.localdate(now).strftime("%Y%m%d")
+        self.orders = 0
+        self._points = {}
+
+    def point(self, code):
+        """A point inside one of the grids (the leaves) of region `code`, drawn in turn."""
+        if code not in self._points:
+            leaves = Region.objects.filter(path__startswith=_path(code), geom__isnull=False, children__isnull=True)
+            grids = leaves.order_by("code")
+            points = list(grids.annotate(p=PointOnSurface("geom")).values_list("p", flat=True))
+            self.rng.shuffle(points)
+            self._points[code] = points
+        points = self._points[code]
+        points.append(points.pop(0))
+        return points[-1]
+
+    def report(self, name, code, category, ago, source="hotline_12345", callback=False, actor="operator", **kw):
+        category = Category.objects.get(kind=category[0], code=category[1:], parent__isnull=False)
+        point = self.point(code)
+        work_order = ""
+        if source == "hotline_12345":
+            self.orders += 1
+            work_order = f"HZ{self.day}9{self.orders:06d}"
+        public = source in ("hotline_12345", "hotline_12319", "counter", "public")
+        case, _created = case_report(
+            actor=self.users[actor],
+            category=category,
+            description=kw.pop("description", f"{category.name}，请尽快处理"),
+            lon=point.x,
+            lat=point.y,
+            source=None if actor == "gridworker" else source,
+            address=kw.pop("address", ""),
+            contact_name=_name(name) if public else "",
+            contact_phone=f"139{self.rng.randrange(10**8):08d}" if public else "",
+            callback_requested=callback,
+            work_order_number=work_order,
+            idempotency_key=LIVE + name,
+            now=self.now - ago,
+            **kw,
+        )
+        return case
+
+    def act(self, case, action, who, ago, note="", **params):
+        at = self.now - ago
+        case_transition(case_id=case.pk, actor=self.users[who], action=action, note=note, params=params, now=at)
+        if action == "register":
+            # The proposal registration makes (the receiver's work after commit), at its instant.
+            event = CaseEvent.objects.filter(case_id=case.pk, action="register").order_by("-id").first()
+            routing_record(case_id=case.pk, event_id=event.pk, now=at)
+        return Case.objects.get(pk=case.pk)
+
+    def filed(self, name, code, category, ago, **kw):
+        """Reported `ago`, accepted and filed within minutes."""
+        case = self.report(name, code, category, ago, **kw)
+        conditions = FilingCondition.objects.filter(category=case.category, active=True).order_by("position", "id")
+        self.act(case, "accept", "operator", ago - timedelta(minutes=2))
+        filing = {"filing_condition": conditions.first().pk, "urgency": "normal"}
+        self.act(case, "register", "shiftlead", ago - timedelta(minutes=5), **filing)
+        return case
+
+    def dispatched(self, name, category, ago, lead, assisting=(), who="district-dispatcher", note=""):
+        case = self.filed(name, STREET_CODE, category, ago)
+        params = {"lead_department": lead, "assisting_departments": list(assisting)}
+        return self.act(case, "dispatch", who, ago - timedelta(minutes=20), note=note, **params)
+
+
+def _live(now, users, rng):
+    """The shift in progress: work on every desk however the load's clocks fell. Returns what it made."""
+    shift, m, h = _Shift(now, users, rng), (lambda n: timedelta(minutes=n)), (lambda n: timedelta(hours=n))
+    made = {}
+    # The operator's desk: calls and walk-ins of the last hour, waiting to be accepted.
+    desk = [
+        ("call-1", "E0513", m(12), "hotline_12345", True),
+        ("call-2", "E0101", m(26), "hotline_12345", False),
+        ("call-3", "E0504", m(41), "hotline_12345", True),
+        ("counter-1", "E0507", m(33), "counter", False),
+        ("media-1", "E0104", m(55), "media", False),
+    ]
+    made["desk"] = [shift.report(n, STREET_CODE, c, ago, source=s, callback=cb) for n, c, ago, s, cb in desk]
+    # Accepted by the operator, waiting for the shift lead to file them.
+    made["to_register"] = [
+        shift.act(shift.report(name, STREET_CODE, category, ago, source=source), "accept", "operator", ago - m(3))
+        for name, category, ago, source in (
+            ("accepted-1", "E0101", m(38), "hotline_12345"),
+            ("accepted-2", "E0506", m(64), "counter"),
+            ("accepted-3", "E0104", h(2), "leader"),
+        )
+    ]
+    # Reports near the grid worker's community sent to them to verify: three waiting, three verified real (back
+    # on the operator's desk).
+    verify = [
+        ("wechat-1", "E0507", m(48), "public"),
+        ("hotline-12319-1", "E0104", m(75), "hotline_12319"),
+        ("wechat-3", "E0513", m(95), "public"),
+        ("wechat-2", "E0506", h(3), "public"),
+        ("hotline-12319-2", "E0513", h(4), "hotline_12319"),
+        ("wechat-4", "E0104", h(5), "public"),
+    ]
+    made["verify"] = []
+    for index, (name, category, ago, source) in enumerate(verify):
+        case = shift.report(name, COMMUNITY_CODE, category, ago, source=source)
+        shift.act(case, "request_verification", "operator", ago - m(4), assignee=users["gridworker"].username)
+        if index >= 3:
+            shift.act(case, "verify", "gridworker", ago - m(50), note="现场核实情况属实", result=True)
+        made["verify"].append(case)
+    # Filed minutes ago: the district's queue (属地 classes) and the city's (components the list gives the city).
+    made["district"] = [
+        shift.filed("district-1", STREET_CODE, "E0101", m(21), callback=True),
+        shift.filed("district-2", STREET_CODE, "E0513", m(30)),
+    ]
+    made["city"] = [
+        shift.filed("city-1", COMMUNITY_CODE, "C0114", m(24), source="grid_worker", actor="gridworker"),
+        shift.filed("city-2", STREET_CODE, "C0113", m(35)),
+    ]
+    # Filed a week ago and never dispatched: past the ladder's lifting step, so in the city centre's queue.
+    made["late"] = shift.filed("late-1", STREET_CODE, "E0513", timedelta(days=7), callback=True)
+    # 协办: the district bureau leads, 桥东街道 assists (one also with the city bureau).
+    made["assist"] = [
+        shift.dispatched("assist-1", "E0101", h(30), DISTRICT_BUREAU, [STREET_OFFICE], note="区局牵头，街道协办"),
+        shift.dispatched("assist-2", "E0101", h(6), DISTRICT_BUREAU, [STREET_OFFICE, CITY_BUREAU]),
+        shift.dispatched("assist-3", "E0513", h(3), DISTRICT_BUREAU, [STREET_OFFICE]),
+    ]
+    # 街道吹哨、部门报到: the street office summons the city bureau to the first of them.
+    made["whistle"] = whistle_blow(
+        case_id=made["assist"][0].pk,
+        actor=users["street-handler"],
+        departments=[CITY_BUREAU],
+        note="违建涉及多部门，请市城管局明日上午到现场联合处置",
+        now=now - m(50),
+    )
+    # 改派: sent to the district bureau, re-dispatched to the street office it belongs to, then urged (催办).
+    redispatched = shift.dispatched("redispatch-1", "E0513", h(28), DISTRICT_BUREAU)
+    shift.act(
+        redispatched,
+        "redispatch",
+        "district-dispatcher",
+        h(26),
+        note="空调室外机低挂属街道管理，改派桥东街道办事处",
+        lead_department=STREET_OFFICE,
+        assisting_departments=[],
+    )
+    shift.act(redispatched, "urge", "district-dispatcher", m(90), note="市民再次来电，请今天内到场处置")
+    made["redispatch"] = redispatched
+    # Sent to the city bureau this morning; and 督办 on the cases the district bureau leads, two answered.
+    made["bureau"] = shift.dispatched("bureau-1", "E0101", h(2), CITY_BUREAU, note="涉及市级管理事项，派市城管局处置")
+    leader = users["leader"]
+    for index, case in enumerate(made["assist"]):
+        order = order_issue(
+            case_id=case.pk,
+            actor=leader,
+            note="群众反映强烈，请加快处置并书面回复进展",
+            reply_hours=8,
+            now=now - m(100 - 30 * index),
+        )
+        handler = _handler_of(case.lead_department_id)
+        if index < 2 and handler is not None:
+            reply = "已与街道联合到场，今日内处置完毕"
+            order_reply(order_id=order.pk, actor=handler, reply=reply, now=now - m(15 - 5 * index))
+    return made
+
+
 def _emergency(now, users):
-    """A 04 突发事件 call taken 40 minutes ago: accepted, filed urgent and dispatched within the quarter hour."""
+    """A 04 突发事件 call taken 40 minutes ago as an emergency (its clocks run on natural time, in minutes):
+    the shift leads are alerted at once, then accepted, filed and dispatched within the quarter hour, with
+    桥东街道 assisting; the lead department's people on duty are alerted as it is dispatched."""
     # 燃气管道破裂 (a gas-pipe burst), else the first active 04 class.
     emergencies = Category.objects.filter(parent__isnull=False, active=True, kind="E", code__startswith="04")
     category = emergencies.filter(code="0403").first() or emergencies.order_by("code").first()
@@ -204,13 +403,16 @@ def _emergency(now, users):
         address=f"{community.name}附近",
         contact_name="陈先生",
         contact_phone="13800138000",
+        callback_requested=True,
+        work_order_number=f"HZ{timezone.localdate(now):%Y%m%d}8000001",
+        urgency="emergency",
         idempotency_key=f"{DEMO_TAG}emergency",
         now=now - timedelta(minutes=40),
     )
     condition = FilingCondition.objects.filter(category=category, active=True).order_by("position", "id").first()
     steps = [
         ("accept", "operator", {}, 37),
-        ("register", "shiftlead", {"filing_condition": condition.pk, "urgency": "urgent"}, 33),
+        ("register", "shiftlead", {"filing_condition": condition.pk, "urgency": "emergency"}, 33),
     ]
     for action, who, params, minutes in steps:
         case_transition(
@@ -218,13 +420,14 @@ def _emergency(now, users):
         )
     case = Case.objects.select_related("category", "region").get(pk=case.pk)
     proposal = routing_propose(case=case)
-    lead = proposal.lead if proposal and proposal.lead else Department.objects.get(code="street-" + STREET_CODE)
+    lead = proposal.lead if proposal and proposal.lead else Department.objects.get(code=STREET_OFFICE)
+    assisting = [] if lead.code == STREET_OFFICE else [STREET_OFFICE]
     case_transition(
         case_id=case.pk,
         actor=users["dispatcher"],
         action="dispatch",
         note="突发事件，立即处置",
-        params={"lead_department": lead.code, "assisting_departments": []},
+        params={"lead_department": lead.code, "assisting_departments": assisting},
         now=now - timedelta(minutes=28),
     )
     return case
@@ -287,15 +490,18 @@ def _score_last_month(now, admin):
     return frozen, span
 
 
-def seed(*, stdout=None, cases=DEFAULT_CASES) -> str:
-    """Load the demo workload once (a run that finds demo cases keeps them); returns a one-line summary."""
+def seed(*, stdout=None, cases=DEFAULT_CASES, now=None) -> str:
+    """Load the demo workload once (a run that finds demo cases keeps them); returns a one-line summary.
+
+    `now` (default: the current time) is the instant the demo is played at; tests pass several.
+    """
     existing = Case.objects.filter(idempotency_key__startswith=DEMO_TAG).count()
     if existing:
         return f"workload kept: {existing:,} demo cases already loaded"
     if cases <= 0:
         return "no workload asked (--cases 0)"
     started = time.monotonic()
-    now = timezone.now()
+    now = now or timezone.now()
     rng = random.Random(now.toordinal())
     staff = _staff()
     users = {u.username: u for u in get_user_model().objects.filter(username__in=_DEMO_USERS)}
@@ -309,20 +515,26 @@ def seed(*, stdout=None, cases=DEFAULT_CASES) -> str:
 
     ids = _load(cases, now, rng.randrange(1, 2**31), progress)
     loaded = time.monotonic() - started
+    _live(now, users, rng)
+    live = Case.objects.filter(idempotency_key__startswith=LIVE).count()
     lifted = _route_waiting(now)
     bureau = _dispatch_to_bureau(now, rng, users, max(6, cases // 150))
     emergency = _emergency(now, users)
     issued, replied = _orders(now, rng, users["leader"], ids)
-    sweep = timers_sweep(now=timezone.now())
+    sweep = timers_sweep(now=now)
     run, span = _score_last_month(now, users["admin"])
     open_count = Case.objects.filter(pk__in=ids).exclude(status__in=FINAL_STATUSES).count()
     city = CaseRouting.objects.filter(level=CommandLevel.CITY, case__status=Status.TO_DISPATCH).count()
     return (
         f"{len(ids):,} cases over {WEEKS} weeks ({open_count:,} open; loaded in {loaded:.1f} s), {staff} colleagues, "
         f"{city} waiting for the city centre ({len(lifted)} lifted), {bureau} sent to the city bureau, "
+        f"{live} cases of the shift in progress, "
         f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), "
         f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk})"
     )
 
 
-_DEMO_USERS = ("admin", "operator", "shiftlead", "dispatcher", "district-dispatcher", "leader")
+_DEMO_USERS = (
+    "admin", "operator", "shiftlead", "dispatcher", "district-dispatcher", "leader", "gridworker", "handler",
+    "street-handler",
+)  # fmt: skip

@@ -73,7 +73,7 @@ class Drawer:
         d.created_by = leaf.actors[role]
         d.reporter = d.created_by if source == PATROL else None
         d.contact_name = d.contact_phone = ""
-        if source.startswith(("public", "hotline")):
+        if source.startswith(("public", "hotline", "counter")):
             d.contact_name = rng.choice(spread.SURNAMES) + rng.choice(("先生", "女士"))
             d.contact_phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
         what = d.condition.name

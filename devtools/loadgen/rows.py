@@ -21,7 +21,7 @@ CASE_COLUMNS = (
     "supervised", "command_level", "escalated",  # no routing row is written: every loaded case is the district's
     "duplicate_count", "rework_count", "extension_count", "resume_status", "created_at", "updated_at",
     "closed_at", "assignee_id", "category_id", "created_by_id", "duplicate_of_id", "filing_condition_id",
-    "lead_department_id", "region_id", "reporter_id",
+    "lead_department_id", "region_id", "reporter_id", "callback_requested", "work_order_number",
 )  # fmt: skip
 EVENT_COLUMNS = (
     "case_id", "action", "from_status", "to_status", "actor_id", "actor_role", "at", "note", "data", "stage",
@@ -138,6 +138,14 @@ def _t(text, minute):
     return NULL if minute is None else text(minute)
 
 
+def _hotline(d):
+    """(call-back wanted, work-order number): a 12345 transfer carries the hotline's number (HZ, its day, the case
+    id: unique), and a third of its callers want to hear the result."""
+    if d.source != "hotline_12345":
+        return "f", ""
+    return "tf"[d.id % 3 != 0], f"HZ{d.number[-12:-4]}{d.id:07d}"
+
+
 def _case_line(d, text):
     registered = d.registered
     fields = (
@@ -148,7 +156,7 @@ def _case_line(d, text):
         str(d.extensions), d.resume,
         text(d.created), text(d.updated), _t(text, d.closed), _n(d.assignee), str(d.kind.id), str(d.created_by),
         NULL if d.duplicate_of is None else str(d.duplicate_of.id), str(d.condition.id) if registered else NULL,
-        _n(d.lead), str(d.leaf.id), _n(d.reporter),
+        _n(d.lead), str(d.leaf.id), _n(d.reporter), *_hotline(d),
     )  # fmt: skip
     return "\t".join(fields) + "\n"
 

@@ -63,6 +63,8 @@ SOURCE_WEIGHTS = {
     "public": 9.0,
     "hotline_12345": 10.0,
     "hotline_12319": 3.0,
+    "counter": 2.0,
+    "media": 0.6,
     "sensor": 5.5,
     "leader": 1.0,
     "other_system": 1.5,

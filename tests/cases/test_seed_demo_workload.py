@@ -1,7 +1,9 @@
-"""`seed_demo`'s workload: every demo account opens a non-empty queue, read with the selectors its page uses."""
+"""`seed_demo`'s workload: every demo account opens a non-empty queue, read with the selectors its page uses,
+and has notifications in its inbox; both dispatchers' queues hold whatever the hour or weekday it is played at."""
 
 from collections import Counter
-from datetime import timedelta
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.db import transaction
@@ -13,10 +15,11 @@ from accounts.surfaces import ASSESSMENT, COMMAND, DEPARTMENT, MOBILE
 from assessment.models import AssessmentRun, UnitResult
 from assessment.periods import span_containing
 from assessment.selectors import period_results
-from cases.clock import light_at
-from cases.models import FINAL_STATUSES, Case, CaseEvent, CaseRequest, RequestState, Status
+from cases.clock import NATURAL, escalation_at, light_at
+from cases.models import FINAL_STATUSES, Case, CaseEvent, CaseRequest, RequestState, Status, Summons
 from cases.views.mobile_selectors import case_list_for_my_tasks
-from dispatch.models import CaseRouting, OrderState, SupervisionOrder
+from dispatch.models import CaseRouting, EmergencyAlert, Notification, NotificationKind, OrderState, SupervisionOrder
+from dispatch.notifications.selectors import notification_unread_count
 from dispatch.pages.selectors import command_queue_counts, department_board_for_user
 from dispatch.selectors import dispatch_queue_for_user
 from grids.models import Region
@@ -28,30 +31,75 @@ EVERY_STATUS = {
     "self_closed", "not_registered",
 }  # fmt: skip
 
+# Every demo account but the administrator finds notifications; the assessor's work (the scored month) is not a
+# case event, so nothing in the inbox is theirs.
+NOTIFIED = ("gridworker", "operator", "shiftlead", "dispatcher", "district-dispatcher", "handler", "street-handler",
+            "leader")  # fmt: skip
+SHANGHAI = timezone.get_fixed_timezone(8 * 60)
+
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker, reference_data):
-    """The demo's departments, people, responsibility list and workload, rolled back after the module; the
-    after-commit work (routing receivers, the sweep's lifts and notices) runs as it would at commit."""
+@contextmanager
+def demo_loaded(cases, now=None):
+    """The demo's departments, people, responsibility list and workload, rolled back afterwards; the after-commit
+    work (routing receivers, notifications, the sweep's lifts and notices) runs as it would at commit."""
     from accounts import demo as accounts_demo
     from devtools import demo as workload
     from dispatch import demo as dispatch_demo
     from grids.services.departments import departments_seed_huizhou
 
-    with django_db_blocker.unblock(), transaction.atomic():
+    with transaction.atomic():
         departments_seed_huizhou()
         accounts_demo.seed()
         dispatch_demo.seed()
         with TestCase.captureOnCommitCallbacks(execute=True):
-            summary = workload.seed(cases=CASES)
+            summary = workload.seed(cases=cases, now=now)
+        assert not summary.startswith("workload kept"), "another demo workload is still loaded"
         yield summary
         transaction.set_rollback(True)
 
 
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, reference_data):
+    with django_db_blocker.unblock(), demo_loaded(CASES) as summary:
+        yield summary
+
+
 def user(name):
     return User.objects.get(username=name)
+
+
+def last(weekday, at):
+    """The latest past instant that is `weekday` (Monday 0) at local time `at` in Huizhou."""
+    today = timezone.now().astimezone(SHANGHAI).date()
+    day = today - timedelta(days=(today.weekday() - weekday) % 7)
+    instant = datetime.combine(day, at, tzinfo=SHANGHAI)
+    return instant if instant < timezone.now() else instant - timedelta(weeks=1)
+
+
+# Runs before the module's shared workload is loaded (demo_loaded refuses to load over another one).
+@pytest.mark.parametrize(
+    ("weekday", "at"),
+    [(0, time(8, 10)), (5, time(3, 0)), (4, time(17, 50)), (2, time(10, 30))],
+    ids=["mon-0810", "sat-0300", "fri-1750", "wed-1030"],
+)
+def test_both_dispatch_queues_hold_cases_at_any_hour(weekday, at):
+    now = last(weekday, at)
+    with demo_loaded(40, now=now):
+        city = list(dispatch_queue_for_user(user=user("dispatcher")))
+        district = list(dispatch_queue_for_user(user=user("district-dispatcher")))
+        assert city and district
+        assert all(c.routing.level == "city" for c in city)
+        huicheng = Region.objects.defer("geom").get(code="441302").path
+        assert all(c.region_path.startswith(huicheng) and c.routing.level == "district" for c in district)
+        # The shift's fresh cases are among them; a case waiting a week was lifted to the city, not dispatched.
+        keys = {c.idempotency_key for c in district}
+        assert {"demo:live-district-1", "demo:live-district-2"} <= keys
+        assert {"demo:live-city-1", "demo:live-city-2", "demo:live-late-1"} <= {c.idempotency_key for c in city}
+        assert Case.objects.get(idempotency_key="demo:emergency").stage_clock == NATURAL
+        for name in NOTIFIED:
+            assert notification_unread_count(user=user(name)) >= 3, name
 
 
 def test_every_status_and_every_light_is_there(seeded):
@@ -69,12 +117,29 @@ def test_every_status_and_every_light_is_there(seeded):
     assert max(c.created_at for c in cases) <= now
 
 
-def test_an_emergency_was_filed_urgent_and_dispatched(seeded):
+def test_an_emergency_was_filed_and_dispatched_on_natural_time_and_alerted(seeded):
     emergency = Case.objects.get(idempotency_key="demo:emergency")
     assert emergency.category.code.startswith("04") and emergency.kind == "E"
-    assert emergency.urgency == "urgent" and emergency.status == Status.HANDLING
+    assert emergency.urgency == "emergency" and emergency.status == Status.HANDLING
+    assert emergency.source == "hotline_12345" and emergency.work_order_number
     actions = list(CaseEvent.objects.filter(case=emergency).order_by("id").values_list("action", flat=True))
-    assert actions == ["report", "accept", "register", "dispatch"]
+    assert actions[:4] == ["report", "accept", "register", "dispatch"]
+    assert all(action.startswith("timer_") for action in actions[4:])  # minutes on its clock: warned already
+    now = timezone.now()
+    assert now - timedelta(minutes=45) < emergency.created_at < now - timedelta(minutes=35)
+    # Natural time in minutes: its handling is due within hours, whatever day of the week it is.
+    assert emergency.stage_clock == NATURAL
+    assert emergency.stage_deadline - emergency.stage_started_at < timedelta(hours=12)
+    # The shift lead and the lead department's people on duty were alerted (inbox; the duty phone by SMS).
+    alerts = EmergencyAlert.objects.filter(case=emergency)
+    assert set(alerts.values_list("department_id", flat=True)) == {None, emergency.lead_department_id}
+    assert all(alert.users for alert in alerts)
+    shift_lead = Notification.objects.filter(user=user("shiftlead"), case=emergency, kind=NotificationKind.EMERGENCY)
+    assert shift_lead.exists()
+    on_duty = emergency.lead_department.duty_users.values("pk")
+    assert Notification.objects.filter(user__in=on_duty, case=emergency, kind=NotificationKind.EMERGENCY).exists()
+    # 桥东街道 assists on the ground and hears of its part.
+    assert emergency.assisting_departments.filter(code="street-441302001").exists()
 
 
 def test_orders_are_open_and_replied(seeded):
@@ -98,6 +163,63 @@ def test_both_dispatchers_have_cases_in_their_own_levels_queue(seeded):
     assert all(c.routing.level == "city" for c in city)
     huicheng = Region.objects.defer("geom").get(code="441302").path
     assert all(c.region_path.startswith(huicheng) for c in district)
+
+
+def test_the_city_centre_has_an_escalated_district_case_to_take_over(seeded):
+    city = list(dispatch_queue_for_user(user=user("dispatcher")))
+    escalated = [c for c in city if c.routing.escalated and c.command_level == "district"]
+    assert escalated
+    # Lifted only past the ladder's lifting step (+100 % of the limit past the deadline), as the sweep does; a
+    # case merely overdue stays in its district's queue.
+    now = timezone.now()
+    waiting = Case.objects.filter(status=Status.TO_DISPATCH, stage_deadline__isnull=False).select_related("routing")
+    lifting_at = {
+        c.pk: (escalation_at(deadline=c.stage_deadline, budget=c.stage_budget, percent=100, clock=c.stage_clock), c)
+        for c in waiting
+    }
+    assert all(lifting_at[c.pk][0] <= now for c in escalated)
+    overdue_only = [c for at, c in lifting_at.values() if c.stage_deadline <= now < at]
+    assert all(not c.routing.escalated for c in overdue_only)
+
+
+def test_a_case_was_redispatched_and_urged(seeded):
+    case = Case.objects.get(idempotency_key="demo:live-redispatch-1")
+    actions = list(CaseEvent.objects.filter(case=case).order_by("id").values_list("action", flat=True))
+    assert actions == ["report", "accept", "register", "dispatch", "redispatch", "urge"]
+    redispatch = CaseEvent.objects.get(case=case, action="redispatch")
+    assert redispatch.note and redispatch.data["previous"] == "huicheng-urban-management"
+    assert case.lead_department.code == "street-441302001" and case.status == Status.HANDLING
+    kinds = set(Notification.objects.filter(case=case).values_list("kind", flat=True))
+    assert {NotificationKind.REDISPATCH, NotificationKind.URGE} <= kinds
+
+
+def test_the_street_office_assists_and_the_city_bureau_is_summoned(seeded):
+    now = timezone.now()
+    street = department_board_for_user(user=user("street-handler"), now=now)
+    assert street.counts["assist"] > 0
+    handler = department_board_for_user(user=user("handler"), now=now)
+    assert handler.counts["whistle"] > 0
+    summons = Summons.objects.get(case__idempotency_key="demo:live-assist-1")
+    assert summons.department.code == "city-urban-management"
+    assert summons.whistle.department.code == "street-441302001"
+
+
+def test_reports_came_in_by_every_channel(seeded):
+    demo = Case.objects.filter(idempotency_key__startswith="demo:")
+    assert {"grid_worker", "public", "hotline_12345", "counter", "media"} <= set(demo.values_list("source", flat=True))
+    transfers = demo.filter(source="hotline_12345")
+    assert transfers.exists() and not transfers.filter(work_order_number="").exists()
+    assert transfers.filter(callback_requested=True).exists() and transfers.filter(callback_requested=False).exists()
+    assert not demo.exclude(source="hotline_12345").exclude(work_order_number="").exists()
+    # The operator's desk has fresh calls of each channel waiting to be accepted.
+    desk = demo.filter(status=Status.REPORTED, idempotency_key__startswith="demo:live-")
+    assert {"hotline_12345", "counter", "media"} <= set(desk.values_list("source", flat=True))
+
+
+def test_every_demo_account_but_the_administrator_has_unread_notifications(seeded):
+    for name in NOTIFIED:
+        assert notification_unread_count(user=user(name)) >= 3, name
+    assert not Notification.objects.filter(user=user("admin")).exists()
 
 
 def test_handlers_have_cases_in_handling(seeded):
