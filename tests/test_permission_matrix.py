@@ -343,7 +343,8 @@ class Sides:
             }
 
     def data(self, ask, side):
-        return {key: value.format(**self.objects[side]) for key, value in ask.data.items()}
+        objects = self.objects[side]
+        return {key: value.format(**objects) if isinstance(value, str) else value for key, value in ask.data.items()}
 
     def url(self, name, ask, side):
         objects = self.objects[side]

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cases.models import CaseEvent
 from dispatch.models import Notification, NotificationKind, NotificationPreference, OutboxMessage
+from dispatch.models.notifications import URGENT_KINDS
 from dispatch.notifications.selectors import notification_preferences_for_user
 from dispatch.notifications.services import notification_preferences_set, notifications_create
 from dispatch.pages.inbox import case_link
@@ -208,8 +209,10 @@ def test_the_settings_list_every_kind_with_todays_defaults(personas):
 
 def test_saving_the_settings_stores_only_what_differs_from_the_default(personas):
     user = personas["handler"]
-    data = {f"email_{k}": "on" for k in ("overdue", "escalation", "order", "order_overdue", "work")}
-    data |= {f"sms_{k}": "on" for k in ("escalation", "order", "order_overdue")}
+    # The defaults (urgent kinds by email and SMS), but email for new work too and no SMS for overdue.
+    urgent = {str(kind) for kind in URGENT_KINDS}
+    data = {f"email_{k}": "on" for k in urgent | {"work"}}
+    data |= {f"sms_{k}": "on" for k in urgent - {"overdue"}}
     response = client_for(user).post("/inbox/settings/", data)
     assert response.status_code == 302
     stored = set(NotificationPreference.objects.filter(user=user).values_list("kind", "email", "sms"))
