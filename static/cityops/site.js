@@ -73,6 +73,8 @@ document.addEventListener("input", (event) => {
     say(status === 429 ? "busy" : status >= 500 ? "server" : "refused");
   });
   document.addEventListener("htmx:sendError", () => say("network"));
+})();
+
 // Every signed-in page: the bell's unread count stays live. Pages that follow the event feed (command centre,
 // department workspace) announce each answer with a "cityops:feed" event and the count is read again when cases
 // changed; elsewhere (or when the feed has gone quiet) a light poll of the count every 30 s.
