@@ -234,10 +234,13 @@
       fetch(config.gridsUrl + "?level=" + level + "&bbox=" + bboxParam(), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
         .then(function (geojson) {
+          // An answer to an earlier view (the map moved, or the level was hidden, while it was on its way) is
+          // dropped: only the latest request of a level draws.
+          if (layer.options.loadedKey !== key) return;
           layer.clearLayers(); labelLayers[level].clearLayers(); layer.addData(geojson);
           document.getElementById("map").dataset.labels = String(document.querySelectorAll(".grid-label").length);
         })
-        .catch(function () { layer.options.loadedKey = ""; });
+        .catch(function () { if (layer.options.loadedKey === key) layer.options.loadedKey = ""; });
     });
   }
   var GRID_STYLE = {
