@@ -32,3 +32,22 @@ def case_event_record(*, case, action, from_status, to_status, actor, actor_role
         )
     )
     return event
+
+
+def case_overlay_event(*, case, action, actor, role, now, note="", data=None, department_id=None) -> CaseEvent:
+    """The event of an overlay on the case (a supervision order, a whistle): the status stays as it is, the row is
+    written in the caller's transaction, and nothing is announced as a transition (the overlay's own service tells
+    the people concerned). The department is the case's lead unless given."""
+    return CaseEvent.objects.create(
+        case=case,
+        action=action,
+        from_status=case.status,
+        to_status=case.status,
+        actor=actor,
+        actor_role=role,
+        at=now,
+        note=note,
+        data=data or {},
+        department_id=department_id or case.lead_department_id,
+        region_path=case.region_path,
+    )

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from accounts.scope import user_scope
 from cases.clock import WORKING, add_time, hours_duration
-from cases.models import FINAL_STATUSES, Case, CaseEvent
+from cases.models import FINAL_STATUSES, Case
+from cases.services.events import case_overlay_event
 from cases.workflow import SYSTEM_ROLE
 from cases.workflow.actions import is_city_dispatcher
 from dispatch.models import NotificationKind, OrderState, SupervisionOrder
@@ -82,22 +83,6 @@ def _reply_hours(value) -> Decimal:
     return hours
 
 
-def _event(*, case, action, actor, role, now, note="", data=None):
-    return CaseEvent.objects.create(
-        case=case,
-        action=action,
-        from_status=case.status,
-        to_status=case.status,
-        actor=actor,
-        actor_role=role,
-        at=now,
-        note=note,
-        data=data or {},
-        department_id=case.lead_department_id,
-        region_path=case.region_path,
-    )
-
-
 def _notify_after_commit(order_id, event_id, kind):
     transaction.on_commit(lambda: notify_safely(notify_order, order_id=order_id, event_id=event_id, kind=kind))
 
@@ -136,7 +121,9 @@ def order_issue(*, case_id: int, actor, note: str, reply_hours, formal: bool = F
     case.supervised = True
     data = {"order": order.pk, "formal": order.formal, "reply_deadline": deadline.isoformat()}
     role = issuing_role(user=actor, case=case)
-    event = _event(case=case, action="order_issued", actor=actor, role=role, now=now, note=order.note, data=data)
+    event = case_overlay_event(
+        case=case, action="order_issued", actor=actor, role=role, now=now, note=order.note, data=data
+    )
     _notify_after_commit(order.pk, event.pk, NotificationKind.ORDER)
     return order
 
@@ -171,7 +158,7 @@ def order_reply(*, order_id: int, actor, reply: str, now=None) -> SupervisionOrd
     order.refresh_from_db()
     on_time = order.overdue_at is None and now <= order.reply_deadline
     data = {"order": order.pk, "formal": order.formal, "on_time": on_time}
-    event = _event(
+    event = case_overlay_event(
         case=order.case,
         action="order_replied",
         actor=actor,
@@ -204,7 +191,7 @@ def order_withdraw(*, order_id: int, actor, note: str = "", now=None) -> Supervi
     standing = SupervisionOrder.objects.filter(case_id=order.case_id).exclude(state=OrderState.WITHDRAWN).exists()
     if not standing:
         Case.objects.filter(pk=order.case_id, supervised=True).update(supervised=False)
-    _event(
+    case_overlay_event(
         case=order.case,
         action="order_withdrawn",
         actor=actor,
@@ -239,7 +226,7 @@ def orders_sweep(*, now=None, batch: int = 200) -> int:
                 ):
                     continue
                 data = {"order": order.pk, "formal": order.formal, "reply_deadline": order.reply_deadline.isoformat()}
-                event = _event(
+                event = case_overlay_event(
                     case=order.case, action="order_overdue", actor=None, role=SYSTEM_ROLE, now=now, data=data
                 )
                 _notify_after_commit(order.pk, event.pk, NotificationKind.ORDER_OVERDUE)

@@ -22,7 +22,8 @@ from accounts.models import Role
 from accounts.scope import user_scope
 from cases.clock import WORKING, add_time, hours_duration
 from cases.ids import parse_id
-from cases.models import FINAL_STATUSES, REPORTABLE_STATES, Case, CaseEvent, Summons, SummonsState, Whistle
+from cases.models import FINAL_STATUSES, REPORTABLE_STATES, Case, Summons, SummonsState, Whistle
+from cases.services.events import case_overlay_event
 from cases.workflow import SYSTEM_ROLE
 from cases.workflow.params import serving_departments
 from grids.models import Department, DepartmentKind
@@ -93,22 +94,6 @@ def _departments(case, office, refs) -> list[Department]:
     return found
 
 
-def _event(*, case, action, actor, role, now, note="", data=None, department_id=None):
-    return CaseEvent.objects.create(
-        case=case,
-        action=action,
-        from_status=case.status,
-        to_status=case.status,
-        actor=actor,
-        actor_role=role,
-        at=now,
-        note=note,
-        data=data or {},
-        department_id=department_id or case.lead_department_id,
-        region_path=case.region_path,
-    )
-
-
 def _notify_after_commit(kind, **ids):
     from dispatch.notifications.assist import notify_safely, notify_whistle
 
@@ -152,7 +137,7 @@ def whistle_blow(*, case_id: int, actor, departments, note: str, now=None) -> Wh
         "departments": [d.code for d in summoned],
         "deadline": deadline.isoformat(),
     }
-    event = _event(
+    event = case_overlay_event(
         case=case,
         action="whistle_blown",
         actor=actor,
@@ -197,7 +182,7 @@ def summons_report(*, summons_id: int, actor, note: str, case_id: int | None = N
         "department": summons.department.code,
         "on_time": on_time,
     }
-    event = _event(
+    event = case_overlay_event(
         case=case,
         action="whistle_reported",
         actor=actor,
@@ -238,7 +223,7 @@ def whistles_sweep(*, now=None, batch: int = 200) -> int:
                     "department": summons.department.code,
                     "deadline": summons.deadline.isoformat(),
                 }
-                event = _event(
+                event = case_overlay_event(
                     case=summons.case,
                     action="whistle_overdue",
                     actor=None,

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cases.models import Case, CaseEvent, FilingCondition, Status
+from tests.browser.panel import panel_act
 from tests.browser.stories import wait_for_photos
 from tests.browser.test_mobile import phone, photo_file, scene_jpeg
 from tests.fixtures.grid import QIAODONG_COMMUNITY
@@ -50,22 +51,6 @@ def open_case(session, path, case):
     return page
 
 
-def act(page, action, status, **fields):
-    """Fill the panel's form for `action`, submit it, and wait for the case to reach `status`."""
-    form = page.locator(f'[data-action="{action}"]')
-    if form.get_attribute("open") is None:
-        form.locator("summary").click()
-    for name, value in fields.items():
-        control = page.locator(f"#{action}-{name}")
-        if control.evaluate("el => el.tagName") == "SELECT":
-            control.select_option(value)
-        else:
-            control.fill(value)
-    form.locator("button[type=submit]").click()
-    expect(page.locator("#case-panel .notice-success")).to_be_visible()
-    expect(page.locator("#case-panel")).to_have_attribute("data-status", status)
-
-
 def test_a_case_walks_from_the_phone_to_close_in_the_browser(
     browser_session, personas, cases, responsibility_list, screenshot_dir
 ):
@@ -97,13 +82,13 @@ def test_a_case_walks_from_the_phone_to_close_in_the_browser(
 
     # 2. The operator accepts it in the command centre.
     operator = browser_session(p["operator"], **DESKTOP)
-    act(open_case(operator, "/command/?queue=reported", case), "accept", "to_register")
+    panel_act(open_case(operator, "/command/?queue=reported", case), "accept", "to_register")
 
     # 3. The shift lead files it: filing condition and urgency. The list dispatches it to the 桥东街道 office.
     condition = FilingCondition.objects.filter(category=case.category, active=True).order_by("pk").first()
     lead = browser_session(p["shift_lead"], **DESKTOP)
     page = open_case(lead, "/command/?queue=to_register", case)
-    act(page, "register", "handling", filing_condition=str(condition.pk), urgency="urgent")
+    panel_act(page, "register", "handling", filing_condition=str(condition.pk), urgency="urgent")
     case.refresh_from_db()
     assert (case.status, case.urgency, case.lead_department.code) == (Status.HANDLING, "urgent", QIAODONG_OFFICE)
 
@@ -120,7 +105,7 @@ def test_a_case_walks_from_the_phone_to_close_in_the_browser(
 
     # 5. The operator sends the 核查 to the grid worker.
     page = open_case(operator, "/command/?queue=to_check", case)
-    act(page, "request_check", "checking", assignee=p["grid_worker"].username, note="请到现场核查清运情况")
+    panel_act(page, "request_check", "checking", assignee=p["grid_worker"].username, note="请到现场核查清运情况")
 
     # 6. The grid worker passes the check from "my tasks", before and after photos side by side.
     mobile.goto(worker.url("/m/tasks/"))
@@ -135,7 +120,7 @@ def test_a_case_walks_from_the_phone_to_close_in_the_browser(
 
     # 7. The shift lead closes it.
     page = open_case(lead, "/command/?queue=to_close", case)
-    act(page, "close", "closed", note="核查通过，予以结案")
+    panel_act(page, "close", "closed", note="核查通过，予以结案")
     expect(page.locator('[data-count="to_close"]')).to_have_text("0")
     expect(page.locator(f'.case-row[data-case="{case.pk}"]')).to_have_count(0)
     expect(page.locator("#case-panel .timeline > li")).to_have_count(case.events.count())

@@ -28,6 +28,7 @@ from playwright.sync_api import expect
 from accounts.models import Role
 from cases.models import AssistPart, Case, CaseEvent, Category, FilingCondition, Status
 from dispatch.models import Notification
+from tests.browser.panel import panel_act
 from tests.browser.stories import scene_jpeg, wait_for_photos
 from tests.factories.accounts import user_posted
 
@@ -80,22 +81,6 @@ def open_from_board(session, case, group=None):
     return page
 
 
-def act(page, action, status, **fields):
-    """Fill the panel's form for `action`, submit it, and wait for the case to reach `status`."""
-    form = page.locator(f'#case-panel [data-action="{action}"]')
-    if form.get_attribute("open") is None:
-        form.locator("summary").click()
-    for name, value in fields.items():
-        control = page.locator(f"#{action}-{name}")
-        if control.evaluate("el => el.tagName") == "SELECT":
-            control.select_option(value)
-        else:
-            control.fill(value)
-    form.locator("button[type=submit]").click()
-    expect(page.locator("#case-panel .notice-success")).to_be_visible()
-    expect(page.locator("#case-panel")).to_have_attribute("data-status", status)
-
-
 def test_a_command_centre_shift(browser_session, cases, personas, huizhou_departments, responsibility_list,
                                 screenshot_dir, settings):  # fmt: skip
     p = personas
@@ -145,7 +130,7 @@ def test_a_command_centre_shift(browser_session, cases, personas, huizhou_depart
     lead = browser_session(p["shift_lead"], **DESKTOP)
     page = open_case(lead, f"/command/?queue=to_register&case={case.pk}", case)
     expect(page.locator("#register-filing_condition-help")).to_contain_text(missing_cover.filing_text)
-    act(page, "register", "to_dispatch", filing_condition=str(missing_cover.pk), urgency="urgent")
+    panel_act(page, "register", "to_dispatch", filing_condition=str(missing_cover.pk), urgency="urgent")
     case.refresh_from_db()
     assert (case.command_level, case.filing_condition) == ("city", missing_cover)
 
@@ -174,27 +159,27 @@ def test_a_command_centre_shift(browser_session, cases, personas, huizhou_depart
     page.fill("#dispatch-dept-search", "园林")
     expect(page.locator("#dispatch-dept-count")).not_to_be_empty()
     expect(page.locator(f'#dispatch-lead_department option[value="{GARDENS}"]')).not_to_have_attribute("hidden", "")
-    act(page, "dispatch", "handling", lead_department=GARDENS, note="请立即设置围挡并补装井盖")
+    panel_act(page, "dispatch", "handling", lead_department=GARDENS, note="请立即设置围挡并补装井盖")
     page.screenshot(path=str(screenshot_dir / "shift-3-dispatched.png"))
     assert Case.objects.get(pk=case.pk).lead_department.code == GARDENS
 
     # ---- 4. 市政园林 asks to return it ----
     gardens_desk = browser_session(gardens, **DESKTOP)
     page = open_from_board(gardens_desk, case)
-    act(page, "request_return", "return_pending", note="现场核实为供水管网阀门井，不属我单位管养，申请退回")
+    panel_act(page, "request_return", "return_pending", note="现场核实为供水管网阀门井，不属我单位管养，申请退回")
     page.screenshot(path=str(screenshot_dir / "shift-4-return-requested.png"))
 
     # ---- 5. The city dispatcher approves the return and 改派s it to the water company, 桥东街道 assisting ----
     page = open_case(city, f"/command/?case={case.pk}", case)
     expect(page.locator("#case-panel .requests")).to_contain_text("不属我单位管养")
-    act(page, "approve_return", "to_dispatch", note="同意退回")
+    panel_act(page, "approve_return", "to_dispatch", note="同意退回")
     form = page.locator('#case-panel [data-action="redispatch"]')
     form.locator("summary").click()
     page.fill("#redispatch-dept-search", "供水")
     page.select_option("#redispatch-lead_department", WATER)
     page.fill("#redispatch-dept-search", "")
     page.select_option("#redispatch-assisting", [QIAODONG_OFFICE])
-    act(page, "redispatch", "handling", note="阀门井权属供水公司，改派供水公司处置，桥东街道协助设置围挡")
+    panel_act(page, "redispatch", "handling", note="阀门井权属供水公司，改派供水公司处置，桥东街道协助设置围挡")
     event = CaseEvent.objects.filter(case=case, action="redispatch").get()
     assert (event.data["lead"], event.data["previous"], event.actor) == (WATER, GARDENS, p["dispatcher"])
     assert list(Case.objects.get(pk=case.pk).assisting_departments.values_list("code", flat=True)) == [QIAODONG_OFFICE]
@@ -248,7 +233,7 @@ def test_a_command_centre_shift(browser_session, cases, personas, huizhou_depart
         "#assist_feedback-photos",
         [{"name": "fence.jpg", "mimeType": "image/jpeg", "buffer": scene_jpeg(seed=14, kind="after").read()}],
     )
-    act(page, "assist_feedback", "handling")
+    panel_act(page, "assist_feedback", "handling")
     expect(page.locator(f'#case-panel .part[data-part="{QIAODONG_OFFICE}"] .tag')).to_have_text("已反馈")
     assert AssistPart.objects.get(case=case, department__code=QIAODONG_OFFICE).state == "done"
 
