@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 DEPARTMENT, REGION, POST = "department", "region", "post"
 
 # The stages a case may leave the handling stage by: feedback (handled), an approved return (not ours), a void.
-HANDLING_END_ACTIONS = ("feedback", "approve_return", "approve_void")
+HANDLING_END_ACTIONS = ("feedback", "approve_return", "approve_void", "redispatch")
 # Reports the public made through the centre: the ones a grid worker is sent to verify.
 REGISTERED_STAGES = ("dispatch", "handling", "check", "close")
 

@@ -16,8 +16,8 @@ Rules (counts.py says what each figure means):
 - closed_after (feedback rows): the next two of those events are a check and the close, both before the period
   end: this round of handling passed its check and the case was closed.
 - handling_seconds (feedback rows): seconds since the start of this handling round: the event before it among
-  those four, which is the dispatch or the failed check that started the round — or, when the round started
-  before the period, the latest such event found by one index probe on (case_id, id).
+  those, which is the dispatch, the re-dispatch (改派) or the failed check that started the round — or, when the
+  round started before the period, the latest such event found by one index probe on (case_id, id).
 - effective (report rows): the case was filed (register) or fixed on the spot (self_close) before the period end.
 - self_closed (report rows): the case was confirmed fixed on the spot (self_close) before the period end.
 - voided_later (register rows): the case's void was approved before the period end.
@@ -46,8 +46,8 @@ EVENTS = "cases_caseevent"
 CASES = "cases_case"
 USERS = "accounts_user"
 
-# Events the windows need (dispatch, check, feedback, close) and the others the unit counts read.
-WINDOWED = ("dispatch", "check", "feedback", "close")
+# Events the windows need (dispatch, re-dispatch, check, feedback, close) and the others the unit counts read.
+WINDOWED = ("dispatch", "redispatch", "check", "feedback", "close")
 UNIT_PLAIN = (
     "accept",
     "self_close",
@@ -55,7 +55,6 @@ UNIT_PLAIN = (
     "approve_void",
     "verify",
     "approve_return",
-    "redispatch",
     "request_extension",
     "approve_extension",
 )
@@ -93,7 +92,7 @@ def _later(alias, upto):
 # The actions that start (or assign) a stage instance: a case row's running stage counts for an "as of" run only
 # when none of them came after the run's last event (else the stage, or its task, did not exist yet then).
 STARTS = {
-    "handling": ("dispatch", "check"),
+    "handling": ("dispatch", "redispatch", "check"),
     "verify": ("request_verification",),
     "check": ("feedback", "request_check"),
 }
@@ -140,7 +139,7 @@ def unit_events_sql(upto=None, region=False):
            CASE WHEN w.action = 'feedback' THEN extract(epoch FROM w.at - coalesce(w.previous_at, (
                SELECT p.at FROM {EVENTS} p
                WHERE p.case_id = w.case_id AND p.id < w.id AND p.to_status = 'handling'
-                 AND p.action IN ('dispatch', 'check')
+                 AND p.action IN ('dispatch', 'redispatch', 'check')
                ORDER BY p.id DESC LIMIT 1))) END
     FROM (
         SELECT b.*, lead(b.action, 1) OVER w AS next1, lead(b.action, 2) OVER w AS next2,

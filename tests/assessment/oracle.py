@@ -21,7 +21,8 @@ def _ends_stage(event, stage):
         return False
     if event.to_status in FINAL_STATUSES:
         return True
-    return STAGE_OF.get(event.to_status, event.stage) != stage or event.action == "check"
+    # A check and a re-dispatch (改派) from handling end their stage and start a new one of the same kind.
+    return STAGE_OF.get(event.to_status, event.stage) != stage or event.action in ("check", "redispatch")
 
 
 def oracle_counts(cases, events, *, start, end, bound, upto=None):
@@ -108,7 +109,8 @@ def _unit_counts(e, later, history, add):
         starts = [
             x
             for x in history
-            if x.id < e.id and (x.action == "dispatch" or (x.action == "check" and x.data.get("passed") is False))
+            if x.id < e.id
+            and (x.action in ("dispatch", "redispatch") or (x.action == "check" and x.data.get("passed") is False))
         ]
         put("handling_seconds", (e.at - starts[-1].at).total_seconds())
 
@@ -165,7 +167,7 @@ def _overdue(case, history, start, end, bound, upto, add, posts):
 
     def started_after_run(stage):
         """For an as-of run: a later event began the running stage (or handed out its task)."""
-        begins = {"handling": ("dispatch", "check"), "verify": ("request_verification",)}
+        begins = {"handling": ("dispatch", "redispatch", "check"), "verify": ("request_verification",)}
         begins["check"] = ("feedback", "request_check")
         return any(e.id > upto and e.action in begins[stage] for e in history)
 
