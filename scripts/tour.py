@@ -11,6 +11,7 @@ Headless Debian Chromium (`/usr/bin/chromium`, or `CHROMIUM_PATH`).
 """
 
 import argparse
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -85,9 +86,14 @@ def main(argv=None) -> int:
                 if stop.then:
                     page.locator(stop.then).first.click()
                     page.locator("#case-panel h2").first.wait_for(state="visible")
-                page.wait_for_load_state("networkidle", timeout=5_000)
             except Error:
                 empty.append(f"{stop.account} {stop.path}")
+            # The pages follow the live feed (a long poll), so the network is never idle: wait for the map's
+            # grids instead, where there is a map.
+            if page.locator("#map").count():
+                with contextlib.suppress(Error):
+                    page.locator("#map path.leaflet-interactive").first.wait_for(state="attached", timeout=5_000)
+                page.wait_for_timeout(3_000)  # the fit to the cases animates the zoom: let it and its labels settle
             name = out / f"{number:02d}-{stop.account}.png"
             page.screenshot(path=str(name))
             count = page.locator(stop.work).count()
