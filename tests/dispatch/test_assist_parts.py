@@ -1,12 +1,9 @@
 """协办: a dispatch gives each assisting department a part; its handlers see the case on /dept/ and give the part;
 the lead department's feedback waits for the parts or records that they are missing."""
 
-import re
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -16,23 +13,13 @@ from cases.permissions import case_allowed_actions
 from dispatch.models import Notification
 from grids.models import Department
 from huizhou_cityops.errors import ConflictError
+from tests.dispatch.boards import client_for, group_numbers
 from tests.factories.accounts import user_posted
 from tests.fixtures.cases import jpeg_upload
 
 pytestmark = pytest.mark.django_db
 
 STREET = "street-441302001"
-
-
-def client_for(user):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
-def group_numbers(body, group):
-    section = re.search(rf'data-group="{group}".*?</section>', body, re.S).group(0)
-    return set(re.findall(r'class="case-number">([A-Z0-9]+)<', section))
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """街道吹哨、部门报到: the street office working a case summons departments; each reports within the limit or is
 marked overdue by the sweep; the summoned see the case on their board until they report."""
 
-import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,7 +8,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -19,22 +17,12 @@ from cases.models import CaseEvent, Summons, SummonsState
 from dispatch.models import Notification
 from dispatch.services.whistles import summons_report, whistle_blow, whistles_sweep
 from huizhou_cityops.errors import ConflictError
+from tests.dispatch.boards import client_for, group_numbers
 from tests.factories.accounts import user_posted
 
 pytestmark = pytest.mark.django_db
 
 STREET = "street-441302001"
-
-
-def client_for(user):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
-def group_numbers(body, group):
-    section = re.search(rf'data-group="{group}".*?</section>', body, re.S).group(0)
-    return set(re.findall(r'class="case-number">([A-Z0-9]+)<', section))
 
 
 @pytest.fixture
