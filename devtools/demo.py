@@ -364,6 +364,19 @@ def _live(now, users, rng):
     )
     shift.act(redispatched, "urge", "district-dispatcher", m(90), note="市民再次来电，请今天内到场处置")
     made["redispatch"] = redispatched
+    # The street office's requests waiting for the district dispatcher's decision (延期, 回退, 挂账), and a
+    # duplicate call the operator asked to void, whatever the load's histories left pending.
+    requests = [
+        ("extend-1", "E0513", h(22), "request_extension", "需协调产权单位，申请延长处置时限", {"hours": 8}),
+        ("return-1", "E0101", h(9), "request_return", "该点位不属本街道管辖，申请回退", {}),
+        ("suspend-1", "E0104", h(30), "request_suspension", "需纳入年度改造计划，申请挂账", {}),
+    ]
+    made["requests"] = []
+    for name, category, ago, action, note, params in requests:
+        case = shift.dispatched(name, category, ago, STREET_OFFICE)
+        made["requests"].append(shift.act(case, action, "street-handler", m(40), note=note, **params))
+    duplicate = shift.report("void-1", STREET_CODE, "E0507", m(18))
+    made["requests"].append(shift.act(duplicate, "request_void", "operator", m(8), note="与上一来电重复，申请作废"))
     # Sent to the city bureau this morning; and 督办 on the cases the district bureau leads, two answered.
     made["bureau"] = shift.dispatched("bureau-1", "E0101", h(2), CITY_BUREAU, note="涉及市级管理事项，派市城管局处置")
     leader = users["leader"]
