@@ -59,6 +59,15 @@ class Case(models.Model):
     region = models.ForeignKey("grids.Region", on_delete=models.PROTECT, related_name="cases", verbose_name=_("grid"))
     # Copy of region.path: scope filters are one indexed prefix match, no join.
     region_path = models.CharField(max_length=80, editable=False)
+    # The 部件 of the inventory the report is about (部件 cases), when the reporter picked or scanned it.
+    facility = models.ForeignKey(
+        "grids.Facility",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("facility"),
+    )
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,

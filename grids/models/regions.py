@@ -3,7 +3,7 @@ from django.contrib.gis.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from .querysets import DepartmentQuerySet, RegionQuerySet
+from ..querysets import DepartmentQuerySet, RegionQuerySet
 
 
 class Level(models.TextChoices):
@@ -100,6 +100,7 @@ class DepartmentKind(models.TextChoices):
     STREET_OFFICE = "street_office", _("Street / town office")
     UTILITY = "utility", _("Utility company")
     ENFORCEMENT = "enforcement", _("Law-enforcement unit")
+    CONTRACTOR = "contractor", _("Contractor (outsourced service)")
 
 
 class DepartmentLevel(models.TextChoices):
@@ -144,3 +145,42 @@ class Department(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class UnitGridLayer(models.Model):
+    """One version of a community's unit grids (单元网格): generated at a cell size or imported from a file.
+
+    The cells themselves are regions of level "unit" (code = community code + 3-digit sequence, numbered west →
+    east, then north → south). A newer layer retires the cells it no longer has (valid_to) and keeps the old
+    boundaries of the cells it redraws (BoundaryVersion), so cases located in an old cell keep their grid.
+    """
+
+    class Source(models.TextChoices):
+        GENERATED = "generated", _("Generated")
+        IMPORTED = "imported", _("Imported")
+
+    community = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="unit_grid_layers", verbose_name=_("community")
+    )
+    version = models.PositiveIntegerField(_("version"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    cell_size_m = models.PositiveIntegerField(_("cell size (m)"), null=True, blank=True)
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    cells = models.PositiveIntegerField(_("cells"), default=0)
+    report = models.TextField(_("report"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    current = models.BooleanField(_("current"), default=True)
+
+    class Meta:
+        verbose_name = _("unit grid layer")
+        verbose_name_plural = _("unit grid layers")
+        ordering = ["community", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "version"], name="unit_grid_layer_version"),
+            models.UniqueConstraint(
+                fields=["community"], condition=models.Q(current=True), name="unit_grid_layer_one_current"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.community.code} v{self.version}"
