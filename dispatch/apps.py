@@ -14,3 +14,17 @@ class DispatchConfig(AppConfig):
         from dispatch.exports import tasks as export_tasks  # noqa: F401
         from dispatch.notifications import receivers as notification_receivers  # noqa: F401
         from dispatch.notifications import tasks as notification_tasks  # noqa: F401
+
+        self._watch_workers()
+
+    @staticmethod
+    def _watch_workers():
+        """Each task run leaves its line for `manage.py queue_status` and /healthz (dispatch.workers)."""
+        from celery.signals import task_postrun, task_prerun
+
+        from dispatch import workers
+        from huizhou_cityops.health import EXTRA_CHECKS
+
+        task_prerun.connect(workers.on_task_prerun, weak=False, dispatch_uid="cityops-task-prerun")
+        task_postrun.connect(workers.on_task_postrun, weak=False, dispatch_uid="cityops-task-postrun")
+        EXTRA_CHECKS["workers"] = workers.workers_health

@@ -3,7 +3,17 @@
 The notification task lives in dispatch.notifications.tasks (registered by DispatchConfig.ready).
 """
 
+import logging
+
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+logger = logging.getLogger(__name__)
+
+
+def _cut_short(name):
+    # The soft time limit (settings.TASK_TIME_LIMITS) rolled back the batch in flight; the next run redoes it.
+    logger.warning("%s reached its soft time limit; the next run goes on", name)
 
 
 @shared_task(name="dispatch.timers_sweep", ignore_result=True)
@@ -15,7 +25,10 @@ def timers_sweep():
     """
     from dispatch.services.timers import timers_sweep as service
 
-    return service().as_dict()
+    try:
+        return service().as_dict()
+    except SoftTimeLimitExceeded:
+        _cut_short("dispatch.timers_sweep")
 
 
 @shared_task(name="dispatch.orders_sweep", ignore_result=True)
@@ -23,7 +36,10 @@ def orders_sweep_task():
     """Mark open supervision orders past their reply deadline overdue. Idempotent: safe to run twice at once."""
     from dispatch.services.orders import orders_sweep
 
-    return orders_sweep()
+    try:
+        return orders_sweep()
+    except SoftTimeLimitExceeded:
+        _cut_short("dispatch.orders_sweep")
 
 
 @shared_task(name="dispatch.whistles_sweep", ignore_result=True)
@@ -31,4 +47,7 @@ def whistles_sweep_task():
     """Mark summonses (吹哨报到) past their report deadline overdue. Idempotent: safe to run twice at once."""
     from dispatch.services.whistles import whistles_sweep
 
-    return whistles_sweep()
+    try:
+        return whistles_sweep()
+    except SoftTimeLimitExceeded:
+        _cut_short("dispatch.whistles_sweep")

@@ -1,5 +1,7 @@
 """Notifications: the in-app inbox, and the outbox through which email and SMS copies are delivered."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -110,8 +112,19 @@ class OutboxState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+def outbox_key() -> str:
+    """The idempotency key of a message written without a more meaningful one (the admin, a one-off)."""
+    return f"outbox:{uuid.uuid4().hex}"
+
+
 class OutboxMessage(models.Model):
-    """An email or SMS waiting to go out; retried with exponential backoff, then marked failed."""
+    """An email or SMS waiting to go out; retried with exponential backoff, then marked failed.
+
+    `key` names the message for good: "notification:<id>:<channel>" for a notification's copy, "emergency:<case>:
+    <phone>" for a duty phone's alert. Writers insert with ON CONFLICT DO NOTHING, so a retried fan-out never writes
+    a second row, and every attempt hands the same key to the gateway (Idempotency-Key, the email's Message-ID), so a
+    gateway that honours it sends a retried message once even when an earlier attempt's outcome was unknown.
+    """
 
     notification = models.ForeignKey(
         Notification,
@@ -125,6 +138,7 @@ class OutboxMessage(models.Model):
     recipient = models.CharField(_("recipient"), max_length=254, help_text=_("Email address or phone number."))
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("text"))
+    key = models.CharField(_("idempotency key"), max_length=100, unique=True, default=outbox_key, editable=False)
     state = models.CharField(_("state"), max_length=10, choices=OutboxState.choices, default=OutboxState.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"))

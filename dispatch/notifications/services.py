@@ -122,11 +122,12 @@ ON CONFLICT DO NOTHING
 """
 
 # Email to those with an address, SMS (the title only) to those with a phone, each when the user's preference
-# for the kind says so, or, without a preference, when the kind is urgent.
+# for the kind says so, or, without a preference, when the kind is urgent. The key (one per notification and
+# channel, unique) makes a second fan-out of the same drafts insert nothing.
 OUTBOX_SQL = """
-INSERT INTO {outbox} (notification_id, channel, recipient, subject, body, state, attempts, next_attempt_at,
+INSERT INTO {outbox} (notification_id, channel, key, recipient, subject, body, state, attempts, next_attempt_at,
                       last_error, created_at)
-SELECT n.id, c.channel,
+SELECT n.id, c.channel, 'notification:' || n.id || ':' || c.channel,
        CASE c.channel WHEN %(email)s THEN u.email ELSE u.phone END,
        CASE c.channel WHEN %(email)s THEN n.title ELSE '' END,
        CASE c.channel WHEN %(email)s THEN n.body ELSE n.title END,

@@ -49,7 +49,7 @@ def emergency_alert(*, case, event, department_id: int | None = None) -> int:
         if phone:
             phones.append(phone)
     notifications_create_many(drafts)
-    _sms_to_phones(phones, title)
+    _sms_to_phones(case.pk, phones, title)
     return len(todo)
 
 
@@ -72,14 +72,23 @@ def _body(case) -> str:
     return f"{case.description[:200]}\n" + _("Stage deadline: %(deadline)s.") % {"deadline": deadline}
 
 
-def _sms_to_phones(phones, text) -> None:
-    """An SMS for each duty phone; outbox rows without an inbox row (the phone belongs to a post, not a user)."""
+def _sms_to_phones(case_id, phones, text) -> None:
+    """An SMS for each duty phone; outbox rows without an inbox row (the phone belongs to a post, not a user).
+
+    One per case and phone (the key): two departments sharing a duty phone, or a retried alert, send one SMS.
+    """
     now = timezone.now()
     OutboxMessage.objects.bulk_create(
         [
             OutboxMessage(
-                channel=Channel.SMS, recipient=phone, body=text, state=OutboxState.PENDING, next_attempt_at=now
+                channel=Channel.SMS,
+                key=f"emergency:{case_id}:{phone}",
+                recipient=phone,
+                body=text,
+                state=OutboxState.PENDING,
+                next_attempt_at=now,
             )
             for phone in dict.fromkeys(phones)
-        ]
+        ],
+        ignore_conflicts=True,
     )

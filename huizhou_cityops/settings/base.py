@@ -246,7 +246,11 @@ ORDER_SWEEP_SECONDS = env.int("ORDER_SWEEP_SECONDS", default=60)
 SMS_BACKEND = env("SMS_BACKEND", default="dispatch.notifications.sms.LoggingSmsBackend")
 SMS_HTTP_URL = env("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", default="")
-SMS_HTTP_TIMEOUT_SECONDS = env.int("SMS_HTTP_TIMEOUT_SECONDS", default=10)
+# Gateway time-outs: a gateway that hangs costs one notify worker at most connect + read seconds per message
+# (the read time-out counts per socket read). Email goes through Django's backend, EMAIL_TIMEOUT per SMTP step.
+SMS_HTTP_CONNECT_TIMEOUT_SECONDS = env.float("SMS_HTTP_CONNECT_TIMEOUT_SECONDS", default=3)
+SMS_HTTP_TIMEOUT_SECONDS = env.float("SMS_HTTP_TIMEOUT_SECONDS", default=5)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT_SECONDS", default=5)
 # The outbox: a failed email or SMS is retried after 1, 2, 4, 8 … × NOTIFY_RETRY_BASE_SECONDS, and marked failed
 # (visible in the admin, which can retry it) after NOTIFY_MAX_ATTEMPTS attempts.
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
@@ -316,4 +320,68 @@ CELERY_BEAT_SCHEDULE["dispatch-exports-sweep"] = {
     "task": "dispatch.exports_sweep",
     "schedule": EXPORT_SWEEP_SECONDS,
     "options": {"expires": EXPORT_SWEEP_SECONDS, "queue": "reports"},
+}
+
+# ---- Celery queues by purpose, and time limits (docs/deploy.md, "Running a shift") ----
+# Each queue has its own worker processes, so a hanging SMS gateway (notify) or a long export (reports) never
+# holds up the deadline sweeps (timers). Tasks named "followup.<something>" (work a transition causes: routing,
+# auto-dispatch, the feed) and "notify.<something>" find their queue by name; every other task is listed here.
+WORKER_QUEUES = ("timers", "notify", "followup", "reports")
+CELERY_TASK_DEFAULT_QUEUE = "followup"
+CELERY_TASK_ROUTES = {
+    "dispatch.timers_sweep": {"queue": "timers"},
+    "dispatch.orders_sweep": {"queue": "timers"},
+    "dispatch.whistles_sweep": {"queue": "timers"},
+    "dispatch.outbox_deliver": {"queue": "notify"},
+    "notify.*": {"queue": "notify"},
+    "followup.*": {"queue": "followup"},
+    "dispatch.export_run": {"queue": "reports"},
+    "dispatch.exports_sweep": {"queue": "reports"},
+    "assessment.*": {"queue": "reports"},
+}
+
+
+def _limits(soft: float, hard: float) -> tuple[float, float]:
+    """(soft, hard) seconds. Soft raises SoftTimeLimitExceeded in the task, which rolls back and stops; hard
+    kills the worker child that did not stop (its task is acknowledged as failed, never redelivered)."""
+    return round(soft, 3), round(hard, 3)
+
+
+# The timers worker runs one task at a time, and its three sweeps share one timer period: the stage sweep at most
+# 60 % of it, the orders and whistles sweeps 20 % each. Even if every one of them ran to its hard limit, the worker
+# is free again within a period, so a stage sweep starts at most one period late (and `expires` drops a run that
+# waited longer: the next does its work). The sweeps commit in batches, so a run cut short loses only its batch in
+# flight, which the next run redoes.
+_TIMER_SHARE = TIMER_SWEEP_SECONDS * 0.2
+# A worst-case send: the gateway hangs up to its time-outs. An outbox run claims new rows only while such a send
+# still ends before its soft limit, which comes one period plus one send after the start; the hard limit leaves one
+# more send to clean up. A claimed row is leased for the hard limit and a margin (clocks of different hosts), so
+# no other run takes it while the run that claimed it may still be sending it.
+NOTIFY_SEND_SECONDS = max(SMS_HTTP_CONNECT_TIMEOUT_SECONDS + SMS_HTTP_TIMEOUT_SECONDS, 2 * EMAIL_TIMEOUT)
+NOTIFY_LEASE_MARGIN_SECONDS = env.int("NOTIFY_LEASE_MARGIN_SECONDS", default=30)
+# An export job writes its file within its lease (renewed with progress); one worker child runs it.
+EXPORT_TIME_LIMIT_SECONDS = env.int("EXPORT_TIME_LIMIT_SECONDS", default=900)
+TASK_TIME_LIMITS = {
+    "dispatch.timers_sweep": _limits(TIMER_SWEEP_SECONDS * 0.5, TIMER_SWEEP_SECONDS * 0.6),
+    "dispatch.orders_sweep": _limits(
+        min(ORDER_SWEEP_SECONDS, _TIMER_SHARE) * 0.8, min(ORDER_SWEEP_SECONDS, _TIMER_SHARE)
+    ),
+    "dispatch.whistles_sweep": _limits(
+        min(WHISTLE_SWEEP_SECONDS, _TIMER_SHARE) * 0.8, min(WHISTLE_SWEEP_SECONDS, _TIMER_SHARE)
+    ),
+    "dispatch.outbox_deliver": _limits(
+        NOTIFY_DELIVERY_SECONDS + NOTIFY_SEND_SECONDS, NOTIFY_DELIVERY_SECONDS + 2 * NOTIFY_SEND_SECONDS
+    ),
+    "dispatch.export_run": _limits(EXPORT_TIME_LIMIT_SECONDS - 30, EXPORT_TIME_LIMIT_SECONDS),
+    # The sweep runs up to EXPORT_SWEEP_BATCH jobs left behind itself, one after the other.
+    "dispatch.exports_sweep": _limits(
+        EXPORT_SWEEP_BATCH * EXPORT_TIME_LIMIT_SECONDS + 30, EXPORT_SWEEP_BATCH * EXPORT_TIME_LIMIT_SECONDS + 60
+    ),
+    "assessment.freeze_due": _limits(540, 600),  # every 10 minutes; a freeze is one transaction per period
+}
+# Anything not listed (follow-up work of a transition is short): a minute at most.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=50)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)
+CELERY_TASK_ANNOTATIONS = {
+    name: {"soft_time_limit": soft, "time_limit": hard} for name, (soft, hard) in TASK_TIME_LIMITS.items()
 }
