@@ -55,12 +55,16 @@ def _start(args, tmp_path, name, env):
     )
 
 
-def _stop(process):
-    """Warm shutdown (SIGTERM), then SIGKILL if it does not go within 10 s; only the processes we started."""
-    if process.poll() is None:
+def _stop(*processes):
+    """Warm shutdown (SIGTERM, to all at once), then SIGKILL to any that does not go within 10 s; only the
+    processes we started."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
         process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for process in running:
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
@@ -94,8 +98,9 @@ def test_worker_and_beat_fire_a_warning_and_an_overdue_on_their_own(cases, tmp_p
         "TIMER_SWEEP_SECONDS": "1",
     }
     case = _running_case(cases)
-    worker = _start(["worker", "--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-                     "--without-heartbeat"], tmp_path, "worker", env)  # fmt: skip
+    # The timers worker of scripts/serve.sh: the sweep is routed to the "timers" queue.
+    worker = _start(["worker", "-Q", "timers", "--pool", "solo", "--loglevel", "INFO", "--without-gossip",
+                     "--without-mingle", "--without-heartbeat"], tmp_path, "worker", env)  # fmt: skip
     beat = _start(
         ["beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule"), "--max-interval", "1"],
         tmp_path,
