@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serves web + Celery worker + beat in the foreground; Ctrl-C stops all three.
+# Serves web + the Celery workers (one per queue group) + beat in the foreground; Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
@@ -9,7 +9,15 @@ mkdir -p var
 pids=()
 stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop INT TERM EXIT
-.venv/bin/celery -A huizhou_cityops worker -Q celery,reports --loglevel=INFO --concurrency=2 & pids+=($!)
+# One Celery worker per queue group, each with its own processes (docs/deploy.md, "Running a shift"): a hanging
+# SMS gateway holds notify workers only, never the deadline sweeps on timers. Exactly one beat.
+worker() {
+  .venv/bin/celery -A huizhou_cityops worker -Q "$1" -n "$1@%h" --concurrency="$2" --loglevel=INFO & pids+=($!)
+}
+worker timers "${CELERY_TIMERS_CONCURRENCY:-1}"
+worker notify "${CELERY_NOTIFY_CONCURRENCY:-3}"
+worker followup "${CELERY_FOLLOWUP_CONCURRENCY:-2}"
+worker reports "${CELERY_REPORTS_CONCURRENCY:-1}"
 .venv/bin/celery -A huizhou_cityops beat --loglevel=INFO --schedule var/celerybeat-schedule & pids+=($!)
 .venv/bin/python manage.py runserver --noreload "$HOST:$PORT" & pids+=($!)
 cat <<TXT
@@ -29,6 +37,7 @@ cat <<TXT
     leader               leader (领导)
     auditor              assessor (考评员)
 
-  Ctrl-C stops web, worker and beat.
+  Celery: workers timers(1) notify(3) followup(2) reports(1), one beat; manage.py queue_status shows them.
+  Ctrl-C stops web, workers and beat.
 TXT
 wait -n "${pids[@]}"

@@ -30,7 +30,7 @@ from .writers import write_csv, write_xlsx
 
 logger = logging.getLogger(__name__)
 
-# The Celery queue of reports and exports (workers are started with `-Q celery,reports`).
+# The Celery queue of reports and exports (read by the reports worker, `-Q reports`; settings.CELERY_TASK_ROUTES).
 EXPORT_QUEUE = "reports"
 EXPORT_TASK = "dispatch.export_run"
 
