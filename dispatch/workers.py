@@ -27,9 +27,16 @@ PRIORITY_STEPS = (3, 6, 9)
 _started = {}
 
 
+_clients = {}
+
+
 def broker(url: str | None = None) -> redis.Redis:
-    """A client of the Celery broker (settings.CELERY_BROKER_URL), with short time-outs."""
-    return redis.Redis.from_url(url or settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2)
+    """A client of the Celery broker (settings.CELERY_BROKER_URL), with short time-outs; one per URL and process
+    (redis-py's pool notices a fork and opens new connections in the child)."""
+    url = url or settings.CELERY_BROKER_URL
+    if url not in _clients:
+        _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    return _clients[url]
 
 
 def task_started(task_id) -> None:

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from dispatch import workers
@@ -120,3 +120,11 @@ def test_healthz_names_the_sweeps_that_are_late_without_failing_the_site(runs, c
         "outbox_due": 0,
         "outbox_oldest_due_seconds": 0,
     }
+
+
+@pytest.mark.django_db
+def test_without_the_broker_queue_status_says_so_and_healthz_still_answers(settings, client):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    with pytest.raises(CommandError, match="not answering"):
+        call_command("queue_status")
+    assert client.get("/healthz").json()["workers"] == {"ok": False, "status": "check failed"}

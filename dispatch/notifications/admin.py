@@ -27,7 +27,7 @@ class NotificationAdmin(admin.ModelAdmin):
 class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = ["id", "channel", "recipient", "subject", "state", "attempts", "next_attempt_at", "sent_at"]
     list_filter = ["state", "channel"]
-    search_fields = ["recipient", "subject", "last_error"]
+    search_fields = ["recipient", "subject", "last_error", "key"]
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     actions = ["retry"]
 

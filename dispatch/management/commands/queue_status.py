@@ -2,7 +2,8 @@
 
 import json
 
-from django.core.management.base import BaseCommand
+import redis
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -26,7 +27,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from dispatch.workers import workers_status
 
-        status = workers_status()
+        try:
+            status = workers_status()
+        except redis.RedisError as exc:
+            raise CommandError(_("The Celery broker (Redis) is not answering: %(error)s") % {"error": exc}) from exc
         if options["json"]:
             for row in status["periodic"]:
                 at = row["last_finished_at"]
