@@ -2,6 +2,7 @@
 
 import json
 from datetime import timedelta
+from fnmatch import fnmatch
 
 import pytest
 from django.conf import settings
@@ -39,8 +40,13 @@ def test_each_task_goes_to_the_queue_of_its_purpose(name, expected):
     assert queue(name) == expected
 
 
-def test_no_task_is_left_on_a_queue_no_worker_reads():
-    assert {name: queue(name) for name in our_tasks()} == {n: q for n, q in QUEUE_OF.items() if n in our_tasks()}
+def test_every_task_is_routed_on_purpose_to_a_queue_a_worker_reads():
+    """No task lands on the default queue by accident: each matches a route (by name or pattern)."""
+    unrouted = [
+        name for name in our_tasks() if not any(fnmatch(name, pattern) for pattern in settings.CELERY_TASK_ROUTES)
+    ]
+    assert unrouted == []
+    assert {queue(name) for name in our_tasks()} <= set(settings.WORKER_QUEUES)
     assert set(QUEUE_OF.values()) == set(settings.WORKER_QUEUES)
 
 
