@@ -11,6 +11,7 @@ from accounts.models import Role
 from grids.models import Network
 from grids.services.patrol_areas import patrol_area_save, patrol_area_unit_grids, unit_grid_codes_parse
 from grids.services.unit_grids import unit_grids_generate
+from tests.browser.test_content_security_policy import Watched
 from tests.factories.accounts import user_posted
 from tests.fixtures.grid import QIAODONG_COMMUNITY
 
@@ -46,9 +47,8 @@ def test_a_dispatcher_reads_two_networks_over_the_same_unit_grids_and_picks_cell
         unit_grids=cells("011-030"), workers=[order_worker],
     )  # fmt: skip
 
-    session = browser_session(personas["dispatcher"], **DESKTOP)
-    page = session.page
-    page.goto(session.url("/command/"))
+    watched = Watched(browser_session, personas["dispatcher"], **DESKTOP)  # and no Content-Security-Policy violation
+    page = watched.open("/command/")
     with page.expect_navigation():
         page.click("#grid-link")
     expect(page).to_have_url(re.compile(r"/command/grid/$"))
@@ -66,3 +66,4 @@ def test_a_dispatcher_reads_two_networks_over_the_same_unit_grids_and_picks_cell
     paths.nth(1).click(force=True)
     expect(page.locator("#ug-picked")).to_have_text(re.compile(r"^\d{3}(-\d{3}|, \d{3})$"))
     page.screenshot(path=str(screenshot_dir / "unit-grids.png"))
+    assert watched.violations() == []
