@@ -43,7 +43,9 @@ from dispatch.services.orders import order_issue, order_reply
 from dispatch.services.routing import routing_escalate_many_to_city, routing_propose, routing_record
 from dispatch.services.timers import timers_sweep
 from dispatch.services.whistles import whistle_blow
-from grids.models import Department, Level, Region
+from grids.models import Department, Level, Network, Region, UnitGridLayer
+from grids.services.patrol_areas import patrol_area_save
+from grids.services.unit_grids import unit_grids_generate
 from huizhou_cityops.errors import ConflictError
 
 from .loadgen import LoadOptions, load_cases
@@ -119,6 +121,51 @@ def _staff():
             # The department's person on duty: an emergency sent there reaches them at once.
             target["department"].duty_users.add(user)
     return made
+
+
+def _unit_grids(now, gridworker):
+    """桥东街道's communities cut into 100 m unit grids (those without a current layer, so a second run keeps them),
+    and 多网合一 in 东湖社区: the grid worker's city-management area and a public-order area sharing some cells."""
+    done = set(
+        UnitGridLayer.objects.filter(current=True, community__parent__code=STREET_CODE).values_list(
+            "community__code", flat=True
+        )
+    )
+    communities = Region.objects.current().filter(parent__code=STREET_CODE, level=Level.COMMUNITY)
+    todo = sorted(set(communities.values_list("code", flat=True)) - done)
+    if todo and not done:
+        unit_grids_generate(street_code=STREET_CODE, size_m=100, now=now)
+    for code in todo if done else ():
+        unit_grids_generate(community_code=code, size_m=100, now=now)
+    community = Region.objects.defer("geom").get(code=COMMUNITY_CODE)
+    cells = list(Region.objects.current().defer("geom").filter(parent=community, level=Level.UNIT).order_by("code"))
+    half = len(cells) // 2
+    User = get_user_model()
+    order_worker, created = User.objects.get_or_create(
+        username=f"order-{COMMUNITY_CODE}", defaults={"full_name": _name(f"order-{COMMUNITY_CODE}"), "is_active": True}
+    )
+    if created:
+        order_worker.set_unusable_password()
+        order_worker.save(update_fields=["password"])
+    short = community.name.removesuffix("居委会").removesuffix("居民委员会")
+    patrol_area_save(
+        code=f"cm-{COMMUNITY_CODE}-1",
+        name=f"{short}城管责任网格一",
+        network=Network.CITY_MANAGEMENT,
+        community=community,
+        unit_grids=cells[:half],
+        workers=[gridworker],
+    )
+    # The public-order grid overlaps the city-management one by a third of the community: same cells, other workers.
+    patrol_area_save(
+        code=f"po-{COMMUNITY_CODE}-1",
+        name=f"{short}治安网格一",
+        network=Network.PUBLIC_ORDER,
+        community=community,
+        unit_grids=cells[len(cells) // 6 : len(cells) // 6 + half],
+        workers=[order_worker],
+    )
+    return len(todo)
 
 
 def _path(code):
@@ -508,13 +555,16 @@ def seed(*, stdout=None, cases=DEFAULT_CASES, now=None) -> str:
 
     `now` (default: the current time) is the instant the demo is played at; tests pass several.
     """
+    now = now or timezone.now()
+    gridworker = get_user_model().objects.filter(username="gridworker").first()
+    cut = _unit_grids(now, gridworker) if gridworker is not None else 0
+    grids = f"unit grids cut in {cut} communities of 桥东街道; " if cut else ""
     existing = Case.objects.filter(idempotency_key__startswith=DEMO_TAG).count()
     if existing:
-        return f"workload kept: {existing:,} demo cases already loaded"
+        return f"{grids}workload kept: {existing:,} demo cases already loaded"
     if cases <= 0:
-        return "no workload asked (--cases 0)"
+        return f"{grids}no workload asked (--cases 0)"
     started = time.monotonic()
-    now = now or timezone.now()
     rng = random.Random(now.toordinal())
     staff = _staff()
     users = {u.username: u for u in get_user_model().objects.filter(username__in=_DEMO_USERS)}
@@ -538,7 +588,7 @@ def seed(*, stdout=None, cases=DEFAULT_CASES, now=None) -> str:
     run, span = _score_last_month(now, users["admin"])
     open_count = Case.objects.filter(pk__in=ids).exclude(status__in=FINAL_STATUSES).count()
     city = CaseRouting.objects.filter(level=CommandLevel.CITY, case__status=Status.TO_DISPATCH).count()
-    return (
+    return grids + (
         f"{len(ids):,} cases over {WEEKS} weeks ({open_count:,} open; loaded in {loaded:.1f} s), {staff} colleagues, "
         f"{city} waiting for the city centre ({len(lifted)} lifted), {bureau} sent to the city bureau, "
         f"{live} cases of the shift in progress, "

@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from .pages import command, dept, exports, inbox, intake, panel
+from .pages import command, dept, exports, grid, inbox, intake, panel
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
     path("command/intake/", intake.intake, name="command-intake"),
+    path("command/grid/", grid.command_grid, name="command-grid"),
     path("command/intake/categories/", intake.intake_categories, name="command-intake-categories"),
     path("command/intake/places/", intake.intake_places, name="command-intake-places"),
     path("command/intake/check/", intake.intake_check, name="command-intake-check"),

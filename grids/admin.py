@@ -1,11 +1,16 @@
-"""Admin of the grid: regions on a Leaflet map, their boundary history, departments."""
+"""Admin of the grid: regions on a Leaflet map, their boundary history, departments, unit-grid layers and the
+networks' patrol areas."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from .models import BoundaryVersion, Department, Region
+from .models import BoundaryVersion, Department, PatrolArea, Region, UnitGridLayer
 from .services import region_boundary_replace
+from .services.patrol_areas import patrol_area_save, patrol_area_unit_grids, unit_grid_codes_parse
 
 
 class BoundaryVersionInline(admin.TabularInline):
@@ -83,3 +88,97 @@ class DepartmentAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("home_region").defer("home_region__geom")
+
+
+class PatrolAreaForm(forms.ModelForm):
+    unit_grid_numbers = forms.CharField(
+        label=_("Unit grids by number"),
+        required=False,
+        help_text=_(
+            "Numbers or ranges of the community's unit grids, e.g. 001-040, 045 — or the list the grid page's map "
+            "gives when you click cells. Added to the unit grids chosen below."
+        ),
+    )
+
+    class Meta:
+        model = PatrolArea
+        fields = ["code", "name", "network", "community", "unit_grid_numbers", "unit_grids", "workers", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit_grids"].required = False
+
+    def clean(self):
+        data = super().clean()
+        community = data.get("community")
+        if community is None:
+            return data
+        chosen = list(data.get("unit_grids") or [])
+        try:
+            codes = unit_grid_codes_parse(community=community, text=data.get("unit_grid_numbers", ""))
+            chosen += patrol_area_unit_grids(community=community, codes=codes)
+        except ValidationError as exc:
+            self.add_error("unit_grid_numbers", exc)
+        data["unit_grids"] = sorted({cell.pk: cell for cell in chosen}.values(), key=lambda cell: cell.code)
+        return data
+
+
+@admin.register(PatrolArea)
+class PatrolAreaAdmin(admin.ModelAdmin):
+    """多网合一: one network's patrol area drawn on a community's unit grids, with its workers."""
+
+    form = PatrolAreaForm
+    list_display = ["code", "name", "network", "community", "cells", "active"]
+    list_filter = ["network", "active"]
+    list_select_related = ["community"]
+    search_fields = ["code", "name", "community__name", "community__code"]
+    autocomplete_fields = ["community", "unit_grids", "workers"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("community__geom").annotate(n_cells=Count("unit_grids"))
+
+    @admin.display(description=_("unit grids"), ordering="n_cells")
+    def cells(self, obj):
+        return obj.n_cells
+
+    def save_model(self, request, obj, form, change):
+        """Through the patrol-area service, which checks that every cell belongs to the community."""
+        data = form.cleaned_data
+        try:
+            saved = patrol_area_save(
+                area=obj if change else None,
+                code=data["code"],
+                name=data["name"],
+                network=data["network"],
+                community=data["community"],
+                unit_grids=data["unit_grids"],
+                workers=data["workers"],
+                active=data["active"],
+            )
+        except ValidationError as exc:  # checked by the form already; a race is shown rather than a 500
+            messages.error(request, " ".join(exc.messages))
+            return
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        """The service has set the unit grids and workers."""
+
+
+@admin.register(UnitGridLayer)
+class UnitGridLayerAdmin(admin.ModelAdmin):
+    """Versions of each community's unit grids (read-only: generate_unit_grids and import_unit_grids write them)."""
+
+    list_display = ["community", "version", "source", "cell_size_m", "file_name", "cells", "created_at", "current"]
+    list_filter = ["source", "current"]
+    list_select_related = ["community"]
+    search_fields = ["community__code", "community__name"]
+    readonly_fields = [f.name for f in UnitGridLayer._meta.fields]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("community__geom")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

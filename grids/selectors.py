@@ -1,10 +1,14 @@
 """Read use-cases of the grid."""
 
-from django.contrib.gis.db.models.functions import PointOnSurface
+import json
+
+from django.contrib.auth import get_user_model
+from django.contrib.gis.db.models.functions import AsGeoJSON, PointOnSurface
 from django.db import connection
+from django.db.models import Prefetch
 from django.utils import timezone
 
-from .models import Region
+from .models import Level, PatrolArea, Region, UnitGridLayer
 
 # The located region's columns and its parent's, read by one query (never the geometry).
 _LOCATE_FIELDS = [
@@ -101,3 +105,42 @@ def region_search_for_user(*, user, query: str, levels=("street", "community"), 
         .order_by("depth", "path")
     )
     return list(qs[:limit])
+
+
+def unit_grid_layers_for_user(*, user):
+    """The current unit-grid layers of the communities the user may see, by community path, without geometry."""
+    communities = Region.objects.visible_to(user).filter(level=Level.COMMUNITY).values("pk")
+    return (
+        UnitGridLayer.objects.filter(current=True, community__in=communities)
+        .select_related("community__parent")
+        .defer("community__geom", "community__parent__geom")
+        .order_by("community__path")
+    )
+
+
+def unit_grids_geojson(*, community) -> str:
+    """The community's current unit grids as GeoJSON (code, number, a label point inside each), in code order."""
+    qs = (
+        Region.objects.current()
+        .filter(parent=community, level=Level.UNIT, geom__isnull=False)
+        .annotate(shape=AsGeoJSON("geom", precision=6), label=PointOnSurface("geom"))
+        .values_list("code", "label", "shape")
+        .order_by("code")
+    )
+    features = []
+    for code, label, shape in qs:
+        props = json.dumps({"code": code, "label": [round(label.x, 6), round(label.y, 6)]})
+        features.append(f'{{"type":"Feature","properties":{props},"geometry":{shape}}}')
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+
+
+def patrol_areas_for_community(*, community):
+    """The community's active patrol areas by network, with their unit grids' codes and workers (three queries)."""
+    return (
+        PatrolArea.objects.filter(community=community, active=True)
+        .prefetch_related(
+            Prefetch("unit_grids", queryset=Region.objects.only("id", "code").order_by("code")),
+            Prefetch("workers", queryset=get_user_model().objects.order_by("username")),
+        )
+        .order_by("network", "code")
+    )

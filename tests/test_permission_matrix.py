@@ -35,6 +35,7 @@ from dispatch.models import Export, Notification
 from dispatch.services.orders import order_issue
 from dispatch.services.whistles import whistle_blow
 from grids.models import Department, Region
+from grids.services.unit_grids import unit_grids_generate
 from tests.factories.accounts import user_posted
 from tests.fixtures.cases import jpeg_upload
 from tests.fixtures.grid import DANSHUI, HUICHENG, HUIYANG, QIAODONG, QIAODONG_COMMUNITY
@@ -144,6 +145,8 @@ MATRIX = {
     "command-intake-categories": "login   403     200     200     403     403     403     403     403     403     403",
     "command-intake-places":     "login   403     200     200     403     403     403     403     403     403     403",
     "command-intake-check":      "login   403     200     200     403     403     403     403     403     403     403",
+    # 多网合一: a community's unit grids and the networks' patrol areas, for the command roles in their scope.
+    "command-grid":              "login   302     200     200     200     200/404 302     302     200     302     404/200",
     "command-cases":             "login   403     200     200     200     200     403     403     200     403     200",
     "command-counts":            "login   403     200     200     200     200     403     403     200     403     200",
     "command-map-cases":         "login   403     200     200     200     200     403     403     200     403     200",
@@ -216,6 +219,7 @@ HOW = {
     "command-intake-categories": Ask("GET", query="?category_q=blj"),
     "command-intake-places":     Ask("GET", query="?place_q={place}"),
     "command-intake-check":      Ask("GET", query="?lon={lon}&lat={lat}&category=E0102"),
+    "command-grid":              Ask("GET", query="?community={community}"),
     "command-map-cases":         Ask("GET", query=BOX),
     "command-map-grids":         Ask("GET", query=BOX),
     "command-panel":             Ask("GET", params=CASE),
@@ -299,6 +303,9 @@ class Sides:
             assisting_departments=[qiaodong_office.code],
         )  # fmt: skip
         danshui = Region.objects.filter(parent__code=DANSHUI).order_by("code").first()
+        # Unit grids on both sides (large cells: only their pages are asked for).
+        for community in (QIAODONG_COMMUNITY, danshui.code):
+            unit_grids_generate(community_code=community, size_m=500)
         point = Region.objects.get(pk=danshui.pk).geom.point_on_surface
         huiyang = cases.report(
             actor=personas["operator"], source=Source.HOTLINE_12345, lon=point.x, lat=point.y, address="惠阳区淡水街道",
@@ -338,6 +345,7 @@ class Sides:
                 "notification": notification.pk,
                 "export": export.pk,
                 "district": district,
+                "community": case.region_path.split("/")[4],
                 "department": department.code,
                 "summons": summoned[side].summonses.get().pk,
             }

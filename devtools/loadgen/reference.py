@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from accounts.models import Posting, Role
 from cases.clock import NATURAL, STEP_OF_STAGE, WORKING, budget_of, clock_of
 from cases.models import Category, Clock, FilingCondition, StepLimit, TimeLimit, TimeUnit
-from grids.models import Department, DepartmentKind, DepartmentLevel, Region
+from grids.models import Department, DepartmentKind, DepartmentLevel, Level, Region
 
 from . import spread
 from .clock import whole_minutes
@@ -149,7 +149,12 @@ def _short(name):
 
 
 def _leaves(rng: random.Random, points_per_leaf: int, within=()):
-    regions = Region.objects.defer("geom").annotate(n=Count("children")).filter(geom__isnull=False)
+    # Communities are the leaves even where unit grids were cut from them: the generated history is spread over
+    # the four-level grid (a report made through the services lands in its unit grid).
+    below = Count("children", filter=~Q(children__level=Level.UNIT))
+    regions = (
+        Region.objects.current().defer("geom").exclude(level=Level.UNIT).annotate(n=below).filter(geom__isnull=False)
+    )
     if within:
         under = Q()
         for path in within:

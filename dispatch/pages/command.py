@@ -43,7 +43,10 @@ from .panel import (
 )
 
 FEED_PATH = "/api/v1/events/"
-GRID_LEVELS = (Level.DISTRICT, Level.STREET, Level.COMMUNITY)
+GRID_LEVELS = (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.UNIT)
+# Unit grids are asked for only at street zoom: a box at most this wide and high (degrees, about 6 km), so one
+# answer holds a few thousand cells at most.
+UNIT_GRID_MAX_BOX = 0.06
 
 
 def _filter_form(request):
@@ -194,6 +197,8 @@ def command_map_grids(request):
     level = request.GET.get("level", Level.DISTRICT)
     if bbox is None or level not in GRID_LEVELS:
         return HttpResponseBadRequest(_("Give bbox=minlon,minlat,maxlon,maxlat and a grid level."))
+    if level == Level.UNIT and max(bbox[2] - bbox[0], bbox[3] - bbox[1]) > UNIT_GRID_MAX_BOX:
+        return HttpResponseBadRequest(_("Unit grids are shown at street zoom only: zoom in."))
     # About one screen pixel at the box's width: invisible simplification, a fraction of the vertices.
     tolerance = max((bbox[2] - bbox[0]) / 1500, 0.00001)
     body = grid_boundaries_geojson(user=request.user, bbox=bbox, level=level, tolerance=tolerance)

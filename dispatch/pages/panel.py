@@ -50,6 +50,8 @@ from dispatch.pages.selectors import (
 )
 from dispatch.selectors import case_routing_for_user
 from dispatch.services.orders import check_may_issue
+from grids.models import Level
+from grids.selectors import region_ancestors
 from huizhou_cityops.errors import ConflictError
 
 # Where each surface's panel and action endpoints live.
@@ -176,8 +178,16 @@ def panel_context(*, request, case, surface, form=None, failed_action=None, noti
         "order_reply_available": surface == "dept",
         "may_issue_order": surface == "command" and _may_issue_order(user, case),
         "notice": notice,
+        "grid_places": _grid_places(case),
         **_assist_context(user, case, surface),
     }
+
+
+def _grid_places(case):
+    """A unit grid's community and street, nearest first (one query, only for a case located in a unit grid)."""
+    if case.region.level != Level.UNIT:
+        return []
+    return region_ancestors(case.region)[:1:-1][:2]
 
 
 def _assist_context(user, case, surface):

@@ -27,8 +27,9 @@ SOURCE_PREFIX = "synthetic #"
 # Sample points per child: enough for the bisection to give cells of similar area, few enough to stay fast.
 POINTS_PER_CHILD = 40
 SEED = 2260
-# The levels a synthetic boundary can be drawn for, parents first.
-GENERATED_LEVELS = [level.value for level in Level if LEVEL_DEPTH[level] > 0]
+# The levels a synthetic boundary can be drawn for, parents first. Unit grids are not among them: they are cut
+# into squares by `unit_grids_generate` (grids/services/unit_grids.py), never grown as Voronoi cells.
+GENERATED_LEVELS = [level.value for level in Level if 0 < LEVEL_DEPTH[level] < LEVEL_DEPTH[Level.UNIT]]
 # Known office locations of regions (code, lon, lat, source): the seeds of their synthetic cells.
 ANCHORS_FILE = settings.BASE_DIR / "fixtures" / "huizhou" / "street-offices.csv"
 
@@ -65,9 +66,9 @@ def boundaries_generate(*, level: str, stdout=None, anchors: dict | None = None)
     # seeds a Voronoi cell, and the cell clipped to the area is the child's boundary, so the children tile the
     # parent. An anchored child takes its office point instead of the medoid nearest to it. A fingerprint of the
     # input (area, children, anchors) in geom_source lets unchanged parents be skipped.
-    depth = LEVEL_DEPTH.get(level)
+    depth = LEVEL_DEPTH.get(level) if level in GENERATED_LEVELS else None
     if not depth:
-        levels = ", ".join(v for v, d in LEVEL_DEPTH.items() if d)
+        levels = ", ".join(GENERATED_LEVELS)
         raise GridImportError(
             _("Cannot generate boundaries for “%(level)s”; use one of %(levels)s.") % {"level": level, "levels": levels}
         )

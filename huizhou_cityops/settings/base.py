@@ -238,6 +238,12 @@ if PHOTO_SERVING not in ("django", "x-accel"):
 # report waiting on a phone under a higher limit is answered with the new one (see README, mobile report form).
 CASE_PHOTOS_MAX = env.int("CASE_PHOTOS_MAX", default=6)
 
+# Unit grids (单元网格): the edge of a generated square cell in metres (100 m gives the classic 10,000 m²
+# "万米单元网格"), and the area (m²) an imported layer's overlaps, gaps and cells outside their community may
+# reach before the import is refused (coordinates rounded by a GIS tool leave slivers of a fraction of a square metre).
+UNIT_GRID_SIZE_M = env.int("UNIT_GRID_SIZE_M", default=100)
+UNIT_GRID_TOLERANCE_M2 = env.float("UNIT_GRID_TOLERANCE_M2", default=1.0)
+
 # Supervision orders and notifications (dispatch). Working hours a leader may give for a reply; how often the
 # open orders are swept for overdue ones. SMS go through SMS_BACKEND: the logging backend by default,
 # "dispatch.notifications.sms.HttpSmsBackend" posts JSON to SMS_HTTP_URL with SMS_HTTP_TOKEN as a bearer token.

@@ -226,7 +226,9 @@
       var level = box.value;
       var layer = gridLayers[level];
       // Communities are small: only drawn from street-level zoom on, to keep the map readable and light.
-      var visible = box.checked && !(level === "community" && zoom < 11) && !(level === "street" && zoom < 9);
+      // Unit grids (about 100 m) only at street zoom: the server refuses a box much wider than a few streets.
+      var visible = box.checked && !(level === "community" && zoom < 11) && !(level === "street" && zoom < 9) &&
+        !(level === "unit" && zoom < UNIT_MIN_ZOOM);
       if (!visible) { layer.clearLayers(); labelLayers[level].clearLayers(); layer.options.loadedKey = ""; return; }
       var key = bboxParam() + "|" + zoom;
       if (layer.options.loadedKey === key) return;
@@ -246,8 +248,10 @@
   var GRID_STYLE = {
     district: { color: "#10294a", weight: 2.5, fill: true, fillColor: "#ffffff", fillOpacity: 0.55, dashArray: null },
     street: { color: "#2f6db5", weight: 1.5, fill: false, dashArray: "5 4" },
-    community: { color: "#6b8fb8", weight: 1, fill: false, dashArray: "2 3" }
+    community: { color: "#6b8fb8", weight: 1, fill: false, dashArray: "2 3" },
+    unit: { color: "#8a6d3b", weight: 0.7, fill: false, dashArray: null }
   };
+  var UNIT_MIN_ZOOM = 15;
   function initMap() {
     if (typeof L === "undefined") return;
     map = L.map("map", { zoomControl: true, keyboard: true, minZoom: 3, maxZoom: 18, zoomSnap: 0.25 });
@@ -256,17 +260,19 @@
     } else {
       map.attributionControl.addAttribution(escapeHtml(config.text.noTiles));
     }
-    ["district", "street", "community"].forEach(function (level, i) {
+    ["district", "street", "community", "unit"].forEach(function (level, i) {
       gridLayers[level] = L.geoJSON(null, {
         style: GRID_STYLE[level], interactive: level === "district",
         onEachFeature: function (feature) {
           // Names where they are readable: districts always, streets from zoom 11, communities from zoom 14;
           // written at the server's point inside the polygon, not at its box's centre (which may lie outside).
-          var minZoom = { district: 0, street: 11, community: 14 }[level];
+          var minZoom = { district: 0, street: 11, community: 14, unit: 17 }[level];
           var at = feature.properties.label;
+          // A unit grid is labelled with its 3-digit number (the community is written around it).
+          var text = level === "unit" ? feature.properties.code.slice(-3) : feature.properties.name;
           if (map.getZoom() >= minZoom && at) {
             labelLayers[level].addLayer(L.tooltip({ permanent: true, direction: "center", interactive: false, className: "grid-label grid-label-" + level })
-              .setLatLng([at[1], at[0]]).setContent(escapeHtml(feature.properties.name)));
+              .setLatLng([at[1], at[0]]).setContent(escapeHtml(text)));
           }
         }
       }).addTo(map);

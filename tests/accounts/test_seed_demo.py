@@ -99,7 +99,9 @@ def test_seed_demo_twice_yields_the_same_counts(huizhou_grid):
     assert first["regions"][Level.DISTRICT] == 5
     assert first["regions"][Level.STREET] == 84
     assert first["regions"][Level.COMMUNITY] == 1364
-    assert first["users"] == 10
+    # The ten demo accounts and the public-order grid worker who shares 东湖社区's unit grids (no password).
+    assert first["users"] == 11
+    assert first["regions"][Level.UNIT] > 5000  # 桥东街道's 13 communities in 100 m unit grids, cut once
     assert first["departments"] == 109
     assert "1 city, 5 districts, 84 streets, 1364 communities; 109 departments" in out.getvalue()
     assert "no workload asked" in out.getvalue()

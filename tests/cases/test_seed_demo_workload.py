@@ -261,3 +261,21 @@ def test_a_second_run_keeps_the_workload(seeded):
     before = Case.objects.count()
     assert workload.seed(cases=CASES).startswith("workload kept")
     assert Case.objects.count() == before
+
+
+def test_the_street_is_cut_into_unit_grids_that_two_networks_share(seeded):
+    from grids.models import Level, Network, PatrolArea, UnitGridLayer
+
+    street = "441302001"
+    communities = Region.objects.filter(parent__code=street, level=Level.COMMUNITY).count()
+    assert UnitGridLayer.objects.filter(current=True, community__parent__code=street).count() == communities
+    # The shift's reports were made after the cut: located in unit grids.
+    live = Case.objects.filter(
+        idempotency_key__startswith="demo:live-", region_path__startswith=f"/4413/441302/{street}/"
+    )
+    assert live.filter(region__level=Level.UNIT).exists()
+    assert not live.filter(region__level=Level.COMMUNITY).exists()
+    city = PatrolArea.objects.get(network=Network.CITY_MANAGEMENT, workers__username="gridworker")
+    order = PatrolArea.objects.get(network=Network.PUBLIC_ORDER, community=city.community)
+    shared = set(city.unit_grids.values_list("pk", flat=True)) & set(order.unit_grids.values_list("pk", flat=True))
+    assert shared and not order.workers.filter(username="gridworker").exists() and order.workers.exists()

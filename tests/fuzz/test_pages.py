@@ -37,13 +37,14 @@ PARAMETERS = [
     *("channel", "work_order_number", "contact_name", "contact_phone", "callback_requested", "place_q", "place"),
     *("lon", "lat", "address", "category_q", "description", "submit"),
     *("email_work", "sms_overdue"),
+    *("community",),
 ]
 HOSTILE = [
     *("²", "١٢", "٣", "\x00", "a\x00b", "0\x00", "-1", "0", "99999999999999999999", "1e309", "NaN", "inf"),
     *("0001-01-01", "9999-12-31", "day:0001-01-01", "day:9999-12-31", "week:0001-01-01", "year:9999-01-01"),
     *("custom:0001-01-01:9999-12-31", "custom:2026-10-01:2026-09-01", "month:2026-10-01", "quarter:", "custom:"),
     *("181,91,-181,-91", "0,0,0,0", "114,23,115,24", "1,2,3", "nan,nan,nan,nan"),
-    *("E0102", "E01", "4413", "441302", "handling", "city", "district", "true", "on", ""),
+    *("E0102", "E01", "4413", "441302", "441302001001", "unit", "handling", "city", "district", "true", "on", ""),
     *(" ", "%", "%00", "../../etc/passwd", "<script>alert(1)</script>", "' OR 1=1 --", "𝟙𝟚", "x" * 3000),
 ]
 # The classes of input behind past server errors: a Unicode digit that isdigit() accepts and int() refuses, a NUL

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from grids.models import LEVEL_DEPTH, Level
 from grids.services import GridImportError, boundaries_generate, boundaries_import
+from grids.services.synthetic import GENERATED_LEVELS
 
 
 class Command(BaseCommand):
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         try:
             report = boundaries_import(path=file, level=level, code_field=code_field, stdout=self.stdout)
             if regenerate:
-                for lower in (value for value, depth in LEVEL_DEPTH.items() if depth > LEVEL_DEPTH[level]):
+                for lower in (value for value in GENERATED_LEVELS if LEVEL_DEPTH[value] > LEVEL_DEPTH[level]):
                     boundaries_generate(level=lower, stdout=self.stdout)
         except GridImportError as exc:
             raise CommandError(str(exc)) from exc
