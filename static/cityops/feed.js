@@ -34,7 +34,10 @@
       if (source) source.close();
       var url = options.streamUrl + (cursor != null ? "?after=" + encodeURIComponent(cursor) : "");
       source = new EventSource(url, { withCredentials: true });
-      source.addEventListener("open", function () { stopPolling(); });
+      source.addEventListener("open", function () {
+        stopPolling();
+        if (options.onMode) options.onMode("live");
+      });
       source.addEventListener("cursor", function (message) {
         // The stream's start and its heartbeat: alive, nothing new (the bell need not poll).
         errors = 0;
@@ -80,7 +83,6 @@
       if (pollTimer === null) return;
       clearTimeout(pollTimer);
       pollTimer = null;
-      if (options.onMode) options.onMode("live");
     }
 
     if (options.streamUrl && window.EventSource) openStream();
