@@ -7,6 +7,7 @@ fall back to polling, and tries again with a growing pause.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import weakref
@@ -37,6 +38,14 @@ class FeedHub:
     def start(self):
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="cityops-feed-hub")
+
+    async def stop(self):
+        """Unsubscribe (a test's event loop ends; a server process just exits)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
     async def available(self, timeout: float) -> bool:
         """Whether the subscription is up, waiting at most `timeout` for the first attempt to settle."""

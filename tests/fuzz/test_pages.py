@@ -37,6 +37,7 @@ PARAMETERS = [
     *("channel", "work_order_number", "contact_name", "contact_phone", "callback_requested", "place_q", "place"),
     *("lon", "lat", "address", "category_q", "description", "submit"),
     *("email_work", "sms_overdue"),
+    "after",
 ]
 HOSTILE = [
     *("²", "١٢", "٣", "\x00", "a\x00b", "0\x00", "-1", "0", "99999999999999999999", "1e309", "NaN", "inf"),
