@@ -29,6 +29,7 @@ The script itself (200 streams and the request loops) runs on the same machine a
 
 import argparse
 import asyncio
+import logging
 import os
 import socket
 import subprocess
@@ -95,7 +96,7 @@ def start_server():
     (ROOT / "var").mkdir(exist_ok=True)
     log = (ROOT / "var" / "live-screens-server.log").open("w")
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0"}
+    env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", "GUNICORN_GRACEFUL_TIMEOUT": "5"}
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [gunicorn, "--config", "docker/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
          "--worker-tmp-dir", "/tmp", "huizhou_cityops.asgi"],  # noqa: S108
@@ -267,13 +268,18 @@ def main():
     parser.add_argument("--clients", type=int, default=6, help="concurrent request loops measuring latency")
     parser.add_argument("--transitions", type=int, default=5)
     args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     process, url = (None, args.url.rstrip("/")) if args.url else start_server()
     try:
         asyncio.run(run(args, url, process))
     finally:
         if process is not None:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+                process.wait()
 
 
 if __name__ == "__main__":

@@ -217,11 +217,18 @@ def event_feed_for_user(*, user, after: int, limit: int, now=None) -> tuple[list
     return events, cursor
 
 
-def event_feed_page_for_user(*, user, after: int, limit: int, now=None) -> tuple[list, int, bool]:
+def event_feed_scan(*, after: int) -> list:
+    """The (id, at) of the events after the cursor, whoever may see them (at most FEED_SCAN): the first read of a
+    feed page, the same for every user, so the streams of one server process share it."""
+    return list(CaseEvent.objects.filter(pk__gt=after).order_by("id").values_list("id", "at")[:FEED_SCAN])
+
+
+def event_feed_page_for_user(*, user, after: int, limit: int, now=None, scan=None) -> tuple[list, int, bool]:
     """(events, next cursor, behind): event_feed_for_user, and whether more is known to come after the cursor
-    (a full page, a full scan, or an id held back at a gap): a stream then looks again soon without a wake-up."""
+    (a full page, a full scan, or an id held back at a gap): a stream then looks again soon without a wake-up.
+    `scan`: event_feed_scan(after=after), when the caller has it already."""
     now = now or timezone.now()
-    rows = list(CaseEvent.objects.filter(pk__gt=after).order_by("id").values_list("id", "at")[:FEED_SCAN])
+    rows = event_feed_scan(after=after) if scan is None else scan
     horizon = _feed_horizon(rows, after, now)
     behind = len(rows) == FEED_SCAN or bool(rows and rows[-1][0] > horizon)
     if horizon == after:

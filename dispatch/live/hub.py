@@ -31,6 +31,8 @@ class FeedHub:
     def __init__(self):
         self.state = CONNECTING
         self.messages = 0
+        # Counts the wake-ups: the streams woken by the same one may share their first read (stream.ScanShare).
+        self.generation = 0
         self._listeners: set[asyncio.Event] = set()
         self._settled = asyncio.Event()
         self._task = None
@@ -70,6 +72,7 @@ class FeedHub:
         return len(self._listeners)
 
     def _wake(self):
+        self.generation += 1
         for event in self._listeners:
             event.set()
 

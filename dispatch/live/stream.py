@@ -19,6 +19,7 @@ import asyncio
 import json
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -84,8 +85,49 @@ def db_threads_close():
     pool.shutdown(wait=True)
 
 
-def _page(*, user, after):
-    events, cursor, behind = selectors.event_feed_page_for_user(user=user, after=after, limit=PAGE)
+class ScanShare:
+    """The streams of a process woken by the same announcement read the same ids after the same cursor: the first
+    one reads them, the others take its rows. Safe because any event committed after that read has an
+    announcement of its own, which wakes every stream again under a new generation."""
+
+    def __init__(self):
+        self.generation, self.table = None, {}
+        # The reads run on several database threads at once.
+        self._lock = threading.Lock()
+
+    def scan(self, generation, after):
+        if generation is None:  # a heartbeat or a recheck: read afresh
+            return selectors.event_feed_scan(after=after)
+        with self._lock:
+            if self.generation is not None and generation < self.generation:
+                table = None  # woken before the latest wake-up: read afresh, keep nothing
+            else:
+                if generation != self.generation:
+                    self.generation, self.table = generation, {}
+                table = self.table
+            rows = table.get(after) if table is not None else None
+        if rows is None:
+            rows = selectors.event_feed_scan(after=after)
+            if table is not None:
+                with self._lock:
+                    # Into this generation's table, even if a newer one has started meanwhile.
+                    rows = table.setdefault(after, rows)
+        return rows
+
+
+_shares: "weakref.WeakKeyDictionary[object, ScanShare]" = weakref.WeakKeyDictionary()
+
+
+def _share_of(hub):
+    share = _shares.get(hub)
+    if share is None:
+        share = _shares[hub] = ScanShare()
+    return share
+
+
+def _page(*, user, after, share=None, generation=None):
+    scan = share.scan(generation, after) if share is not None else None
+    events, cursor, behind = selectors.event_feed_page_for_user(user=user, after=after, limit=PAGE, scan=scan)
     return FeedEventSerializer(events, many=True).data, cursor, behind
 
 
@@ -106,14 +148,17 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
     a long-open screen picks up changes of the user's scope and sign-in. `read` runs the database reads.
     """
     listener = hub.listen()
+    share = _share_of(hub)
     ends_at = time.monotonic() + lifetime
     cursor = after
     pages = 0
     try:
         yield f"retry: {RETRY_MS}\n" + _cursor_message(cursor)
+        woken = False
         while True:
             listener.clear()
-            events, next_cursor, behind = await read(_page, user=user, after=cursor)
+            generation = hub.generation if woken else None
+            events, next_cursor, behind = await read(_page, user=user, after=cursor, share=share, generation=generation)
             if events:
                 yield _message(events, next_cursor)
             elif next_cursor != cursor:
@@ -124,6 +169,7 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
             if once and (not behind or pages >= ONCE_PAGES):
                 return
             if full_page:
+                woken = False
                 continue
             if not once and hub.state != UP:
                 yield "event: fallback\ndata: {}\n\n"
@@ -134,7 +180,9 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
             wait = min(GAP_RECHECK_SECONDS if behind else settings.EVENTS_STREAM_HEARTBEAT_SECONDS, remaining)
             try:
                 await asyncio.wait_for(listener.wait(), wait)
+                woken = True
             except TimeoutError:
+                woken = False
                 if not behind:
                     # The heartbeat: proxies see traffic, the page sees that its stream is alive.
                     yield _cursor_message(cursor)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import JsonResponse, StreamingHttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -49,19 +50,18 @@ async def live_events(request):
     try:
         after = _cursor(request)
     except ValueError:
-        return JsonResponse(
-            {"after": [_("The cursor must be the id of an event (a whole number from 0).")]}, status=400
-        )
+        with _language_of(request):
+            message = _("The cursor must be the id of an event (a whole number from 0).")
+        return JsonResponse({"after": [message]}, status=400)
     # Under WSGI (runserver, the test client) a response cannot stream from an async iterator: it would be read
     # to its end first. There the answer is the backlog only, and the browser's reconnection makes it a poll.
     asgi = hasattr(request, "scope")
     once = not asgi or "text/event-stream" not in request.headers.get("Accept", "")
     hub = feed_hub()
     if not once and not await hub.available(HUB_WAIT_SECONDS):
-        return JsonResponse(
-            {"detail": _("Live updates are not available at the moment; the page checks for changes by itself.")},
-            status=503,
-        )
+        with _language_of(request):
+            detail = _("Live updates are not available at the moment; the page checks for changes by itself.")
+        return JsonResponse({"detail": detail}, status=503)
     read = in_db_thread if asgi else _in_request_thread
     if after is None:
         after = await read(selectors.event_feed_start)
@@ -75,6 +75,11 @@ async def live_events(request):
     # nginx would otherwise buffer the stream and deliver the events in lumps.
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+def _language_of(request):
+    """The request's language, as LocaleMiddleware chose it, for the view's few messages."""
+    return translation.override(getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE)
 
 
 async def _in_request_thread(function, /, **kwargs):
