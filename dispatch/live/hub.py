@@ -23,6 +23,8 @@ CONNECTING, UP, DOWN = "connecting", "up", "down"
 # A subscribed connection that stays silent cannot tell a quiet channel from a dead server: ping it this often.
 PING_SECONDS = 10.0
 RETRY_MAX_SECONDS = 30.0
+# Announcements this close together wake the streams once (each wake costs every stream a database read).
+COALESCE_SECONDS = 0.05
 
 
 class FeedHub:
@@ -113,6 +115,13 @@ class FeedHub:
             message = await pubsub.get_message(timeout=1.0)
             if message and message.get("type") == "message":
                 self.messages += 1
+                # The events of one piece of work come in a burst (a report accepted and filed at the desk, a
+                # sweep's batches): gather what follows within COALESCE_SECONDS and wake the streams once.
+                until = time.monotonic() + COALESCE_SECONDS
+                while (left := until - time.monotonic()) > 0:
+                    if await pubsub.get_message(timeout=left) is None:
+                        break
+                    self.messages += 1
                 self._wake()
             if time.monotonic() - pinged > PING_SECONDS:
                 await pubsub.ping()

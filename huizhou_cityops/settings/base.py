@@ -268,6 +268,10 @@ EVENTS_STREAM_MAX_SECONDS = env.float("EVENTS_STREAM_MAX_SECONDS", default=300)
 EVENTS_STREAM_HEARTBEAT_SECONDS = env.float("EVENTS_STREAM_HEARTBEAT_SECONDS", default=15)
 EVENTS_STREAM_DB_THREADS = env.int("EVENTS_STREAM_DB_THREADS", default=4)
 EVENTS_PUBLISH_TIMEOUT_SECONDS = env.float("EVENTS_PUBLISH_TIMEOUT_SECONDS", default=0.5)
+# Requests one web server process handles at once under ASGI (huizhou_cityops.asgi.RequestLimit); the others wait
+# their turn. Each holds a thread and a database connection: workers × this stays well under max_connections.
+# Open live streams do not count.
+WEB_MAX_CONCURRENT_REQUESTS = env.int("WEB_MAX_CONCURRENT_REQUESTS", default=8)
 # Both are idempotent: `expires` drops a run that waited in the queue longer than one interval.
 CELERY_BEAT_SCHEDULE["dispatch-outbox-deliver"] = {
     "task": "dispatch.outbox_deliver",
