@@ -49,4 +49,4 @@ USER 10001:10001
 
 EXPOSE 8000
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
-CMD ["gunicorn", "--config", "docker/gunicorn.conf.py", "huizhou_cityops.wsgi"]
+CMD ["gunicorn", "--config", "docker/gunicorn.conf.py", "huizhou_cityops.asgi"]

@@ -12,9 +12,12 @@ class DispatchConfig(AppConfig):
         # autodiscovers only dispatch.tasks: the notification and export tasks are registered here too.
         from dispatch import receivers  # noqa: F401
         from dispatch.exports import tasks as export_tasks  # noqa: F401
+        from dispatch.live.hub import live_feed_health
         from dispatch.notifications import receivers as notification_receivers  # noqa: F401
         from dispatch.notifications import tasks as notification_tasks  # noqa: F401
+        from huizhou_cityops.health import EXTRA_CHECKS
 
+        EXTRA_CHECKS["live_feed"] = live_feed_health
         self._watch_workers()
 
     @staticmethod

@@ -213,11 +213,26 @@ def event_feed_for_user(*, user, after: int, limit: int, now=None) -> tuple[list
     Two queries when something is new (the ids after the cursor, then the visible events up to the horizon),
     one when nothing is. The cursor moves past events the user may not see, so they are not read again.
     """
+    events, cursor, _behind = event_feed_page_for_user(user=user, after=after, limit=limit, now=now)
+    return events, cursor
+
+
+def event_feed_scan(*, after: int) -> list:
+    """The (id, at) of the events after the cursor, whoever may see them (at most FEED_SCAN): the first read of a
+    feed page, the same for every user, so the streams of one server process share it."""
+    return list(CaseEvent.objects.filter(pk__gt=after).order_by("id").values_list("id", "at")[:FEED_SCAN])
+
+
+def event_feed_page_for_user(*, user, after: int, limit: int, now=None, scan=None) -> tuple[list, int, bool]:
+    """(events, next cursor, behind): event_feed_for_user, and whether more is known to come after the cursor
+    (a full page, a full scan, or an id held back at a gap): a stream then looks again soon without a wake-up.
+    `scan`: event_feed_scan(after=after), when the caller has it already."""
     now = now or timezone.now()
-    rows = list(CaseEvent.objects.filter(pk__gt=after).order_by("id").values_list("id", "at")[:FEED_SCAN])
+    rows = event_feed_scan(after=after) if scan is None else scan
     horizon = _feed_horizon(rows, after, now)
+    behind = len(rows) == FEED_SCAN or bool(rows and rows[-1][0] > horizon)
     if horizon == after:
-        return [], after
+        return [], after, behind
     events = (
         CaseEvent.objects.filter(_visible_case(user), pk__gt=after, pk__lte=horizon)
         .select_related("case", "actor")
@@ -239,7 +254,9 @@ def event_feed_for_user(*, user, after: int, limit: int, now=None) -> tuple[list
     )
     events = list(events[:limit])
     # A full page continues right after it; otherwise every visible event up to the horizon has been listed.
-    return events, (events[-1].id if len(events) == limit else horizon)
+    if len(events) == limit:
+        return events, events[-1].id, True
+    return events, horizon, behind
 
 
 def whistles_for_case(case):

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .live.views import live_events
 from .pages import command, dept, exports, grid, inbox, intake, panel
 
 urlpatterns = [
@@ -38,6 +39,7 @@ urlpatterns = [
     path("exports/", exports.export_list, name="export-list"),
     path("exports/<int:pk>/status/", exports.export_status, name="export-status"),
     path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
+    path("live/events/", live_events, name="live-events"),
     path("photos/<int:pk>/", panel.case_photo, name="case-photo"),
     path("photos/<int:pk>/thumbnail/", panel.case_photo, {"thumbnail": True}, name="case-photo-thumbnail"),
 ]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Serves web + the Celery workers (one per queue group) + beat in the foreground; Ctrl-C stops them all.
+# Serves web (gunicorn + uvicorn workers, as in production) + the Celery workers (one per queue group) + beat in
+# the foreground; Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
@@ -19,7 +20,13 @@ worker notify "${CELERY_NOTIFY_CONCURRENCY:-3}"
 worker followup "${CELERY_FOLLOWUP_CONCURRENCY:-2}"
 worker reports "${CELERY_REPORTS_CONCURRENCY:-1}"
 .venv/bin/celery -A huizhou_cityops beat --loglevel=INFO --schedule var/celerybeat-schedule & pids+=($!)
-.venv/bin/python manage.py runserver --noreload "$HOST:$PORT" & pids+=($!)
+# The production server type (docker/gunicorn.conf.py: gunicorn with uvicorn workers on huizhou_cityops.asgi),
+# so the live stream behaves as in production; development settings (DEBUG, static files from the app folders
+# through whitenoise). `manage.py runserver` remains for debugging only (README, Running it).
+DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-huizhou_cityops.settings.local}" \
+  GUNICORN_WORKERS="${GUNICORN_WORKERS:-2}" GUNICORN_MAX_REQUESTS="${GUNICORN_MAX_REQUESTS:-0}" \
+  .venv/bin/gunicorn --config docker/gunicorn.conf.py --bind "$HOST:$PORT" --worker-tmp-dir "${TMPDIR:-/tmp}" \
+  huizhou_cityops.asgi & pids+=($!)
 cat <<TXT
 
   Huizhou CityOps is running at  http://$HOST:$PORT/

@@ -169,6 +169,7 @@ MATRIX = {
     # The inbox: every signed-in user has their own; a notification is only its owner's.
     "inbox":                     "login   200     200     200     200     200     200     200     200     200     200",
     "inbox-count":               "login   200     200     200     200     200     200     200     200     200     200",
+    "live-events":               "login   200     200     200     200     200     200     200     200     200     200",
     "inbox-read-all":            "login   302     302     302     302     302     302     302     302     302     302",
     "inbox-settings":            "login   200     200     200     200     200     200     200     200     200     200",
     "inbox-open":                "login   404     404     404     404     404     302/404 404     404     404     404/302",

@@ -27,6 +27,7 @@ from dispatch.pages.selectors import (
     map_cases_for_user,
     regions_for_filter,
 )
+from dispatch.selectors import event_feed_start
 from dispatch.services.orders import order_issue
 from grids.models import Level, Region
 
@@ -60,6 +61,14 @@ def feed_available():
     except Resolver404:
         return False
     return True
+
+
+def feed_config():
+    """What a page that follows the feed needs (static/cityops/feed.js): the stream, the poll for when the stream
+    is not available, and the cursor at render time, so that nothing between the render and the stream is missed."""
+    if not feed_available():
+        return {"feedUrl": "", "streamUrl": "", "feedCursor": None}
+    return {"feedUrl": FEED_PATH, "streamUrl": reverse("live-events"), "feedCursor": event_feed_start()}
 
 
 def _map_view(user):
@@ -121,7 +130,7 @@ def command_centre(request):
             "countsUrl": reverse("command-counts"),
             "listUrl": reverse("command-cases"),
             "panelUrl": reverse("command-panel", args=[0]),
-            "feedUrl": FEED_PATH if feed_available() else "",
+            **feed_config(),
             "pollSeconds": 15,
             "lights": {light.value: str(light.label) for light in Light},
             "text": {

@@ -58,7 +58,7 @@ def dept_workspace(request):
         "calendar_warning": calendar_coverage_warning_for(request.user, now=now),
         "config": {
             "boardUrl": reverse("dept-board"),
-            "feedUrl": command.FEED_PATH if command.feed_available() else "",
+            **command.feed_config(),
             "pollSeconds": 15,
             "text": {"changed": _("This case was changed by someone else."), "reload": _("Reload")},
         },

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from cases.clock import WARN_FRACTION, escalation_at
 from cases.models import FINAL_STATUSES, Case, CaseEvent
+from cases.services.feed import feed_publish
 from cases.workflow import SYSTEM_ROLE
 from dispatch.models import EscalationStep, TimerMark
 from dispatch.models.timers import ESCALATION_PREFIX, OVERDUE, WARNING
@@ -125,6 +126,11 @@ def _sweep_batch(*, now, batch, ladder, result):
         plans = [(case, *_plan(case, steps, now)) for case in claimed]
         fired = _fire(plans, now)
         _advance(plans, now)
+        transaction.on_commit(
+            lambda: feed_publish(
+                event_ids=[item["event_id"] for item in fired], case_ids=[item["case_id"] for item in fired]
+            )
+        )
         transaction.on_commit(lambda: _announce(fired, result))
     result.cases += len(claimed)
     result.batches += 1

@@ -64,6 +64,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "huizhou_cityops.urls"
 WSGI_APPLICATION = "huizhou_cityops.wsgi.application"
+ASGI_APPLICATION = "huizhou_cityops.asgi.application"
 
 TEMPLATES = [
     {
@@ -89,11 +90,14 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# The cache only saves time: while Redis does not answer, reads miss and writes are skipped (huizhou_cityops.cache),
+# after at most a second's wait.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "huizhou_cityops.cache.FallbackRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "cityops",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
 
@@ -262,8 +266,22 @@ EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT_SECONDS", default=5)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
 NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=60)
 NOTIFY_DELIVERY_SECONDS = env.int("NOTIFY_DELIVERY_SECONDS", default=15)
-# The live feed's long poll holds a web worker for up to this many seconds (at most 25).
+# The live feed's long poll (/api/v1/events/?wait=) holds a thread for up to this many seconds (at most 25); the
+# pages use the stream below and poll without waiting when it is not available.
 EVENTS_FEED_MAX_WAIT_SECONDS = env.int("EVENTS_FEED_MAX_WAIT_SECONDS", default=25)
+# The live stream (/live/events/, server-sent events under ASGI; dispatch/live). A stream ends after
+# EVENTS_STREAM_MAX_SECONDS and the browser reconnects where it was (a change of scope or sign-in is picked up);
+# a comment every EVENTS_STREAM_HEARTBEAT_SECONDS keeps proxies from closing a quiet stream, and the stream looks
+# at the database then too. Each server process reads for its streams on EVENTS_STREAM_DB_THREADS threads (one
+# database connection each). Publishing an event waits at most EVENTS_PUBLISH_TIMEOUT_SECONDS for Redis.
+EVENTS_STREAM_MAX_SECONDS = env.float("EVENTS_STREAM_MAX_SECONDS", default=300)
+EVENTS_STREAM_HEARTBEAT_SECONDS = env.float("EVENTS_STREAM_HEARTBEAT_SECONDS", default=15)
+EVENTS_STREAM_DB_THREADS = env.int("EVENTS_STREAM_DB_THREADS", default=4)
+EVENTS_PUBLISH_TIMEOUT_SECONDS = env.float("EVENTS_PUBLISH_TIMEOUT_SECONDS", default=0.5)
+# Requests one web server process handles at once under ASGI (huizhou_cityops.asgi.RequestLimit); the others wait
+# their turn. Each holds a thread and a database connection: workers × this stays well under max_connections.
+# Open live streams do not count.
+WEB_MAX_CONCURRENT_REQUESTS = env.int("WEB_MAX_CONCURRENT_REQUESTS", default=8)
 # Both are idempotent: `expires` drops a run that waited in the queue longer than one interval.
 CELERY_BEAT_SCHEDULE["dispatch-outbox-deliver"] = {
     "task": "dispatch.outbox_deliver",

@@ -76,8 +76,9 @@ document.addEventListener("input", (event) => {
 })();
 
 // Every signed-in page: the bell's unread count stays live. Pages that follow the event feed (command centre,
-// department workspace) announce each answer with a "cityops:feed" event and the count is read again when cases
-// changed; elsewhere (or when the feed has gone quiet) a light poll of the count every 30 s.
+// department workspace; static/cityops/feed.js) announce each batch and each heartbeat with a "cityops:feed"
+// event and the count is read again when cases changed; elsewhere (or when the feed has gone quiet) a light poll
+// of the count every 30 s.
 (function () {
   "use strict";
   var POLL_MS = 30000, FEED_FRESH_MS = 60000;
@@ -107,11 +108,19 @@ document.addEventListener("input", (event) => {
     if (Date.now() - lastFeed > FEED_FRESH_MS && !document.hidden) refresh();
     timer = setTimeout(poll, POLL_MS);
   }
+  // The notices of an event are written just after it commits: read soon, and once more a moment later; a busy
+  // feed reads the count at most every few seconds.
+  var refreshSoon = null;
   document.addEventListener("cityops:feed", function (event) {
     lastFeed = Date.now();
     var events = (event.detail && event.detail.events) || [];
-    // The notices of an event are written just after it commits: read now, and once more a moment later.
-    if (events.length) { refresh(); setTimeout(refresh, 2000); }
+    if (!events.length) return;
+    if (refreshSoon === null) {
+      refreshSoon = window.CityopsFeed ? window.CityopsFeed.throttle(function () {
+        refresh(); setTimeout(refresh, 2000);
+      }, 5000) : function () { refresh(); setTimeout(refresh, 2000); };
+    }
+    refreshSoon();
   });
   // The inbox page's own forms (mark read, mark all read) carry the new count in the part they swap in.
   document.addEventListener("htmx:afterSwap", function () {

@@ -308,7 +308,8 @@
     loadCases();
   }
 
-  // ---- live updates: the event feed when installed (long poll), else the counts every 15 s ----
+  // ---- live updates: the event stream (static/cityops/feed.js; polling the feed when the stream is not
+  // available), else the counts every 15 s ----
   function applyCounts(counts) {
     var changed = [];
     Object.keys(counts).forEach(function (key) {
@@ -363,9 +364,15 @@
     var id = Number(p.dataset.case), seen = Number(p.dataset.lastEvent || 0);
     return events.some(function (e) { return e.case && e.case.id === id && e.id > seen; });
   }
+  // Counts are one aggregate query: however many events arrive, read them at most once every few seconds
+  // (a second of jitter spreads the screens of a busy centre).
+  var COUNTS_EVERY_MS = 3000;
+  var refreshCountsSoon = CityopsFeed.throttle(function () {
+    setTimeout(function () { refreshCounts().catch(function () {}); }, Math.random() * 1000);
+  }, COUNTS_EVERY_MS);
   function onEvents(events) {
     if (!events.length) return;
-    refreshCounts();
+    refreshCountsSoon();
     if (panelIsBehind(events)) refreshPanel();
     if (events.some(function (e) { return e.case; })) scheduleListRefresh();
     else loadCases();
@@ -375,31 +382,24 @@
       if (changed) { scheduleListRefresh(); if (openCaseId()) refreshPanel(); }
     }).catch(function () {}).then(function () { setTimeout(pollCounts, config.pollSeconds * 1000); });
   }
-  function followFeed(cursor, failures) {
-    // The first call only fetches the cursor (no wait); then each call long-polls for what came after it.
-    var url = config.feedUrl + (cursor != null ? "?wait=25&after=" + cursor : "");
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-      .then(function (data) {
-        if (cursor != null) onEvents(data.events || []);
-        // The top bar's bell (site.js) follows the same feed instead of polling.
-        document.dispatchEvent(new CustomEvent("cityops:feed", { detail: { events: cursor != null ? data.events || [] : [] } }));
-        // How far this page has followed the feed: every event up to this id has been applied (counts, list,
-        // panel). Anyone checking that a screen is live can read it here, and the browser tests wait on it.
-        centre.dataset.feedCursor = String(data.cursor);
-        followFeed(data.cursor, 0);
-      })
-      .catch(function () {
-        // Three failures in a row: the feed is gone or broken; fall back to polling the counts.
-        if (failures >= 2) { setTimeout(pollCounts, config.pollSeconds * 1000); return; }
-        setTimeout(function () { followFeed(cursor, failures + 1); }, 5000 * (failures + 1));
-      });
+  function followFeed() {
+    CityopsFeed.follow({
+      streamUrl: config.streamUrl,
+      pollUrl: config.feedUrl,
+      cursor: config.feedCursor,
+      pollSeconds: config.pollSeconds,
+      onEvents: onEvents,
+      // How far this page has followed the feed: every event up to this id has been applied (counts, list,
+      // panel). Anyone checking that a screen is live can read it here, and the browser tests wait on it.
+      onCursor: function (cursor) { centre.dataset.feedCursor = String(cursor); },
+      onMode: function (mode) { centre.dataset.feedMode = mode; }
+    });
   }
 
   function start() {
     markCurrent();
     initMap();
-    if (config.feedUrl) followFeed(null, 0);
+    if (config.feedUrl) followFeed();
     else setTimeout(pollCounts, config.pollSeconds * 1000);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -110,32 +110,30 @@
       .catch(function () {})
       .then(function () { setTimeout(pollBoard, config.pollSeconds * 1000); });
   }
-  function followFeed(cursor, failures) {
-    // The first call only fetches the cursor (no wait); then each call long-polls for what came after it.
-    var url = config.feedUrl + (cursor != null ? "?wait=25&after=" + cursor : "");
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-      .then(function (data) {
-        var events = cursor != null ? data.events || [] : [];
-        // The top bar's bell (site.js) follows the same feed instead of polling.
-        document.dispatchEvent(new CustomEvent("cityops:feed", { detail: { events: cursor != null ? data.events || [] : [] } }));
-        if (events.length) {
-          refreshBoard();
-          var p = panel(), seen = p ? Number(p.dataset.lastEvent || 0) : 0;
-          var open = openCaseId();
-          if (open && events.some(function (e) { return e.case && e.case.id === open && e.id > seen; })) refreshPanel();
-        }
-        followFeed(data.cursor, 0);
-      })
-      .catch(function () {
-        if (failures >= 2) { pollBoard(); return; }
-        setTimeout(function () { followFeed(cursor, failures + 1); }, 5000 * (failures + 1));
-      });
+  // The board is one render: however many events arrive, at most one every two seconds.
+  var refreshBoardSoon = CityopsFeed.throttle(refreshBoard, 2000);
+  function onEvents(events) {
+    refreshBoardSoon();
+    var p = panel(), seen = p ? Number(p.dataset.lastEvent || 0) : 0;
+    var open = openCaseId();
+    if (open && events.some(function (e) { return e.case && e.case.id === open && e.id > seen; })) refreshPanel();
+  }
+  function followFeed() {
+    var root = document.getElementById("dept-workspace") || document.body;
+    CityopsFeed.follow({
+      streamUrl: config.streamUrl,
+      pollUrl: config.feedUrl,
+      cursor: config.feedCursor,
+      pollSeconds: config.pollSeconds,
+      onEvents: onEvents,
+      onCursor: function (cursor) { root.dataset.feedCursor = String(cursor); },
+      onMode: function (mode) { root.dataset.feedMode = mode; }
+    });
   }
 
   function start() {
     markCurrent();
-    if (config.feedUrl) followFeed(null, 0);
+    if (config.feedUrl) followFeed();
     else pollBoard();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -38,6 +38,7 @@ PARAMETERS = [
     *("lon", "lat", "address", "category_q", "description", "submit"),
     *("email_work", "sms_overdue"),
     *("community",),
+    "after",
 ]
 HOSTILE = [
     *("²", "١٢", "٣", "\x00", "a\x00b", "0\x00", "-1", "0", "99999999999999999999", "1e309", "NaN", "inf"),

@@ -1,0 +1,61 @@
+"""The cache backend: Django's Redis cache that degrades to "nothing cached" when Redis does not answer.
+
+The cache only ever saves time (the working-time calendar's version, assessment results), so a Redis outage must
+not turn a page into an error: a read answers as a miss, a write is skipped, and the first failure of a burst is
+logged. Short socket timeouts (settings CACHES OPTIONS) keep an unreachable Redis from stalling requests.
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# After a failure, skip Redis for this long instead of paying its timeout on every call.
+PAUSE_SECONDS = 5.0
+
+
+class FallbackRedisCache(RedisCache):
+    """RedisCache whose reads miss and whose writes are skipped while Redis does not answer."""
+
+    _paused_until = 0.0
+
+    def _attempt(self, name, default, *args, **kwargs):
+        if time.monotonic() < self._paused_until:
+            return default
+        try:
+            return getattr(super(), name)(*args, **kwargs)
+        except (RedisError, OSError):
+            self._paused_until = time.monotonic() + PAUSE_SECONDS
+            logger.warning("cache: Redis does not answer; going on without the cache for a while", exc_info=True)
+            return default
+
+    def get(self, key, default=None, version=None):
+        return self._attempt("get", default, key, default, version)
+
+    def get_many(self, keys, version=None):
+        return self._attempt("get_many", {}, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._attempt("has_key", False, key, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._attempt("set", None, key, value, timeout, version)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._attempt("add", False, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._attempt("touch", False, key, timeout, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._attempt("set_many", list(data), data, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._attempt("delete", False, key, version)
+
+    def delete_many(self, keys, version=None):
+        return self._attempt("delete_many", None, keys, version)
