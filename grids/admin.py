@@ -83,3 +83,6 @@ class DepartmentAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("home_region").defer("home_region__geom")
+
+
+from . import admin_duty  # noqa: E402, F401 (the duty roster and patrols register themselves)
