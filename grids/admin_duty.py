@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -43,7 +44,7 @@ class DutyShiftAdmin(admin.ModelAdmin):
     def copy_to_next_week(self, request, queryset):
         # Shifts of several weeks are copied week by week, each one week later.
         created = skipped = 0
-        days = sorted({s.starts_at.date() for s in queryset.only("starts_at")})
+        days = sorted({timezone.localdate(at) for at in queryset.values_list("starts_at", flat=True)})
         weeks = sorted({d.isocalendar()[:2] for d in days})
         for year, week in weeks:
             day = next(d for d in days if d.isocalendar()[:2] == (year, week))

@@ -30,6 +30,7 @@
   var retryTimer = null;
   var backoff = 0;
   var flushing = false;
+  var again = false; // a flush was asked for while one was running: run once more after it
   var battery = null;
 
   function t(key, values) {
@@ -190,13 +191,18 @@
   }
 
   function flush() {
-    if (flushing || !state) return;
+    if (flushing) { again = true; return; }
+    if (!state) return;
     flushing = true;
     clearTimeout(retryTimer);
     var loop = function () {
       return step().then(function (more) { return more ? loop() : null; });
     };
-    loop().then(function () { backoff = 0; }, retryLater).finally(function () { flushing = false; render(); });
+    loop().then(function () { backoff = 0; }, retryLater).finally(function () {
+      flushing = false;
+      render();
+      if (again) { again = false; flush(); }
+    });
   }
 
   // ---- buttons ----
@@ -220,6 +226,7 @@
   });
 
   window.addEventListener("online", function () { backoff = 0; flush(); });
+  window.addEventListener("offline", function () { again = false; });
 
   if (navigator.getBattery) {
     navigator.getBattery().then(function (b) {
