@@ -46,8 +46,11 @@ def duty_shift_list_for_day(*, user, day: date):
     scope = user_scope(user)
     if not scope.everything:
         departments = Department.objects.visible_to(user).values("pk")
+        # A shift of neither a department nor a patrol area is the command centre's own: every viewer's.
         shifts = shifts.filter(
-            Q(department__in=departments) | subtree_q(scope.region_paths(), "patrol_area__community__path")
+            Q(department__in=departments)
+            | subtree_q(scope.region_paths(), "patrol_area__community__path")
+            | Q(department__isnull=True, patrol_area__isnull=True)
         )
     return (
         shifts.select_related("user", "department", "patrol_area__community")

@@ -48,7 +48,7 @@ def _groups(shifts, now, whole):
     groups = {}
     for shift in shifts:
         key = ("d", shift.department_id) if shift.department_id else ("a", shift.patrol_area_id)
-        title = str(shift.department or "")
+        title = str(shift.department or _("Command centre"))
         if shift.patrol_area_id:
             title = f"{shift.patrol_area} · {shift.patrol_area.community.name}"
         group = groups.setdefault(key, RosterGroup(title, [], [], []))

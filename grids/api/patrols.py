@@ -16,7 +16,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from grids.services.patrols import patrol_end, patrol_start, patrol_track_add
-from huizhou_cityops.errors import ErrorSerializer
 
 
 class _Coordinates(serializers.Serializer):
@@ -82,7 +81,7 @@ class PatrolStartView(APIView):
 
     @extend_schema(
         request=PatrolStartSerializer,
-        responses={200: PatrolSerializer, 201: PatrolSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+        responses={200: PatrolSerializer, 201: PatrolSerializer},
     )
     def post(self, request):
         form = PatrolStartSerializer(data=request.data)
@@ -99,7 +98,7 @@ class PatrolTrackView(APIView):
 
     @extend_schema(
         request=TrackBatchSerializer,
-        responses={200: TrackResultSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: TrackResultSerializer},
     )
     def post(self, request, client_id):
         form = TrackBatchSerializer(data=request.data)
@@ -120,9 +119,7 @@ class PatrolTrackView(APIView):
 class PatrolEndView(APIView):
     """`POST /api/v1/patrols/{client_id}/end/`: 下岗; ending again returns the patrol as it ended."""
 
-    @extend_schema(
-        request=PatrolEndSerializer, responses={200: PatrolSerializer, 400: ErrorSerializer, 404: ErrorSerializer}
-    )
+    @extend_schema(request=PatrolEndSerializer, responses={200: PatrolSerializer})
     def post(self, request, client_id):
         form = PatrolEndSerializer(data=request.data)
         form.is_valid(raise_exception=True)

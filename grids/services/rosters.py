@@ -1,5 +1,7 @@
 """Duty rosters (值班表): importing a roster from CSV and copying a week's roster to the next.
 
+A shift names a department or a patrol area; a shift naming neither is the command centre's own (值班长, 派遣员).
+
 Both are all-or-nothing: a CSV with one bad line writes nothing and names every bad line.
 """
 
@@ -66,8 +68,8 @@ def _shift_of(row, users, departments, areas):
         problems.append(_("no department %(code)s") % {"code": get("department")})
     if get("patrol_area") and area is None:
         problems.append(_("no patrol area %(code)s") % {"code": get("patrol_area")})
-    if not get("department") and not get("patrol_area"):
-        problems.append(_("name a department or a patrol area"))
+    if get("department") and get("patrol_area"):
+        problems.append(_("name a department or a patrol area, not both"))
     starts, ends = _parse_time(get("starts_at")), _parse_time(get("ends_at"))
     if starts is None or ends is None:
         problems.append(_("times must read like 2026-12-07 08:30"))
@@ -111,10 +113,11 @@ def roster_import(*, text: str) -> RosterImportReport:
             shifts.append(shift)
     if problems:
         raise GridImportError(_("The roster was not imported."), problems=problems)
-    return _add_new(shifts)
+    return roster_add_shifts(shifts)
 
 
-def _add_new(shifts) -> RosterImportReport:
+def roster_add_shifts(shifts) -> RosterImportReport:
+    """Save the unsaved `shifts` not already in the roster (same person, duty, unit and times)."""
     if not shifts:
         return RosterImportReport(created=0, skipped=0)
     first, last = min(s.starts_at for s in shifts), max(s.ends_at for s in shifts)
@@ -145,4 +148,4 @@ def roster_copy_week(*, week_of: date, shift_ids=None) -> RosterImportReport:
         )
         for s in source
     ]  # fmt: skip
-    return _add_new(copies)
+    return roster_add_shifts(copies)

@@ -35,13 +35,13 @@ def test_a_roster_file_imports_once_in_beijing_time(roster):
 
 
 def test_a_file_with_bad_lines_imports_nothing_and_names_every_bad_line(roster):
-    bad = roster + "nobody,officer,no-such-dept,,2026-12-07 08:30,2026-12-07 07:00,,\n" + "x,boss,,,soon,later,,\n"
+    bad = roster + "nobody,officer,no-such-dept,,2026-12-07 08:30,2026-12-07 07:00,,\n" + "x,boss,a,b,soon,later,,\n"
     with pytest.raises(GridImportError) as error:
         roster_import(text=bad)
     problems = error.value.problems
     assert [p.split(":")[0] for p in problems] == ["line 4", "line 5"]
     assert "no department no-such-dept" in problems[0] and "end after it starts" in problems[0]
-    assert "name a department or a patrol area" in problems[1]
+    assert "not both" in problems[1] and "duty must be one of" in problems[1]
     assert DutyShift.objects.count() == 0
     with pytest.raises(GridImportError):
         roster_import(text="name,when\nx,y\n")
