@@ -76,7 +76,7 @@ def patrol_list_on_duty_for_user(*, user):
 
 def patrol_nearest_on_duty(*, point: Point, user_ids) -> list[tuple[int, float, datetime | None]]:
     """Among `user_ids`, those on patrol with a known position, nearest to `point` first: (user id, metres,
-    last fix). Uses the spheroid distance; a worker list is short, so no index is needed."""
+    last fix). Distances on the sphere (ST_DistanceSphere); a worker list is short, so no index is needed."""
     rows = (
         PatrolSession.objects.filter(ended_at__isnull=True, user_id__in=list(user_ids), last_point__isnull=False)
         .annotate(metres=Distance("last_point", point))

@@ -115,3 +115,31 @@ def test_without_anyone_on_patrol_nobody_is_preselected(cases, personas):
     body = client_for(personas["operator"]).get(f"/command/cases/{case.pk}/", HTTP_HX_REQUEST="true").content.decode()
     select = body[body.index('name="assignee"') : body.index("</select>", body.index('name="assignee"'))]
     assert " selected" not in select
+
+
+def _count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_layer_and_the_duty_page_read_in_the_same_number_of_queries_for_3_and_30_rows(personas, huizhou_grid):
+    community = Region.objects.get(code=QIAODONG_COMMUNITY)
+    office = Department.objects.get(code=f"street-{QIAODONG}")
+    point = huizhou_grid.point_in(QIAODONG_COMMUNITY)
+    client = client_for(personas["district_dispatcher"])
+    counts = []
+    for total in (3, 30):
+        done = PatrolSession.objects.count()
+        for i in range(done, total):
+            worker = user_posted(username=f"p-walker-{i}", role=Role.GRID_WORKER, region=community, phone="13900001111")
+            on_patrol(worker, point)
+            DutyShift.objects.create(
+                user=worker, department=office, starts_at=timezone.now() - timedelta(hours=1),
+                ends_at=timezone.now() + timedelta(hours=1),
+            )  # fmt: skip
+        counts.append((_count_queries(client, "/command/map/patrols/"), _count_queries(client, "/command/duty/")))
+    assert counts[0] == counts[1]

@@ -28,7 +28,9 @@ def _points(origin, start, n, step_s=30, step_deg=0.0003):
 
 @pytest.fixture
 def phone(api_client_for, grid_worker):
-    return api_client_for(grid_worker)
+    client = api_client_for(grid_worker)
+    client.credentials(HTTP_ACCEPT_LANGUAGE="en")
+    return client
 
 
 @pytest.fixture

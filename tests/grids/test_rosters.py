@@ -59,6 +59,7 @@ def test_copying_a_week_moves_its_shifts_seven_days_on_once(roster):
 
 
 def test_an_administrator_imports_a_roster_and_sees_the_bad_lines(admin_client, roster):
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     url = "/admin/grids/dutyshift/import/"
     assert "Import roster CSV" in admin_client.get("/admin/grids/dutyshift/").content.decode()
     bad = SimpleUploadedFile("roster.csv", (roster + "ghost,officer,x,,2026-12-07 08:30,2026-12-07 09:30,,\n").encode())
