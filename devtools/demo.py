@@ -48,6 +48,7 @@ from grids.services.patrol_areas import patrol_area_save
 from grids.services.unit_grids import unit_grids_generate
 from huizhou_cityops.errors import ConflictError
 
+from .demo_duty import seed_duty
 from .loadgen import LoadOptions, load_cases
 from .loadgen.spread import SURNAMES
 
@@ -561,7 +562,7 @@ def seed(*, stdout=None, cases=DEFAULT_CASES, now=None) -> str:
     grids = f"unit grids cut in {cut} communities of 桥东街道; " if cut else ""
     existing = Case.objects.filter(idempotency_key__startswith=DEMO_TAG).count()
     if existing:
-        return f"{grids}workload kept: {existing:,} demo cases already loaded"
+        return f"{grids}workload kept: {existing:,} demo cases already loaded; {_duty(now)}"
     if cases <= 0:
         return f"{grids}no workload asked (--cases 0)"
     started = time.monotonic()
@@ -586,6 +587,8 @@ def seed(*, stdout=None, cases=DEFAULT_CASES, now=None) -> str:
     issued, replied = _orders(now, rng, users["leader"], ids)
     sweep = timers_sweep(now=now)
     run, span = _score_last_month(now, users["admin"])
+    # After the emergency: it was alerted to the departments' standing duty, before today's roster existed.
+    duty = _duty(now)
     open_count = Case.objects.filter(pk__in=ids).exclude(status__in=FINAL_STATUSES).count()
     city = CaseRouting.objects.filter(level=CommandLevel.CITY, case__status=Status.TO_DISPATCH).count()
     return grids + (
@@ -593,7 +596,21 @@ def seed(*, stdout=None, cases=DEFAULT_CASES, now=None) -> str:
         f"{city} waiting for the city centre ({len(lifted)} lifted), {bureau} sent to the city bureau, "
         f"{live} cases of the shift in progress, "
         f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), "
-        f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk})"
+        f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk}), {duty}"
+    )
+
+
+def _duty(now):
+    """Today's roster and the grid worker's patrol (devtools.demo_duty); nothing when the accounts are missing."""
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=_DEMO_USERS)}
+    if not {"gridworker", "shiftlead", "dispatcher", "street-handler"} <= set(users):
+        return "no duty roster (demo accounts missing)"
+    return seed_duty(
+        now=now,
+        users=users,
+        district_bureau=DISTRICT_BUREAU,
+        street_office=STREET_OFFICE,
+        community_code=COMMUNITY_CODE,
     )
 
 

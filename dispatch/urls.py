@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .live.views import live_events
-from .pages import command, dept, exports, grid, inbox, intake, panel
+from .pages import command, dept, duty, exports, grid, inbox, intake, panel
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
@@ -16,6 +16,8 @@ urlpatterns = [
     path("command/counts/", command.command_counts, name="command-counts"),
     path("command/map/cases/", command.command_map_cases, name="command-map-cases"),
     path("command/map/grids/", command.command_map_grids, name="command-map-grids"),
+    path("command/map/patrols/", duty.command_map_patrols, name="command-map-patrols"),
+    path("command/duty/", duty.command_duty, name="command-duty"),
     path("command/cases/<int:pk>/", command.command_panel, name="command-panel"),
     path("command/cases/<int:pk>/actions/<slug:action>/", command.command_act, name="command-act"),
     path("command/cases/<int:pk>/orders/", command.command_order_issue, name="command-order-issue"),

@@ -182,3 +182,6 @@ class UnitGridLayerAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from . import admin_duty  # noqa: E402, F401 (the duty roster and patrols register themselves)

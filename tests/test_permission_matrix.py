@@ -18,7 +18,9 @@ the street handler only 惠城区, the outsider (a 惠阳区 dispatcher) only �
 does not work on is 403 (DOMAIN.md §3, STYLE.md "Errors").
 """
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -35,6 +37,7 @@ from dispatch.models import Export, Notification
 from dispatch.services.orders import order_issue
 from dispatch.services.whistles import whistle_blow
 from grids.models import Department, Region
+from grids.services.patrols import patrol_start
 from grids.services.unit_grids import unit_grids_generate
 from tests.factories.accounts import user_posted
 from tests.fixtures.cases import jpeg_upload
@@ -92,6 +95,7 @@ ORDER = {"note": "限期整改", "reply_hours": "8"}
 REPLY = {"reply": "已整改完毕"}
 WHISTLE = {"note": "请到场会商", "departments": ["city-water"]}
 REPORT = {"note": "已派员到场"}
+TRACK = {"points[0]recorded_at": "{recorded}", "points[0]lon": "{lon}", "points[0]lat": "{lat}"}
 # A 12345 call placed on the side's own case point ("{lon}" and "{lat}" take the side's values).
 INTAKE = {
     "channel": "hotline_12345", "work_order_number": "GD-MATRIX-1", "lon": "{lon}", "lat": "{lat}",
@@ -136,6 +140,11 @@ MATRIX = {
     "mobile-report":             "login   200     403     403     403     403     403     403     403     403     403",
     "mobile-tasks":              "login   200     403     403     403     403     403     403     403     403     403",
     "mobile-reports":            "login   200     403     403     403     403     403     403     403     403     403",
+    "mobile-patrols":            "login   200     403     403     403     403     403     403     403     403     403",
+    # Patrols: only grid workers go on patrol; a patrol is its worker's alone (惠城: the grid worker's, 惠阳: another's).
+    "api-patrol-start":          "401     201     403     403     403     403     403     403     403     403     403",
+    "api-patrol-track":          "401     200/404 404     404     404     404     404     404     404     404     404",
+    "api-patrol-end":            "401     200/404 404     404     404     404     404     404     404     404     404",
     "mobile-sw":                 "200     200     200     200     200     200     200     200     200     200     200",
     "mobile-manifest":           "200     200     200     200     200     200     200     200     200     200     200",
     # The command centre and its partials.
@@ -151,6 +160,9 @@ MATRIX = {
     "command-counts":            "login   403     200     200     200     200     403     403     200     403     200",
     "command-map-cases":         "login   403     200     200     200     200     403     403     200     403     200",
     "command-map-grids":         "login   403     200     200     200     200     403     403     200     403     200",
+    # Who is on duty where: the roster and the workers on patrol of the viewer's grids.
+    "command-duty":              "login   302     200     200     200     200     302     302     200     302     200",
+    "command-map-patrols":       "login   403     200     200     200     200     403     403     200     403     200",
     "command-panel":             "login   403     200     200     200     200/404 403     403     200     403     404/200",
     "command-act":               "login   403     302     403     302     302/404 403     403     403     403     404/302",
     "command-order-issue":       "login   403     403     403     403     403/404 403     403     302     403     404/403",
@@ -222,6 +234,10 @@ HOW = {
     "command-intake-check":      Ask("GET", query="?lon={lon}&lat={lat}&category=E0102"),
     "command-grid":              Ask("GET", query="?community={community}"),
     "command-map-cases":         Ask("GET", query=BOX),
+    "command-duty":              Ask("GET", query="?day={today}"),
+    "api-patrol-start":          Ask("POST", data={"client_id": "5d0c64f4-52a4-4e55-9a4c-3f7f0a4a8c11", "lon": "{lon}", "lat": "{lat}"}),
+    "api-patrol-track":          Ask("POST", params={"client_id": "patrol"}, data=TRACK),
+    "api-patrol-end":            Ask("POST", params={"client_id": "patrol"}),
     "command-map-grids":         Ask("GET", query=BOX),
     "command-panel":             Ask("GET", params=CASE),
     "command-act":               Ask("POST", params={**CASE, "action": "request_void"}, data=VOID),
@@ -324,6 +340,13 @@ class Sides:
             ),
             "huiyang": whistle_blow(case_id=huiyang.pk, actor=danshui_handler, departments=["city-water"], note="到场"),
         }
+        # Patrols on each side: the grid worker's in 惠城区, a 惠阳区 grid worker's there.
+        huiyang_worker = user_posted(username="p-danshui-grid", role=Role.GRID_WORKER, region=danshui)
+        started = timezone.now() - timedelta(hours=1)
+        patrols = {
+            side: patrol_start(user=worker, client_id=uuid.uuid4(), started_at=started)[0]
+            for side, worker in (("huicheng", personas["grid_worker"]), ("huiyang", huiyang_worker))
+        }
         self.objects = {}
         for side, case, department, district, reader in (
             ("huicheng", huicheng, qiaodong_office, HUICHENG, personas["handler"]),
@@ -349,6 +372,9 @@ class Sides:
                 "community": case.region_path.split("/")[4],
                 "department": department.code,
                 "summons": summoned[side].summonses.get().pk,
+                "patrol": patrols[side].client_id,
+                "recorded": (timezone.now() - timedelta(minutes=5)).isoformat(),
+                "today": timezone.localdate().isoformat(),
             }
 
     def data(self, ask, side):

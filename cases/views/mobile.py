@@ -6,6 +6,7 @@ Idempotency-Key, 核实/核查 through the transitions endpoint), so the rules s
 
 import hashlib
 import json
+import uuid
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
@@ -31,6 +32,8 @@ from cases.ids import parse_id
 from cases.models import PhotoKind
 from cases.permissions import case_allowed_actions
 from cases.workflow import ACTIONS, ASSIGNEE
+from grids.duty_selectors import patrol_attendance_for_worker
+from grids.models import PatrolSession
 
 from .mobile_selectors import (
     REPORTS_PAGE_SIZE,
@@ -44,6 +47,7 @@ from .mobile_selectors import (
 )
 from .mobile_strings import js_strings
 
+ZERO_UUID = uuid.UUID(int=0)
 # Photos are shrunk in the browser before upload (and before waiting offline): long side 1600 px, JPEG.
 PHOTO_MAX_SIDE = 1600
 PHOTO_QUALITY = 0.85
@@ -59,11 +63,12 @@ SHELL_STATIC = (
     "mobile/app.js",
     "mobile/report.js",
     "mobile/tasks.js",
+    "mobile/patrol.js",
     "mobile/icon.svg",
     "leaflet/leaflet.css",
     "leaflet/leaflet.js",
 )
-SHELL_PAGES = ("mobile-report", "mobile-tasks", "mobile-reports")
+SHELL_PAGES = ("mobile-report", "mobile-tasks", "mobile-reports", "mobile-patrols")
 
 
 def _not_a_grid_worker(request):
@@ -93,9 +98,26 @@ def _config(request, **extra):
         "maxPhotos": settings.CASE_PHOTOS_MAX,
         "photoMaxSide": PHOTO_MAX_SIDE,
         "photoQuality": PHOTO_QUALITY,
+        "patrol": _patrol_config(request.user),
     }
     config.update(extra)
     return config
+
+
+def _patrol_config(user):
+    """What the patrol card's script needs: the API, the recording intervals and the patrol open on the server."""
+    open_ = PatrolSession.objects.filter(user=user, ended_at__isnull=True).values("client_id", "started_at").first()
+    return {
+        "start": reverse("api-patrol-start"),
+        "track": reverse("api-patrol-track", args=[ZERO_UUID]).replace(str(ZERO_UUID), "{id}"),
+        "end": reverse("api-patrol-end", args=[ZERO_UUID]).replace(str(ZERO_UUID), "{id}"),
+        "seconds": settings.PATROL_TRACK_SECONDS,
+        "lowBatterySeconds": max(settings.PATROL_TRACK_LOW_BATTERY_SECONDS, settings.PATROL_TRACK_SECONDS),
+        "batchMax": settings.PATROL_TRACK_BATCH_MAX,
+        "open": None
+        if open_ is None
+        else {"client_id": str(open_["client_id"]), "started_at": open_["started_at"].isoformat()},
+    }
 
 
 def _context(request, page, config, task_count=None, **extra):
@@ -176,6 +198,20 @@ def reports(request):
         next_before=page[-1].pk if more else None,
     )
     return render(request, "mobile/reports.html", context)
+
+
+@login_required
+def patrols(request):
+    """The worker's attendance: today's patrols (上岗 … 下岗), time on duty and distance, and the patrol card."""
+    if not is_grid_worker(request.user):
+        return _not_a_grid_worker(request)
+    now = timezone.now()
+    attendance = patrol_attendance_for_worker(user=request.user, day=timezone.localdate(now), now=now)
+    hours, rest = divmod(attendance.seconds // 60, 60)
+    context = _context(
+        request, "patrols", _config(request), attendance=attendance, on_duty_hm=f"{hours}:{rest:02d}", now=now
+    )
+    return render(request, "mobile/patrols.html", context)
 
 
 @require_GET

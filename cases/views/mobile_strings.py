@@ -9,6 +9,11 @@ from django.utils.translation import pgettext
 
 def js_strings() -> dict[str, str]:
     return {
+        # patrols
+        "patrol_on": _("On duty since {time}."),
+        "patrol_off": _("Off duty."),
+        "patrol_waiting": _("{n} positions waiting to send"),
+        "patrol_no_gps": _("No position: allow location access to record your patrol."),
         # connection and outbox
         "online": _("Online"),
         "offline": _("Offline"),

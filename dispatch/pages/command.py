@@ -127,6 +127,7 @@ def command_centre(request):
             "bounds": _map_view(request.user),
             "casesUrl": reverse("command-map-cases"),
             "gridsUrl": reverse("command-map-grids"),
+            "patrolsUrl": reverse("command-map-patrols"),
             "countsUrl": reverse("command-counts"),
             "listUrl": reverse("command-cases"),
             "panelUrl": reverse("command-panel", args=[0]),
@@ -140,6 +141,9 @@ def command_centre(request):
                 "updated": _("Queue counts updated:"),
                 "tooMany": _("Only the newest %(n)s cases are on the map; narrow the filters.") % {"n": 2000},
                 "noTiles": _("No base map configured: grids and cases only."),
+                "onPatrol": _("On patrol"),
+                "minutesAgo": _("last position {m} min ago"),
+                "outOfTouch": _("out of touch"),
             },
         },
     }

@@ -36,6 +36,7 @@ from dispatch.queues import (  # noqa: F401 (QUEUES, QUEUE_KEYS, Queue: the page
     department_list_queryset,
     queue_q,
 )
+from grids.duty_selectors import patrol_nearest_on_duty
 from grids.models import Department, Level, Region
 
 PAGE_SIZE = 25
@@ -222,10 +223,17 @@ def _summoned_cases(user, department_ids, limit):
 
 
 def grid_workers_for_case(case):
-    """Active grid workers posted over the case's grid or above it (who may verify or check on site)."""
+    """Active grid workers posted over the case's grid or above it (who may verify or check on site): those on
+    patrol nearest the case's point first, each with `on_duty_m` (metres from their last fix, None when not on
+    patrol) and `on_duty_seen` (that fix's time), then the others by username. Two queries."""
     paths = ancestor_paths(case.region_path)
     postings = Posting.objects.current().filter(role=Role.GRID_WORKER, region__path__in=paths).values("user_id")
-    return list(get_user_model().objects.filter(is_active=True, pk__in=postings).order_by("username"))
+    workers = list(get_user_model().objects.filter(is_active=True, pk__in=postings).order_by("username"))
+    nearest = patrol_nearest_on_duty(point=case.point, user_ids=[w.pk for w in workers]) if case.point else []
+    rank = {user_id: (index, metres, seen) for index, (user_id, metres, seen) in enumerate(nearest)}
+    for worker in workers:
+        _index, worker.on_duty_m, worker.on_duty_seen = rank.get(worker.pk, (None, None, None))
+    return sorted(workers, key=lambda w: (rank[w.pk][0], "") if w.pk in rank else (len(rank), w.username))
 
 
 def departments_for_filter(*, user):

@@ -2,8 +2,10 @@
 
 An urgency whose policy says `alert` tells, as soon as a case has it, the city shift leads and then the on-duty
 contact of every department the case reaches (routing proposal, dispatch, re-dispatch): the people on duty by
-inbox and SMS (through the notifications' outbox), the duty phone by SMS. Each target is alerted once per case
-(an EmergencyAlert row is the claim), whatever number of events follow.
+inbox and SMS (through the notifications' outbox), the duty phone by SMS. The people on duty are those the duty
+roster (值班表) has on duty for the department at the event's time, each also by SMS to their shift's duty phone
+when the shift names one; only when nobody is rostered, the department's standing duty people and duty phone.
+Each target is alerted once per case (an EmergencyAlert row is the claim), whatever number of events follow.
 """
 
 from django.conf import settings
@@ -15,6 +17,7 @@ from cases.services.stages import urgency_policy
 from dispatch.models import Channel, EmergencyAlert, NotificationKind, OutboxMessage, OutboxState
 from dispatch.notifications import selectors as who
 from dispatch.notifications.services import Draft, notifications_create_many
+from grids.duty_selectors import duty_people_for_department
 from grids.models import Department
 
 
@@ -42,19 +45,24 @@ def emergency_alert(*, case, event, department_id: int | None = None) -> int:
         if target is None:
             users, phone = people.city_shift_leads(region_path=case.region_path), ""
         else:
-            department = departments[target]
-            users, phone = _on_duty(department), department.duty_phone.strip()
+            users, numbers = _on_duty(departments[target], at=event.at or timezone.now())
+            phone = numbers[0] if numbers else ""
+            phones.extend(numbers)
         EmergencyAlert.objects.create(case_id=case.pk, department_id=target, event=event, users=len(users), phone=phone)
         drafts.append(Draft(NotificationKind.EMERGENCY, event, frozenset(users), title, body))
-        if phone:
-            phones.append(phone)
     notifications_create_many(drafts)
     _sms_to_phones(case.pk, phones, title)
     return len(todo)
 
 
-def _on_duty(department) -> set[int]:
-    return set(department.duty_users.filter(is_active=True).values_list("pk", flat=True))
+def _on_duty(department, *, at) -> tuple[set[int], list[str]]:
+    """Who is told for the department and which numbers get an SMS of their own: the rostered people and their
+    shifts' duty phones (their own phones get the inbox's SMS copy), else the standing duty people and phone."""
+    rostered = duty_people_for_department(department_id=department.pk, at=at)
+    if rostered:
+        return {p.user_id for p in rostered}, [p.shift_phone for p in rostered if p.shift_phone]
+    users = set(department.duty_users.filter(is_active=True).values_list("pk", flat=True))
+    return users, [department.duty_phone.strip()] if department.duty_phone.strip() else []
 
 
 def _alert_text(case) -> str:

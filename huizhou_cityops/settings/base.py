@@ -247,6 +247,13 @@ CASE_PHOTOS_MAX = env.int("CASE_PHOTOS_MAX", default=6)
 # reach before the import is refused (coordinates rounded by a GIS tool leave slivers of a fraction of a square metre).
 UNIT_GRID_SIZE_M = env.int("UNIT_GRID_SIZE_M", default=100)
 UNIT_GRID_TOLERANCE_M2 = env.float("UNIT_GRID_TOLERANCE_M2", default=1.0)
+# Patrols (上岗/下岗) and their tracks: how often the phone records its position while on duty (and how often
+# when the battery is below 20 % and not charging), the most points one upload may carry, and how old a last
+# fix may be before the command centre shows the worker as out of touch.
+PATROL_TRACK_SECONDS = env.int("PATROL_TRACK_SECONDS", default=30)
+PATROL_TRACK_LOW_BATTERY_SECONDS = env.int("PATROL_TRACK_LOW_BATTERY_SECONDS", default=120)
+PATROL_TRACK_BATCH_MAX = env.int("PATROL_TRACK_BATCH_MAX", default=500)
+PATROL_FIX_STALE_MINUTES = env.int("PATROL_FIX_STALE_MINUTES", default=10)
 
 # Supervision orders and notifications (dispatch). Working hours a leader may give for a reply; how often the
 # open orders are swept for overdue ones. SMS go through SMS_BACKEND: the logging backend by default,

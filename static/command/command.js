@@ -306,6 +306,40 @@
     }
     loadGrids();
     loadCases();
+    initPatrols();
+  }
+
+  // ---- grid workers on patrol: their last fix, refreshed every minute (who is on duty where) ----
+  var PATROL_REFRESH_MS = 60000;
+  var patrolLayer = null;
+  function loadPatrols() {
+    var box = document.getElementById("patrol-layer");
+    if (!patrolLayer || !box) return;
+    if (!box.checked) { patrolLayer.clearLayers(); document.getElementById("map").dataset.patrols = "0"; return; }
+    fetch(config.patrolsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (data) {
+        patrolLayer.clearLayers();
+        data.workers.forEach(function (w) {
+          var age = w.age_minutes === null ? "" : config.text.minutesAgo.replace("{m}", w.age_minutes);
+          var label = escapeHtml(w.name) + " · " + escapeHtml(config.text.onPatrol) + (age ? " · " + escapeHtml(age) : "") +
+            (w.stale ? " · " + escapeHtml(config.text.outOfTouch) : "");
+          L.circleMarker([w.lat, w.lon], {
+            radius: 8, weight: 2, color: "#ffffff", fillColor: w.stale ? "#9ca3af" : "#16a34a", fillOpacity: 0.95,
+            className: "patrol-marker"
+          }).bindTooltip(label, { direction: "top" }).addTo(patrolLayer);
+        });
+        document.getElementById("map").dataset.patrols = String(data.workers.length);
+      })
+      .catch(function () { /* the next refresh tries again */ });
+  }
+  function initPatrols() {
+    if (!config.patrolsUrl) return;
+    patrolLayer = L.layerGroup().addTo(map);
+    var box = document.getElementById("patrol-layer");
+    if (box) box.addEventListener("change", loadPatrols);
+    loadPatrols();
+    setInterval(loadPatrols, PATROL_REFRESH_MS);
   }
 
   // ---- live updates: the event stream (static/cityops/feed.js; polling the feed when the stream is not

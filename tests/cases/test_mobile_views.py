@@ -159,7 +159,7 @@ def test_the_service_worker_is_served_from_m_with_its_scope_and_shell(client, db
     body = response.content.decode()
     shell = json.loads(body.split("\n", 1)[0].removeprefix("self.CITYOPS_SHELL = ").rstrip(";"))
     assert "/static/leaflet/leaflet.js" in shell["static"] and "/static/mobile/app.js" in shell["static"]
-    assert shell["pages"] == ["/m/", "/m/tasks/", "/m/reports/"]
+    assert shell["pages"] == ["/m/", "/m/tasks/", "/m/reports/", "/m/patrols/"]
     assert len(shell["version"]) == 16
     assert shell["photoPrefix"] == "/photos/"  # thumbnails kept offline come from the scoped views
     assert 'addEventListener("fetch"' in body

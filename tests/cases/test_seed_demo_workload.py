@@ -279,3 +279,16 @@ def test_the_street_is_cut_into_unit_grids_that_two_networks_share(seeded):
     order = PatrolArea.objects.get(network=Network.PUBLIC_ORDER, community=city.community)
     shared = set(city.unit_grids.values_list("pk", flat=True)) & set(order.unit_grids.values_list("pk", flat=True))
     assert shared and not order.workers.filter(username="gridworker").exists() and order.workers.exists()
+
+
+def test_the_roster_covers_now_and_the_grid_worker_is_on_patrol_in_their_community(seeded):
+    from grids.models import DutyShift, PatrolSession, Region
+
+    now = timezone.now()
+    on_now = DutyShift.objects.filter(starts_at__lte=now, ends_at__gt=now)
+    units = set(on_now.values_list("department__code", flat=True))
+    assert units == {"huicheng-urban-management", "street-441302001", None}  # None: the command centre
+    patrol = PatrolSession.objects.get(user=user("gridworker"), ended_at__isnull=True)
+    assert patrol.points > 150 and patrol.distance_m > 3000
+    assert patrol.started_at < patrol.last_seen_at < now and now - patrol.started_at < timedelta(hours=3)
+    assert Region.objects.get(code="441302001001").geom.covers(patrol.last_point)

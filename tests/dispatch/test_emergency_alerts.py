@@ -212,3 +212,44 @@ def test_the_demo_handlers_are_on_duty_for_their_departments(huizhou_departments
     on_duty = {d.code: set(d.duty_users.values_list("username", flat=True)) for d in Department.objects.all()}
     assert on_duty["city-urban-management"] == {"handler"}
     assert on_duty["street-441302001"] == {"street-handler"}
+
+
+# ---- the duty roster (值班表) decides who is on duty ----
+
+ROSTER_PHONE = "0752-2188888"
+
+
+def _rostered(department, username, starts, ends, phone=""):
+    from grids.models import DutyShift
+
+    person = user_posted(username=username, role=Role.HANDLER, department=department, phone="13900000099", email="")
+    DutyShift.objects.create(user=person, department=department, starts_at=starts, ends_at=ends, phone=phone)
+    return person
+
+
+def _dispatched_emergency(cases, personas, gas):
+    category, condition = gas
+    case = cases.report(category=category, urgency="emergency", now=FRIDAY_EVENING)
+    case = cases.act(case, "operator", "accept", now=at(20, 5))
+    case = cases.act(case, "shift_lead", "register", filing_condition=condition.pk, now=at(20, 10))
+    return cases.act(
+        case, "dispatcher", "dispatch", lead_department=personas["handler_department"].code, now=at(20, 20)
+    )
+
+
+def test_the_people_rostered_at_that_moment_are_told_instead_of_the_standing_duty(cases, personas, on_duty, gas):
+    department = personas["handler_department"]
+    _rostered(department, "p-night", at(18, 0), at(23, 59), phone=ROSTER_PHONE)
+    _rostered(department, "p-day", at(8, 0), at(18, 0))  # the shift before: not on duty at 20:20
+    case = _dispatched_emergency(cases, personas, gas)
+    assert emergency_notices(case) == {("p-shiftlead", "report"), ("p-night", "dispatch")}
+    # The shift's duty phone gets its own SMS; the department's standing duty phone and people are not used.
+    assert ROSTER_PHONE in sms() and DUTY_PHONE not in sms() and DUTY_USER_PHONE not in sms()
+    assert EmergencyAlert.objects.get(case=case, department=department).phone == ROSTER_PHONE
+
+
+def test_with_nobody_rostered_the_standing_duty_people_and_phone_are_told(cases, personas, on_duty, gas):
+    _rostered(personas["handler_department"], "p-morning", at(8, 0), at(12, 0), phone=ROSTER_PHONE)
+    case = _dispatched_emergency(cases, personas, gas)
+    assert emergency_notices(case) == {("p-shiftlead", "report"), ("p-duty", "dispatch")}
+    assert DUTY_PHONE in sms() and ROSTER_PHONE not in sms()
