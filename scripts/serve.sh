@@ -9,7 +9,7 @@ mkdir -p var
 pids=()
 stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop INT TERM EXIT
-.venv/bin/celery -A huizhou_cityops worker -Q celery,reports --loglevel=INFO --concurrency=2 & pids+=($!)
+.venv/bin/celery -A huizhou_cityops worker -Q celery,followup,reports --loglevel=INFO --concurrency=2 & pids+=($!)
 .venv/bin/celery -A huizhou_cityops beat --loglevel=INFO --schedule var/celerybeat-schedule & pids+=($!)
 .venv/bin/python manage.py runserver --noreload "$HOST:$PORT" & pids+=($!)
 cat <<TXT

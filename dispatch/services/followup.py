@@ -192,8 +192,9 @@ def _claim(*, ids, now, limit) -> list[Work]:
     return sorted(works, key=lambda work: work.id)
 
 
-def _carry_out(work: Work) -> str:
-    """Run one claimed row under its row lock; 'done', 'retry', 'failed' or 'skipped' (someone else has it)."""
+def _carry_out(work: Work, now) -> str:
+    """Run one claimed row under its row lock; 'done', 'retry', 'failed' or 'skipped' (someone else has it).
+    A failure's next attempt counts from `now`, the run's clock."""
     handler = HANDLERS.get(work.kind)
     mine = FollowUp.objects.filter(pk=work.id, state=FollowUpState.PENDING, attempts=work.attempts)
     with transaction.atomic():
@@ -205,7 +206,6 @@ def _carry_out(work: Work) -> str:
             with transaction.atomic():
                 handler(work)
         except Exception as exc:  # noqa: BLE001 - recorded on the row and retried
-            now = timezone.now()
             error = f"{type(exc).__name__}: {exc}"[:2000]
             n = work.attempts
             if n >= settings.FOLLOWUP_MAX_ATTEMPTS:
@@ -230,11 +230,12 @@ def followup_run(*, ids=None, now=None, batch: int | None = None, budget_seconds
     counts = Counter()
     remaining = None if ids is None else sorted(set(ids))
     while remaining is None or remaining:
-        works = _claim(ids=remaining, now=now or timezone.now(), limit=batch)
+        clock = now or timezone.now()
+        works = _claim(ids=remaining, now=clock, limit=batch)
         if not works:
             break
         for work in works:
-            counts[_carry_out(work)] += 1
+            counts[_carry_out(work, clock)] += 1
         if remaining is not None:
             done = {work.id for work in works}
             remaining = [pk for pk in remaining if pk not in done]
