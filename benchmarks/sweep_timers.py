@@ -13,8 +13,8 @@ What it does, at one reference instant T (now, rounded to the minute):
 2. sets `timer_due_at` where a loaded case with a running clock has none and no timer mark (a load generator
    that does not fill it in): one UPDATE, to the warning point as the stage clock would; then VACUUM ANALYZE of
    the cases and the timer marks, as autovacuum would have done by then;
-3. sweeps once at T to catch up (a re-run finds what became due since), then --runs sweeps with nothing due:
-   median and worst, in ms;
+3. sweeps once at T to catch up (a re-run finds what became due since; its follow-ups are left pending, they are
+   not measured), vacuums after it, then --runs sweeps with nothing due: median and worst, in ms;
 4. loads --due more open cases whose deadline just passed (`seed_load --due … --now T`; about 30 % more cases
    are loaded, as suspended ones have no clock), and sweeps once at T: the time to fire their warnings,
    overdue marks and the escalation steps already due, in s.
@@ -73,10 +73,16 @@ def set_timers() -> int:
             [list(FINAL_STATUSES)],
         )
         count = cursor.rowcount
+    vacuum()
+    return count
+
+
+def vacuum() -> None:
+    """VACUUM ANALYZE the cases and the timer marks, as autovacuum would have done by then."""
+    with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {Case._meta.db_table}")
         # Announced marks leave dead entries in the unannounced-marks index until vacuumed (earlier runs' bursts).
         cursor.execute(f"VACUUM ANALYZE {TimerMark._meta.db_table}")
-    return count
 
 
 def load(cases: int, *, now, due: int = 0) -> None:
@@ -107,8 +113,9 @@ def main() -> int:
     print(f"timers set on {set_timers():,} cases; {open_cases():,} open cases", flush=True)
 
     caught_up = timers_sweep(now=now)
-    followup.followup_run(ids=caught_up.followups)
     print(f"catch-up sweep: {caught_up.cases:,} cases, {caught_up.ms:.0f} ms", flush=True)
+    if caught_up.cases:
+        vacuum()  # a burst leaves dead entries in the timer index until autovacuum clears them
     idle = []
     for _ in range(args.runs):
         result = timers_sweep(now=now)
