@@ -39,6 +39,7 @@ from cases.models import FINAL_STATUSES, Case, CaseEvent, Category, FilingCondit
 from cases.services.intake import case_report
 from cases.services.transitions import case_transition
 from dispatch.models import CaseRouting, CommandLevel, EscalationStep
+from dispatch.services.followup import followup_inline
 from dispatch.services.orders import order_issue, order_reply
 from dispatch.services.routing import routing_escalate_many_to_city, routing_propose, routing_record
 from dispatch.services.timers import timers_sweep
@@ -554,8 +555,15 @@ def _score_last_month(now, admin):
 def seed(*, stdout=None, cases=DEFAULT_CASES, now=None) -> str:
     """Load the demo workload once (a run that finds demo cases keeps them); returns a one-line summary.
 
-    `now` (default: the current time) is the instant the demo is played at; tests pass several.
+    `now` (default: the current time) is the instant the demo is played at; tests pass several. The follow-up
+    work of each step (routing, auto-dispatch, notifications, the sweep's announcements) runs in this process
+    right after its commit, so the next step finds it done whether or not a worker is running.
     """
+    with followup_inline():
+        return _seed(stdout=stdout, cases=cases, now=now)
+
+
+def _seed(*, stdout, cases, now) -> str:
     now = now or timezone.now()
     gridworker = get_user_model().objects.filter(username="gridworker").first()
     cut = _unit_grids(now, gridworker) if gridworker is not None else 0

@@ -51,3 +51,20 @@ def whistles_sweep_task():
         return whistles_sweep()
     except SoftTimeLimitExceeded:
         _cut_short("dispatch.whistles_sweep")
+
+
+@shared_task(name="followup.run", ignore_result=True)
+def followup_run_task(ids):
+    """Carry out the follow-up rows `ids` a transaction has just committed (the fast path). Lost or run twice,
+    nothing changes: each row is carried out once, and the repair sweep takes what this did not."""
+    from dispatch.services.followup import followup_run
+
+    return dict(followup_run(ids=ids))
+
+
+@shared_task(name="followup.repair", ignore_result=True)
+def followup_repair_task():
+    """The repair sweep (beat): carry out follow-up rows whose work was never done or whose claim ran out."""
+    from dispatch.services.followup import followup_repair
+
+    return followup_repair()

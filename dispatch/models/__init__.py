@@ -1,6 +1,7 @@
 """Models of the dispatch app, one module per area."""
 
 from .exports import Export, ExportFormat, ExportState, ExportSurface  # noqa: F401
+from .followup import FollowUp, FollowUpKind, FollowUpState  # noqa: F401
 from .notifications import (  # noqa: F401
     Channel,
     EmergencyAlert,

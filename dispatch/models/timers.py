@@ -81,8 +81,8 @@ class TimerMark(models.Model):
     due_at = models.DateTimeField(_("due at"))
     fired_at = models.DateTimeField(_("fired at"))
     event = models.OneToOneField("cases.CaseEvent", on_delete=models.PROTECT, related_name="timer_mark")
-    # Set once the after-commit announcement (signal, lift to city) ran; a sweep re-announces marks a crash
-    # left unannounced, so receivers see every mark at least once (they de-duplicate on the event id).
+    # Set by the follow-up that announced the mark (lift to city, `timers_fired`), in the same transaction; the
+    # follow-up outbox (dispatch.services.followup) guarantees that announcement, this only records it.
     announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
 
     class Meta:

@@ -304,21 +304,22 @@ def notify_timers(*, marks) -> None:
     people = who.Recipients(cases.values())
     people.load_levels(cases)
     with translation.override(settings.LANGUAGE_CODE):
+        stages = {value: str(label) for value, label in Stage.choices}  # once per batch, not per mark
         drafts = [
             draft
             for mark in marks
             if mark["event_id"] in events
-            and (draft := _timer_draft(events[mark["event_id"]], mark, people)) is not None
+            and (draft := _timer_draft(events[mark["event_id"]], mark, people, stages)) is not None
         ]
     notifications_create_many(drafts)
 
 
-def _timer_draft(event, mark, people):
+def _timer_draft(event, mark, people, stages):
     case, level, stage = event.case, mark["level"], mark["stage"]
     notify, propose_supervision = tuple(mark.get("notify") or ()), bool(mark.get("propose_supervision"))
     values = {
         "number": case.number,
-        "stage": Stage(stage).label if stage in Stage.values else stage,
+        "stage": stages.get(stage, stage),
         "percent": mark.get("percent") or "",
         "deadline": _local(event.stage_deadline or case.stage_deadline),
     }

@@ -21,9 +21,9 @@ from cases.models import FINAL_STATUSES, Case
 from cases.services.events import case_overlay_event
 from cases.workflow import SYSTEM_ROLE
 from cases.workflow.actions import is_city_dispatcher
-from dispatch.models import NotificationKind, OrderState, SupervisionOrder
+from dispatch.models import FollowUpKind, NotificationKind, OrderState, SupervisionOrder
 from dispatch.models.orders import ANSWERABLE_STATES
-from dispatch.notifications.services import notify_order, notify_safely
+from dispatch.services.followup import followup_add
 from huizhou_cityops.errors import ConflictError
 
 MIN_REPLY_HOURS = Decimal("0.5")
@@ -84,7 +84,13 @@ def _reply_hours(value) -> Decimal:
 
 
 def _notify_after_commit(order_id, event_id, kind):
-    transaction.on_commit(lambda: notify_safely(notify_order, order_id=order_id, event_id=event_id, kind=kind))
+    """The order's notifications as a follow-up row of the order's own transaction, carried out after its commit."""
+    followup_add(
+        kind=FollowUpKind.NOTIFY_ORDER,
+        key=f"notify_order:{event_id}:{kind}",
+        payload={"order_id": order_id, "kind": str(kind)},
+        event_id=event_id,
+    )
 
 
 # ---- the use-cases ----

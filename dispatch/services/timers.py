@@ -9,10 +9,12 @@ is one index probe however many cases are open.
 The sweep claims due cases in short transactions (FOR UPDATE SKIP LOCKED: two sweeps share the work, never a
 case; a case being transitioned is skipped and seen next time), inserts a mark per level that became due
 (ON CONFLICT DO NOTHING: an existing mark means the effect already happened), writes one event per new mark,
-raises the overdue flag and moves `timer_due_at` on. After each commit the batch's new marks are announced
-together (the cases whose step says so lifted to the city level, then one `timers_fired` signal). A crash
-rolls back the batch in flight and the next sweep redoes it; marks committed earlier keep everything that
-already happened from happening again.
+raises the overdue flag and moves `timer_due_at` on; in the same statement it writes one follow-up row for the
+batch's new marks (dispatch.services.followup). That is all the sweep does: the announcing (the cases whose step
+says so lifted to the city level, then one `timers_fired` signal, i.e. the notifications) is the follow-up's
+work, on the `followup` queue right after the commit, or the repair sweep's after a crash. A crash rolls back the
+batch in flight and the next sweep redoes it; marks committed earlier keep everything that already happened from
+happening again.
 """
 
 import json
@@ -24,15 +26,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from cases.clock import WARN_FRACTION, escalation_at
 from cases.models import FINAL_STATUSES, Case, CaseEvent
 from cases.services.feed import feed_publish
 from cases.workflow import SYSTEM_ROLE
-from dispatch.models import EscalationStep, TimerMark
+from dispatch.models import EscalationStep, FollowUp, FollowUpKind, FollowUpState, TimerMark
 from dispatch.models.timers import ESCALATION_PREFIX, OVERDUE, WARNING
+from dispatch.services.followup import followup_kick_on_commit, grace
 from dispatch.signals import timers_fired
 
 logger = logging.getLogger(__name__)
@@ -40,11 +42,9 @@ logger = logging.getLogger(__name__)
 ACTION_OF_LEVEL = {WARNING: "timer_warning", OVERDUE: "timer_overdue"}
 ESCALATION_ACTION = "timer_escalation"
 WARNING_PERCENT = int(WARN_FRACTION * 100)
-# A mark still unannounced this long after it fired was left behind by a crash between commit and announcement.
-ANNOUNCE_GRACE = timedelta(minutes=5)
 CLAIMED_FIELDS = (
     "id", "status", "stage", "stage_started_at", "stage_warn_at", "stage_deadline", "stage_budget",
-    "stage_clock", "lead_department_id", "region_path",
+    "stage_clock", "lead_department_id", "region_path", "timer_due_at",
 )  # fmt: skip
 
 
@@ -60,16 +60,14 @@ class Level:
 
 @dataclass
 class SweepResult:
-    """What one sweep did: cases claimed, new marks per level, cases lifted, marks re-announced, time."""
+    """What one sweep did: cases claimed, new marks per level, follow-up rows written (one per batch), time."""
 
     now: datetime
     cases: int = 0
     batches: int = 0
     fired: Counter = field(default_factory=Counter)
-    lifted: int = 0
-    reannounced: int = 0
+    followups: list = field(default_factory=list)
     ms: float = 0.0
-    announce_ms: float = 0.0  # of `ms`: signal receivers (notifications) and lifts, after each commit
 
     @property
     def by_kind(self) -> Counter:
@@ -85,19 +83,17 @@ class SweepResult:
             "cases": self.cases,
             "batches": self.batches,
             "fired": dict(self.fired),
-            "lifted": self.lifted,
-            "reannounced": self.reannounced,
+            "followups": self.followups,
             "ms": round(self.ms, 2),
-            "announce_ms": round(self.announce_ms, 2),
         }
 
 
 def timers_sweep(*, now: datetime | None = None, batch: int | None = None) -> SweepResult:
     """Fire every timer level due at `now` (default: now) exactly once; one transaction per `batch` cases.
 
-    Side effects: TimerMark and CaseEvent rows, Case.overdue and Case.timer_due_at; after each commit
-    `routing_escalate_many_to_city` for steps that lift and one `timers_fired` signal for the batch's marks.
-    Never changes a status.
+    Side effects: TimerMark and CaseEvent rows, Case.overdue and Case.timer_due_at, and a follow-up row per batch
+    (`timers_announce` after the commit: lifts for steps that lift, one `timers_fired` signal for the batch's
+    marks). Never changes a status.
     Call it outside a transaction, so that each batch commits (and is announced) on its own.
     """
     started = time.perf_counter()
@@ -106,36 +102,37 @@ def timers_sweep(*, now: datetime | None = None, batch: int | None = None) -> Sw
     clock = timezone.now if now is None else (lambda: now)
     batch = batch or settings.TIMER_SWEEP_BATCH
     result = SweepResult(now=clock())
-    result.reannounced = _reannounce(now=result.now, batch=batch, result=result)
     ladder = _ladder_reader()
+    after = None
     while True:
-        claimed = _sweep_batch(now=clock(), batch=batch, ladder=ladder, result=result)
+        claimed, after = _sweep_batch(now=clock(), batch=batch, ladder=ladder, result=result, after=after)
         if claimed < batch:
             break
     result.ms = (time.perf_counter() - started) * 1000
     return result
 
 
-def _sweep_batch(*, now, batch, ladder, result):
-    """One transaction: claim, fire, advance; the announcement follows its commit. Returns the cases claimed."""
+def _sweep_batch(*, now, batch, ladder, result, after=None):
+    """One transaction: claim, fire, advance, and the follow-up that announces the batch. Returns the cases claimed
+    and the latest instant claimed (where the next batch's index scan starts)."""
     with transaction.atomic():
-        claimed = _claim(now=now, batch=batch)
+        claimed = _claim(now=now, batch=batch, after=after)
         if not claimed:
-            return 0
+            return 0, after
         steps = ladder()
         plans = [(case, *_plan(case, steps, now)) for case in claimed]
-        fired = _fire(plans, now)
+        fired, followup = _fire(plans, now)
         _advance(plans, now)
-        transaction.on_commit(
-            lambda: feed_publish(
-                event_ids=[item["event_id"] for item in fired], case_ids=[item["case_id"] for item in fired]
-            )
-        )
-        transaction.on_commit(lambda: _announce(fired, result))
+        if fired:
+            event_ids, case_ids = [item["event_id"] for item in fired], [item["case_id"] for item in fired]
+            transaction.on_commit(lambda: feed_publish(event_ids=event_ids, case_ids=case_ids))
+        if followup is not None:
+            followup_kick_on_commit([followup])
+            result.followups.append(followup)
     result.cases += len(claimed)
     result.batches += 1
     result.fired.update(item["level"] for item in fired)
-    return len(claimed)
+    return len(claimed), claimed[-1]["timer_due_at"]
 
 
 def _ladder_reader():
@@ -151,12 +148,18 @@ def _ladder_reader():
     return read
 
 
-def _claim(*, now, batch):
+def _claim(*, now, batch, after=None):
     """Lock up to `batch` due cases, earliest first; rows locked by another sweep or a transition are skipped.
 
-    The filter and the order match the partial index case_timer_due: an index range scan that stops at `now`.
+    The filter and the order match the partial index case_timer_due: an index range scan that stops at `now`. A
+    later batch of the same sweep starts where the previous one ended (`after`): the index entries of the cases it
+    just moved on are dead until vacuumed, and scanning them again made each batch slower than the one before.
+    (A case skipped as locked behind that point is the next sweep's.)
     """
-    return list(due_cases(now).values(*CLAIMED_FIELDS)[:batch])
+    due = due_cases(now)
+    if after is not None:
+        due = due.filter(timer_due_at__gte=after)
+    return list(due.values(*CLAIMED_FIELDS)[:batch])
 
 
 def due_cases(now):
@@ -193,22 +196,24 @@ def _plan(case, ladder, now):
 
 
 def _fire(plans, now):
-    """A mark per due level and an event per mark that was new, in one statement; returns what to announce.
+    """A mark per due level, an event per mark that was new and the batch's follow-up row, in one statement;
+    returns (the new marks as dicts, the follow-up's id or None when no mark was new).
 
     Event ids are drawn from the sequence first so that each mark names its event: the mark insert decides
     (ON CONFLICT DO NOTHING) and only the winners' events are written. The foreign key is checked at commit.
     """
     rows = [(case, level) for case, due, _next in plans for level in due]
     if not rows:
-        return []
+        return [], None
     event_ids = _reserve_event_ids(len(rows))
     data = [_event_data(level) for _case, level in rows]
-    won = _insert_marks_and_events(rows, event_ids, data, now)
-    return [
+    won, followup = _insert_marks_and_events(rows, event_ids, data, now)
+    fired = [
         {"mark_id": won[event_id], "case_id": case["id"], "event_id": event_id, "stage": case["stage"], **details}
         for (case, _level), event_id, details in zip(rows, event_ids, data, strict=True)
         if event_id in won
     ]
+    return fired, followup
 
 
 def _reserve_event_ids(count):
@@ -241,13 +246,20 @@ WITH v AS (
     SELECT v.event_id, v.case_id, v.action, v.status, v.status, NULL, %(role)s, %(now)s, '', v.data, v.stage,
            v.deadline, NULL, v.department, v.region_path
     FROM won JOIN v USING (event_id)
+), followup AS (
+    INSERT INTO {followups} (kind, payload, key, state, attempts, next_attempt_at, last_error, created_at)
+    SELECT %(kind)s, jsonb_build_object('marks', jsonb_agg(id ORDER BY id)), %(kind)s || ':' || min(event_id),
+           %(pending)s, 0, %(next)s, '', %(now)s
+    FROM won HAVING count(*) > 0
+    RETURNING id
 )
-SELECT event_id, id FROM won
+SELECT won.event_id, won.id, (SELECT id FROM followup) FROM won
 """
 
 
 def _insert_marks_and_events(rows, event_ids, data, now):
-    """Insert the marks that do not exist yet and their events; returns {event id: mark id} of those inserted."""
+    """Insert the marks that do not exist yet, their events and the follow-up announcing them; returns
+    ({event id: mark id} of the marks inserted, the follow-up's id or None)."""
     columns = {
         "event_id": event_ids,
         "case_id": [case["id"] for case, _level in rows],
@@ -262,10 +274,18 @@ def _insert_marks_and_events(rows, event_ids, data, now):
         "region_path": [case["region_path"] for case, _level in rows],
         "data": [json.dumps(details) for details in data],
     }
-    sql = FIRE_SQL.format(marks=TimerMark._meta.db_table, events=CaseEvent._meta.db_table)
+    sql = FIRE_SQL.format(
+        marks=TimerMark._meta.db_table, events=CaseEvent._meta.db_table, followups=FollowUp._meta.db_table
+    )
+    followup = {
+        "kind": FollowUpKind.TIMERS.value,
+        "pending": FollowUpState.PENDING.value,
+        "next": timezone.now() + grace(),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**columns, "now": now, "role": SYSTEM_ROLE})
-        return dict(cursor.fetchall())
+        cursor.execute(sql, {**columns, **followup, "now": now, "role": SYSTEM_ROLE})
+        rows = cursor.fetchall()
+    return {event_id: mark_id for event_id, mark_id, _f in rows}, (rows[0][2] if rows else None)
 
 
 def _event_data(level):
@@ -308,74 +328,47 @@ def _advance(plans, now):
 MESSAGE_FIELDS = ("mark_id", "case_id", "event_id", "level", "stage", "percent")
 
 
-def _announce(fired, result=None):
-    """After commit: lift the cases whose step says so, send `timers_fired` for the batch, record the announcement.
+def timers_announce(*, mark_ids) -> int:
+    """Announce fired marks (the follow-up a sweep batch wrote): lift the cases whose step says so, send
+    `timers_fired` for them, record the announcement. Returns how many cases this lifted.
 
-    When the lift or a receiver fails, the marks stay unannounced and a later sweep announces them again
-    (after ANNOUNCE_GRACE; both steps are idempotent), so one failure never loses a batch's effects.
+    Runs in the follow-up's transaction: a failing lift or receiver rolls everything back and the follow-up is
+    retried; both are idempotent, so a retry after a lost commit changes nothing.
     """
-    if not fired:
-        return
-    started = time.perf_counter()
-    lifted = _lift_to_city([item["case_id"] for item in fired if item.get("lift_to_city")])
-    marks = [
+    marks = list(
+        TimerMark.objects.filter(pk__in=mark_ids)
+        .order_by("id")
+        .values("id", "case_id", "event_id", "stage", "level", "event__data")
+    )
+    if not marks:
+        return 0
+    lift = [m["case_id"] for m in marks if m["event__data"].get("lift_to_city")]
+    lifted = _lift_to_city(lift)
+    message = [
         {
-            **{name: item[name] for name in MESSAGE_FIELDS},
-            "notify": tuple(item.get("notify", ())),
-            "lift_to_city": item.get("lift_to_city", False),
-            "propose_supervision": item.get("propose_supervision", False),
+            "mark_id": m["id"],
+            "case_id": m["case_id"],
+            "event_id": m["event_id"],
+            "level": m["level"],
+            "stage": m["stage"],
+            "percent": m["event__data"].get("percent"),
+            "notify": tuple(m["event__data"].get("notify", ())),
+            "lift_to_city": m["event__data"].get("lift_to_city", False),
+            "propose_supervision": m["event__data"].get("propose_supervision", False),
         }
-        for item in fired
+        for m in marks
     ]
-    # send_robust: a failing receiver must not keep the others (or the sweep) from their work; Django logs it.
-    responses = timers_fired.send_robust(sender=TimerMark, marks=marks)
-    if lifted is None or any(isinstance(response, Exception) for _receiver, response in responses):
-        logger.warning("announcing %s timer marks failed; a later sweep announces them again", len(fired))
-    else:
-        TimerMark.objects.filter(pk__in=[item["mark_id"] for item in fired]).update(announced_at=timezone.now())
-    if result is not None:
-        result.lifted += lifted or 0
-        result.announce_ms += (time.perf_counter() - started) * 1000
+    timers_fired.send(sender=TimerMark, marks=message)
+    TimerMark.objects.filter(pk__in=[m["id"] for m in marks], announced_at__isnull=True).update(
+        announced_at=timezone.now()
+    )
+    return lifted
 
 
-def _lift_to_city(case_ids) -> int | None:
-    """Lift the cases to the city command level; how many this call lifted (a case lifted before is not), or
-    None when it failed."""
+def _lift_to_city(case_ids) -> int:
+    """Lift the cases to the city command level; how many this call lifted (a case lifted before is not)."""
     if not case_ids:
         return 0
     from dispatch.services.routing import routing_escalate_many_to_city
 
-    try:
-        return len(routing_escalate_many_to_city(case_ids=case_ids))
-    except Exception:  # a routing problem must not keep the notifications from going out
-        logger.exception("lifting %s cases to the city command level failed", len(case_ids))
-        return None
-
-
-def _reannounce(*, now, batch, result):
-    """Announce marks a crash left unannounced (older than ANNOUNCE_GRACE): at-least-once for receivers.
-
-    The probe reads the partial index timer_mark_unannounced, which is empty in normal operation.
-    """
-    stale = (
-        TimerMark.objects.filter(announced_at__isnull=True, fired_at__lt=now - ANNOUNCE_GRACE)
-        .select_related("event")
-        .select_for_update(of=("self",), skip_locked=True)
-        .order_by("fired_at", "id")
-    )
-    count, after = 0, Q()
-    while True:
-        with transaction.atomic():
-            # Keyset paging: marks whose announcement fails again stay unannounced and are not read twice here.
-            marks = list(stale.filter(after)[:batch])
-            if marks:
-                last = marks[-1]
-                after = Q(fired_at__gt=last.fired_at) | Q(fired_at=last.fired_at, id__gt=last.pk)
-            fired = [
-                {"mark_id": m.pk, "case_id": m.case_id, "event_id": m.event_id, "stage": m.stage, **m.event.data}
-                for m in marks
-            ]
-            _announce(fired, result)
-        count += len(marks)
-        if len(marks) < batch:
-            return count
+    return len(routing_escalate_many_to_city(case_ids=case_ids))

@@ -94,10 +94,18 @@ def _departments(case, office, refs) -> list[Department]:
     return found
 
 
-def _notify_after_commit(kind, **ids):
-    from dispatch.notifications.assist import notify_safely, notify_whistle
+def _notify_after_commit(kind, *, event_id, **ids):
+    """The notifications as a follow-up row of the whistle's own transaction, carried out after its commit."""
+    from dispatch.models import FollowUpKind
+    from dispatch.services.followup import followup_add
 
-    transaction.on_commit(lambda: notify_safely(notify_whistle, kind=kind, **ids))
+    subject = ids.get("whistle_id") or ids.get("summons_id")
+    followup_add(
+        kind=FollowUpKind.NOTIFY_WHISTLE,
+        key=f"notify_whistle:{event_id}:{kind}:{subject}",
+        payload={"kind": kind, **ids},
+        event_id=event_id,
+    )
 
 
 # ---- the use-cases ----

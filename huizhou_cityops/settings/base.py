@@ -322,6 +322,29 @@ CELERY_BEAT_SCHEDULE["dispatch-timers-sweep"] = {
     "options": {"expires": TIMER_SWEEP_SECONDS},
 }
 
+# The follow-up outbox (dispatch.services.followup): the work a change causes (routing, auto-dispatch, the
+# notifications of transitions, orders, whistles and fired timers) is written as rows with the change and carried
+# out by the `followup.run` task on the `followup` queue right after the commit. The repair sweep takes rows still
+# pending FOLLOWUP_GRACE_SECONDS after they were written (a lost hand-over, a killed process) or whose claim
+# (FOLLOWUP_LEASE_SECONDS, longer than any handler) ran out; failures are retried after 1, 2, 4 … ×
+# FOLLOWUP_RETRY_BASE_SECONDS, up to FOLLOWUP_MAX_ATTEMPTS. FOLLOWUP_INLINE runs the fast path in the committing
+# process instead (tests). Done rows are kept FOLLOWUP_KEEP_DAYS.
+FOLLOWUP_QUEUE = "followup"
+FOLLOWUP_INLINE = env.bool("FOLLOWUP_INLINE", default=False)
+FOLLOWUP_GRACE_SECONDS = env.int("FOLLOWUP_GRACE_SECONDS", default=30)
+FOLLOWUP_LEASE_SECONDS = env.int("FOLLOWUP_LEASE_SECONDS", default=600)
+FOLLOWUP_MAX_ATTEMPTS = env.int("FOLLOWUP_MAX_ATTEMPTS", default=8)
+FOLLOWUP_RETRY_BASE_SECONDS = env.int("FOLLOWUP_RETRY_BASE_SECONDS", default=30)
+FOLLOWUP_BATCH = env.int("FOLLOWUP_BATCH", default=100)
+FOLLOWUP_KEEP_DAYS = env.int("FOLLOWUP_KEEP_DAYS", default=7)
+FOLLOWUP_REPAIR_SECONDS = env.int("FOLLOWUP_REPAIR_SECONDS", default=60)
+FOLLOWUP_REPAIR_BUDGET_SECONDS = env.int("FOLLOWUP_REPAIR_BUDGET_SECONDS", default=50)
+CELERY_BEAT_SCHEDULE["followup-repair"] = {
+    "task": "followup.repair",
+    "schedule": FOLLOWUP_REPAIR_SECONDS,
+    "options": {"expires": FOLLOWUP_REPAIR_SECONDS, "queue": FOLLOWUP_QUEUE},
+}
+
 # Assessment: a unit is ranked only when its score rests on at least this many cases (assessment/ranking.py);
 # below it the score is shown with its sample size but no rank.
 ASSESSMENT_MIN_CASES = env.int("ASSESSMENT_MIN_CASES", default=10)
@@ -358,14 +381,14 @@ CELERY_BEAT_SCHEDULE["dispatch-exports-sweep"] = {
 # holds up the deadline sweeps (timers). Tasks named "followup.<something>" (work a transition causes: routing,
 # auto-dispatch, the feed) and "notify.<something>" find their queue by name; every other task is listed here.
 WORKER_QUEUES = ("timers", "notify", "followup", "reports")
-CELERY_TASK_DEFAULT_QUEUE = "followup"
+CELERY_TASK_DEFAULT_QUEUE = FOLLOWUP_QUEUE
 CELERY_TASK_ROUTES = {
     "dispatch.timers_sweep": {"queue": "timers"},
     "dispatch.orders_sweep": {"queue": "timers"},
     "dispatch.whistles_sweep": {"queue": "timers"},
     "dispatch.outbox_deliver": {"queue": "notify"},
     "notify.*": {"queue": "notify"},
-    "followup.*": {"queue": "followup"},
+    "followup.*": {"queue": FOLLOWUP_QUEUE},
     "dispatch.export_run": {"queue": "reports"},
     "dispatch.exports_sweep": {"queue": "reports"},
     "assessment.*": {"queue": "reports"},

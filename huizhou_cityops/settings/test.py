@@ -13,3 +13,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Serve static files straight from the app folders; no collectstatic needed outside production.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Follow-ups run in the test's process at commit (django_capture_on_commit_callbacks), as the suite asserts on
+# routing and notifications right after a service call; real-process tests turn it off with FOLLOWUP_INLINE=0.
+FOLLOWUP_INLINE = env.bool("FOLLOWUP_INLINE", default=True)

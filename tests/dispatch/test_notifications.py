@@ -5,8 +5,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from cases.models import Case, CaseEvent
-from cases.signals import case_transitioned
+from cases.models import CaseEvent
 from dispatch.models import Notification, OutboxMessage, TimerMark
 from dispatch.signals import timers_fired
 from tests.factories.accounts import user_posted
@@ -95,19 +94,15 @@ def test_requests_go_to_their_approvers_and_decisions_back_to_the_requester(case
     assert "rejected" in Notification.objects.get(event=rejected).title
 
 
-def test_a_second_delivery_of_the_same_signal_changes_nothing(cases, personas, live):
+def test_a_second_run_of_the_same_follow_up_changes_nothing(cases, personas, live):
+    from dispatch.services.followup import HANDLERS, Work
+
     case = live(cases.to, "handling")
     event = last_event(case, "dispatch")
     before = (Notification.objects.count(), OutboxMessage.objects.count())
-    for _ in range(2):
-        case_transitioned.send(
-            sender=Case,
-            case_id=case.pk,
-            event_id=event.pk,
-            action="dispatch",
-            from_status="to_dispatch",
-            to_status="handling",
-        )
+    for attempt in (2, 3):  # a rerun after a lost acknowledgement, twice
+        work = Work(0, "notify_transition", {"action": "dispatch"}, case.pk, event.pk, attempt)
+        HANDLERS["notify_transition"](work)
     assert (Notification.objects.count(), OutboxMessage.objects.count()) == before
     assert told(event) == {"p-handler"}
 

@@ -2,6 +2,7 @@
 system, idempotent receivers, returns and escalation to the city."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -242,18 +243,33 @@ def test_a_late_receiver_for_the_registration_does_not_dispatch_a_returned_case(
     assert case.events.filter(action="dispatch").count() == 1
 
 
-def test_a_failing_routing_does_not_undo_or_break_the_registration(
-    cases, catalogue, django_capture_on_commit_callbacks, monkeypatch, caplog
+def test_a_failing_routing_does_not_undo_or_break_the_registration_and_is_retried(
+    cases, catalogue, django_capture_on_commit_callbacks, monkeypatch
 ):
     import dispatch.services.routing as routing_services
+    from dispatch.models import FollowUp
+    from dispatch.services.followup import followup_repair
+
+    real = routing_services.routing_after_transition
 
     def broken(**kwargs):
         raise RuntimeError("boom")
 
+    make_rule("E0102", auto=True)
     monkeypatch.setattr(routing_services, "routing_after_transition", broken)
     case = file_case(cases, catalogue, capture=django_capture_on_commit_callbacks)
     assert case.status == Status.TO_DISPATCH
-    assert "routing of case" in caplog.text
+    row = FollowUp.objects.get(kind="route", event_id=case.events.get(action="register").pk)
+    assert (row.state, row.attempts, row.last_error) == ("pending", 1, "RuntimeError: boom")
+    # The routing is repaired: the next repair sweep after the back-off does it, once.
+    monkeypatch.setattr(routing_services, "routing_after_transition", real)
+    later = row.next_attempt_at + timedelta(seconds=1)
+    assert followup_repair(now=later)["done"] >= 1
+    followup_repair(now=later + timedelta(minutes=5))  # again: nothing happens twice
+    row.refresh_from_db()
+    assert row.state == "done"
+    assert Case.objects.get(pk=case.pk).status == Status.HANDLING
+    assert case.events.filter(action="dispatch").count() == 1
 
 
 # ---- escalation ----

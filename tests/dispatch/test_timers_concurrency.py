@@ -1,4 +1,4 @@
-"""Two sweeps at once, a crash half-way, a crash before the announcement: every level fires exactly once.
+"""Two sweeps at once, a crash half-way, a crash before the announcement: every level fires and is announced once.
 
 These tests commit for real (transactional), so the row locks, SKIP LOCKED and the unique marks are the
 database's, not a simulation.
@@ -11,10 +11,12 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.db.models import Count
+from django.utils import timezone
 
 from cases.models import Case, CaseEvent
-from dispatch.models import TimerMark
-from dispatch.services import timers
+from dispatch.models import FollowUp, TimerMark
+from dispatch.services import followup, timers
+from dispatch.services.followup import followup_repair
 from dispatch.services.timers import timers_sweep
 from dispatch.signals import timers_fired
 from tests.dispatch.test_timers import DEADLINE, DISPATCHED, TIMER_ACTIONS, default_ladder
@@ -93,37 +95,34 @@ def test_a_crash_half_way_keeps_the_committed_batches_and_the_next_sweep_does_th
     assert_each_level_once(due_cases)
 
 
-def test_a_crash_between_commit_and_announcement_is_announced_by_a_later_sweep(due_cases, monkeypatch):
+def test_a_crash_between_commit_and_announcement_is_announced_by_the_repair_sweep(due_cases, monkeypatch):
     received = []
 
     def receiver(sender, *, marks, **kwargs):
         received.extend(mark["event_id"] for mark in marks)
 
-    real_announce = timers._announce
-
-    def crash(fired, result=None):
-        if fired:
-            raise RuntimeError("worker killed after commit")
-
-    monkeypatch.setattr(timers, "_announce", crash)
+    # The sweep's process dies right after each commit: the fast path never hands the follow-ups over.
+    monkeypatch.setattr(followup, "followup_kick", lambda ids: None)
     timers_fired.connect(receiver, dispatch_uid="test-reannounce")
     try:
-        with pytest.raises(RuntimeError):
-            timers_sweep(now=DEADLINE, batch=500)
+        swept = timers_sweep(now=DEADLINE, batch=500)
         assert received == [] and TimerMark.objects.filter(announced_at__isnull=True).count() == 2 * len(due_cases)
-        monkeypatch.setattr(timers, "_announce", real_announce)
-        # Within the grace period a running sweep may still be announcing: left alone.
-        assert timers_sweep(now=DEADLINE + timedelta(minutes=1)).reannounced == 0
-        result = timers_sweep(now=DEADLINE + timedelta(minutes=6))
+        rows = FollowUp.objects.filter(pk__in=swept.followups)
+        assert rows.count() == 1 and rows.get().state == "pending"
+        # Within the grace period the fast path may still be at it: the repair sweep leaves the row alone.
+        assert followup_repair() == {}
+        result = followup_repair(now=timezone.now() + timedelta(minutes=1))
+        assert followup_repair(now=timezone.now() + timedelta(minutes=20)) == {}
     finally:
         timers_fired.disconnect(dispatch_uid="test-reannounce")
-    assert result.reannounced == 2 * len(due_cases) and result.fired == {}
+    assert result == {"done": 1}
     assert sorted(received) == sorted(TimerMark.objects.values_list("event_id", flat=True))
     assert not TimerMark.objects.filter(announced_at__isnull=True).exists()
+    assert rows.get().state == "done"
     assert_each_level_once(due_cases)
 
 
-def test_a_failing_receiver_leaves_the_batch_unannounced_until_a_later_sweep_delivers_it(due_cases):
+def test_a_failing_receiver_rolls_the_announcement_back_until_a_retry_delivers_it_once(due_cases):
     from dispatch.models import Notification
 
     calls = []
@@ -131,21 +130,25 @@ def test_a_failing_receiver_leaves_the_batch_unannounced_until_a_later_sweep_del
     def flaky(sender, *, marks, **kwargs):
         calls.append(len(marks))
         if len(calls) == 1:
-            # A database error inside the receiver: it must not poison the sweep's own work.
             connection.cursor().execute("SELECT 1/0")
 
     timers_fired.connect(flaky, dispatch_uid="test-flaky")
     try:
         first = timers_sweep(now=DEADLINE, batch=1000)
-        assert first.cases == len(due_cases) and calls == [2 * len(due_cases)]
-        # The notifications of that batch went out (their own receiver), yet the marks wait to be announced again.
+        # The sweep's own work committed; the announcement (its follow-up) failed whole and waits for a retry.
+        assert first.cases == len(due_cases) and len(calls) == 1
+        row = FollowUp.objects.get(pk__in=first.followups)
+        assert (row.state, row.attempts) == ("pending", 1) and "division by zero" in row.last_error
         assert TimerMark.objects.filter(announced_at__isnull=True).count() == 2 * len(due_cases)
+        assert not Notification.objects.filter(event__action__startswith="timer_").exists()
+        assert followup_repair(now=row.next_attempt_at + timedelta(seconds=1)) == {"done": 1}
         told = Notification.objects.count()
         assert told > 0
-        later = timers_sweep(now=DEADLINE + timedelta(minutes=6), batch=1000)
+        # A second delivery of the same marks (a follow-up re-run after a lost acknowledgement) writes nothing.
+        timers.timers_announce(mark_ids=list(TimerMark.objects.values_list("id", flat=True)))
     finally:
         timers_fired.disconnect(dispatch_uid="test-flaky")
-    assert later.reannounced == 2 * len(due_cases) and calls[-1] == 2 * len(due_cases)
+    assert calls[1:] == [2 * len(due_cases)] * 2
     assert not TimerMark.objects.filter(announced_at__isnull=True).exists()
-    assert Notification.objects.count() == told  # the second delivery wrote nothing twice
+    assert Notification.objects.count() == told
     assert_each_level_once(due_cases)

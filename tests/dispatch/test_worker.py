@@ -38,9 +38,10 @@ def _database_url():
     return f"postgis://{auth}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def _redis_url():
+def _redis_url(db=REDIS_DB):
+    """A private Redis database for the processes a test starts (flush it first)."""
     base = settings.REDIS_URL.rsplit("/", 1)[0] if settings.REDIS_URL.count("/") > 2 else settings.REDIS_URL
-    return f"{base}/{REDIS_DB}"
+    return f"{base}/{db}"
 
 
 def _start(args, tmp_path, name, env):

@@ -41,10 +41,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  {level}: {count}")
         if not result.fired:
             self.stdout.write(_("  nothing fired"))
-        if result.lifted:
-            self.stdout.write(_("  lifted to the city command level: %(n)d") % {"n": result.lifted})
-        if result.reannounced:
-            self.stdout.write(_("  re-announced after a crash: %(n)d") % {"n": result.reannounced})
+        if result.followups:
+            self.stdout.write(
+                _("  announced by %(n)d follow-ups (lifts to the city level, notifications) after the commit")
+                % {"n": len(result.followups)}
+            )
 
 
 def _order(level):
