@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .pages import command, dept, exports, inbox, intake, panel
+from .pages import command, dept, exports, facilities, inbox, intake, panel
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("command/counts/", command.command_counts, name="command-counts"),
     path("command/map/cases/", command.command_map_cases, name="command-map-cases"),
     path("command/map/grids/", command.command_map_grids, name="command-map-grids"),
+    path("command/map/facilities/", facilities.command_map_facilities, name="command-map-facilities"),
     path("command/cases/<int:pk>/", command.command_panel, name="command-panel"),
     path("command/cases/<int:pk>/actions/<slug:action>/", command.command_act, name="command-act"),
     path("command/cases/<int:pk>/orders/", command.command_order_issue, name="command-order-issue"),
@@ -37,6 +38,8 @@ urlpatterns = [
     path("exports/", exports.export_list, name="export-list"),
     path("exports/<int:pk>/status/", exports.export_status, name="export-status"),
     path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
+    path("facilities/<str:code>/", facilities.facility_detail, name="facility-detail"),
+    path("facilities/<str:code>/photo/", facilities.facility_photo, name="facility-photo"),
     path("photos/<int:pk>/", panel.case_photo, name="case-photo"),
     path("photos/<int:pk>/thumbnail/", panel.case_photo, {"thumbnail": True}, name="case-photo-thumbnail"),
 ]

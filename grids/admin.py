@@ -4,8 +4,9 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from .models import BoundaryVersion, Department, Region
+from .models import BoundaryVersion, Department, Facility, Region
 from .services import region_boundary_replace
+from .services.facilities import facility_locate
 
 
 class BoundaryVersionInline(admin.TabularInline):
@@ -83,3 +84,42 @@ class DepartmentAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("home_region").defer("home_region__geom")
+
+
+@admin.register(Facility)
+class FacilityAdmin(LeafletGeoAdmin):
+    """The facility inventory: edit one on the map; whole files go through `manage.py import_facilities`."""
+
+    list_display = ["code", "class_code", "name", "state", "owner", "maintainer", "region", "updated_at"]
+    list_filter = ["state", "class_code", "owner__kind"]
+    list_select_related = ["owner", "maintainer", "region"]
+    search_fields = ["code", "name", "address", "owner__name", "maintainer__name"]
+    autocomplete_fields = ["owner", "maintainer"]
+    readonly_fields = ["region", "region_path", "source", "updated_at"]
+    fields = [
+        "code",
+        "class_code",
+        "name",
+        "state",
+        "owner",
+        "maintainer",
+        "address",
+        "point",
+        "photo",
+        "attributes",
+        "region",
+        "region_path",
+        "source",
+        "updated_at",
+    ]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("region__geom")
+
+    def save_model(self, request, obj, form, change):
+        """The grid follows the point (the deepest region covering it), like an import."""
+        facility_locate(facility=obj)
+        if not obj.source:
+            obj.source = f"admin: {request.user.get_username()}"
+        super().save_model(request, obj, form, change)

@@ -1,6 +1,8 @@
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
+from grids.querysets import FacilityQuerySet
+
 from .regions import Department, Region
 
 
@@ -52,6 +54,8 @@ class Facility(models.Model):
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     source = models.CharField(_("source"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("updated at"))
+
+    objects = FacilityQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("facility")
