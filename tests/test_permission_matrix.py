@@ -36,6 +36,7 @@ from dispatch.services.orders import order_issue
 from dispatch.services.whistles import whistle_blow
 from grids.models import Department, Region
 from tests.factories.accounts import user_posted
+from tests.factories.facilities import facility_at
 from tests.fixtures.cases import jpeg_upload
 from tests.fixtures.grid import DANSHUI, HUICHENG, HUIYANG, QIAODONG, QIAODONG_COMMUNITY
 
@@ -131,6 +132,9 @@ MATRIX = {
     "api-notification-read-all": "401     200     200     200     200     200     200     200     200     200     200",
     "api-notification-read":     "401     404     404     404     404     404     200/404 404     404     404     404/200",
     "api-event-feed":            "401     200     200     200     200     200     200     200     200     200     200",
+    # The facility inventory: as far as the grid the facility stands in (and for its owner's people).
+    "api-facility-nearby":       "401     200     200     200     200     200     200     200     200     200     200",
+    "api-facility-detail":       "401     200/404 200     200     200     200/404 200     200/404 200     200     404/200",
     # The phone.
     "mobile-report":             "login   200     403     403     403     403     403     403     403     403     403",
     "mobile-tasks":              "login   200     403     403     403     403     403     403     403     403     403",
@@ -148,6 +152,7 @@ MATRIX = {
     "command-counts":            "login   403     200     200     200     200     403     403     200     403     200",
     "command-map-cases":         "login   403     200     200     200     200     403     403     200     403     200",
     "command-map-grids":         "login   403     200     200     200     200     403     403     200     403     200",
+    "command-map-facilities":    "login   403     200     200     200     200     403     403     200     403     200",
     "command-panel":             "login   403     200     200     200     200/404 403     403     200     403     404/200",
     "command-act":               "login   403     302     403     302     302/404 403     403     403     403     404/302",
     "command-order-issue":       "login   403     403     403     403     403/404 403     403     302     403     404/403",
@@ -179,6 +184,9 @@ MATRIX = {
     "case-photo":                "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "case-photo-thumbnail":      "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "map-tile":                  "login   404     404     404     404     404     404     404     404     404     404",
+    # A facility's page and photo: whoever works over its grid (404 outside, like a case).
+    "facility-detail":           "login   200/404 200     200     200     200/404 200     200/404 200     200     404/200",
+    "facility-photo":            "login   200/404 200     200     200     200/404 200     200/404 200     200     404/200",
     # Assessment: pages, figure lists, exports.
     "assessment:dashboard":      "login   403     403     403     403     403     403     403     200     200     403",
     "assessment:department":     "login   404     404     404     404     404     404     200/404 200     200     404",
@@ -218,6 +226,11 @@ HOW = {
     "command-intake-check":      Ask("GET", query="?lon={lon}&lat={lat}&category=E0102"),
     "command-map-cases":         Ask("GET", query=BOX),
     "command-map-grids":         Ask("GET", query=BOX),
+    "command-map-facilities":    Ask("GET", query=BOX),
+    "api-facility-nearby":       Ask("GET", query="?lon={lon}&lat={lat}&class_code=0101"),
+    "api-facility-detail":       Ask("GET", params={"code": "facility"}),
+    "facility-detail":           Ask("GET", params={"code": "facility"}),
+    "facility-photo":            Ask("GET", params={"code": "facility"}),
     "command-panel":             Ask("GET", params=CASE),
     "command-act":               Ask("POST", params={**CASE, "action": "request_void"}, data=VOID),
     "command-order-issue":       Ask("POST", params=CASE, data=ORDER),
@@ -328,6 +341,8 @@ class Sides:
                 user=reader, surface="command", format="csv", state="done", created_at=timezone.now(), rows_total=1
             )
             export.file.save("cases.csv", ContentFile("\ufeff案卷编号\n".encode()))
+            facility = facility_at(lon=case.point.x, lat=case.point.y, class_code="0101", code=f"MATRIX-{side}")
+            facility.photo.save("cover.jpg", jpeg_upload())
             self.objects[side] = {
                 "lon": f"{case.point.x:.6f}",
                 "lat": f"{case.point.y:.6f}",
@@ -340,6 +355,7 @@ class Sides:
                 "district": district,
                 "department": department.code,
                 "summons": summoned[side].summonses.get().pk,
+                "facility": facility.code,
             }
 
     def data(self, ask, side):
