@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cases.filters import parse_bbox
-from cases.models import Case
+from cases.models import Case, Category, CategoryKind
 from grids.models import FacilityState
 from grids.selectors import facility_detail_for_user, facility_list_for_map
 
@@ -42,8 +42,10 @@ def facility_detail(request, code):
         "state": facility.state,
         "tileUrl": settings.LEAFLET_TILE_URL,
     }
+    category = Category.objects.filter(kind=CategoryKind.COMPONENT, code=facility.class_code, parent__isnull=False)
     context = {
         "facility": facility,
+        "category": category.select_related("parent").first(),
         "cases": rows[:HISTORY_LIMIT],
         "more_cases": len(rows) > HISTORY_LIMIT,
         "case_link": _case_link_name(request.user),

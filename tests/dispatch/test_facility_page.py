@@ -40,3 +40,21 @@ def test_the_map_layer_gives_facilities_in_the_box_with_their_state(client, case
     assert [(f["properties"]["code"], f["properties"]["state"]) for f in body["features"]] == [(cover.code, "damaged")]
     assert body["truncated"] is False
     assert client.get("/command/map/facilities/?bbox=1,2").status_code == 400
+
+
+def test_the_intake_desk_offers_the_facilities_here_and_records_the_one_picked(client, cases, cover, personas):
+    from cases.models import Case
+    from tests.dispatch.test_pages_intake import call
+
+    client.force_login(personas["operator"])
+    check = client.get(f"/command/intake/check/?lon={cases.lon}&lat={cases.lat}&category=C0101").content.decode()
+    assert f'name="facility" value="{cover.code}"' in check
+    answer = client.post("/command/intake/", call(cases, category="C0101", facility=cover.code))
+    assert answer.status_code == 302
+    assert Case.objects.get(work_order_number="GD20261206001").facility == cover
+    wrong = client.post(
+        "/command/intake/",
+        call(cases, category="C0102", work_order_number="GD2", facility_code=cover.code),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert wrong.status_code == 422 and "is of class 0101, not 0102" in wrong.content.decode()
