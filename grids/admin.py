@@ -1,5 +1,8 @@
 """Admin of the grid: regions on a Leaflet map, their boundary history, departments."""
 
+import re
+
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
@@ -86,6 +89,19 @@ class DepartmentAdmin(admin.ModelAdmin):
         return super().get_queryset(request).select_related("home_region").defer("home_region__geom")
 
 
+class FacilityForm(forms.ModelForm):
+    class Meta:
+        model = Facility
+        fields = ["code"]  # the admin's own field list extends it
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        # The code is part of the facility's address (/facilities/CODE/), as in the import.
+        if re.search(r"[/\s]", code):
+            raise forms.ValidationError(_("A facility code has no slash and no space."))
+        return code
+
+
 @admin.register(Facility)
 class FacilityAdmin(LeafletGeoAdmin):
     """The facility inventory: edit one on the map; whole files go through `manage.py import_facilities`."""
@@ -113,6 +129,7 @@ class FacilityAdmin(LeafletGeoAdmin):
         "updated_at",
     ]
     list_per_page = 50
+    form = FacilityForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("region__geom")

@@ -276,6 +276,7 @@ _PROBLEMS_SQL = """
     SELECT row_no, 'code' AS field, 'missing' AS kind, '' AS value, NULL::bigint AS first_row
         FROM facility_stage WHERE code IS NULL
     UNION ALL SELECT row_no, 'code', 'long', code, NULL FROM facility_stage WHERE length(code) > %(code)s
+    UNION ALL SELECT row_no, 'code', 'characters', code, NULL FROM facility_stage WHERE code ~ '[/[:space:]]'
     UNION ALL SELECT row_no, 'code', 'duplicate', code, first_row FROM facility_stage WHERE first_row IS NOT NULL
     UNION ALL SELECT row_no, 'class_code', 'missing', '', NULL FROM facility_stage WHERE class_code IS NULL
     UNION ALL SELECT row_no, 'class_code', 'class', class_code, NULL FROM facility_stage
@@ -300,6 +301,8 @@ _PROBLEMS_SQL = """
 def _problem_messages():
     return {
         "missing": _("missing"),
+        # A code is part of the facility's address (/facilities/CODE/): no slash, no space.
+        "characters": _("“%(value)s” contains a slash or a space"),
         "long": _("longer than %(limit)s characters"),
         "duplicate": _("“%(value)s” already appears in row %(first)s; a code is imported once per file"),
         "class": _("“%(value)s” is not a component (部件) class of the catalogue"),

@@ -41,10 +41,11 @@ def test_a_csv_imports_its_good_rows_and_names_each_bad_row_field_and_problem(tm
             ("BAD-5", "0101", "x", "", "", "", "", 10, 10, ""),  # outside the city
             ("WS-1", "0101", "again", "", "", "", "", lon, lat, ""),  # the same code twice in one file
             ("", "0101", "x", "", "", "", "", lon, lat, ""),
+            ("WS/3", "0101", "x", "", "", "", "", lon, lat, ""),
         ],
     )
     report = facilities_import(path=path)
-    assert (report.read, report.created, report.updated, report.bad) == (9, 3, 0, 6)
+    assert (report.read, report.created, report.updated, report.bad) == (10, 3, 0, 7)
     problems = [str(p) for p in report.problems]
     assert problems == [
         "Row 5, class_code: “E0102” is not a component (部件) class of the catalogue",
@@ -54,6 +55,7 @@ def test_a_csv_imports_its_good_rows_and_names_each_bad_row_field_and_problem(tm
         "Row 8, point: 10, 10 lies outside every grid of the city",
         "Row 9, code: “WS-1” already appears in row 2; a code is imported once per file",
         "Row 10, code: missing",
+        "Row 11, code: “WS/3” contains a slash or a space",
     ]
     cover = Facility.objects.select_related("owner", "region").get(code="WS-1")
     assert cover.owner.code == "utility-water-supply" and cover.class_code == "0101"
