@@ -15,7 +15,7 @@ def cover(cases, huizhou_departments):
 
 def report(api, lon, lat, **fields):
     body = {"category": "C0101", "description": "井盖破损", "lon": lon, "lat": lat, **fields}
-    return api.post("/api/v1/cases/", body, format="json")
+    return api.post("/api/v1/cases/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
 
 
 def test_a_report_naming_its_facility_records_it_and_shows_it(api_client_for, personas, cover, cases):
