@@ -66,6 +66,7 @@ def case_detail_for_user(*, user, case_id):
             "reporter",
             "duplicate_of",
             "created_by",
+            "facility",
         )
         .prefetch_related(
             "assisting_departments",

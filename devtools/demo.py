@@ -44,12 +44,13 @@ from dispatch.services.orders import order_issue, order_reply
 from dispatch.services.routing import routing_escalate_many_to_city, routing_propose, routing_record
 from dispatch.services.timers import timers_sweep
 from dispatch.services.whistles import whistle_blow
-from grids.models import Department, Level, Network, Region, UnitGridLayer
+from grids.models import Department, Facility, Level, Network, Region, UnitGridLayer
 from grids.services.patrol_areas import patrol_area_save
 from grids.services.unit_grids import unit_grids_generate
 from huizhou_cityops.errors import ConflictError
 
 from .demo_duty import seed_duty
+from .demo_facilities import facilities_seed
 from .loadgen import LoadOptions, load_cases
 from .loadgen.spread import SURNAMES
 
@@ -413,6 +414,7 @@ def _live(now, users, rng):
     )
     shift.act(redispatched, "urge", "district-dispatcher", m(90), note="市民再次来电，请今天内到场处置")
     made["redispatch"] = redispatched
+    made["facility"] = _facility_case(shift, users, m)
     # The street office's requests waiting for the district dispatcher's decision (延期, 回退, 挂账), and a
     # duplicate call the operator asked to void, whatever the load's histories left pending.
     requests = [
@@ -442,6 +444,34 @@ def _live(now, users, rng):
             reply = "已与街道联合到场，今日内处置完毕"
             order_reply(order_id=order.pk, actor=handler, reply=reply, now=now - m(15 - 5 * index))
     return made
+
+
+def _facility_case(shift, users, m):
+    """A broken water-supply cover the grid worker reported naming it from the inventory, accepted and filed: its
+    routing proposes the cover's owner first (先属主). None when the demo street has no such cover."""
+    cover = (
+        Facility.objects.filter(
+            region_path__startswith=_path(COMMUNITY_CODE), class_code="0101", owner__isnull=False, state="in_use"
+        )
+        .order_by("code")
+        .first()
+    )
+    if cover is None:
+        return None
+    case, _created = case_report(
+        actor=users["gridworker"],
+        category=Category.objects.get(kind="C", code="0101", parent__isnull=False),
+        description="上水井盖破损下陷，车辆碾压有异响，已设置临时警示",
+        lon=cover.point.x,
+        lat=cover.point.y,
+        facility=cover.code,
+        idempotency_key=LIVE + "facility-1",
+        now=shift.now - m(28),
+    )
+    conditions = FilingCondition.objects.filter(category=case.category, active=True).order_by("position", "id")
+    shift.act(case, "accept", "operator", m(25))
+    filing = {"filing_condition": conditions.first().pk, "urgency": "normal"}
+    return shift.act(case, "register", "shiftlead", m(22), **filing)
 
 
 def _emergency(now, users):
@@ -568,11 +598,12 @@ def _seed(*, stdout, cases, now) -> str:
     gridworker = get_user_model().objects.filter(username="gridworker").first()
     cut = _unit_grids(now, gridworker) if gridworker is not None else 0
     grids = f"unit grids cut in {cut} communities of 桥东街道; " if cut else ""
+    inventory = facilities_seed(street_code=STREET_CODE, first_community=COMMUNITY_CODE)
     existing = Case.objects.filter(idempotency_key__startswith=DEMO_TAG).count()
     if existing:
-        return f"{grids}workload kept: {existing:,} demo cases already loaded; {_duty(now)}"
+        return f"{grids}workload kept: {existing:,} demo cases already loaded; {inventory}; {_duty(now)}"
     if cases <= 0:
-        return f"{grids}no workload asked (--cases 0)"
+        return f"{grids}no workload asked (--cases 0); {inventory}"
     started = time.monotonic()
     rng = random.Random(now.toordinal())
     staff = _staff()
@@ -604,7 +635,7 @@ def _seed(*, stdout, cases, now) -> str:
         f"{city} waiting for the city centre ({len(lifted)} lifted), {bureau} sent to the city bureau, "
         f"{live} cases of the shift in progress, "
         f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), "
-        f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk}), {duty}"
+        f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk}); {inventory}; {duty}"
     )
 
 

@@ -89,6 +89,7 @@ class RoutingInfo:
     auto_dispatch: bool = False
     auto_dispatched: bool = False
     rule_id: int | None = None
+    basis: str = "list"
     escalated: bool = False
     escalated_at: object = None
     proposed_at: object = None
@@ -107,6 +108,7 @@ def routing_info(case) -> RoutingInfo:
         auto_dispatch=routing.auto_dispatch,
         auto_dispatched=routing.auto_dispatched,
         rule_id=routing.rule_id,
+        basis=routing.basis,
         escalated=routing.escalated,
         escalated_at=routing.escalated_at,
         proposed_at=routing.proposed_at,
@@ -129,7 +131,8 @@ def case_routing_for_user(*, user, case_id: int) -> RoutingInfo | None:
         lead=proposal.lead,
         assisting=proposal.assisting,
         auto_dispatch=proposal.auto,
-        rule_id=proposal.rule.pk,
+        rule_id=proposal.rule.pk if proposal.rule else None,
+        basis=proposal.basis,
         stored=False,
     )
 

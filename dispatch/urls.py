@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .live.views import live_events
-from .pages import command, dept, duty, exports, grid, inbox, intake, panel
+from .pages import command, dept, duty, exports, facilities, grid, inbox, intake, panel
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("command/map/grids/", command.command_map_grids, name="command-map-grids"),
     path("command/map/patrols/", duty.command_map_patrols, name="command-map-patrols"),
     path("command/duty/", duty.command_duty, name="command-duty"),
+    path("command/map/facilities/", facilities.command_map_facilities, name="command-map-facilities"),
     path("command/cases/<int:pk>/", command.command_panel, name="command-panel"),
     path("command/cases/<int:pk>/actions/<slug:action>/", command.command_act, name="command-act"),
     path("command/cases/<int:pk>/orders/", command.command_order_issue, name="command-order-issue"),
@@ -42,6 +43,8 @@ urlpatterns = [
     path("exports/<int:pk>/status/", exports.export_status, name="export-status"),
     path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
     path("live/events/", live_events, name="live-events"),
+    path("facilities/<str:code>/", facilities.facility_detail, name="facility-detail"),
+    path("facilities/<str:code>/photo/", facilities.facility_photo, name="facility-photo"),
     path("photos/<int:pk>/", panel.case_photo, name="case-photo"),
     path("photos/<int:pk>/thumbnail/", panel.case_photo, {"thumbnail": True}, name="case-photo-thumbnail"),
 ]

@@ -1,6 +1,8 @@
 """Admin of the grid: regions on a Leaflet map, their boundary history, departments, unit-grid layers and the
 networks' patrol areas."""
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -8,8 +10,9 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from .models import BoundaryVersion, Department, PatrolArea, Region, UnitGridLayer
+from .models import BoundaryVersion, Department, Facility, PatrolArea, Region, UnitGridLayer
 from .services import region_boundary_replace
+from .services.facilities import facility_locate
 from .services.patrol_areas import patrol_area_save, patrol_area_unit_grids, unit_grid_codes_parse
 
 
@@ -182,6 +185,59 @@ class UnitGridLayerAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class FacilityForm(forms.ModelForm):
+    class Meta:
+        model = Facility
+        fields = ["code"]  # the admin's own field list extends it
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        # The code is part of the facility's address (/facilities/CODE/), as in the import.
+        if re.search(r"[/\s]", code):
+            raise forms.ValidationError(_("A facility code has no slash and no space."))
+        return code
+
+
+@admin.register(Facility)
+class FacilityAdmin(LeafletGeoAdmin):
+    """The facility inventory: edit one on the map; whole files go through `manage.py import_facilities`."""
+
+    list_display = ["code", "class_code", "name", "state", "owner", "maintainer", "region", "updated_at"]
+    list_filter = ["state", "class_code", "owner__kind"]
+    list_select_related = ["owner", "maintainer", "region"]
+    search_fields = ["code", "name", "address", "owner__name", "maintainer__name"]
+    autocomplete_fields = ["owner", "maintainer"]
+    readonly_fields = ["region", "region_path", "source", "updated_at"]
+    fields = [
+        "code",
+        "class_code",
+        "name",
+        "state",
+        "owner",
+        "maintainer",
+        "address",
+        "point",
+        "photo",
+        "attributes",
+        "region",
+        "region_path",
+        "source",
+        "updated_at",
+    ]
+    list_per_page = 50
+    form = FacilityForm
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("region__geom")
+
+    def save_model(self, request, obj, form, change):
+        """The grid follows the point (the deepest region covering it), like an import."""
+        facility_locate(facility=obj)
+        if not obj.source:
+            obj.source = f"admin: {request.user.get_username()}"
+        super().save_model(request, obj, form, change)
 
 
 from . import admin_duty  # noqa: E402, F401 (the duty roster and patrols register themselves)

@@ -30,3 +30,16 @@ class DepartmentQuerySet(models.QuerySet):
         q = subtree_q(scope.region_paths(), "home_region__path") | Q(pk__in=scope.department_ids())
         above = {a for root in scope.region_paths() for a in ancestor_paths(root)}
         return self.filter(q | Q(home_region__path__in=sorted(above)))
+
+
+class FacilityQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Facilities in the user's subtrees, and those their departments own or maintain (any district)."""
+        scope = user_scope(user)
+        if scope.everything:
+            return self.all()
+        departments = scope.department_ids()
+        q = subtree_q(scope.region_paths(), "region_path")
+        if departments:
+            q |= Q(owner_id__in=departments) | Q(maintainer_id__in=departments)
+        return self.filter(q)

@@ -3,12 +3,14 @@
 import json
 
 from django.contrib.auth import get_user_model
-from django.contrib.gis.db.models.functions import AsGeoJSON, PointOnSurface
+from django.contrib.gis.db.models.functions import AsGeoJSON, GeometryDistance, PointOnSurface
+from django.contrib.gis.geos import Point, Polygon
 from django.db import connection
 from django.db.models import Prefetch
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from .models import Level, PatrolArea, Region, UnitGridLayer
+from .models import Facility, Level, PatrolArea, Region, UnitGridLayer
 
 # The located region's columns and its parent's, read by one query (never the geometry).
 _LOCATE_FIELDS = [
@@ -144,3 +146,71 @@ def patrol_areas_for_community(*, community):
         )
         .order_by("network", "code")
     )
+
+
+# The farthest a reported point may lie from the facility it names, and the default radius of "facilities here".
+FACILITY_NEAR_METRES = 30
+# How many facilities the map draws at once (it asks only from street zoom on, so this is rarely reached).
+FACILITY_MAP_LIMIT = 2000
+
+
+def facility_nearest(
+    *,
+    lon: float,
+    lat: float,
+    class_code: str | None = None,
+    radius_m: float = FACILITY_NEAR_METRES,
+    limit: int = 10,
+    user=None,
+) -> list:
+    """Facilities (of one class) within `radius_m` metres of the point, nearest first, each with `distance_m`.
+
+    KNN on the GiST index (`point <-> …`, with btree_gist the class is in the same index) picks candidates by
+    planar distance in degrees; the true distance on the spheroid then filters and orders them.
+    """
+    here = Point(float(lon), float(lat), srid=4326)
+    qs = Facility.objects.all() if user is None else Facility.objects.visible_to(user)
+    if class_code:
+        qs = qs.filter(class_code=class_code)
+    distance = RawSQL(
+        "ST_Distance(grids_facility.point::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography)",
+        (here.x, here.y),
+    )
+    candidates = (
+        qs.select_related("owner", "maintainer")
+        .annotate(distance_m=distance)
+        .order_by(GeometryDistance("point", here))[: max(limit * 4, 20)]
+    )
+    near = [f for f in candidates if f.distance_m <= radius_m]
+    near.sort(key=lambda f: (f.distance_m, f.code))
+    return near[:limit]
+
+
+def facility_distance_m(*, facility, lon: float, lat: float) -> float:
+    """Metres on the spheroid between a facility and a point."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography) "
+            "FROM grids_facility WHERE id = %s",
+            [float(lon), float(lat), facility.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+def facility_detail_for_user(*, user, code: str):
+    """One facility the user may see, with its owner, maintainer and grid; None when absent or out of scope."""
+    qs = Facility.objects.visible_to(user).select_related("owner", "maintainer", "region").defer("region__geom")
+    return qs.filter(code=code).first()
+
+
+def facility_list_for_map(*, user, bbox, limit: int = FACILITY_MAP_LIMIT) -> tuple[list, bool]:
+    """Facilities the user may see inside bbox (minlon, minlat, maxlon, maxlat), at most `limit`; (rows, cut)."""
+    box = Polygon.from_bbox(bbox)
+    box.srid = 4326
+    rows = list(
+        Facility.objects.visible_to(user)
+        .filter(point__intersects=box)
+        .order_by("code")
+        .values("code", "class_code", "name", "state", "point")[: limit + 1]
+    )
+    return rows[:limit], len(rows) > limit

@@ -40,6 +40,7 @@ from grids.models import Department, Region
 from grids.services.patrols import patrol_start
 from grids.services.unit_grids import unit_grids_generate
 from tests.factories.accounts import user_posted
+from tests.factories.facilities import facility_at
 from tests.fixtures.cases import jpeg_upload
 from tests.fixtures.grid import DANSHUI, HUICHENG, HUIYANG, QIAODONG, QIAODONG_COMMUNITY
 
@@ -136,6 +137,9 @@ MATRIX = {
     "api-notification-read-all": "401     200     200     200     200     200     200     200     200     200     200",
     "api-notification-read":     "401     404     404     404     404     404     200/404 404     404     404     404/200",
     "api-event-feed":            "401     200     200     200     200     200     200     200     200     200     200",
+    # The facility inventory: as far as the grid the facility stands in (and for its owner's people).
+    "api-facility-nearby":       "401     200     200     200     200     200     200     200     200     200     200",
+    "api-facility-detail":       "401     200/404 200     200     200     200/404 200     200/404 200     200     404/200",
     # The phone.
     "mobile-report":             "login   200     403     403     403     403     403     403     403     403     403",
     "mobile-tasks":              "login   200     403     403     403     403     403     403     403     403     403",
@@ -163,6 +167,7 @@ MATRIX = {
     # Who is on duty where: the roster and the workers on patrol of the viewer's grids.
     "command-duty":              "login   302     200     200     200     200     302     302     200     302     200",
     "command-map-patrols":       "login   403     200     200     200     200     403     403     200     403     200",
+    "command-map-facilities":    "login   403     200     200     200     200     403     403     200     403     200",
     "command-panel":             "login   403     200     200     200     200/404 403     403     200     403     404/200",
     "command-act":               "login   403     302     403     302     302/404 403     403     403     403     404/302",
     "command-order-issue":       "login   403     403     403     403     403/404 403     403     302     403     404/403",
@@ -195,6 +200,9 @@ MATRIX = {
     "case-photo":                "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "case-photo-thumbnail":      "login   200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "map-tile":                  "login   404     404     404     404     404     404     404     404     404     404",
+    # A facility's page and photo: whoever works over its grid (404 outside, like a case).
+    "facility-detail":           "login   200/404 200     200     200     200/404 200     200/404 200     200     404/200",
+    "facility-photo":            "login   200/404 200     200     200     200/404 200     200/404 200     200     404/200",
     # Assessment: pages, figure lists, exports.
     "assessment:dashboard":      "login   403     403     403     403     403     403     403     200     200     403",
     "assessment:department":     "login   404     404     404     404     404     404     200/404 200     200     404",
@@ -239,6 +247,11 @@ HOW = {
     "api-patrol-track":          Ask("POST", params={"client_id": "patrol"}, data=TRACK),
     "api-patrol-end":            Ask("POST", params={"client_id": "patrol"}),
     "command-map-grids":         Ask("GET", query=BOX),
+    "command-map-facilities":    Ask("GET", query=BOX),
+    "api-facility-nearby":       Ask("GET", query="?lon={lon}&lat={lat}&class_code=0101"),
+    "api-facility-detail":       Ask("GET", params={"code": "facility"}),
+    "facility-detail":           Ask("GET", params={"code": "facility"}),
+    "facility-photo":            Ask("GET", params={"code": "facility"}),
     "command-panel":             Ask("GET", params=CASE),
     "command-act":               Ask("POST", params={**CASE, "action": "request_void"}, data=VOID),
     "command-order-issue":       Ask("POST", params=CASE, data=ORDER),
@@ -359,6 +372,8 @@ class Sides:
                 user=reader, surface="command", format="csv", state="done", created_at=timezone.now(), rows_total=1
             )
             export.file.save("cases.csv", ContentFile("\ufeff案卷编号\n".encode()))
+            facility = facility_at(lon=case.point.x, lat=case.point.y, class_code="0101", code=f"MATRIX-{side}")
+            facility.photo.save("cover.jpg", jpeg_upload())
             self.objects[side] = {
                 "lon": f"{case.point.x:.6f}",
                 "lat": f"{case.point.y:.6f}",
@@ -375,6 +390,7 @@ class Sides:
                 "patrol": patrols[side].client_id,
                 "recorded": (timezone.now() - timedelta(minutes=5)).isoformat(),
                 "today": timezone.localdate().isoformat(),
+                "facility": facility.code,
             }
 
     def data(self, ask, side):

@@ -159,8 +159,16 @@ class RequestSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
 
 
+class FacilityRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    class_code = serializers.CharField()
+    name = serializers.CharField()
+    state = serializers.CharField()
+
+
 class CaseDetailSerializer(CaseListSerializer):
     description = serializers.CharField()
+    facility = FacilityRefSerializer(allow_null=True, help_text=_("The 部件 of the inventory the case is about."))
     urgency = serializers.CharField()
     filing_condition = serializers.SerializerMethodField()
     contact = serializers.SerializerMethodField()
@@ -239,6 +247,16 @@ class CaseCreateSerializer(serializers.Serializer):
     self_handled = serializers.BooleanField(
         default=False,
         help_text=_("Fixed on the spot by the reporting grid worker (自处置); needs a photo of the result."),
+    )
+    facility = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Code of the facility (部件) the report is about: a component category only, of the same class, within "
+            "FACILITY_REPORT_MAX_METRES (50 m) of the point."
+        ),
     )
     photos = PhotoListField(help_text=_("Photos of the problem as found."))
     after_photos = PhotoListField(

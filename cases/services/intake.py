@@ -1,5 +1,6 @@
 """Intake: a report becomes a case in state `reported`, located by the server, numbered, with its photos."""
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -8,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.scope import user_scope
-from cases.models import Case, Category, PhotoKind, Source, Stage, Status, Urgency
+from cases.models import Case, Category, CategoryKind, PhotoKind, Source, Stage, Status, Urgency
 from cases.workflow import REPORT_EVENT
-from grids.selectors import region_locate
+from grids.models import Facility
+from grids.selectors import facility_distance_m, region_locate
 
 from .events import case_event_record
 from .numbers import case_number_next
@@ -55,6 +57,30 @@ def _check_work_order(*, source, work_order_number):
         raise ValidationError({"work_order_number": [message % {"order": work_order_number, "case": taken}]})
 
 
+def _check_facility(*, code, category, lon, lat):
+    """The facility a 部件 report names: it exists, is of the report's class and stands near the reported point."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    if category.kind != CategoryKind.COMPONENT:
+        raise ValidationError({"facility": [_("Only a component (部件) report names a facility.")]})
+    facility = Facility.objects.filter(code=code).first()
+    if facility is None:
+        raise ValidationError({"facility": [_("No facility has the code “%(code)s”.") % {"code": code}]})
+    if facility.class_code != category.code:
+        message = _("Facility %(code)s is of class %(facility_class)s, not %(category)s %(name)s.")
+        values = {"code": code, "facility_class": facility.class_code, "category": category.code}
+        raise ValidationError({"facility": [message % {**values, "name": category.name}]})
+    distance = facility_distance_m(facility=facility, lon=lon, lat=lat)
+    limit = settings.FACILITY_REPORT_MAX_METRES
+    if distance > limit:
+        message = _(
+            "Facility %(code)s stands %(distance)d m from the reported point; at most %(limit)d m are accepted."
+        )
+        raise ValidationError({"facility": [message % {"code": code, "distance": round(distance), "limit": limit}]})
+    return facility
+
+
 def case_report(
     *,
     actor,
@@ -70,6 +96,7 @@ def case_report(
     urgency: str = Urgency.NORMAL,
     callback_requested: bool = False,
     work_order_number: str = "",
+    facility: str = "",
     photos=(),
     after_photos=(),
     idempotency_key: str | None = None,
@@ -79,6 +106,7 @@ def case_report(
 
     A 12345 transfer may carry the hotline's work-order number (one case per number); `callback_requested` marks
     a caller who wants to hear the result.
+    `facility` is the code of the 部件 the report is about (a component class only, the same class, near the point).
     `photos` show the problem as found. A grid worker who fixed it on the spot (自处置, `self_handled`) adds
     `after_photos` of the result; the case then waits in `reported` for an operator to confirm it (self_close).
     A self-handled report with `photos` only (the form before after-photos existed) takes them as the result.
@@ -103,6 +131,7 @@ def case_report(
     if region is None:
         raise ValidationError({"point": [_("This point lies outside every grid of the city.")]})
     role = _check_report(actor=actor, source=source, region=region)
+    facility = _check_facility(code=facility, category=category, lon=lon, lat=lat)
     work_order_number = work_order_number.strip()
     _check_work_order(source=source, work_order_number=work_order_number)
     if self_handled and source != Source.GRID_WORKER:
@@ -133,6 +162,7 @@ def case_report(
                 urgency=urgency,
                 callback_requested=callback_requested,
                 work_order_number=work_order_number,
+                facility=facility,
                 idempotency_key=idempotency_key or None,
                 now=now,
                 stored=stored,

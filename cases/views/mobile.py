@@ -89,6 +89,7 @@ def _config(request, **extra):
             "transitions": reverse("case-transitions", args=[0]).replace("/0/", "/{id}/"),
             "categories": reverse("api-category-list"),
             "locate": reverse("api-region-locate"),
+            "facilitiesNearby": reverse("api-facility-nearby"),
         },
         "pages": {"report": reverse("mobile-report"), "reports": reverse("mobile-reports")},
         "serviceWorker": reverse("mobile-sw"),

@@ -39,6 +39,12 @@ def js_strings() -> dict[str, str]:
         "kind_C": _("Component"),
         "kind_E": _("Event"),
         "choose_category": _("Choose a category."),
+        "facility_none": _("Not in the list / no label"),
+        "facility_empty": _("No facility of this class is registered within 30 m; type its code if it has a label."),
+        "facility_searching": _("Looking for facilities of this class nearby…"),
+        "facility_offline": _("Offline: type the code from the facility's label."),
+        "facility_scan_none": _("No code found in the photo; type it instead."),
+        "facility_metres": _("{m} m"),
         # location
         "locating": _("Finding your position…"),
         "gps_fix": _("GPS position, accurate to about {m} m. Drag the pin if needed."),

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from cases.api.case_serializers import CaseListSerializer, NamedRef
 from cases.api.pagination import CursorPagination
 from dispatch import selectors
-from dispatch.models import CommandLevel
+from dispatch.models import CommandLevel, RoutingBasis
 from grids.models import Region
 
 
@@ -23,6 +23,10 @@ class RoutingSerializer(serializers.Serializer):
     auto_dispatch = serializers.BooleanField()
     auto_dispatched = serializers.BooleanField()
     rule = serializers.IntegerField(source="rule_id", allow_null=True)
+    basis = serializers.ChoiceField(
+        choices=RoutingBasis.choices,
+        help_text=gettext_lazy("list: the responsibility list; owner: the owner of the case's facility (先属主)."),
+    )
     escalated = serializers.BooleanField()
     escalated_at = serializers.DateTimeField(allow_null=True)
     proposed_at = serializers.DateTimeField(allow_null=True)

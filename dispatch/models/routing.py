@@ -102,6 +102,13 @@ class ResponsibilityRule(models.Model):
             )
 
 
+class RoutingBasis(models.TextChoices):
+    """What a proposal rests on: the responsibility list, or the owner of the facility the case is about."""
+
+    LIST = "list", _("Responsibility list")
+    OWNER = "owner", _("Owner of the facility (先属主)")
+
+
 class CaseRouting(models.Model):
     """Where a case stands in two-level command: the proposal made when it was filed and whose queue it is in."""
 
@@ -130,6 +137,7 @@ class CaseRouting(models.Model):
     proposed_assisting = models.ManyToManyField(
         "grids.Department", blank=True, related_name="+", verbose_name=_("proposed assisting departments")
     )
+    basis = models.CharField(_("basis"), max_length=10, choices=RoutingBasis.choices, default=RoutingBasis.LIST)
     auto_dispatch = models.BooleanField(_("rule says auto-dispatch"), default=False)
     auto_dispatched = models.BooleanField(_("dispatched automatically"), default=False)
     # The event (register or approved return) this proposal answers: a receiver that runs twice, or late,

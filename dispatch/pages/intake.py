@@ -20,11 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.scope import user_scope
 from cases.catalogue import category_search
 from cases.catalogue.selectors import filing_conditions_with_limits
+from cases.models import CategoryKind
 from cases.photos import PhotoError
 from cases.selectors import case_address_search, case_duplicate_candidates
 from cases.services.desk import case_intake, desk_steps_for
 from cases.services.intake import DESK
-from grids.selectors import region_locate, region_search_for_user
+from grids.selectors import facility_nearest, region_locate, region_search_for_user
 from huizhou_cityops.errors import ConflictError
 
 from .access import _role_required, page
@@ -85,10 +86,12 @@ def _check(user, *, lon, lat, category, urgency, now):
     region = None if lon is None or lat is None else region_locate(lon=lon, lat=lat)
     scope = user_scope(user)
     inside = region is not None and any(scope.covers_path(region.path, role) for role in DESK)
-    duplicates, conditions = [], []
+    duplicates, conditions, facilities = [], [], []
     if category is not None and region is not None:
         point = Point(lon, lat, srid=4326)
         duplicates = case_duplicate_candidates(category=category, point=point, user=user, now=now)
+        if category.kind == CategoryKind.COMPONENT:
+            facilities = facility_nearest(lon=lon, lat=lat, class_code=category.code, user=user)
     if category is not None:
         conditions = filing_conditions_with_limits(
             category_id=category.pk, area_class=region.area_class if region is not None else None
@@ -99,6 +102,7 @@ def _check(user, *, lon, lat, category, urgency, now):
         "inside": inside,
         "category": category,
         "duplicates": duplicates,
+        "facilities": facilities,
         "conditions": conditions,
         "urgency": urgency,
     }
@@ -149,7 +153,12 @@ def intake_check(request):
         request.user, lon=lon, lat=lat, category=category, urgency=request.GET.get("urgency"), now=timezone.now()
     )
     chosen = request.GET.get("filing_condition", "")
-    context = {"check": check, "may_file": _may_file(request.user), "chosen_condition": chosen}
+    context = {
+        "check": check,
+        "may_file": _may_file(request.user),
+        "chosen_condition": chosen,
+        "chosen_facility": request.GET.get("facility", ""),
+    }
     return render(request, "command/_intake_check.html", context)
 
 
@@ -171,6 +180,7 @@ def _page(request, form, status=200):
             request.user, lon=lon, lat=lat, category=category, urgency=raw.get("urgency"), now=timezone.now()
         ),
         "chosen_condition": raw.get("filing_condition", ""),
+        "chosen_facility": raw.get("facility", ""),
         "chosen_category": category,
         "max_photos": settings.CASE_PHOTOS_MAX,
         "config": {

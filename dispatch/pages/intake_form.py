@@ -19,7 +19,13 @@ CHANNELS = (Source.HOTLINE_12345, Source.HOTLINE_12319, Source.COUNTER, Source.M
 # accept and file.
 CHECK, SAVE, ACCEPT, FILE = "check", "save", "accept", "file"
 # A service's field name → the form's field that shows its message.
-SERVICE_FIELDS = {"source": "channel", "lon": "point", "lat": "point", "self_handled": None}
+SERVICE_FIELDS = {
+    "source": "channel",
+    "lon": "point",
+    "lat": "point",
+    "self_handled": None,
+    "facility": "facility_code",
+}
 
 
 class IntakeForm(forms.Form):
@@ -53,6 +59,9 @@ class IntakeForm(forms.Form):
     )
 
     filing_condition = forms.CharField(label=gettext_lazy("Filing condition"), required=False, max_length=12)
+    # The 部件 the call is about: picked from those near the point (radio "facility") or typed from its label.
+    facility = forms.CharField(required=False, max_length=40)
+    facility_code = forms.CharField(label=gettext_lazy("Facility code"), required=False, max_length=40)
     submit = forms.ChoiceField(choices=[(s, s) for s in (CHECK, SAVE, ACCEPT, FILE)], required=False)
 
     def __init__(self, *args, file_allowed=False, **kwargs):
@@ -118,6 +127,7 @@ class IntakeForm(forms.Form):
             "callback_requested": data["callback_requested"],
             "work_order_number": data["work_order_number"] if data["channel"] == Source.HOTLINE_12345 else "",
             "urgency": data["urgency"],
+            "facility": (data.get("facility_code") or "").strip() or (data.get("facility") or "").strip(),
             "photos": photos,
         }
 

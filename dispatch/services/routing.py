@@ -19,9 +19,9 @@ from accounts.scope import ancestor_paths
 from cases.models import Case, CaseEvent, Status
 from cases.services import case_transition
 from cases.workflow import ACTIONS
-from dispatch.models import CaseRouting, CommandLevel, ResponsibilityRule
+from dispatch.models import CaseRouting, CommandLevel, ResponsibilityRule, RoutingBasis
 from dispatch.services.emergency import emergency_alert
-from grids.models import Department, DepartmentKind
+from grids.models import Department, DepartmentKind, Facility
 from huizhou_cityops.errors import ConflictError
 
 logger = logging.getLogger(__name__)
@@ -38,18 +38,24 @@ class Proposal:
     level: str = CommandLevel.DISTRICT
     auto: bool = False
     rule: ResponsibilityRule | None = None
+    basis: str = RoutingBasis.LIST
+    facility: Facility | None = None
 
 
 def routing_propose(*, case, exclude=()) -> Proposal | None:
     """The most specific active rule for the case (None when no rule fits), in two queries.
 
     事件 (E) are territory first: the deepest region wins, then the most specific category. 部件 (C) are
-    owner first: the most specific category wins, then the deepest region (DOMAIN §7, 先属主后属地).
-    A rule whose lead cannot be found (inactive department, no street office) is skipped, as are rules whose
-    lead is in `exclude` (departments that returned the case). Needs `case.category` (its parent id).
+    owner first: a case about a facility of the inventory whose owner is known goes to that owner, with its
+    maintainer (a contractor) assisting; otherwise the most specific category wins, then the deepest region
+    (DOMAIN §7, 先属主后属地). A rule whose lead cannot be found (inactive department, no street office) is
+    skipped, as are rules and owners in `exclude` (departments that returned the case). Needs `case.category`.
     """
     excluded = {d if isinstance(d, int) else d.pk for d in exclude}
     rule = _best_rule(case, excluded)
+    owner_first = _owner_proposal(case, rule, excluded)
+    if owner_first is not None:
+        return owner_first
     if rule is None:
         return None
     links = ResponsibilityRule.assisting_departments.through.objects.filter(responsibilityrule=rule)
@@ -59,6 +65,34 @@ def routing_propose(*, case, exclude=()) -> Proposal | None:
     lead = next(d for d in departments if d.pk == rule.resolved_lead_id)
     assisting = [d for d in departments if d.pk != lead.pk and d.pk not in excluded]
     return Proposal(lead=lead, assisting=assisting, level=rule.dispatch_level, auto=rule.auto_dispatch, rule=rule)
+
+
+def _owner_proposal(case, rule, excluded) -> Proposal | None:
+    """先属主: the facility's owner as lead and its maintainer assisting, when the owner is active and not excluded.
+
+    The command level stays the rule's (who dispatches is the list's decision); the platform dispatches on its own
+    only when the rule would have sent the case to the same owner.
+    """
+    if case.kind != "C" or not case.facility_id:
+        return None
+    facility = Facility.objects.select_related("owner", "maintainer").filter(pk=case.facility_id).first()
+    owner = facility.owner if facility is not None else None
+    if owner is None or not owner.active or owner.pk in excluded:
+        return None
+    maintainer = facility.maintainer
+    assisting = []
+    if maintainer is not None and maintainer.active and maintainer.pk not in excluded and maintainer.pk != owner.pk:
+        assisting.append(maintainer)
+    rule_agrees = rule is not None and rule.resolved_lead_id == owner.pk
+    return Proposal(
+        lead=owner,
+        assisting=assisting,
+        level=rule.dispatch_level if rule is not None else CommandLevel.DISTRICT,
+        auto=bool(rule_agrees and rule.auto_dispatch),
+        rule=rule,
+        basis=RoutingBasis.OWNER,
+        facility=facility,
+    )
 
 
 def _best_rule(case, excluded):
@@ -122,12 +156,14 @@ def routing_record(*, case_id: int, event_id: int, now=None) -> CaseRouting | No
         routing.rule = proposal.rule if proposal else None
         routing.proposed_lead = proposal.lead if proposal else None
         routing.auto_dispatch = bool(proposal and proposal.auto)
+        routing.basis = proposal.basis if proposal else RoutingBasis.LIST
         routing.level = (
             CommandLevel.CITY if routing.escalated else (proposal.level if proposal else CommandLevel.DISTRICT)
         )
         routing.source_event_id = event_id
         routing.proposed_at = now
-        routing.save(update_fields=["rule", "proposed_lead", "auto_dispatch", "level", "source_event", "proposed_at"])
+        fields = ["rule", "proposed_lead", "auto_dispatch", "basis", "level", "source_event", "proposed_at"]
+        routing.save(update_fields=fields)
         routing.proposed_assisting.set(proposal.assisting if proposal else [])
         # Who commands the case, in the same transaction as the routing row: the rule's level, unless the city
         # command centre took the case over (permanently).

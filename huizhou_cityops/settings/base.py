@@ -241,6 +241,8 @@ if PHOTO_SERVING not in ("django", "x-accel"):
 # Photos one report or action may carry. The API, the page forms and the phone all read this one value; a
 # report waiting on a phone under a higher limit is answered with the new one (see README, mobile report form).
 CASE_PHOTOS_MAX = env.int("CASE_PHOTOS_MAX", default=6)
+# The farthest (metres) a 部件 report's point may lie from the facility it names: GPS error plus a step back.
+FACILITY_REPORT_MAX_METRES = env.int("FACILITY_REPORT_MAX_METRES", default=50)
 
 # Unit grids (单元网格): the edge of a generated square cell in metres (100 m gives the classic 10,000 m²
 # "万米单元网格"), and the area (m²) an imported layer's overlaps, gaps and cells outside their community may

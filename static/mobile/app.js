@@ -128,6 +128,7 @@
     data.append("address", item.address || "");
     data.append("source", "grid_worker");
     if (item.urgency) data.append("urgency", item.urgency);
+    if (item.facility) data.append("facility", item.facility);
     (item.photos || []).forEach(function (blob, i) {
       data.append("photos", blob, "photo-" + (i + 1) + ".jpg");
     });

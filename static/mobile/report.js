@@ -33,6 +33,7 @@
     photos: "err-photos",
     after_photos: "err-after_photos",
     self_handled: "err-after_photos",
+    facility: "err-facility",
   };
 
   function showError(field, message) {
@@ -158,6 +159,7 @@
     chosen.hidden = false;
     picker.hidden = true;
     showError("category", "");
+    updateFacilities();
     document.getElementById("cat-change").focus();
   }
 
@@ -236,6 +238,7 @@
     }
     showError("point", "");
     lookupGrid();
+    updateFacilities();
   }
 
   map.on("click", function (event) { setPoint(event.latlng, "manual"); });
@@ -378,6 +381,76 @@
   function updateSelfHandled() { afterBox.hidden = !selfHandled.checked; }
   selfHandled.addEventListener("change", updateSelfHandled);
 
+  /* --- the facility (部件) of a component report --------------------------------------------------------- */
+
+  var facilityBox = document.getElementById("facility-box");
+  var facilityList = document.getElementById("facility-list");
+  var facilityStatus = document.getElementById("facility-status");
+  var facilityCode = document.getElementById("facility-code");
+  var facilityTimer = null;
+  var facilityToken = 0;
+
+  function renderFacilities(rows) {
+    facilityList.textContent = "";
+    var options = rows.map(function (f) {
+      return { value: f.code, text: f.code + " " + (f.name || "") + " · " + t("facility_metres", { m: Math.round(f.distance_m) }) + " · " + f.state_display };
+    });
+    if (rows.length) options.push({ value: "", text: t("facility_none") });
+    options.forEach(function (o, i) {
+      var id = "facility-" + i;
+      var input = el("input", { type: "radio", name: "facility-pick", id: id, value: o.value });
+      input.checked = o.value !== "" && o.value === facilityCode.value;
+      facilityList.appendChild(el("div", { className: "m-option" }, [input, el("label", { for: id, text: o.text })]));
+    });
+  }
+
+  function updateFacilities() {
+    var component = state.category && state.category.kind === "C";
+    facilityBox.hidden = !component;
+    if (!component || !state.point) { if (!component) facilityCode.value = ""; return; }
+    clearTimeout(facilityTimer);
+    facilityTimer = setTimeout(function () {
+      var token = ++facilityToken;
+      if (!navigator.onLine) { facilityStatus.textContent = t("facility_offline"); return; }
+      facilityStatus.textContent = t("facility_searching");
+      var url = config.api.facilitiesNearby + "?lon=" + state.point.lon.toFixed(7) + "&lat=" + state.point.lat.toFixed(7) +
+        "&class_code=" + encodeURIComponent(state.category.code);
+      C.getJSON(url).then(function (answer) {
+        if (token !== facilityToken) return;
+        var rows = answer.ok ? answer.body : [];
+        renderFacilities(rows);
+        facilityStatus.textContent = rows.length ? "" : t("facility_empty");
+      }, function () {
+        if (token === facilityToken) facilityStatus.textContent = t("facility_offline");
+      });
+    }, 300);
+  }
+
+  facilityList.addEventListener("change", function (event) {
+    if (event.target.name === "facility-pick") { facilityCode.value = event.target.value; showError("facility", ""); }
+  });
+  facilityCode.addEventListener("input", function () {
+    facilityList.querySelectorAll("input").forEach(function (r) { r.checked = r.value !== "" && r.value === facilityCode.value.trim(); });
+  });
+
+  // Scanning the label: a photo of it read by the browser's BarcodeDetector (QR or barcode) where there is one.
+  var scanButton = document.getElementById("facility-scan");
+  var scanFile = document.getElementById("facility-scan-file");
+  if ("BarcodeDetector" in window) {
+    scanButton.hidden = false;
+    scanFile.addEventListener("change", function () {
+      var file = scanFile.files[0];
+      if (!file) return;
+      createImageBitmap(file).then(function (image) {
+        return new window.BarcodeDetector().detect(image);
+      }).then(function (codes) {
+        if (codes.length) { facilityCode.value = codes[0].rawValue.trim(); facilityCode.dispatchEvent(new Event("input")); }
+        else showError("facility", t("facility_scan_none"));
+      }, function () { showError("facility", t("facility_scan_none")); });
+      scanFile.value = "";
+    });
+  }
+
   /* --- submit ---------------------------------------------------------------------------------------- */
 
   function validate() {
@@ -419,6 +492,10 @@
 
   function resetForm() {
     state.category = null;
+    facilityCode.value = "";
+    facilityList.textContent = "";
+    facilityStatus.textContent = "";
+    facilityBox.hidden = true;
     chosen.hidden = true;
     picker.hidden = false;
     search.value = "";
@@ -450,6 +527,7 @@
         lat: state.point.lat,
         address: address.value.trim(),
         urgency: emergency.checked ? "emergency" : "normal",
+        facility: state.category.kind === "C" ? facilityCode.value.trim() : "",
         photos: state.photos.map(function (p) { return p.blob; }),
         selfHandled: selfHandled.checked,
         afterPhotos: selfHandled.checked ? state.afterPhotos.map(function (p) { return p.blob; }) : [],

@@ -193,6 +193,17 @@ def test_a_case_was_redispatched_and_urged(seeded):
     assert {NotificationKind.REDISPATCH, NotificationKind.URGE} <= kinds
 
 
+def test_the_demo_street_has_facilities_with_owners_and_a_live_case_names_one_owner_first(seeded):
+    from grids.models import DepartmentKind, Facility
+
+    inventory = Facility.objects.filter(region_path__startswith="/4413/441302/441302001/")
+    assert inventory.count() >= 200 and not inventory.exclude(class_code="0114").filter(owner__isnull=True).exists()
+    assert inventory.filter(maintainer__kind=DepartmentKind.CONTRACTOR).count() >= 20
+    case = Case.objects.select_related("facility__owner").get(idempotency_key="demo:live-facility-1")
+    routing = CaseRouting.objects.select_related("proposed_lead").get(case=case)
+    assert routing.basis == "owner" and routing.proposed_lead == case.facility.owner
+
+
 def test_the_street_office_assists_and_the_city_bureau_is_summoned(seeded):
     now = timezone.now()
     street = department_board_for_user(user=user("street-handler"), now=now)

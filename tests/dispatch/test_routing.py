@@ -311,4 +311,5 @@ def test_a_new_proposal_writes_only_the_proposal_and_leaves_escalation_alone(cas
         routing_record(case_id=case.pk, event_id=register.pk)
     (update,) = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "dispatch_caserouting"')]
     written = set(re.findall(r'"(\w+)" = ', update.split(" WHERE ")[0]))
-    assert written == {"rule_id", "proposed_lead_id", "auto_dispatch", "level", "source_event_id", "proposed_at"}
+    proposal = {"rule_id", "proposed_lead_id", "auto_dispatch", "basis"}
+    assert written == proposal | {"level", "source_event_id", "proposed_at"}

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from accounts.models import Role
 from cases.workflow import ACTIONS
 from dispatch.models import Export
+from tests.factories.facilities import facility_at
 
 EXAMPLES = int(os.environ.get("FUZZ_PAGE_EXAMPLES", "8"))
 SKIPPED_PREFIXES = ("admin/", "api/", "i18n/", "media/", "^media/")
@@ -103,6 +104,7 @@ def page_world(cases, personas, huizhou_departments):
         user=personas["dispatcher"], surface="command", format="csv", state="done", created_at=timezone.now()
     )
     export.file.save("cases.csv", ContentFile("\ufeff案卷编号\n".encode()))
+    cover = facility_at(lon=cases.lon, lat=cases.lat, class_code="0101", owner="utility-water-supply")
     return {
         "pk": [handling.pk, fixed.pk, photo.pk],
         "order_id": [order.pk],
@@ -123,6 +125,8 @@ def page_world(cases, personas, huizhou_departments):
         ("dept-summons-report", "pk"): [assisted.pk],
         ("export-status", "pk"): [export.pk],
         ("export-download", "pk"): [export.pk],
+        ("facility-detail", "code"): [cover.code],
+        ("facility-photo", "code"): [cover.code],
     }
 
 

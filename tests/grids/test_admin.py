@@ -83,3 +83,31 @@ def test_the_region_autocomplete_finds_streets(huizhou_grid, admin_user_client):
     )
     assert response.status_code == 200
     assert any(item["id"] == str(Region.objects.get(code="441302001").pk) for item in response.json()["results"])
+
+
+def test_a_facility_added_in_the_admin_is_located_in_its_grid(huizhou_grid, huizhou_departments, admin_user_client):
+    from grids.models import Department, Facility
+
+    point = huizhou_grid.point_in(huizhou_grid.QIAODONG_COMMUNITY)
+    owner = Department.objects.get(code="utility-gas")
+    response = admin_user_client.post(
+        reverse("admin:grids_facility_add"),
+        {
+            "code": "ADMIN-1",
+            "class_code": "0111",
+            "name": "燃气井盖",
+            "state": "in_use",
+            "owner": owner.pk,
+            "point": json.dumps({"type": "Point", "coordinates": [point.x, point.y]}),
+            "attributes": "{}",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    facility = Facility.objects.get(code="ADMIN-1")
+    assert facility.region.code.startswith(huizhou_grid.QIAODONG_COMMUNITY) and facility.source == "admin: grid-admin"
+    slash = {"code": "A/1", "class_code": "0111", "state": "in_use", "attributes": "{}"}
+    refused = admin_user_client.post(reverse("admin:grids_facility_add"), {**slash, "point": json.dumps(
+        {"type": "Point", "coordinates": [point.x, point.y]})})  # fmt: skip
+    assert refused.status_code == 200 and not Facility.objects.filter(code="A/1").exists()
+    listing = admin_user_client.get(reverse("admin:grids_facility_changelist") + "?q=ADMIN")
+    assert listing.status_code == 200 and "ADMIN-1" in listing.content.decode()
