@@ -109,7 +109,7 @@ def test_the_list_waits_while_the_user_types(browser_session, story, personas, m
 
 def test_a_canned_phrase_goes_into_the_note_at_the_cursor(browser_session, story, personas):
     made = a_working_day(story)
-    # (the seeded phrases do not outlive the flush of a transactional test: these are the administrator's own)
+    # The administrator's own phrases, next to the seeded ones.
     CannedPhrase.objects.create(action="refuse", text="重复上报，已有案件在办理中。", position=2)
     phrase = CannedPhrase.objects.create(action="refuse", text="不属于城市管理范围，不予受理。", position=1)
     session, page = open_command_centre(browser_session, personas["operator"], **DESKTOP)
