@@ -28,6 +28,22 @@ pytest_plugins = [
 ]
 
 
+# Files holding a test with one of these marks take from several seconds to over a minute.
+HEAVY_MARKS = ("slow", "browser", "worker")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, files with slow, browser or worker tests come first (in their usual order otherwise).
+
+    Each file goes to one worker (`--dist loadfile`, in collection order with `--no-loadscope-reorder`): the
+    long files start while the other worker still has short ones to do, instead of one of them starting last
+    while the other worker waits. A plain `pytest` run keeps the usual order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    heavy = {item.path for item in items if any(item.get_closest_marker(mark) for mark in HEAVY_MARKS)}
+    items.sort(key=lambda item: item.path not in heavy)  # stable: the order within each group stays
+
+
 @pytest.fixture(autouse=True)
 def _english_messages():
     """Tests read messages in English (the msgids); pages requested through the client still follow the

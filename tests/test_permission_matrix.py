@@ -417,6 +417,7 @@ def _cell(answers):
     return answers["huicheng"] if answers["huicheng"] == answers["huiyang"] else "/".join(answers.values())
 
 
+@pytest.mark.slow
 def test_every_url_answers_every_role_inside_and_outside_its_scope_as_the_matrix_says(
     cases, personas, assessor, capsys
 ):

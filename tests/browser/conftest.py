@@ -22,7 +22,9 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # The one timeout of the browser tests, for actions and assertions alike. Every wait is for a condition and ends as
 # soon as it holds; this is only how long a busy machine (a shared CI runner, the whole suite at once) may take.
-TIMEOUT_MS = 10_000
+# The suite runs on two processes (pytest-xdist), so the browser and the live server share the cores with another
+# worker's tests: 10 s proved too short on a loaded runner, while a passing test never waits any longer for it.
+TIMEOUT_MS = 20_000
 expect.set_options(timeout=TIMEOUT_MS)
 
 

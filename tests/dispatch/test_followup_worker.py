@@ -13,15 +13,14 @@ import sys
 import time
 
 import pytest
-import redis
+from django.conf import settings
 
 from cases.models import Case, CaseEvent, Status
 from dispatch.models import CaseRouting, FollowUp, Notification
 from tests.dispatch.test_routing import make_rule
-from tests.dispatch.test_worker import ROOT, _database_url, _redis_url, _start, _stop
+from tests.dispatch.test_worker import ROOT, _database_url, _redis_forget, _redis_prefix, _start, _stop
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-REDIS_DB = 12
 
 WEB_SIDE = """
 import os, signal
@@ -37,13 +36,14 @@ with transaction.atomic():
 """
 
 
-def _env(redis_url):
+def _env(prefix):
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "huizhou_cityops.settings.test",
         "DATABASE_URL": _database_url(),
-        "REDIS_URL": redis_url,
-        "TEST_REDIS_URL": redis_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "TEST_REDIS_URL": settings.REDIS_URL,
+        "TEST_REDIS_PREFIX": prefix,
         "FOLLOWUP_INLINE": "0",  # the fast path goes through the broker, as in production
         "FOLLOWUP_GRACE_SECONDS": "0",  # the repair sweep may take a row as soon as it exists
         "FOLLOWUP_REPAIR_SECONDS": "1",
@@ -53,9 +53,8 @@ def _env(redis_url):
 def test_a_web_process_killed_after_its_commit_loses_no_follow_up_and_none_runs_twice(cases, personas, tmp_path):
     make_rule("E0102", auto=True)
     case = cases.to("to_register")
-    redis_url = _redis_url(REDIS_DB)
-    redis.Redis.from_url(redis_url).flushdb()
-    env = _env(redis_url)
+    prefix = _redis_prefix()  # keys of its own: no task left from an earlier run, none seen by another
+    env = _env(prefix)
     code = WEB_SIDE.format(case=case.pk, actor=personas["shift_lead"].pk, condition=cases.condition.pk)
     web = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, timeout=120
@@ -87,8 +86,8 @@ def test_a_web_process_killed_after_its_commit_loses_no_follow_up_and_none_runs_
             assert worker.poll() is None and beat.poll() is None, "a Celery process died"
             time.sleep(0.2)
     finally:
-        _stop(beat)
-        _stop(worker)
+        _stop(beat, worker)
+        _redis_forget(prefix)
     logs = "\n".join((tmp_path / f"{name}.log").read_text() for name in ("worker", "beat"))
     assert "followup.repair" in logs, logs[-4000:]
     dispatched = CaseEvent.objects.filter(case=case, action="dispatch")

@@ -1,8 +1,9 @@
 """A real Celery worker and beat, on real Redis and the test database, fire a warning and an overdue on their own.
 
 Nothing here calls the sweep: beat sends `dispatch.timers_sweep` every second (TIMER_SWEEP_SECONDS=1), the
-worker runs it, and the test only watches the database. Redis uses a private database number, so other runs
-sharing the server are neither disturbed nor disturbing.
+worker runs it, and the test only watches the database. The two processes use the test's database (under
+pytest-xdist, the worker's own) and Redis keys under a prefix of their own, new for every run, so other runs and
+other xdist workers sharing the server are neither disturbed nor disturbing, and no task is left from an earlier run.
 """
 
 import os
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -23,7 +25,6 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-REDIS_DB = 13
 CELERY = str(Path(sys.executable).with_name("celery"))
 ROOT = Path(settings.BASE_DIR)
 
@@ -38,10 +39,17 @@ def _database_url():
     return f"postgis://{auth}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def _redis_url(db=REDIS_DB):
-    """A private Redis database for the processes a test starts (flush it first)."""
-    base = settings.REDIS_URL.rsplit("/", 1)[0] if settings.REDIS_URL.count("/") > 2 else settings.REDIS_URL
-    return f"{base}/{db}"
+def _redis_prefix():
+    """A key prefix for the Celery processes' broker and cache, private to this run of this test."""
+    return f"{settings.TEST_REDIS_PREFIX}-celery-{uuid.uuid4().hex[:12]}"
+
+
+def _redis_forget(prefix):
+    """Delete this run's keys (the queues, the bindings, anything the processes cached)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def _start(args, tmp_path, name, env):
@@ -88,14 +96,14 @@ def _running_case(cases):
 
 
 def test_worker_and_beat_fire_a_warning_and_an_overdue_on_their_own(cases, tmp_path):
-    redis_url = _redis_url()
-    redis.Redis.from_url(redis_url).flushdb()  # our private database: no task left from an earlier run
+    prefix = _redis_prefix()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "huizhou_cityops.settings.test",
         "DATABASE_URL": _database_url(),
-        "REDIS_URL": redis_url,
-        "TEST_REDIS_URL": redis_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "TEST_REDIS_URL": settings.REDIS_URL,
+        "TEST_REDIS_PREFIX": prefix,
         "TIMER_SWEEP_SECONDS": "1",
     }
     case = _running_case(cases)
@@ -124,6 +132,7 @@ def test_worker_and_beat_fire_a_warning_and_an_overdue_on_their_own(cases, tmp_p
     finally:
         _stop(beat)
         _stop(worker)
+        _redis_forget(prefix)
     logs = "\n".join((tmp_path / f"{name}.log").read_text() for name in ("worker", "beat"))
     assert seen == ["timer_warning", "timer_overdue"], logs[-4000:]
     assert "dispatch.timers_sweep" in logs

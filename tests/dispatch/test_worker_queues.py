@@ -13,21 +13,26 @@ import time
 import pytest
 import redis
 from celery import Celery
+from django.conf import settings
 from django.utils import timezone
 
 from devtools.fake_sms_gateway import FakeSmsGateway
 from dispatch import workers
 from dispatch.models import Channel, OutboxMessage, OutboxState
-from tests.dispatch.test_worker import _database_url, _redis_url, _start, _stop
+from tests.dispatch.test_worker import _database_url, _start, _stop
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 TIMER_PERIOD = 2
 # A broken setup fails after this long; a working one ends as soon as what is awaited happened.
 SETUP_DEADLINE = 90
+# The Celery processes' key prefix (whatever pytest-xdist worker runs the test), which the sender below shares.
+PREFIX = "cityops-test-queues"
 
 
 def _environment(db_number, gateway, **overrides):
-    url = _redis_url().rsplit("/", 1)[0] + f"/{db_number}"
+    """A private Redis database (the task-run records these tests read are plain keys, not under the prefix)."""
+    base = settings.REDIS_URL.rsplit("/", 1)[0] if settings.REDIS_URL.count("/") > 2 else settings.REDIS_URL
+    url = f"{base}/{db_number}"
     redis.Redis.from_url(url).flushdb()  # our private database: no task or record left from an earlier run
     return url, {
         **os.environ,
@@ -35,6 +40,7 @@ def _environment(db_number, gateway, **overrides):
         "DATABASE_URL": _database_url(),
         "REDIS_URL": url,
         "TEST_REDIS_URL": url,
+        "TEST_REDIS_PREFIX": PREFIX,
         "SMS_BACKEND": "dispatch.notifications.sms.HttpSmsBackend",
         "SMS_HTTP_URL": gateway.url,
         "NOTIFY_DELIVERY_SECONDS": "1",
@@ -126,7 +132,7 @@ def test_two_notify_workers_and_a_slow_gateway_send_every_message_once(tmp_path)
         # Both workers idle, two runs at once: each worker takes one (one message in hand per worker), so the
         # two claim side by side; beat's runs every second do the rest.
         _wait(lambda: _ready(tmp_path, "notify1", "notify2"), processes, "both workers to be ready")
-        with Celery(broker=url) as sender:
+        with Celery(broker=url, broker_transport_options={"global_keyprefix": f"{PREFIX}:celery:"}) as sender:
             for _run in range(2):
                 sender.send_task("dispatch.outbox_deliver", queue="notify")
         _wait(lambda: len(gateway.sent) == len(rows), processes, "every message to reach the gateway")

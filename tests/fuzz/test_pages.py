@@ -131,9 +131,10 @@ def page_world(cases, personas, huizhou_departments):
 
 
 def _admitted(clients, name, kwargs):
-    """The users a page lets in (200, or 405 for a form that only takes POST): they reach its parsing code."""
+    """The first user (by name) a page lets in (200, or 405 for a form that only takes POST): one who reaches its
+    parsing code. Asking stops there; what every role gets on every page is the permission matrix's job."""
     url = reverse(name, kwargs=kwargs)
-    return sorted(who for who, client in clients.items() if client.get(url).status_code in (200, 405)) or ["anonymous"]
+    return next((who for who in sorted(clients) if clients[who].get(url).status_code in (200, 405)), "anonymous")
 
 
 def _fuzz_pattern(name, converters, clients, world, sent):
@@ -160,7 +161,7 @@ def _fuzz_pattern(name, converters, clients, world, sent):
     for value in DANGEROUS:
         for method in ("get", "post"):
             visit = hypothesis.example(
-                kwargs=real, fields=dict.fromkeys(PARAMETERS, value), who=admitted[0], method=method, htmx=False
+                kwargs=real, fields=dict.fromkeys(PARAMETERS, value), who=admitted, method=method, htmx=False
             )(visit)
     visit()
 
