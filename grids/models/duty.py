@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GistIndex
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -140,7 +141,12 @@ class TrackPoint(models.Model):
     class Meta:
         verbose_name = _("track point")
         verbose_name_plural = _("track points")
-        indexes = [models.Index(fields=["user", "recorded_at"], name="track_point_user_time")]
+        indexes = [
+            models.Index(fields=["user", "recorded_at"], name="track_point_user_time"),
+            # The missed-report figure (assessment) asks "did this patrol pass near this unit grid?": one probe of
+            # the session's points near the grid, not a scan of its day of points (btree_gist for session_id).
+            GistIndex(fields=["session", "point"], name="track_point_session_gist"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["session", "recorded_at"], name="track_point_once"),
         ]
