@@ -19,11 +19,13 @@ them and leaves the workload as it is.
 
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models.functions import PointOnSurface
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db.models import CharField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
@@ -43,7 +45,8 @@ from dispatch.services.orders import order_issue, order_reply
 from dispatch.services.routing import routing_escalate_many_to_city, routing_propose, routing_record
 from dispatch.services.timers import timers_sweep
 from dispatch.services.whistles import whistle_blow
-from grids.models import Department, Level, Region
+from grids.models import Department, Level, Network, PatrolArea, PatrolSession, Region, TrackPoint
+from grids.services import region_pieces_rebuild
 from huizhou_cityops.errors import ConflictError
 
 from .loadgen import LoadOptions, load_cases
@@ -529,6 +532,7 @@ def seed(*, stdout=None, cases=DEFAULT_CASES, now=None) -> str:
     ids = _load(cases, now, rng.randrange(1, 2**31), progress)
     loaded = time.monotonic() - started
     _live(now, users, rng)
+    missed = _missed_patrol(now, users, rng)
     live = Case.objects.filter(idempotency_key__startswith=LIVE).count()
     lifted = _route_waiting(now)
     bureau = _dispatch_to_bureau(now, rng, users, max(6, cases // 150))
@@ -541,7 +545,7 @@ def seed(*, stdout=None, cases=DEFAULT_CASES, now=None) -> str:
     return (
         f"{len(ids):,} cases over {WEEKS} weeks ({open_count:,} open; loaded in {loaded:.1f} s), {staff} colleagues, "
         f"{city} waiting for the city centre ({len(lifted)} lifted), {bureau} sent to the city bureau, "
-        f"{live} cases of the shift in progress, "
+        f"{live} cases of the shift in progress ({missed} missed by the grid worker's patrol), "
         f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), "
         f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk})"
     )
@@ -551,3 +555,98 @@ _DEMO_USERS = (
     "admin", "operator", "shiftlead", "dispatcher", "district-dispatcher", "leader", "gridworker", "handler",
     "street-handler",
 )  # fmt: skip
+
+
+# ---- 漏报: the grid worker's patrol this morning, and what other channels reported behind them -------------------
+
+PATROL_AREA_CODE = "demo-donghu-city-management"
+STANDIN_CELL = 0.0015  # degrees, about 150 m: a stand-in unit grid when the community has none yet
+
+
+def _unit_grids_standin(community):
+    """东湖社区's unit grids; when it has none (the unit-grid generator has not run), a 3 × 3 block of stand-in
+    cells around a point of the community, numbered west → east, then north → south."""
+    cells = list(Region.objects.filter(parent=community, level=Level.UNIT).order_by("code"))
+    if cells:
+        return cells
+    centre = community.geom.point_on_surface
+    for i in range(9):
+        west = centre.x + (i % 3 - 1.5) * STANDIN_CELL
+        south = centre.y + (0.5 - i // 3) * STANDIN_CELL
+        box = Polygon.from_bbox((west, south, west + STANDIN_CELL, south + STANDIN_CELL))
+        cells.append(
+            Region.objects.create(
+                code=f"{community.code}{i + 1:03d}",
+                name=f"{community.name}{i + 1:03d}单元网格",
+                level=Level.UNIT,
+                parent=community,
+                geom=MultiPolygon(box, srid=4326),
+                synthetic=True,
+                geom_source="demo stand-in",
+            )
+        )
+    region_pieces_rebuild(region_ids=[c.pk for c in cells])
+    return cells
+
+
+def _patrol_area(community, cells, worker):
+    """The city-management patrol area of the grid worker in 东湖社区 (an existing one, else one over the cells)."""
+    area = PatrolArea.objects.filter(
+        network=Network.CITY_MANAGEMENT, active=True, workers=worker, unit_grids__parent=community
+    ).first()
+    if area is None:
+        name = f"{community.name}城管责任网格"
+        area, _created = PatrolArea.objects.get_or_create(
+            code=PATROL_AREA_CODE,
+            defaults={"name": name, "network": Network.CITY_MANAGEMENT, "community": community},
+        )
+        area.unit_grids.add(*cells)
+        area.workers.add(worker)
+    return area
+
+
+def _missed_patrol(now, users, rng):
+    """The grid worker's patrol of this morning (a session with a track through six unit grids of their area), their
+    own reports on the way, and the hotline and public reports that came in behind them — filed cases the patrol had
+    walked past, so the dashboard's 漏报率 has something to show. Returns the number of missed cases made."""
+    worker = users["gridworker"]
+    community = Region.objects.get(code=COMMUNITY_CODE)
+    area = _patrol_area(community, _unit_grids_standin(community), worker)
+    cells = list(area.unit_grids.order_by("code")[:6])
+    started = now - timedelta(hours=5)
+    session = PatrolSession.objects.create(
+        user=worker,
+        patrol_area=area,
+        client_id=uuid.uuid5(uuid.NAMESPACE_URL, f"cityops-demo-patrol-{now:%Y%m%d%H%M}"),
+        started_at=started,
+        ended_at=now - timedelta(hours=1),
+        start_point=cells[0].geom.point_on_surface,
+    )
+    points = []
+    for index, cell in enumerate(cells):  # 25 minutes in each grid, a point every 30 s
+        inner = cell.geom.point_on_surface
+        for step in range(50):
+            wobble = (rng.uniform(-2e-4, 2e-4), rng.uniform(-2e-4, 2e-4))
+            at = started + timedelta(minutes=10 + 25 * index, seconds=30 * step)
+            points.append(
+                TrackPoint(
+                    session=session, user=worker, recorded_at=at, accuracy_m=8.0,
+                    point=Point(inner.x + wobble[0], inner.y + wobble[1], srid=4326),
+                )
+            )  # fmt: skip
+    TrackPoint.objects.bulk_create(points)
+    PatrolSession.objects.filter(pk=session.pk).update(
+        points=len(points), last_point=points[-1].point, last_seen_at=points[-1].recorded_at, end_point=points[-1].point
+    )
+    shift = _Shift(now, users, rng)
+    shift.orders = 900  # after the shift's own 12345 work orders of the day (their numbers are unique)
+    # Reported on the way (filed): the worker's effective reports.
+    for index, category in ((0, "E0102"), (2, "E0201"), (4, "E0505")):
+        ago = now - (started + timedelta(minutes=20 + 25 * index))
+        shift.filed(f"patrol-{index}", cells[index].code, category, ago, source="grid_worker", actor="gridworker")
+    # Reported by others 40–80 minutes after the worker walked through the grid: missed.
+    missed = ((1, "E0104", "hotline_12345"), (3, "E0507", "public"), (5, "E0201", "hotline_12319"))
+    for index, category, source in missed:
+        ago = now - (started + timedelta(minutes=35 + 25 * index + rng.randrange(40, 75)))
+        shift.filed(f"missed-{index}", cells[index].code, category, ago, source=source)
+    return len(missed)

@@ -22,7 +22,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
+from django.contrib.gis.geos import Point
+from django.db import connection, transaction
+from django.test import override_settings
 
 from accounts.models import Role
 from assessment.compute import period_compute
@@ -33,7 +35,8 @@ from assessment.models import Subject
 from assessment.periods import span_containing
 from assessment.selectors import case_list_for_figure, period_results, scheme_versions_in_force
 from assessment.services import assessment_freeze
-from grids.models import Network, Region
+from cases.models import Case, CaseEvent
+from grids.models import Network, Region, TrackPoint
 from tests.factories.accounts import user_posted
 
 from .oracle import oracle_missed
@@ -192,3 +195,101 @@ def test_a_frozen_day_keeps_its_figures_when_a_track_arrives_late(day, leader):
     assert day.numbers(listed.values_list("pk", flat=True)) == [1, 8]
     live = period_results(span=DAY, subjects=["grid_worker"], live=True)
     assert live.one("grid_worker", day.w1.username).counts["missed"] == 3
+
+
+# ---- random days: the SQL and the oracle agree -------------------------------------------------------------
+
+SOURCES = ("public", "hotline_12345", "hotline_12319", "sensor", "leader", "media", "other_system", "grid_worker")
+
+
+def _random_day(rnd, world, people, category, creator):
+    """Patrols with tracks at random spots and times, and cases of every channel and fate around the day."""
+    spots = [world.centre(c) for c in "ABCD"] + [world.just_south_of("A"), world.just_south_of("B")]
+    start = DAY.start
+    sessions = []
+    for worker in people:
+        for i in range(rnd.randrange(1, 3)):
+            begin = start + timedelta(minutes=rnd.randrange(20 * 60))
+            # At most one open patrol per person (a database rule): only the first may still be running.
+            end = None if i == 0 and rnd.randrange(4) == 0 else begin + timedelta(minutes=30 + rnd.randrange(8 * 60))
+            session = patrol(worker, begin, end)
+            sessions.append(session)
+            times = sorted({rnd.randrange(9 * 60) for _j in range(rnd.randrange(1, 90))})
+            rows = []
+            for minute in times:
+                spot = rnd.choice(spots)
+                jitter = (rnd.uniform(-1e-5, 1e-5), rnd.uniform(-1e-5, 1e-5))
+                point = Point(spot.x + jitter[0], spot.y + jitter[1], srid=4326)
+                when = begin + timedelta(minutes=minute)
+                rows.append(TrackPoint(session=session, user=worker, recorded_at=when, point=point))
+            TrackPoint.objects.bulk_create(rows)
+    made = []
+    for n in range(30):
+        cell = rnd.choice("ABCD")
+        spot = world.centre(cell, dx=rnd.uniform(-4e-4, 4e-4), dy=rnd.uniform(-4e-4, 4e-4))
+        t = start + timedelta(minutes=rnd.randrange(-120, 26 * 60))
+        source = rnd.choice(SOURCES)
+        reporter = rnd.choice(people) if source == "grid_worker" or rnd.randrange(6) == 0 else None
+        case = Case.objects.create(
+            number=f"M{n:012d}", kind="E", category=category, description="random", point=spot,
+            region=world.cells[cell], region_path=world.cells[cell].path, source=source, reporter=reporter,
+            created_by=creator, status="reported", created_at=t,
+        )  # fmt: skip
+        events = [("report", t)]
+        fate = rnd.randrange(5)
+        if fate != 0:
+            events.append(("accept", t + timedelta(minutes=3)))
+        if fate in (2, 3, 4):
+            events.append(("register", t + timedelta(minutes=rnd.randrange(5, 30 * 60))))
+        if fate == 1:
+            events.append(("refuse_registration", t + timedelta(minutes=10)))
+        if fate in (3, 4):
+            last = events[-1][1]
+            events.append(("request_void", last + timedelta(minutes=5)))
+            events.append(("approve_void", last + timedelta(minutes=rnd.randrange(10, 20 * 60))))
+        made += [(case, action, when) for action, when in events]
+    made.sort(key=lambda row: row[2])
+    CaseEvent.objects.bulk_create(
+        CaseEvent(case=case, region_path=case.region_path, action=action, from_status="", to_status="",
+                  actor=creator, actor_role="operator", at=when, data={})
+        for case, action, when in made
+    )  # fmt: skip
+    return sessions
+
+
+def test_the_sql_and_the_oracle_agree_on_random_days(cases, grid_worker, world):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    community = Region.objects.get(code=cases.community.code)
+    patrol_world = PatrolWorld(community, cases.lon, cases.lat)
+    people = world.people["grid_worker"] + [grid_worker]
+    patrol_world.area("AB", people[:2])
+    patrol_world.area("BC", people[1:], code="second-area")
+    category, creator = world.category, world.creator
+
+    @settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(rnd=st.randoms(use_true_random=False), as_of=st.booleans(), tolerance=st.sampled_from([0, 30, 60]))
+    def check(rnd, as_of, tolerance):
+        with transaction.atomic():
+            _random_day(rnd, patrol_world, people, category, creator)
+            upto = track_upto = None
+            if as_of:
+                upto = rnd.choice(list(CaseEvent.objects.values_list("id", flat=True)) or [0])
+                track_upto = rnd.choice(list(TrackPoint.objects.values_list("id", flat=True)) or [0])
+            with override_settings(ASSESSMENT_MISSED_TOLERANCE_M=tolerance):
+                params = missed_params()
+                expected = oracle_missed(
+                    start=DAY.start, end=DAY.end, window=params["missed_window"], tolerance_m=tolerance,
+                    upto=upto, track_upto=track_upto,
+                )  # fmt: skip
+                got = {}
+                for case_id, worker_id, session_id, _at in _missed_rows(DAY, upto, track_upto):
+                    got.setdefault(worker_id, {})[case_id] = session_id
+            transaction.set_rollback(True)
+        assert got == expected
+        seen.append(sum(len(c) for c in got.values()))
+
+    seen = []
+    check()
+    assert sum(seen) > len(seen), "the random days should miss a few cases each on average"
