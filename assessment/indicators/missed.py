@@ -7,20 +7,22 @@ A case counts as **missed** by grid worker W in a period when all of these hold:
    Open311) and W is not its reporter;
 2. it was filed (a `register` event) before the period end and not voided (no approved void) before then —
    refused, merged and not-registered reports never count;
-3. its point p lies in (ST_Covers) a unit grid U that belongs to an active patrol area of the city-management
-   network of which W is a worker;
+3. its point p lies in a unit grid U — the unit grid the case was located in when it was reported (`case.region`:
+   the deepest grid whose boundary covers p, region_locate) — that belongs to an active patrol area of the
+   city-management network of which W is a worker;
 4. W had a patrol session covering t (started at or before t, not ended before t), and that session's track
    passed through U in the window [t − window, t]: a track point recorded in the window lies within `tolerance`
    metres of U (0: inside it).
 
-The same case counts once for each such worker (a point on a boundary between two of a worker's grids, or two
-sessions, still count once). The window and the tolerance are settings (ASSESSMENT_MISSED_WINDOW_MINUTES,
-ASSESSMENT_MISSED_TOLERANCE_M). A frozen run reads only events up to its last event id and track points up to its
-last track point id, so an "as of" recomputation and the list of cases behind a frozen figure read the same rows.
+The same case counts once for each such worker (two sessions of one worker covering t still count once). The
+window and the tolerance are settings (ASSESSMENT_MISSED_WINDOW_MINUTES, ASSESSMENT_MISSED_TOLERANCE_M). A
+frozen run reads only events up to its last event id and track points up to its last track point id, so an
+"as of" recomputation and the list of cases behind a frozen figure read the same rows.
 
-Cost: the statement starts from the period's reports of other channels (the (action, at) index), finds their unit
-grid through the regions' spatial index, and asks each (case, worker, session) one EXISTS probe of the GiST index
-on (session_id, point) of the track points (grids migration 0004): it never scans a day of track points.
+Cost: the statement starts from the period's reports of other channels (the (action, at) index), reads their unit
+grid by key, finds the patrol covering t with one probe of the GiST index on (user, span) of the sessions, and asks
+each (case, worker, session) one probe of the GiST index on (session, point) of the track points (both in grids
+migration 0004): it never scans a day of track points, nor anyone's patrol history.
 """
 
 from django.conf import settings
@@ -57,26 +59,42 @@ def missed_sql(upto=None, track_upto=None):
         "abs(ST_YMax(u.geom))))), %(tolerance_deg)s)"
         " AND ST_DWithin(p.point::geography, u.geom::geography, %(tolerance_m)s)"
     )
+    # Steps fenced (MATERIALIZED, LATERAL … OFFSET 0 / LIMIT 1) so the planner cannot turn them around: the period's
+    # filed reports of other channels in a unit grid (few), the grid's areas' workers and their patrol covering t (a
+    # probe of the sessions' (user, span) GiST index), then one probe of the track index per (case, worker,
+    # session) — never a join over all sessions or track points.
     return f"""
-    SELECT DISTINCT ON (r.case_id, w.user_id) r.case_id, w.user_id AS worker_id, s.id AS session_id, r.at
-    FROM {EVENTS} r
-    JOIN {CASES} c ON c.id = r.case_id
-    JOIN grids_region u ON u.level = 'unit' AND ST_Covers(u.geom, c.point)
-    JOIN grids_patrolarea_unit_grids pu ON pu.region_id = u.id
-    JOIN grids_patrolarea a ON a.id = pu.patrolarea_id AND a.active AND a.network = 'city_management'
-    JOIN grids_patrolarea_workers w ON w.patrolarea_id = a.id
-    JOIN grids_patrolsession s ON s.user_id = w.user_id AND s.started_at <= r.at
-         AND (s.ended_at IS NULL OR s.ended_at >= r.at)
-    WHERE r.action = 'report' AND r.at >= %(start)s AND r.at < %(end)s{_upto("r", upto)}
-      AND c.source <> 'grid_worker' AND c.reporter_id IS DISTINCT FROM w.user_id
-      AND EXISTS (SELECT 1 FROM {EVENTS} f WHERE f.case_id = r.case_id AND f.action = 'register'
-                  AND f.at < %(end)s{_upto("f", upto)})
-      AND NOT EXISTS (SELECT 1 FROM {EVENTS} v WHERE v.case_id = r.case_id AND v.action = 'approve_void'
-                      AND v.at < %(end)s{_upto("v", upto)})
-      AND EXISTS (SELECT 1 FROM grids_trackpoint p WHERE p.session_id = s.id
-                  AND p.recorded_at >= r.at - %(missed_window)s AND p.recorded_at <= r.at{_track_upto(track_upto)}
-                  AND {near})
-    ORDER BY r.case_id, w.user_id, s.id
+    WITH located AS MATERIALIZED (
+        SELECT r.case_id, r.at, c.reporter_id, u.id AS unit_id, u.geom
+        FROM {EVENTS} r JOIN {CASES} c ON c.id = r.case_id
+        JOIN grids_region u ON u.id = c.region_id AND u.level = 'unit'
+        WHERE r.action = 'report' AND r.at >= %(start)s AND r.at < %(end)s{_upto("r", upto)}
+          AND c.source <> 'grid_worker'
+          AND EXISTS (SELECT 1 FROM {EVENTS} f WHERE f.case_id = r.case_id AND f.action = 'register'
+                      AND f.at < %(end)s{_upto("f", upto)})
+          AND NOT EXISTS (SELECT 1 FROM {EVENTS} v WHERE v.case_id = r.case_id AND v.action = 'approve_void'
+                          AND v.at < %(end)s{_upto("v", upto)})
+    ),
+    candidates AS MATERIALIZED (
+        SELECT l.case_id, l.at, w.user_id AS worker_id, s.id AS session_id, l.geom
+        FROM located l
+        JOIN grids_patrolarea_unit_grids pu ON pu.region_id = l.unit_id
+        JOIN grids_patrolarea a ON a.id = pu.patrolarea_id AND a.active AND a.network = 'city_management'
+        JOIN grids_patrolarea_workers w ON w.patrolarea_id = a.id AND w.user_id IS DISTINCT FROM l.reporter_id
+        CROSS JOIN LATERAL (
+            SELECT s.id FROM grids_patrolsession s
+            WHERE s.user_id = w.user_id AND tstzrange(s.started_at, s.ended_at, '[]') @> l.at OFFSET 0
+        ) s
+    )
+    SELECT DISTINCT ON (k.case_id, k.worker_id) k.case_id, k.worker_id, k.session_id, k.at
+    FROM candidates k
+    CROSS JOIN LATERAL (
+        SELECT 1 FROM grids_trackpoint p
+        WHERE p.session_id = k.session_id AND {near.replace("u.geom", "k.geom")}
+          AND p.recorded_at >= k.at - %(missed_window)s AND p.recorded_at <= k.at{_track_upto(track_upto)}
+        LIMIT 1
+    ) hit
+    ORDER BY k.case_id, k.worker_id, k.session_id
     """  # noqa: S608 - constant fragments; the period, ids and settings travel as parameters
 
 

@@ -181,7 +181,7 @@ def oracle_missed(*, start, end, window, tolerance_m, upto=None, track_upto=None
     """{worker id: {case id: session id}} of the period's missed reports, by brute force.
 
     Written from the rule in assessment/indicators/missed.py: every case with its events in Python, every patrol
-    area, unit grid, session and track point read with the ORM, geometry tested in GEOS (covers; distances in
+    area, unit grid, session and track point read with the ORM, track points tested in GEOS (covers; distances in
     metres in UTM zone 50N, where Huizhou lies, instead of the SQL's geography).
     """
     from cases.models import Case, CaseEvent
@@ -225,7 +225,7 @@ def oracle_missed(*, start, end, window, tolerance_m, upto=None, track_upto=None
         t = report.at
         for grids, workers in areas:
             for grid in grids:
-                if not grid.geom.covers(case.point):
+                if grid.pk != case.region_id:  # the grid the case was located in (covers its point)
                     continue
                 for worker in workers:
                     if worker == case.reporter_id:
