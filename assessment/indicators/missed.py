@@ -76,15 +76,16 @@ def missed_sql(upto=None, track_upto=None):
                           AND v.at < %(end)s{_upto("v", upto)})
     ),
     candidates AS MATERIALIZED (
-        SELECT l.case_id, l.at, w.user_id AS worker_id, s.id AS session_id, l.geom
-        FROM located l
-        JOIN grids_patrolarea_unit_grids pu ON pu.region_id = l.unit_id
-        JOIN grids_patrolarea a ON a.id = pu.patrolarea_id AND a.active AND a.network = 'city_management'
-        JOIN grids_patrolarea_workers w ON w.patrolarea_id = a.id AND w.user_id IS DISTINCT FROM l.reporter_id
-        CROSS JOIN LATERAL (
-            SELECT s.id FROM grids_patrolsession s
-            WHERE s.user_id = w.user_id AND tstzrange(s.started_at, s.ended_at, '[]') @> l.at OFFSET 0
-        ) s
+        SELECT l.case_id, l.at, x.worker_id, x.session_id, l.geom
+        FROM located l CROSS JOIN LATERAL (
+            SELECT w.user_id AS worker_id, s.id AS session_id
+            FROM grids_patrolarea_unit_grids pu
+            JOIN grids_patrolarea a ON a.id = pu.patrolarea_id AND a.active AND a.network = 'city_management'
+            JOIN grids_patrolarea_workers w ON w.patrolarea_id = a.id
+            JOIN grids_patrolsession s ON s.user_id = w.user_id AND tstzrange(s.started_at, s.ended_at, '[]') @> l.at
+            WHERE pu.region_id = l.unit_id AND w.user_id IS DISTINCT FROM l.reporter_id
+            OFFSET 0
+        ) x
     )
     SELECT DISTINCT ON (k.case_id, k.worker_id) k.case_id, k.worker_id, k.session_id, k.at
     FROM candidates k
