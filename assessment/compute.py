@@ -138,11 +138,11 @@ def post_rows(posts):
     ]
 
 
-def period_compute(span, *, versions, now=None, upto=None, subjects=None):
+def period_compute(span, *, versions, now=None, upto=None, track_upto=None, subjects=None):
     """{subject: [UnitRow, …] ranked} for the period, scored with `versions` ({subject: SchemeVersion}).
 
     `now` bounds the deadlines that count as passed (default: the current time); `upto` reads only events up
-    to that id (an "as of" recomputation).
+    to that id and `track_upto` only patrol track points up to that id (an "as of" recomputation).
     """
     now = now or timezone.now()
     subjects = set(subjects or Subject.values)
@@ -155,7 +155,8 @@ def period_compute(span, *, versions, now=None, upto=None, subjects=None):
         if Subject.REGION in subjects:
             result[Subject.REGION] = region_rows(leaves)
     if subjects & set(POST_SUBJECTS):
-        rows = post_rows(post_counts(start=span.start, end=span.end, bound=now, upto=upto, with_names=True))
+        window = {"start": span.start, "end": span.end, "bound": now}
+        rows = post_rows(post_counts(**window, upto=upto, track_upto=track_upto, with_names=True))
         for subject in POST_SUBJECTS:
             if subject in subjects:
                 result[subject] = [r for r in rows if r.subject == subject]

@@ -127,6 +127,9 @@ class AssessmentRun(models.Model):
     computed_at = models.DateTimeField(_("computed at"))
     # The last case event the run read: a recomputation "as of" this run reads exactly the same events.
     last_event_id = models.BigIntegerField(_("last event read"))
+    # The last patrol track point the run read (漏报率): points uploaded later, e.g. from a phone that was offline,
+    # are left out of an "as of" recomputation and of the cases behind the run's figures. Empty: no bound.
+    last_track_point_id = models.BigIntegerField(_("last track point read"), null=True, blank=True)
     as_of = models.DateTimeField(_("deadlines counted up to"))
     supersedes = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("replaces")

@@ -8,9 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import CaseEvent
+from grids.models import TrackPoint
 from huizhou_cityops.errors import ConflictError
 
 from .compute import period_compute
+from .indicators.missed import missed_rule
 from .models import AssessmentRun, RunKind, Scheme, SchemeVersion, Subject, UnitResult
 from .periods import KINDS, Span, span_containing
 from .scoring import rules_validate
@@ -37,19 +39,22 @@ def scheme_version_create(*, scheme: Scheme, components, thresholds, grades, not
     )
 
 
-def _store(*, span: Span, kind, actor=None, reason="", supersedes=None, now=None, upto=None):
+def _store(*, span: Span, kind, actor=None, reason="", supersedes=None, now=None, upto=None, track_upto=None):
     """Compute every unit of the period and write the run with its results in one transaction."""
     started = time.monotonic()
     now = now or timezone.now()
     # Read the last event id first: events written while we compute (id above it) are left out, so the run is
-    # exactly "every event up to last_event_id".
+    # exactly "every event up to last_event_id". The same for the patrol tracks the missed reports read.
     last_event_id = upto if upto is not None else (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0)
+    if track_upto is None:
+        track_upto = TrackPoint.objects.aggregate(m=Max("id"))["m"] or 0
     versions = scheme_versions_in_force()
     as_of = min(now, span.end)
-    rows = period_compute(span, versions=versions, now=as_of, upto=last_event_id)
+    rows = period_compute(span, versions=versions, now=as_of, upto=last_event_id, track_upto=track_upto)
     extras = {
         "top_categories": top_categories_by_region(span=span, upto=last_event_id),
         "bulletin": bulletin_splits_by_region(span=span, upto=last_event_id),
+        "missed_rule": missed_rule(),
     }
     with transaction.atomic():
         run = AssessmentRun.objects.create(
@@ -61,6 +66,7 @@ def _store(*, span: Span, kind, actor=None, reason="", supersedes=None, now=None
             reason=reason,
             computed_at=now,
             last_event_id=last_event_id,
+            last_track_point_id=track_upto,
             as_of=as_of,
             supersedes=supersedes,
             extras=extras,
@@ -144,8 +150,8 @@ def assessment_freeze_due(*, now=None, kinds=FROZEN_KINDS) -> list[AssessmentRun
 def assessment_recompute(*, span: Span, actor, reason: str, as_of_run: AssessmentRun | None = None, now=None):
     """Compute an ended period again and keep it as a new run; earlier runs and their results stay as they were.
 
-    Records who asked and why. With `as_of_run` the recomputation reads only the events that run read (to
-    reproduce it, e.g. after a scheme fix); otherwise every event known now.
+    Records who asked and why. With `as_of_run` the recomputation reads only the events and patrol track points
+    that run read (to reproduce it, e.g. after a scheme fix); otherwise every event known now.
     """
     if actor is None or not reason.strip():
         from django.core.exceptions import ValidationError
@@ -162,4 +168,5 @@ def assessment_recompute(*, span: Span, actor, reason: str, as_of_run: Assessmen
         supersedes=run_latest(span),
         now=now,
         upto=as_of_run.last_event_id if as_of_run is not None else None,
+        track_upto=as_of_run.last_track_point_id if as_of_run is not None else None,
     )

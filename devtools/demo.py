@@ -19,11 +19,13 @@ them and leaves the workload as it is.
 
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models.functions import PointOnSurface
+from django.contrib.gis.geos import Point
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db.models import CharField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
@@ -44,7 +46,17 @@ from dispatch.services.orders import order_issue, order_reply
 from dispatch.services.routing import routing_escalate_many_to_city, routing_propose, routing_record
 from dispatch.services.timers import timers_sweep
 from dispatch.services.whistles import whistle_blow
-from grids.models import Department, Facility, Level, Network, Region, UnitGridLayer
+from grids.models import (
+    Department,
+    Facility,
+    Level,
+    Network,
+    PatrolArea,
+    PatrolSession,
+    Region,
+    TrackPoint,
+    UnitGridLayer,
+)
 from grids.services.patrol_areas import patrol_area_save
 from grids.services.unit_grids import unit_grids_generate
 from huizhou_cityops.errors import ConflictError
@@ -619,6 +631,7 @@ def _seed(*, stdout, cases, now) -> str:
     ids = _load(cases, now, rng.randrange(1, 2**31), progress)
     loaded = time.monotonic() - started
     _live(now, users, rng)
+    missed = _missed_patrol(now, users, rng)
     live = Case.objects.filter(idempotency_key__startswith=LIVE).count()
     lifted = _route_waiting(now)
     bureau = _dispatch_to_bureau(now, rng, users, max(6, cases // 150))
@@ -633,7 +646,7 @@ def _seed(*, stdout, cases, now) -> str:
     return grids + (
         f"{len(ids):,} cases over {WEEKS} weeks ({open_count:,} open; loaded in {loaded:.1f} s), {staff} colleagues, "
         f"{city} waiting for the city centre ({len(lifted)} lifted), {bureau} sent to the city bureau, "
-        f"{live} cases of the shift in progress, "
+        f"{live} cases of the shift in progress ({missed} missed by the grid worker's patrol), "
         f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), "
         f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk}); {inventory}; {duty}"
     )
@@ -657,3 +670,61 @@ _DEMO_USERS = (
     "admin", "operator", "shiftlead", "dispatcher", "district-dispatcher", "leader", "gridworker", "handler",
     "street-handler",
 )  # fmt: skip
+
+
+# ---- 漏报: the grid worker's patrol this morning, and what other channels reported behind them -------------------
+
+
+def _patrol_area(community, worker):
+    """The grid worker's city-management patrol area in 东湖社区 (cut into unit grids by `_unit_grids`)."""
+    return PatrolArea.objects.get(
+        network=Network.CITY_MANAGEMENT, active=True, workers=worker, community=community, code__startswith="cm-"
+    )
+
+
+def _missed_patrol(now, users, rng):
+    """The grid worker's patrol of this morning (a session with a track through six unit grids of their area), their
+    own reports on the way, and the hotline and public reports that came in behind them — filed cases the patrol had
+    walked past, so the dashboard's 漏报率 has something to show. Returns the number of missed cases made."""
+    worker = users["gridworker"]
+    community = Region.objects.get(code=COMMUNITY_CODE)
+    area = _patrol_area(community, worker)
+    cells = list(area.unit_grids.order_by("code")[:6])
+    # Ended three hours ago: the patrol the worker is on now (devtools.demo_duty) began later.
+    started = now - timedelta(hours=7)
+    session = PatrolSession.objects.create(
+        user=worker,
+        patrol_area=area,
+        client_id=uuid.uuid5(uuid.NAMESPACE_URL, f"cityops-demo-patrol-{now:%Y%m%d%H%M}"),
+        started_at=started,
+        ended_at=now - timedelta(hours=3),
+        start_point=cells[0].geom.point_on_surface,
+    )
+    points = []
+    for index, cell in enumerate(cells):  # 25 minutes in each grid, a point every 30 s
+        inner = cell.geom.point_on_surface
+        for step in range(50):
+            wobble = (rng.uniform(-2e-4, 2e-4), rng.uniform(-2e-4, 2e-4))
+            at = started + timedelta(minutes=10 + 25 * index, seconds=30 * step)
+            points.append(
+                TrackPoint(
+                    session=session, user=worker, recorded_at=at, accuracy_m=8.0,
+                    point=Point(inner.x + wobble[0], inner.y + wobble[1], srid=4326),
+                )
+            )  # fmt: skip
+    TrackPoint.objects.bulk_create(points)
+    PatrolSession.objects.filter(pk=session.pk).update(
+        points=len(points), last_point=points[-1].point, last_seen_at=points[-1].recorded_at, end_point=points[-1].point
+    )
+    shift = _Shift(now, users, rng)
+    shift.orders = 900  # after the shift's own 12345 work orders of the day (their numbers are unique)
+    # Reported on the way (filed): the worker's effective reports.
+    for index, category in ((0, "E0102"), (2, "E0201"), (4, "E0505")):
+        ago = now - (started + timedelta(minutes=20 + 25 * index))
+        shift.filed(f"patrol-{index}", cells[index].code, category, ago, source="grid_worker", actor="gridworker")
+    # Reported by others 40–80 minutes after the worker walked through the grid: missed.
+    missed = ((1, "E0104", "hotline_12345"), (3, "E0507", "public"), (5, "E0201", "hotline_12319"))
+    for index, category, source in missed:
+        ago = now - (started + timedelta(minutes=35 + 25 * index + rng.randrange(40, 75)))
+        shift.filed(f"missed-{index}", cells[index].code, category, ago, source=source)
+    return len(missed)

@@ -19,7 +19,8 @@ when it leads back to `handling` (its data says `passed: false`), `verify` confi
 leads back to `reported` (`result: true`).
 
 Stages that should have ended in the period but had not (超期未办) are extra rows of the `ev` CTE with the
-pseudo-actions `overdue_handling`, `overdue_verify` and `overdue_check`; see `sql.py` for their rule.
+pseudo-actions `overdue_handling`, `overdue_verify` and `overdue_check`; see `sql.py` for their rule. Missed
+reports (漏报) are extra post rows with the pseudo-action `missed`, computed from the patrol tracks (`missed.py`).
 """
 
 from dataclasses import dataclass
@@ -129,8 +130,9 @@ COUNTS = {
         # for the grid worker, their own reports of the period confirmed as fixed on the spot before it ended.
         C("self_handled", _("fixed on the spot (自处置)"), "action = 'self_close'", (REGION,)),
         C("self_handled_reports", _("own reports fixed on the spot"), "action = 'report' AND self_closed", (POST,)),
-        # Grid worker: public reports in their grid they verified as real — problems the public found first (漏报).
-        C("missed", _("missed (public found first)"), "action = 'verify' AND to_status = 'reported'", (POST,)),
+        # Grid worker: 漏报 — filed cases another channel reported in a unit grid of their patrol area while their
+        # patrol track had just passed through it (missed.py defines the rule; one `missed` row per case and worker).
+        C("missed", _("missed (another channel reported where the patrol had passed)"), "action = 'missed'", (POST,)),
         # Shift lead: filings of the period voided before it ended. Dispatcher: dispatches returned before it ended.
         C("filed_voided", _("filed, later voided"), "action = 'register' AND voided_later", (POST,)),
         C("dispatches_returned", _("dispatched, later returned"), "action = 'dispatch' AND returned_later", (POST,)),

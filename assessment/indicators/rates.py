@@ -14,7 +14,8 @@ that component out and spreads its weight over the others (scoring.py). Denomina
 - 按时派遣率 = dispatched_on_time / dispatched; 准确派遣率 = (dispatched − wrong) / dispatched, wrong being the
   approved returns of the period for departments and regions, and this dispatcher's dispatches returned by the
   period end for dispatchers.
-- Grid worker: 有效上报率 = effective_reports / reports; 漏报率 = missed / (missed + effective_reports);
+- Grid worker: 有效上报率 = effective_reports / reports; 漏报率 = missed / (missed + effective_reports), missed being
+  the filed cases other channels reported where the worker's patrol track had just passed (missed.py);
   按时核实率 = verified_on_time / (verified + overdue_verify); 按时核查率 = checked_on_time / (checked + overdue_check).
 - Operator: 受理数 = accepted; 核实按时派发率 = verification_sent_on_time / verification_sent;
   核查按时派发率 = check_sent_on_time / check_sent. Shift lead: 按时结案率 = close_steps_on_time / close_steps.
@@ -140,13 +141,14 @@ INDICATORS = {
         ),
         Indicator(
             "miss_rate",
-            _("missed reports, estimate (漏报率·估算)"),
+            _("missed-report rate (漏报率)"),
             ("missed",),
             ("missed", "effective_reports"),
             False,
             note=_(
-                "An estimate: it counts only public reports in the grid worker's area that the worker verified as "
-                "real, not every problem the patrol missed. Read it as a sign, not a measurement."
+                "Missed: a case another channel (the public, a hotline, sensing, a leader, …) reported and that was "
+                "filed, in a unit grid of the worker's patrol area, while the worker was on patrol and their track "
+                "had passed through that grid in the hours before the report (window and tolerance are settings)."
             ),
         ),
         Indicator(

@@ -31,6 +31,9 @@ Rules (counts.py says what each figure means):
   run started that stage or assigned its task). Handling rows belong to the department of the
   ending event (the lead department) or the case's lead department, and to the grid; verify and check rows
   to the grid worker who did the task, or to whom it is assigned.
+- missed rows (漏报, posts only): one row per (case, grid worker) of missed.py's rule, with the pseudo-action
+  `missed`, the report's time and the worker as actor in the grid-worker role. Only these rows read the patrol
+  tracks; `track_upto` bounds the track points a frozen run read as `upto` bounds its events.
 
 The migration 0002 of this app adds two partial indexes (events by stage deadline, cases by stage deadline)
 that keep the overdue parts to a few index pages.
@@ -41,6 +44,7 @@ from django.db import connection, transaction
 # Every statement here is built from this module's constant fragments (action names, column names) and
 # counts.py's conditions; periods, ids and unit keys always travel as query parameters.
 from .counts import HANDLING_END_ACTIONS, POST_COUNTS, UNIT_COUNTS
+from .missed import missed_params, missed_sql
 
 EVENTS = "cases_caseevent"
 CASES = "cases_case"
@@ -160,8 +164,9 @@ def unit_events_sql(upto=None, region=False):
     """  # noqa: S608
 
 
-def post_events_sql(upto=None):
-    """The `ev` rows for posts: the period's events with their cohort facts, plus overdue verify/check tasks."""
+def post_events_sql(upto=None, track_upto=None):
+    """The `ev` rows for posts: the period's events with their cohort facts, overdue verify/check tasks, and the
+    missed reports of grid workers (missed.py)."""
     return f"""
     SELECT e.case_id, e.action, e.to_status, e.stage, e.stage_met, e.stage_deadline, e.at, e.actor_id, e.actor_role,
            CASE WHEN e.action = 'report'
@@ -186,6 +191,9 @@ def post_events_sql(upto=None):
     FROM {CASES} c
     WHERE c.stage IN ('verify', 'check') AND c.assignee_id IS NOT NULL AND c.stage_deadline IS NOT NULL
       AND c.stage_deadline >= %(start)s AND c.stage_deadline < %(bound)s{_running_then(upto, ["verify", "check"])}
+    UNION ALL
+    SELECT m.case_id, 'missed', NULL, NULL, NULL, NULL, m.at, m.worker_id, 'grid_worker', NULL, NULL, NULL, NULL
+    FROM ({missed_sql(upto, track_upto)}) m
     """  # noqa: S608
 
 
@@ -208,9 +216,9 @@ def unit_counts_sql(upto=None):
     """  # noqa: S608
 
 
-def post_counts_sql(upto=None):
+def post_counts_sql(upto=None, track_upto=None):
     return f"""
-    WITH ev AS ({post_events_sql(upto)}),
+    WITH ev AS ({post_events_sql(upto, track_upto)}),
     grouped AS (
         SELECT actor_id, actor_role, {_aggregates(POST_COUNTS)}
         FROM ev WHERE actor_id IS NOT NULL AND actor_role IN {_in(POST_ROLES)}
@@ -220,8 +228,8 @@ def post_counts_sql(upto=None):
     """  # noqa: S608
 
 
-def _params(start, end, bound, upto):
-    params = {"start": start, "end": end, "bound": min(end, bound)}
+def _params(start, end, bound, upto, track_upto=None):
+    params = {"start": start, "end": end, "bound": min(end, bound), **missed_params(track_upto)}
     if upto is not None:
         params["upto"] = upto
     return params
@@ -252,21 +260,24 @@ def unit_counts(*, start, end, bound, upto=None):
     return departments, leaves
 
 
-def post_counts(*, start, end, bound, upto=None, with_names=False):
-    """{(user_id, role): counts} for the period; with_names: {(user_id, role): (username, full name, counts)}."""
+def post_counts(*, start, end, bound, upto=None, track_upto=None, with_names=False):
+    """{(user_id, role): counts} for the period; with_names: {(user_id, role): (username, full name, counts)}.
+
+    `track_upto` reads only patrol track points up to that id (a frozen run's), as `upto` does for events."""
     names = [c.name for c in POST_COUNTS]
     result = {}
-    for username, full_name, actor_id, role, *values in _run(post_counts_sql(upto), _params(start, end, bound, upto)):
+    sql, params = post_counts_sql(upto, track_upto), _params(start, end, bound, upto, track_upto)
+    for username, full_name, actor_id, role, *values in _run(sql, params):
         counts = dict(zip(names, (int(v) for v in values), strict=True))
         result[(actor_id, role)] = (username, full_name, counts) if with_names else counts
     return result
 
 
-def case_ids_sql(*, count, unit_kind, upto=None):
+def case_ids_sql(*, count, unit_kind, upto=None, track_upto=None):
     """SQL selecting the ids of the cases behind one count of one unit (params from `case_ids_params`)."""
     if unit_kind == "post":
         narrow = "actor_id = %(key)s AND actor_role = %(role)s"
-        inner = post_events_sql(upto)
+        inner = post_events_sql(upto, track_upto)
     elif unit_kind == "department":
         narrow, inner = "department_id = %(key)s", unit_events_sql(upto)
     else:
@@ -275,7 +286,7 @@ def case_ids_sql(*, count, unit_kind, upto=None):
     return f"SELECT DISTINCT case_id FROM ({inner}) ev WHERE {narrow} AND {count.sql}"  # noqa: S608
 
 
-def case_ids_params(*, start, end, bound, upto=None, key=None, role=None):
-    params = _params(start, end, bound, upto)
+def case_ids_params(*, start, end, bound, upto=None, track_upto=None, key=None, role=None):
+    params = _params(start, end, bound, upto, track_upto)
     params.update(key=key, role=role)
     return params

@@ -93,6 +93,11 @@ class PeriodResults:
         """The last event the figures read (None: every event, live)."""
         return self.run.last_event_id if self.run is not None else None
 
+    @property
+    def track_upto(self):
+        """The last patrol track point the figures read (None: every point, live or a run from before the bound)."""
+        return self.run.last_track_point_id if self.run is not None else None
+
     def of(self, subject, level=None):
         rows = self.rows.get(subject, [])
         return [r for r in rows if level is None or r.level == level]
@@ -196,23 +201,25 @@ def _frozen_order(row):
     return (row.rank is None, row.rank or 0, row.score is None, -(row.score or 0), row.key)
 
 
-def _live_rows(span, *, subjects, versions, now, upto=None):
+def _live_rows(span, *, subjects, versions, now, upto=None, track_upto=None):
     """Rows computed now (cached for a minute per newest event when the cache is on)."""
     seconds = _live_cache_seconds()
+    compute = {"versions": versions, "now": now, "subjects": subjects, "upto": upto, "track_upto": track_upto}
     if not seconds:
-        return period_compute(span, versions=versions, now=now, subjects=subjects, upto=upto)
+        return period_compute(span, **compute)
     # The newest event id is part of the key: any new event makes a new entry (one index probe).
     last = upto if upto is not None else (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0)
-    key = "assessment:live:{}:{}:{}:{}:{}".format(
+    key = "assessment:live:{}:{}:{}:{}:{}:{}".format(
         span.key,
         ",".join(sorted(subjects)),
         ",".join(f"{s}={v.pk}" for s, v in sorted(versions.items())),
         last,
+        track_upto,
         now.strftime("%Y%m%d%H%M"),
     )
     rows = _cache_get(key)
     if rows is None:
-        rows = period_compute(span, versions=versions, now=now, subjects=subjects, upto=upto)
+        rows = period_compute(span, **compute)
         _cache_set(key, rows, seconds)
     return rows
 
@@ -233,7 +240,14 @@ def period_results(*, span: Span, subjects=None, overrides=None, now=None, live=
             versions = scheme_versions_in_force(overrides=overrides)
             versions = {s: v for s, v in versions.items() if s in overrides}
             rows.update(
-                _live_rows(span, subjects=list(overrides), versions=versions, now=run.as_of, upto=run.last_event_id)
+                _live_rows(
+                    span,
+                    subjects=list(overrides),
+                    versions=versions,
+                    now=run.as_of,
+                    upto=run.last_event_id,
+                    track_upto=run.last_track_point_id,
+                )
             )
         return PeriodResults(span=span, rows=rows, run=run, versions={}, rescored=tuple(overrides))
     versions = scheme_versions_in_force(overrides=overrides)
@@ -285,9 +299,12 @@ def case_list_for_figure(*, user, span, run, unit_kind, key, role, count):
     from ..indicators.sql import case_ids_params, case_ids_sql
 
     upto = run.last_event_id if run is not None else None
+    track_upto = run.last_track_point_id if run is not None else None
     now = run.as_of if run is not None else timezone.now()
-    sql = case_ids_sql(count=count, unit_kind=unit_kind, upto=upto)
-    params = case_ids_params(start=span.start, end=span.end, bound=now, upto=upto, key=key, role=role)
+    sql = case_ids_sql(count=count, unit_kind=unit_kind, upto=upto, track_upto=track_upto)
+    params = case_ids_params(
+        start=span.start, end=span.end, bound=now, upto=upto, track_upto=track_upto, key=key, role=role
+    )
     # RawSQL takes positional params: turn the named ones into %s in order of appearance.
     names = re.findall(r"%\((\w+)\)s", sql)
     positional = re.sub(r"%\((\w+)\)s", "%s", sql)

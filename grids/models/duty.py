@@ -2,7 +2,9 @@
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.db.models import F, Q
+from django.contrib.postgres.fields import DateTimeRangeField
+from django.contrib.postgres.indexes import GistIndex
+from django.db.models import F, Func, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from .regions import Department, Region
@@ -118,7 +120,17 @@ class PatrolSession(models.Model):
         verbose_name = _("patrol")
         verbose_name_plural = _("patrols")
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["user", "started_at"], name="patrol_session_user")]
+        indexes = [
+            models.Index(fields=["user", "started_at"], name="patrol_session_user"),
+            # "Was this person on patrol at t?" (the assessment's 漏报): one probe, however long their history.
+            GistIndex(
+                F("user"),
+                Func(
+                    F("started_at"), F("ended_at"), Value("[]"), function="tstzrange", output_field=DateTimeRangeField()
+                ),
+                name="patrol_session_user_span",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["user"], condition=Q(ended_at__isnull=True), name="patrol_one_open"),
         ]
@@ -140,7 +152,12 @@ class TrackPoint(models.Model):
     class Meta:
         verbose_name = _("track point")
         verbose_name_plural = _("track points")
-        indexes = [models.Index(fields=["user", "recorded_at"], name="track_point_user_time")]
+        indexes = [
+            models.Index(fields=["user", "recorded_at"], name="track_point_user_time"),
+            # The missed-report figure (assessment) asks "did this patrol pass near this unit grid?": one probe of
+            # the session's points near the grid, not a scan of its day of points (btree_gist for session_id).
+            GistIndex(fields=["session", "point"], name="track_point_session_gist"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["session", "recorded_at"], name="track_point_once"),
         ]

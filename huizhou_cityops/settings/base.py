@@ -350,6 +350,11 @@ CELERY_BEAT_SCHEDULE["followup-repair"] = {
 # Assessment: a unit is ranked only when its score rests on at least this many cases (assessment/ranking.py);
 # below it the score is shown with its sample size but no rank.
 ASSESSMENT_MIN_CASES = env.int("ASSESSMENT_MIN_CASES", default=10)
+# 漏报 (assessment/indicators/missed.py): a case another channel reported counts as missed by a grid worker whose
+# patrol track passed through its unit grid within this many minutes before the report, within this many metres
+# of the grid (GPS error; 0: a track point inside the grid).
+ASSESSMENT_MISSED_WINDOW_MINUTES = env.int("ASSESSMENT_MISSED_WINDOW_MINUTES", default=120)
+ASSESSMENT_MISSED_TOLERANCE_M = env.float("ASSESSMENT_MISSED_TOLERANCE_M", default=30.0)
 
 # Assessment: freeze each day, week, month, quarter and year once it has ended (the task finds what is due and
 # skips what is frozen already, so a late or doubled beat is harmless).

@@ -3,7 +3,7 @@
 Written from the definitions (assessment/indicators/counts.py and sql.py docstrings) and from the workflow
 table, not from the SQL: stage instances are rebuilt by walking each case's events, "later" facts are looked up
 by scanning the case's events, event details are read from their `data`. The property test compares this with
-the SQL on random histories.
+the SQL on random histories. The missed reports (漏报) read the patrol tracks: `oracle_missed`.
 """
 
 from collections import defaultdict
@@ -132,7 +132,6 @@ def _post_counts(e, later, figures):
     if a == "verify":
         figures["verified"] += 1
         figures["verified_on_time"] += e.stage_met is True
-        figures["missed"] += e.data.get("result") is True
     if a == "dispatch":
         figures["dispatched"] += 1
         figures["dispatched_on_time"] += e.stage_met is True
@@ -176,3 +175,65 @@ def _overdue(case, history, start, end, bound, upto, add, posts):
     assigned = case.stage in ("verify", "check") and case.assignee_id is not None
     if assigned and due(case.stage_deadline) and not started_after_run(case.stage):
         posts[(case.assignee_id, "grid_worker")][f"overdue_{case.stage}"] += 1
+
+
+def oracle_missed(*, start, end, window, tolerance_m, upto=None, track_upto=None):
+    """{worker id: {case id: session id}} of the period's missed reports, by brute force.
+
+    Written from the rule in assessment/indicators/missed.py: every case with its events in Python, every patrol
+    area, unit grid, session and track point read with the ORM, track points tested in GEOS (covers; distances in
+    metres in UTM zone 50N, where Huizhou lies, instead of the SQL's geography).
+    """
+    from cases.models import Case, CaseEvent
+    from grids.models import Network, PatrolArea, PatrolSession, TrackPoint
+
+    upto = upto if upto is not None else float("inf")
+    track_upto = track_upto if track_upto is not None else float("inf")
+    areas = [
+        (list(a.unit_grids.filter(level="unit")), [w.pk for w in a.workers.all()])
+        for a in PatrolArea.objects.filter(active=True, network=Network.CITY_MANAGEMENT)
+    ]
+    sessions = defaultdict(list)
+    for s in PatrolSession.objects.order_by("id"):
+        sessions[s.user_id].append(s)
+    tracks = defaultdict(list)
+    for p in TrackPoint.objects.all():
+        if p.id <= track_upto:
+            tracks[p.session_id].append(p)
+    metric = {}
+
+    def near(point, grid):
+        if tolerance_m <= 0:
+            return grid.geom.covers(point)
+        if grid.pk not in metric:
+            metric[grid.pk] = grid.geom.transform(32650, clone=True)
+        return metric[grid.pk].distance(point.transform(32650, clone=True)) <= tolerance_m
+
+    missed = defaultdict(dict)
+    events = defaultdict(list)
+    for e in CaseEvent.objects.filter(id__lte=upto if upto != float("inf") else 2**62).order_by("id"):
+        events[e.case_id].append(e)
+    for case in Case.objects.all():
+        history = events[case.pk]
+        report = next((e for e in history if e.action == "report"), None)
+        if report is None or not (start <= report.at < end) or case.source == "grid_worker":
+            continue
+        if not any(e.action == "register" and e.at < end for e in history):
+            continue
+        if any(e.action == "approve_void" and e.at < end for e in history):
+            continue
+        t = report.at
+        for grids, workers in areas:
+            for grid in grids:
+                if grid.pk != case.region_id:  # the grid the case was located in (covers its point)
+                    continue
+                for worker in workers:
+                    if worker == case.reporter_id:
+                        continue
+                    for s in sessions[worker]:
+                        if not (s.started_at <= t and (s.ended_at is None or s.ended_at >= t)):
+                            continue
+                        if any(t - window <= p.recorded_at <= t and near(p.point, grid) for p in tracks[s.pk]):
+                            missed[worker].setdefault(case.pk, s.pk)
+                            missed[worker][case.pk] = min(missed[worker][case.pk], s.pk)
+    return {w: dict(c) for w, c in missed.items()}

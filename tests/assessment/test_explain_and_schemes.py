@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 
 from assessment.indicators.rates import INDICATORS
@@ -52,13 +53,14 @@ def test_a_rate_shows_its_formula_its_inputs_and_links_to_the_cases_behind_each(
     assert context["component"]["weight"] == 0.3
 
 
-def test_the_missed_report_rate_is_labelled_an_estimate(assessor, histories, world):
+def test_the_missed_report_rate_carries_its_definition(assessor, histories, world):
     worker = world.people["grid_worker"][0]
     query = {"unit": "post", "key": worker.username, "role": "grid_worker", "indicator": "miss_rate"}
     response = explain(client_for(assessor), **query)
     assert response.status_code == 200
     assert INDICATORS["miss_rate"].note and escape(str(INDICATORS["miss_rate"].note)) in response.content.decode()
-    assert "估算" in str(INDICATORS["miss_rate"].label)
+    with translation.override("en"):
+        assert "track" in str(INDICATORS["miss_rate"].note) and "estimate" not in str(INDICATORS["miss_rate"].label)
 
 
 def test_a_handler_may_explain_their_own_department_only(handler, histories):
