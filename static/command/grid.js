@@ -72,6 +72,9 @@
     // Numbers only where they fit: from zoom 16 on.
     function labelsByZoom() { if (map.getZoom() >= 16) labels.addTo(map); else labels.remove(); }
     map.on("zoomend", labelsByZoom); labelsByZoom();
+    // "moving" while the map pans or zooms, so a script (or a test) can wait until the cells hold still.
+    map.on("movestart", function () { mapNode.dataset.moving = "1"; });
+    map.on("moveend", function () { mapNode.dataset.moving = ""; });
     mapNode.dataset.cells = String(config.cells.features.length);
 
     function restyle() { Object.keys(layersByCode).forEach(function (code) { layersByCode[code].setStyle(styleOf(code)); }); }

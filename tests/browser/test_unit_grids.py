@@ -61,6 +61,9 @@ def test_a_dispatcher_reads_two_networks_over_the_same_unit_grids_and_picks_cell
     page.click("button.ug-show-area[data-area='po-b']")
     expect(page.locator("#ug-map")).to_have_attribute("data-focused", "po-b")
     page.click("button.ug-show-area[data-area='po-b']")
+    expect(page.locator("#ug-map")).to_have_attribute("data-focused", "")
+    # Click the cells once the map holds still: a click during the zoom animation lands on whichever cell is there.
+    expect(page.locator("#ug-map")).not_to_have_attribute("data-moving", "1")
     paths = page.locator("#ug-map path.leaflet-interactive")
     paths.nth(0).click(force=True)
     paths.nth(1).click(force=True)
