@@ -41,7 +41,7 @@ STATE_WORDS = {
 # An import that writes at least this many rows, and more than the table holds, drops the table's secondary
 # indexes and foreign keys and rebuilds them after: one sorted build beats a million GiST and B-tree insertions.
 BULK_MIN_ROWS = 20_000
-TEMP_BUFFERS = "256MB"
+TEMP_BUFFERS = "1GB"
 MAX_LENGTHS = {"code": 40, "name": 100, "address": 200, "photo": 100}
 NUMBER = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 
@@ -123,8 +123,9 @@ def _tune(cursor):
     cursor.execute("SET LOCAL synchronous_commit = off")
     cursor.execute("SET LOCAL work_mem = '512MB'")
     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    # The staging tables live in the session's local buffers (8 MB by default; a million rows take ~250 MB). They
-    # can only be sized before the session's first temporary table, so a later import keeps the first one's size.
+    # The staging tables live in the session's local buffers (8 MB by default; a million rows fill ~500 MB, taken
+    # as needed): with room for them, they never go to disk. They can only be sized before the session's first
+    # temporary table, so a later import in the same session keeps the size it had.
     try:
         with transaction.atomic():
             cursor.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'")
