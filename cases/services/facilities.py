@@ -39,8 +39,9 @@ STATE_WORDS = {
     **{value: value for value in FacilityState.values},
 }
 # An import that writes at least this many rows, and more than the table holds, drops the table's secondary
-# indexes and foreign keys and rebuilds them after: one sorted build beats a million GiST and B-tree insertions.
+# indexes and foreign keys and rebuilds them after: one build per index beats a million insertions into each.
 BULK_MIN_ROWS = 20_000
+# Room for the staging tables of a million-row file in the session's local buffers (taken as needed).
 TEMP_BUFFERS = "1GB"
 MAX_LENGTHS = {"code": 40, "name": 100, "address": 200, "photo": 100}
 NUMBER = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
@@ -134,7 +135,7 @@ def _tune(cursor):
 
 
 def _write(cursor, report, classes, stdout):
-    """The upsert, around it the bulk path when the import adds more rows than the table holds."""
+    """The upsert; when the import adds more rows than the table holds, with the indexes dropped and rebuilt."""
     good = report.read - report.bad
     cursor.execute("SELECT count(*) FROM (SELECT 1 FROM grids_facility LIMIT %s) f", [good + 1])
     bulk = good >= BULK_MIN_ROWS and good > cursor.fetchone()[0]
