@@ -65,10 +65,11 @@ class Facility(models.Model):
         indexes = [
             models.Index(fields=["class_code"], name="facility_class"),
             models.Index(fields=["region_path"], name="facility_region_path", opclasses=["varchar_pattern_ops"]),
-            # Nearest facility of one class (KNN `<->`): btree_gist puts the class and the point in one GiST index,
-            # so `WHERE class_code = … ORDER BY point <-> …` walks only that class. At a million facilities it
-            # halves the lookup (p95 20 ms instead of 43 ms) for about three quarters more upsert time in an import.
-            GistIndex(fields=["class_code", "point"], name="facility_class_point_knn"),
+            # Nearest facility of one class (KNN `<->`): btree_gist puts the class beside the point in one GiST
+            # index, so `WHERE class_code = … ORDER BY point <-> …` skips the other classes inside the index, never
+            # in the table. The point comes first: the tree is then built by location, about four times faster
+            # (an import rebuilds it) than with the class first, and the lookup reads about as few pages.
+            GistIndex(fields=["point", "class_code"], name="facility_point_class_knn"),
         ]
 
     def __str__(self):
