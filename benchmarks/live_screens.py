@@ -185,10 +185,11 @@ def _transition():
     worker = User.objects.get(username="gridworker")
     operator = User.objects.get(username="operator")
     earlier = Case.objects.filter(reporter=worker).order_by("id").first()
+    # A point of the worker's own grid (a loaded database's earlier reports may lie anywhere in the city).
+    here = worker.postings.exclude(region=None).select_related("region").first().region.geom.point_on_surface
     case, _created = case_report(
-        actor=worker, category=earlier.category, description="大屏测试：路面破损", lon=earlier.point.x,
-        lat=earlier.point.y,
-    )  # fmt: skip
+        actor=worker, category=earlier.category, description="大屏测试：路面破损", lon=here.x, lat=here.y
+    )
     case = case_transition(case_id=case.pk, actor=operator, action="accept")
     committed = time.monotonic()
     event_id = CaseEvent.objects.filter(case=case, action="accept").latest("id").id
