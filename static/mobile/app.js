@@ -470,6 +470,8 @@
     postForm: postForm,
     getJSON: getJSON,
     firstMessage: firstMessage,
+    csrfToken: csrfToken,
+    newKey: newKey,
   };
 
   renderStatus();

@@ -48,22 +48,9 @@
     render();
   }
 
-  function csrfToken() {
-    var name = config.csrfCookie + "=";
-    var found = document.cookie.split(";").map(function (c) { return c.trim(); }).filter(function (c) {
-      return c.indexOf(name) === 0;
-    })[0];
-    return found ? decodeURIComponent(found.slice(name.length)) : "";
-  }
-
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var bytes = crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
-    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
-  }
+  // The page's shared helpers (static/mobile/app.js, loaded first on every phone page).
+  var csrfToken = window.CityOps.csrfToken;
+  var newKey = window.CityOps.newKey;
 
   function post(url, body) {
     return fetch(url, {
