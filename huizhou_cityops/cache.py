@@ -59,3 +59,7 @@ class FallbackRedisCache(RedisCache):
 
     def delete_many(self, keys, version=None):
         return self._attempt("delete_many", None, keys, version)
+
+    def incr(self, key, delta=1, version=None):
+        # None while Redis does not answer; ValueError (no such key) passes through as in Django.
+        return self._attempt("incr", None, key, delta, version)
