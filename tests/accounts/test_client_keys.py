@@ -6,6 +6,8 @@ from django.core.cache import cache
 from accounts.security.client_keys import ClientKey, key_hash
 from accounts.security.ratelimit import rate_allow, rate_hits
 
+pytestmark = pytest.mark.django_db
+
 
 class _Key(ClientKey):
     class Meta:
