@@ -5,7 +5,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-# The default escalation ladder (issue 4): +50 % of the limit past the deadline tells the lead department's
+# The default escalation ladder: +50 % of the limit past the deadline tells the lead department's
 # leader and the district command centre; +100 % tells the city command centre, lifts the case to the city
 # level and proposes a supervision order (督办). Data, editable in the admin; a literal copy here on purpose.
 DEFAULT_LADDER = [

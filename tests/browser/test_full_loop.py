@@ -1,4 +1,4 @@
-"""One case from the grid worker's phone to close, across the roles, entirely in the browser (issue 5, "Done when").
+"""One case from the grid worker's phone to close, across the roles, entirely in the browser.
 
 The grid worker reports 暴露垃圾 (E0102) on /m/ at 390×844 with GPS inside 东湖社区 and a photo; the operator accepts
 it in /command/; the shift lead registers it there (filing condition, urgency). The seeded responsibility list

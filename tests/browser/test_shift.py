@@ -1,4 +1,4 @@
-"""A command-centre shift in headless Chromium, one signed-in browser per person (issue 14, "Done when").
+"""A command-centre shift in headless Chromium, one signed-in browser per person.
 
 1. The operator takes a 12345 call at the intake desk: the work order and the caller, the place from the gazetteer
    (the grid is located), 无主井盖 (C0114) by its pinyin initials, the earlier report of the same manhole shown as a
