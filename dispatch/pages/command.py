@@ -18,6 +18,7 @@ from cases.selectors import case_detail_for_user
 from cases.worktime import calendar_coverage_warning_for
 from dispatch.pages.forms import OrderIssueForm, command_filter_form
 from dispatch.pages.selectors import (
+    MAP_MARKERS,
     PAGE_SIZE,
     QUEUES,
     command_case_page,
@@ -25,6 +26,7 @@ from dispatch.pages.selectors import (
     departments_for_filter,
     grid_boundaries_geojson,
     map_cases_for_user,
+    map_cells_for_user,
     regions_for_filter,
 )
 from dispatch.selectors import event_feed_start
@@ -139,7 +141,7 @@ def command_centre(request):
                 "changed": _("This case was changed by someone else."),
                 "reload": _("Reload"),
                 "updated": _("Queue counts updated:"),
-                "tooMany": _("Only the newest %(n)s cases are on the map; narrow the filters.") % {"n": 2000},
+                "cells": _("%(n)s cases in view, counted per area: click a count or zoom in to see them."),
                 "noTiles": _("No base map configured: grids and cases only."),
                 "onPatrol": _("On patrol"),
                 "minutesAgo": _("last position {m} min ago"),
@@ -176,16 +178,21 @@ def _bbox(request):
 @command_required
 @require_GET
 def command_map_cases(request):
-    """Markers of the chosen tab and filters inside the visible box, with their light."""
+    """The chosen tab's cases inside the visible box: each one with its light, or, when there are more than
+    MAP_MARKERS, all of them counted per cell (the map zooms into a cell when it is clicked)."""
     bbox = _bbox(request)
     if bbox is None:
         return HttpResponseBadRequest(_("Give bbox=minlon,minlat,maxlon,maxlat."))
     now = timezone.now()
     form = _filter_form(request)
-    rows = map_cases_for_user(user=request.user, queue=form.current_queue, filters=form.filters(), bbox=bbox, now=now)
+    query = {"user": request.user, "queue": form.current_queue, "filters": form.filters(), "bbox": bbox, "now": now}
+    cells = map_cells_for_user(**query)
+    total = sum(cell["count"] for cell in cells)
+    if total > MAP_MARKERS:
+        return JsonResponse({"cases": [], "cells": cells, "total": total, "truncated": False})
     statuses = dict(Status.choices)
     markers = []
-    for row in rows:
+    for row in map_cases_for_user(**query):
         light = light_of_row(row, now)
         markers.append(
             {
@@ -199,7 +206,7 @@ def command_map_cases(request):
                 "lat": round(row["point"].y, 6),
             }
         )
-    return JsonResponse({"cases": markers, "truncated": len(rows) >= 2000})
+    return JsonResponse({"cases": markers, "cells": [], "total": len(markers), "truncated": False})
 
 
 @command_required

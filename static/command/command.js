@@ -129,7 +129,7 @@
   }
 
   // ---- the map ----
-  var fittedToCases = false, map = null, clusters = null, gridLayers = {}, labelLayers = {}, markersById = {}, loadTimer = null, casesRequest = 0;
+  var fittedToCases = false, map = null, clusters = null, cellLayer = null, gridLayers = {}, labelLayers = {}, markersById = {}, loadTimer = null, casesRequest = 0;
   var LIGHT_RANK = { red: 3, yellow: 2, green: 1, "": 0 };
 
   function markerIcon(light, selected) {
@@ -197,7 +197,28 @@
       .then(function (data) {
         if (ticket !== casesRequest) return;  // a newer request is on its way
         clusters.clearLayers();
+        cellLayer.clearLayers();
         markersById = {};
+        // More cases in view than the server sends one by one: all of them, counted per area.
+        var cells = (data.cells || []).map(function (c) {
+          var worst = c.red ? "red" : c.yellow ? "yellow" : c.green ? "green" : "none";
+          var size = c.count < 10 ? 32 : c.count < 100 ? 38 : 46;
+          var m = L.marker([c.lat, c.lon], {
+            keyboard: true, title: String(c.count), alt: String(c.count),
+            icon: L.divIcon({
+              className: "", iconSize: [size, size],
+              html: '<span class="cluster cluster-' + worst + " cluster-" + size + '">' + c.count + "</span>"
+            })
+          });
+          m.on("click", function () { map.setView([c.lat, c.lon], Math.min(map.getZoom() + 2, 18)); });
+          return m;
+        });
+        cells.forEach(function (m) { cellLayer.addLayer(m); });
+        if (!fittedToCases && cells.length) {
+          fittedToCases = true;
+          map.fitBounds(L.featureGroup(cells).getBounds(), { padding: [40, 40], maxZoom: 13 });
+        }
+        document.getElementById("map").dataset.cells = String(cells.length);
         var open = openCaseId();
         var markers = data.cases.map(function (c) {
           var m = L.marker([c.lat, c.lon], {
@@ -214,7 +235,7 @@
           fittedToCases = true;
           map.fitBounds(clusters.getBounds(), { padding: [40, 40], maxZoom: 13 });
         }
-        mapStatus.textContent = data.truncated ? config.text.tooMany : "";
+        mapStatus.textContent = cells.length ? config.text.cells.replace("%(n)s", String(data.total)) : "";
         document.getElementById("map").dataset.markers = String(markers.length);
       })
       .catch(function () { /* the next move or refresh tries again */ });
@@ -280,6 +301,7 @@
     });
     clusters = L.markerClusterGroup({ iconCreateFunction: clusterIcon, showCoverageOnHover: false, maxClusterRadius: 45, spiderfyOnMaxZoom: true });
     map.addLayer(clusters);
+    cellLayer = L.layerGroup().addTo(map);
     if (config.bounds) map.fitBounds([[config.bounds[1], config.bounds[0]], [config.bounds[3], config.bounds[2]]], { padding: [10, 10] });
     else map.setView(config.center, config.zoom);
     // Where the map looks (centre and zoom), for anyone checking what the screen shows: the browser tests do.

@@ -121,6 +121,25 @@ def test_the_map_shows_grids_and_clustered_markers_without_any_tile_server(brows
     expect(page.locator(f'.case-row[data-case="{made["done"].pk}"]')).to_be_visible()
 
 
+def test_a_city_wide_view_counts_every_case_per_area_and_a_count_zooms_in(
+    browser_session, story, personas, monkeypatch
+):
+    """More cases in view than markers are sent: the map shows them all as counts; clicking one zooms into it."""
+    monkeypatch.setattr("dispatch.pages.command.MAP_MARKERS", 3)
+    a_working_day(story)
+    session, page = open_command_centre(browser_session, personas["shift_lead"])
+    open_cases = Case.objects.open().count()
+    page.wait_for_function("() => Number(document.getElementById('map').dataset.cells || 0) > 0")
+    counted = sum(int(text) for text in page.locator("#map .cluster").all_inner_texts())
+    assert counted == open_cases
+    expect(page.locator("#map-status")).to_contain_text(str(open_cases))
+    zoom_before = float(page.locator("#map").get_attribute("data-view").split(",")[2])
+    page.locator("#map .cluster").first.click()
+    page.wait_for_function(
+        "(z) => Number(document.getElementById('map').dataset.view.split(',')[2]) > z", arg=zoom_before
+    )
+
+
 def test_a_shift_lead_sees_a_validation_error_in_the_page(browser_session, story, personas):
     made = a_working_day(story)
     session, page = open_command_centre(browser_session, personas["shift_lead"])

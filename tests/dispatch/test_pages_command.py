@@ -131,6 +131,34 @@ def test_case_markers_carry_their_light_and_stay_inside_the_box(cases, personas)
     assert far == []
 
 
+def test_beyond_the_marker_limit_the_map_counts_every_case_per_area(cases, personas, monkeypatch):
+    reported = [cases.report(lon=cases.lon + i * 0.0004, description=f"垃圾堆 {i}") for i in range(3)]
+    box = f"{cases.lon - 0.01},{cases.lat - 0.01},{cases.lon + 0.01},{cases.lat + 0.01}"
+    url = f"/command/map/cases/?bbox={box}&queue=reported"
+    client = client_for(personas["dispatcher"])
+    below = client.get(url).json()
+    assert sorted(m["id"] for m in below["cases"]) == sorted(c.pk for c in reported)
+    assert below["cells"] == [] and below["total"] == 3
+
+    monkeypatch.setattr("dispatch.pages.command.MAP_MARKERS", 2)
+    above = client.get(url).json()
+    assert above["cases"] == [] and above["total"] == 3
+    assert sum(cell["count"] for cell in above["cells"]) == 3
+    # Every case has a running acceptance clock, just started: all green, counted where they lie.
+    assert sum(cell["green"] for cell in above["cells"]) == 3
+    assert all(cell["red"] == cell["yellow"] == 0 for cell in above["cells"])
+    for cell in above["cells"]:
+        assert (
+            cases.lon - 0.01 <= cell["lon"] <= cases.lon + 0.01 and cases.lat - 0.01 <= cell["lat"] <= cases.lat + 0.01
+        )
+    # Outside the box, and outside the user's scope, nothing is counted.
+    assert client.get("/command/map/cases/?bbox=115,23,115.1,23.1&queue=reported").json()["total"] == 0
+    outsider = client_for(personas["outsider"]).get(url)
+    assert outsider.status_code in (200, 403)
+    if outsider.status_code == 200:
+        assert outsider.json()["total"] == 0
+
+
 def test_photos_are_served_only_to_those_who_see_the_case(cases, personas):
     case = cases.report(photos=[jpeg_upload()])
     photo = case.photos.get()
