@@ -1,6 +1,7 @@
 """Request guards that apply to every URL before any view parses its input."""
 
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.middleware.gzip import GZipMiddleware
 from django.utils.translation import gettext as _
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -32,3 +33,23 @@ class RefuseNulCharactersMiddleware:
                 return JsonResponse({"detail": message, "code": "nul_character"}, status=400)
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+# JSON answers are repetitive (map layers, boundaries, lists) and shrink five- to tenfold.
+GZIP_TYPES = ("application/json", "application/geo+json", "application/vnd.oai.openapi+json")
+
+
+class JsonGZipMiddleware(GZipMiddleware):
+    """Django's gzip (with its random padding against BREACH) for whole JSON answers only.
+
+    Streams are left alone: the live stream's events must reach the screen as they are written, and the exports
+    are files the browser saves. Pages are small once whitenoise has compressed the static files they load.
+    """
+
+    def process_response(self, request, response):
+        if response.streaming:
+            return response
+        content_type = response.get("Content-Type", "").split(";")[0].strip()
+        if content_type not in GZIP_TYPES:
+            return response
+        return super().process_response(request, response)

@@ -47,6 +47,8 @@ MIDDLEWARE = [
     # Outside the others so its headers are on every answer, the lockout page and error pages included.
     "huizhou_cityops.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses what the views below answer in JSON; outside them, so the size it sees is final.
+    "huizhou_cityops.middleware.JsonGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
