@@ -63,6 +63,25 @@ def test_duplicate_candidates_are_open_same_category_within_50_m(cases, personas
     assert first.pk in found and far.pk not in found
 
 
+def test_duplicate_candidates_end_at_50_m_on_the_sphere_and_the_index_answers_the_box(cases, personas):
+    import math
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.selectors import case_duplicate_candidates
+
+    metre = 1 / (111_195 * math.cos(math.radians(cases.lat)))  # degrees of longitude per metre on PostGIS's sphere
+    inside = cases.report(lon=cases.lon + 49 * metre)
+    outside = cases.report(lon=cases.lon + 51 * metre)
+    north = cases.report(lat=cases.lat + 49 / 111_195)
+    probe = cases.report()
+    with CaptureQueriesContext(connection) as queries:
+        found = {c.pk for c in case_duplicate_candidates(case=probe, user=personas["operator"])}
+    assert found == {inside.pk, north.pk} and outside.pk not in found
+    assert "ST_DWithin" in queries[-1]["sql"]
+
+
 def test_self_close_only_for_a_report_fixed_on_the_spot(cases, personas, photo):
     fixed = cases.report(self_handled=True, photos=[photo()])
     assert fixed.photos.get().kind == "after"
