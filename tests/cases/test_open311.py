@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import Case, Open311Request, Source, Status
@@ -327,3 +329,18 @@ def test_the_admin_shows_a_new_clients_key_once_and_issues_and_revokes_keys(admi
     assert_error(post(web, new_key, lat=str(cases.lat), long=str(cases.lon)), 403)
     assert admin_client.get(changelist).status_code == 200
     assert admin_client.get("/admin/cases/open311request/").status_code == 200
+
+
+def test_the_request_list_reads_3_and_30_requests_in_the_same_number_of_queries(web, cases):
+    def queries_after_adding(count):
+        for _ in range(count):
+            cases.to("handling", case=cases.report())
+        with CaptureQueriesContext(connection) as captured:
+            rows = json_of(web.get(f"{BASE}/requests.json"))
+        assert all(row["agency_responsible"] for row in rows)
+        return len(rows), len(captured)
+
+    three, few = queries_after_adding(3)
+    thirty, many = queries_after_adding(27)
+    assert (three, thirty) == (3, 30)
+    assert few == many
