@@ -344,3 +344,14 @@ def test_the_request_list_reads_3_and_30_requests_in_the_same_number_of_queries(
     thirty, many = queries_after_adding(27)
     assert (three, thirty) == (3, 30)
     assert few == many
+
+
+def test_with_redis_down_the_limits_are_not_enforced_and_requests_are_still_taken(cases, client_key, settings):
+    closed = "redis://127.0.0.1:1/0"
+    settings.CACHES = {"default": {"BACKEND": "huizhou_cityops.cache.FallbackRedisCache", "LOCATION": closed}}
+    settings.OPEN311_POSTS_PER_MINUTE = 1
+    _client, key = client_key
+    web = Client(HTTP_ACCEPT_LANGUAGE="en")
+    for _ in range(2):
+        assert post(web, key, lat=str(cases.lat), long=str(cases.lon)).status_code == 200
+    assert_error(post(web, "wrong-key", lat=str(cases.lat), long=str(cases.lon)), 403)
