@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("api/v1/", include("huizhou_cityops.api_urls")),
     path("m/", include("cases.urls")),
+    path("open311/v2/", include("cases.open311.urls")),
     path("tiles/", include("grids.urls")),
     path("", include("dispatch.urls")),
     path("assessment/", include("assessment.urls")),

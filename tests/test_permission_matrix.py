@@ -217,6 +217,14 @@ MATRIX = {
     "assessment:explain":        "login   403     403     403     403     403     403     403     200     200     403",
     # The rules everyone is scored by are open to every signed-in user.
     "assessment:schemes":        "login   200     200     200     200     200     200     200     200     200     200",
+    # Open311 GeoReport v2: reading is open to everyone; POSTing a request needs a client system's api_key, which
+    # no session replaces (the row POSTs without one).
+    "open311-discovery":         "200     200     200     200     200     200     200     200     200     200     200",
+    "open311-services":          "200     200     200     200     200     200     200     200     200     200     200",
+    "open311-service":           "200     200     200     200     200     200     200     200     200     200     200",
+    "open311-requests":          "403     403     403     403     403     403     403     403     403     403     403",
+    "open311-request":           "200     200     200     200     200     200     200     200     200     200     200",
+    "open311-token":             "404     404     404     404     404     404     404     404     404     404     404",
 }
 
 # How the matrix asks each URL, where it is not a plain GET without parameters.
@@ -282,6 +290,12 @@ HOW = {
     "assessment:map-scores":     Ask("GET", query=P + "&region={district}"),
     "assessment:explain":        Ask("GET", query=P + "&indicator=filed&unit=region&key={district}"),
     "assessment:schemes":        Ask("GET"),
+    "open311-discovery":         Ask("GET", params={"format": "json"}),
+    "open311-services":          Ask("GET", params={"format": "xml"}),
+    "open311-service":           Ask("GET", params={"service_code": "C0101", "format": "json"}),
+    "open311-requests":          Ask("POST", params={"format": "json"}, data={"service_code": "E0102", "lat": "{lat}", "long": "{lon}"}),
+    "open311-request":           Ask("GET", params={"service_request_id": "number", "format": "xml"}),
+    "open311-token":             Ask("GET", params={"token": "no-such-token", "format": "json"}),
 }
 # fmt: on
 
@@ -379,6 +393,7 @@ class Sides:
                 "lat": f"{case.point.y:.6f}",
                 "place": Region.objects.get(code=district).name,
                 "case": case.pk,
+                "number": case.number,
                 "photo": case.photos.get().pk,
                 "order": order.pk,
                 "notification": notification.pk,

@@ -1,3 +1,5 @@
-"""Admin for the catalogue, the calendar and cases; one module each."""
+"""Admin for the catalogue, the calendar and cases; one module each (Open311 clients in cases.open311.admin)."""
+
+from cases.open311 import admin as open311_admin  # noqa: F401
 
 from . import calendar, catalogue  # noqa: F401

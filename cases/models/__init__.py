@@ -29,6 +29,7 @@ from .catalogue import (
     UrgencyStepLimit,
     handling_urgencies,
 )
+from .open311 import Open311Client, Open311Request
 from .status import FINAL_STATUSES, Light, Status
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
     "CaseRequest",
     "CommandLevel",
     "Light",
+    "Open311Client",
+    "Open311Request",
     "PhotoKind",
     "RequestKind",
     "RequestState",

@@ -448,3 +448,15 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)
 CELERY_TASK_ANNOTATIONS = {
     name: {"soft_time_limit": soft, "time_limit": hard} for name, (soft, hard) in TASK_TIME_LIMITS.items()
 }
+
+# Open311 GeoReport v2 (/open311/v2/): the jurisdiction_id clients may send (another one is a 404), what the
+# discovery document says, and how many requests one client may POST per minute (HTTP 429 beyond).
+OPEN311_JURISDICTION_ID = env("OPEN311_JURISDICTION_ID", default="huizhou.gov.cn")
+OPEN311_CONTACT = env("OPEN311_CONTACT", default="惠州市城市管理和综合执法局 数字城管监督指挥中心 12319")
+OPEN311_KEY_SERVICE = env(
+    "OPEN311_KEY_SERVICE", default="api_key: ask the supervision centre's administrator (manage.py open311_client)"
+)
+OPEN311_CHANGESET = env("OPEN311_CHANGESET", default="2026-12-07T00:00:00+08:00")
+OPEN311_POSTS_PER_MINUTE = env.int("OPEN311_POSTS_PER_MINUTE", default=30)
+# Wrong keys from one address per minute before it is refused with 429 (guessing keys is pointless, but costs).
+OPEN311_BAD_KEYS_PER_MINUTE = env.int("OPEN311_BAD_KEYS_PER_MINUTE", default=20)

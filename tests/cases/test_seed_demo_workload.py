@@ -303,3 +303,14 @@ def test_the_roster_covers_now_and_the_grid_worker_is_on_patrol_in_their_communi
     assert patrol.points > 150 and patrol.distance_m > 3000
     assert patrol.started_at < patrol.last_seen_at < now and now - patrol.started_at < timedelta(hours=3)
     assert Region.objects.get(code="441302001001").geom.covers(patrol.last_point)
+
+
+def test_the_12345_platform_posted_two_open311_requests_waiting_to_be_accepted(seeded):
+    from cases.models import Open311Client
+
+    client = Open311Client.objects.get(name="12345 政务服务平台")
+    posted = Case.objects.filter(open311_request__client=client)
+    assert posted.count() == 2
+    assert set(posted.values_list("status", "source")) == {(Status.REPORTED, "other_system")}
+    assert set(posted.values_list("created_by", flat=True)) == {client.user_id}
+    assert "Open311 client 12345 政务服务平台 with 2 requests" in seeded

@@ -39,6 +39,10 @@ PARAMETERS = [
     *("lon", "lat", "address", "category_q", "description", "submit"),
     *("email_work", "sms_overdue"),
     *("community",),
+    # Open311 GeoReport v2
+    *("jurisdiction_id", "service_code", "service_request_id", "start_date", "end_date", "page_size", "api_key"),
+    *("long", "address_string", "address_id", "email", "device_id", "account_id", "first_name", "last_name"),
+    *("phone", "media_url", "attribute[facility_code]"),
     "after",
 ]
 HOSTILE = [
@@ -127,6 +131,11 @@ def page_world(cases, personas, huizhou_departments):
         ("export-download", "pk"): [export.pk],
         ("facility-detail", "code"): [cover.code],
         ("facility-photo", "code"): [cover.code],
+        # Open311: both formats, a service with attributes, a case number, a token.
+        "format": ["json", "xml"],
+        "service_code": ["C0101", "E0102"],
+        "service_request_id": [handling.number],
+        "token": ["0" * 32],
     }
 
 

@@ -1,0 +1,14 @@
+"""GeoReport v2 under /open311/v2/: every resource in .json and .xml (the format is part of the path)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("discovery.<str:format>", views.discovery, name="open311-discovery"),
+    path("services.<str:format>", views.services, name="open311-services"),
+    path("services/<str:service_code>.<str:format>", views.service_definition, name="open311-service"),
+    path("requests.<str:format>", views.requests, name="open311-requests"),
+    path("requests/<str:service_request_id>.<str:format>", views.request_detail, name="open311-request"),
+    path("tokens/<str:token>.<str:format>", views.token_detail, name="open311-token"),
+]
