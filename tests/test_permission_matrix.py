@@ -225,6 +225,7 @@ MATRIX = {
     "open311-requests":          "403     403     403     403     403     403     403     403     403     403     403",
     "open311-request":           "200     200     200     200     200     200     200     200     200     200     200",
     "open311-token":             "404     404     404     404     404     404     404     404     404     404     404",
+    "open311-unknown":           "404     404     404     404     404     404     404     404     404     404     404",
 }
 
 # How the matrix asks each URL, where it is not a plain GET without parameters.
@@ -296,6 +297,7 @@ HOW = {
     "open311-requests":          Ask("POST", params={"format": "json"}, data={"service_code": "E0102", "lat": "{lat}", "long": "{lon}"}),
     "open311-request":           Ask("GET", params={"service_request_id": "number", "format": "xml"}),
     "open311-token":             Ask("GET", params={"token": "no-such-token", "format": "json"}),
+    "open311-unknown":           Ask("GET", params={"rest": "foo.json"}),
 }
 # fmt: on
 

@@ -190,3 +190,9 @@ def _post_request(request, fmt):
         notice = _("Received by the supervision centre; it is accepted or refused within the acceptance limit.")
     row = {"service_request_id": record.case.number, "service_notice": notice, "account_id": None}
     return render([row], fmt, root="service_requests", item="request")
+
+
+def unknown_resource(request, rest):
+    """A path that names no resource: 404 as an error document (JSON when the path ends in .json, else XML)."""
+    fmt = "json" if rest.endswith(".json") else "xml"
+    return render_error(Open311Error(404, _("There is no such resource.")), fmt)

@@ -293,6 +293,7 @@ def test_bad_filters_unknown_requests_and_other_jurisdictions_answer_in_the_spec
     assert_error(web.get(f"{BASE}/services.{fmt}", {"jurisdiction_id": "dc.gov"}), 404, fmt)
     assert web.get(f"{BASE}/services.{fmt}", {"jurisdiction_id": "huizhou.gov.cn"}).status_code == 200
     assert_error(web.get(f"{BASE}/services.html"), 404, "xml")
+    assert_error(web.get(f"{BASE}/no-such-resource.{fmt}"), 404, fmt)
 
 
 def test_the_command_adds_a_client_and_prints_its_key_once(web, cases, capsys):
