@@ -215,6 +215,10 @@ MATRIX = {
     "assessment:map-data":       "login   403     403     403     403     403     403     403     200     200     403",
     "assessment:map-scores":     "login   403     403     403     403     403     403     403     200     200     403",
     "assessment:explain":        "login   403     403     403     403     403     403     403     200     200     403",
+    # The big screen: the command centre's people, over their own city or district (惠城/惠阳 narrows to a district).
+    "screen":                    "login   302     200     200     200     200/404 302     302     200     302     404/200",
+    "screen-data":               "login   403     200     200     200     200/404 403     403     200     403     404/200",
+    "screen-grid":               "login   403     200     200     200     200/404 403     403     200     403     404/200",
     # The rules everyone is scored by are open to every signed-in user.
     "assessment:schemes":        "login   200     200     200     200     200     200     200     200     200     200",
 }
@@ -282,6 +286,9 @@ HOW = {
     "assessment:map-scores":     Ask("GET", query=P + "&region={district}"),
     "assessment:explain":        Ask("GET", query=P + "&indicator=filed&unit=region&key={district}"),
     "assessment:schemes":        Ask("GET"),
+    "screen":                    Ask("GET", query="?region={district}"),
+    "screen-data":               Ask("GET", query="?region={district}"),
+    "screen-grid":               Ask("GET", query="?region={district}"),
 }
 # fmt: on
 
