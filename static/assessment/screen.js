@@ -1,7 +1,8 @@
 /* The big screen (/screen/): fills its panels from the figures (screen-data) and the community polygons
  * (screen-grid), follows the live feed (static/cityops/feed.js: the stream, polling when it is down) for the ticker,
  * and asks for the figures again when cases change (at most every refreshMinSeconds) and every refreshSeconds.
- * #screen carries data-loads (figures drawn so far), data-feed-mode and data-feed-cursor for whoever checks it. */
+ * #screen carries data-loads (figures drawn so far), data-drawn-for (the viewport height the charts are sized
+ * for), data-feed-mode and data-feed-cursor for whoever checks it. */
 (function () {
   "use strict";
 
@@ -180,12 +181,16 @@
   }
 
   // ---- the figures ----
-  function draw(data) {
-    figures = data;
-    $("scr-scope").textContent = data.scope.name;
+  function drawCharts(data) {
     drawIntake(data.intake);
     drawLights(data.lights);
     drawTrend(data.trend);
+    screen.dataset.drawnFor = String(window.innerHeight);  // the viewport height the charts' text is sized for
+  }
+  function draw(data) {
+    figures = data;
+    $("scr-scope").textContent = data.scope.name;
+    drawCharts(data);
     drawOverdue(data.overdue);
     drawRanking(data.ranking);
     addEvents(data.events, false);
@@ -231,9 +236,15 @@
         onMode: setMode
       });
     }
+    // A new size (another wall, a window moved to it): the charts' text is sized from the viewport, so they are
+    // drawn again, and the map is fitted to the grid again.
     window.addEventListener("resize", CityopsFeed.throttle(function () {
       Object.keys(charts).forEach(function (id) { charts[id].resize(); });
-      if (map) map.invalidateSize();
+      if (figures) drawCharts(figures);
+      if (map) {
+        map.invalidateSize();
+        if (gridLayer && gridLayer.getLayers().length) map.fitBounds(gridLayer.getBounds(), { padding: [8, 8] });
+      }
     }, 200));
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
