@@ -85,5 +85,17 @@ ASSESSMENT = Surface(
     icon="评",
 )
 
+# The big screen (大屏) for the command centre's wall: the same people as the command centre (leaders among them).
+# Not one of SURFACES: it is a wall display, opened from the command centre's top bar rather than the home page.
+SCREEN = Surface(
+    key="screen",
+    path="/screen/",
+    roles=COMMAND.roles,
+    label=_("Big screen"),
+    description=_("Today's intake, open cases by light, the trend, the map, overdue cases and rankings, live."),
+    icon="屏",
+    refusal=_("The big screen is for operators, shift leads, dispatchers and leaders."),
+)
+
 # In the order of the closed loop, as the home page and the top bar list them.
 SURFACES = (COMMAND, DEPARTMENT, MOBILE, ASSESSMENT)

@@ -21,7 +21,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models.functions import PointOnSurface
@@ -363,6 +363,15 @@ def _live(now, users, rng):
         ("media-1", "E0104", m(55), "media", False),
     ]
     made["desk"] = [shift.report(n, STREET_CODE, c, ago, source=s, callback=cb) for n, c, ago, s, cb in desk]
+    # The big screen's intake of today (/screen/): three more channels within today however soon after midnight the
+    # demo is loaded (the desk's calls above may then fall on the day before); waiting on the desk like them.
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(now), datetime.min.time()))
+    today = [("wechat-today", "E0507", m(4), "public"), ("hotline-12319-today", "E0104", m(7), "hotline_12319"),
+             ("counter-today", "E0101", m(9), "counter")]  # fmt: skip
+    made["today"] = [
+        shift.report(name, STREET_CODE, category, min(ago, (now - midnight) / 2), source=source)
+        for name, category, ago, source in today
+    ]
     # Accepted by the operator, waiting for the shift lead to file them.
     made["to_register"] = [
         shift.act(shift.report(name, STREET_CODE, category, ago, source=source), "accept", "operator", ago - m(3))

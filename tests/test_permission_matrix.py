@@ -215,6 +215,10 @@ MATRIX = {
     "assessment:map-data":       "login   403     403     403     403     403     403     403     200     200     403",
     "assessment:map-scores":     "login   403     403     403     403     403     403     403     200     200     403",
     "assessment:explain":        "login   403     403     403     403     403     403     403     200     200     403",
+    # The big screen: the command centre's people, over their own city or district (惠城/惠阳 narrows to a district).
+    "screen":                    "login   302     200     200     200     200/404 302     302     200     302     404/200",
+    "screen-data":               "login   403     200     200     200     200/404 403     403     200     403     404/200",
+    "screen-grid":               "login   403     200     200     200     200/404 403     403     200     403     404/200",
     # The rules everyone is scored by are open to every signed-in user.
     "assessment:schemes":        "login   200     200     200     200     200     200     200     200     200     200",
     # Open311 GeoReport v2: reading is open to everyone; POSTing a request needs a client system's api_key, which
@@ -298,6 +302,9 @@ HOW = {
     "open311-request":           Ask("GET", params={"service_request_id": "number", "format": "xml"}),
     "open311-token":             Ask("GET", params={"token": "no-such-token", "format": "json"}),
     "open311-unknown":           Ask("GET", params={"rest": "foo.json"}),
+    "screen":                    Ask("GET", query="?region={district}"),
+    "screen-data":               Ask("GET", query="?region={district}"),
+    "screen-grid":               Ask("GET", query="?region={district}"),
 }
 # fmt: on
 

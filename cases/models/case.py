@@ -189,6 +189,15 @@ class Case(models.Model):
             # The queues' order (dispatch.pages.selectors.QUEUE_ORDER): soonest deadline first (PostgreSQL puts
             # NULLs last in ascending order, as the queues want), ties newest first; the keyset pages walk it.
             models.Index(fields=["stage_deadline", "-id"], name="case_deadline_id"),
+            # Open cases only, with what their light is read from: the big screen's aggregates over a city's open
+            # cases (lights, per community) are an index-only scan of this, not a pass over every case ever filed.
+            models.Index(
+                fields=["region_path"],
+                include=["status", "stage_deadline", "stage_warn_at", "stage_remaining", "overdue"],
+                opclasses=["varchar_pattern_ops"],
+                condition=~Q(status__in=sorted(FINAL_STATUSES)),
+                name="case_open_region",
+            ),
         ]
 
     def __str__(self):

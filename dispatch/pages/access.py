@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from accounts.surfaces import COMMAND, DEPARTMENT
+from accounts.surfaces import COMMAND, DEPARTMENT, SCREEN
 from dispatch.pages.selectors import has_command_role, has_handler_role
 
 
@@ -40,6 +40,8 @@ def page(view):
 
 command_required = _role_required(has_command_role, lambda: str(COMMAND.refusal))
 handler_required = _role_required(has_handler_role, lambda: str(DEPARTMENT.refusal))
+# The big screen: the command centre's people (accounts.surfaces.SCREEN).
+screen_required = _role_required(SCREEN.opens_for, lambda: str(SCREEN.refusal))
 # Exports are made from either page; their list, status and downloads are for the same people.
 export_required = _role_required(
     lambda user: has_command_role(user) or has_handler_role(user),

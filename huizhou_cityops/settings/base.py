@@ -349,6 +349,11 @@ CELERY_BEAT_SCHEDULE["followup-repair"] = {
     "options": {"expires": FOLLOWUP_REPAIR_SECONDS, "queue": FOLLOWUP_QUEUE},
 }
 
+# The big screen (/screen/): its figures are kept this many seconds per scope and language (every wall of one
+# scope shares one computation), the community polygons of its map SCREEN_GRID_CACHE_SECONDS (they rarely change).
+SCREEN_CACHE_SECONDS = env.int("SCREEN_CACHE_SECONDS", default=10)
+SCREEN_GRID_CACHE_SECONDS = env.int("SCREEN_GRID_CACHE_SECONDS", default=600)
+
 # Assessment: a unit is ranked only when its score rests on at least this many cases (assessment/ranking.py);
 # below it the score is shown with its sample size but no rank.
 ASSESSMENT_MIN_CASES = env.int("ASSESSMENT_MIN_CASES", default=10)
