@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0013_case_facility'),
+        ('cases', '0014_open311'),
     ]
 
     operations = [
