@@ -1,9 +1,11 @@
 """The server-sent event stream of one screen.
 
 An open stream costs no thread and no database connection while it waits: it waits on the hub's asyncio.Event.
-Woken (or at each heartbeat, which also catches an announcement that was lost), it reads the events after its
-cursor that the user may see (dispatch.selectors.event_feed_page_for_user, the same reading as the poll API) on a
-small shared pool of database threads, and sends them:
+Woken by an announcement, it takes its user's part of ONE read that the process makes for all its streams at
+that cursor (BatchShare: dispatch.selectors.event_feed_batch, filtered per user by the same scope rule in Python);
+at its first read, at each heartbeat (which also catches an announcement that was lost) and at a gap it reads on
+its own (dispatch.selectors.event_feed_page_for_user, the same reading as the poll API). Reads run on a small
+shared pool of database threads. It sends:
 
     id: <cursor>
     event: events
@@ -26,6 +28,7 @@ from functools import partial
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
+from accounts.scope import user_scope
 from dispatch import selectors
 from dispatch.api.events import FeedEventSerializer
 
@@ -85,50 +88,73 @@ def db_threads_close():
     pool.shutdown(wait=True)
 
 
-class ScanShare:
-    """The streams of a process woken by the same announcement read the same ids after the same cursor: the first
-    one reads them, the others take its rows. Safe because any event committed after that read has an
+class BatchShare:
+    """The streams of a process woken by the same announcement read the same events after the same cursor: the
+    first one starts ONE read of every new event (selectors.event_feed_batch), the others await that same read,
+    and each then keeps what its user may see, in Python (selectors.event_feed_page_of_batch). 200 screens woken
+    at once cost one read per process, not 200. Safe because any event committed after that read has an
     announcement of its own, which wakes every stream again under a new generation."""
 
     def __init__(self):
-        self.generation, self.table = None, {}
-        # The reads run on several database threads at once.
-        self._lock = threading.Lock()
+        self.generation, self.reads = None, {}
 
-    def scan(self, generation, after):
-        if generation is None:  # a heartbeat or a recheck: read afresh
-            return selectors.event_feed_scan(after=after)
-        with self._lock:
-            if self.generation is not None and generation < self.generation:
-                table = None  # woken before the latest wake-up: read afresh, keep nothing
-            else:
-                if generation != self.generation:
-                    self.generation, self.table = generation, {}
-                table = self.table
-            rows = table.get(after) if table is not None else None
-        if rows is None:
-            rows = selectors.event_feed_scan(after=after)
-            if table is not None:
-                with self._lock:
-                    # Into this generation's table, even if a newer one has started meanwhile.
-                    rows = table.setdefault(after, rows)
-        return rows
+    async def batch(self, generation, after, read):
+        """The batch after `after` for a stream woken at `generation`; None when a later wake-up has come since
+        (that stream then reads afresh rather than take a newer or older table's rows)."""
+        if self.generation is not None and generation < self.generation:
+            return None
+        if generation != self.generation:
+            self.generation, self.reads = generation, {}
+        task = self.reads.get(after)
+        if task is None:
+            task = asyncio.ensure_future(read(_batch, after=after))
+            self.reads[after] = task
+            task.add_done_callback(partial(self._settled, self.reads, after))
+        # A stream that ends while it waits must not cancel the read the others await.
+        return await asyncio.shield(task)
+
+    @staticmethod
+    def _settled(reads, after, task):
+        # A failed read is not shared any longer: the next stream woken at this cursor tries again.
+        if (task.cancelled() or task.exception() is not None) and reads.get(after) is task:
+            del reads[after]
 
 
-_shares: "weakref.WeakKeyDictionary[object, ScanShare]" = weakref.WeakKeyDictionary()
+class SerializedBatch:
+    """A FeedBatch with each event serialized once, for every stream that sends it."""
+
+    def __init__(self, batch):
+        self.batch = batch
+        serialized = FeedEventSerializer(batch.events, many=True).data
+        self.data = {event.id: data for event, data in zip(batch.events, serialized, strict=True)}
+
+
+def _batch(*, after):
+    return SerializedBatch(selectors.event_feed_batch(after=after))
+
+
+_shares: "weakref.WeakKeyDictionary[object, BatchShare]" = weakref.WeakKeyDictionary()
 
 
 def _share_of(hub):
     share = _shares.get(hub)
     if share is None:
-        share = _shares[hub] = ScanShare()
+        share = _shares[hub] = BatchShare()
     return share
 
 
-def _page(*, user, after, share=None, generation=None):
-    scan = share.scan(generation, after) if share is not None else None
-    events, cursor, behind = selectors.event_feed_page_for_user(user=user, after=after, limit=PAGE, scan=scan)
+def _page(*, user, after):
+    """A stream's own read (its first, a heartbeat, a recheck at a gap): the scope rule in SQL. It also reads the
+    user's scope (once per user object), which the stream's shared reads then filter by without a query."""
+    user_scope(user)
+    events, cursor, behind = selectors.event_feed_page_for_user(user=user, after=after, limit=PAGE)
     return FeedEventSerializer(events, many=True).data, cursor, behind
+
+
+def _page_of(shared, user):
+    """The user's page of a shared batch: no query (the user's scope was read at the stream's first read)."""
+    events, cursor, behind = selectors.event_feed_page_of_batch(user=user, batch=shared.batch, limit=PAGE)
+    return [shared.data[event.id] for event in events], cursor, behind
 
 
 def _cursor_message(cursor):
@@ -157,8 +183,13 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
         woken = False
         while True:
             listener.clear()
-            generation = hub.generation if woken else None
-            events, next_cursor, behind = await read(_page, user=user, after=cursor, share=share, generation=generation)
+            # The first read is the stream's own, so the user's scope is known (cached on the user object) before
+            # any shared batch is filtered on the event loop.
+            shared = await share.batch(hub.generation, cursor, read) if woken else None
+            if shared is not None:
+                events, next_cursor, behind = _page_of(shared, user)
+            else:
+                events, next_cursor, behind = await read(_page, user=user, after=cursor)
             if events:
                 yield _message(events, next_cursor)
             elif next_cursor != cursor:
