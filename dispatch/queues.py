@@ -12,7 +12,8 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import Role
 from accounts.scope import user_scope
 from cases.clock import light_q
-from cases.models import FINAL_STATUSES, Case, CaseRequest, Light, RequestKind, RequestState, Status
+from cases.models import Case, CaseRequest, Light, RequestKind, RequestState, Status
+from cases.models.status import open_q
 from cases.selectors import case_list_for_user
 
 # The order of each list (the exports write their rows in it too). The command centre's: the running clock's
@@ -26,7 +27,7 @@ DEPARTMENT_STATUSES = (Status.HANDLING, Status.RETURN_PENDING, Status.SUSPEND_PE
 
 
 def _open_q():
-    return ~Q(status__in=FINAL_STATUSES)
+    return open_q()
 
 
 def _pending_extension():

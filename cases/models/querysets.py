@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from accounts.models import Role
 from accounts.scope import subtree_q, user_scope
 
-from .status import FINAL_STATUSES
+from .status import open_q
 
 
 class CaseFacts(NamedTuple):
@@ -75,7 +75,7 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(self.department_q(departments))
 
     def open(self):
-        return self.exclude(status__in=FINAL_STATUSES)
+        return self.filter(open_q())
 
     def for_list(self):
         return self.select_related("category", "region", "lead_department").defer("region__geom")
