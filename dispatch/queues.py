@@ -6,7 +6,7 @@ the same cases: every list starts from `Case.objects.visible_to(user)` (through 
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role
@@ -31,9 +31,10 @@ def _open_q():
 
 
 def _pending_extension():
-    return Exists(
-        CaseRequest.objects.filter(case=OuterRef("pk"), kind=RequestKind.EXTENSION, state=RequestState.PENDING)
-    )
+    # IN (the few pending extension requests) rather than a correlated EXISTS: inside the counts' aggregate
+    # PostgreSQL hashes the subquery once instead of probing the requests for every case in handling.
+    pending = CaseRequest.objects.filter(kind=RequestKind.EXTENSION, state=RequestState.PENDING)
+    return Q(pk__in=pending.values("case_id"))
 
 
 @dataclass(frozen=True)
