@@ -3,9 +3,9 @@
 An open stream costs no thread and no database connection while it waits: it waits on the hub's asyncio.Event.
 Woken by an announcement, it takes its user's part of ONE read that the process makes for all its streams at
 that cursor (BatchShare: dispatch.selectors.event_feed_batch, filtered per user by the same scope rule in Python);
-at its first read, at each heartbeat (which also catches an announcement that was lost) and at a gap it reads on
-its own (dispatch.selectors.event_feed_page_for_user, the same reading as the poll API). Reads run on a small
-shared pool of database threads. It sends:
+its heartbeats (which also catch an announcement that was lost) falling in the same second share one read the
+same way. Its first read and a recheck at a gap are its own (dispatch.selectors.event_feed_page_for_user, the same
+reading as the poll API). Reads run on a small shared pool of database threads. It sends:
 
     id: <cursor>
     event: events
@@ -34,6 +34,8 @@ from dispatch.api.events import FeedEventSerializer
 
 from .hub import UP
 
+# How a stream's next read is made (event_stream).
+OWN, WOKEN, HEARTBEAT = "own", "woken", "heartbeat"
 # How long a browser waits before reconnecting after the stream ends or breaks (the SSE `retry:` field).
 RETRY_MS = 3000
 # While an id is held back at a gap (a transaction still in flight), look again this soon without a wake-up.
@@ -97,6 +99,7 @@ class BatchShare:
 
     def __init__(self):
         self.generation, self.reads = None, {}
+        self.beat_second, self.beats = None, {}
 
     async def batch(self, generation, after, read):
         """The batch after `after` for a stream woken at `generation`; None when a later wake-up has come since
@@ -105,19 +108,34 @@ class BatchShare:
             return None
         if generation != self.generation:
             self.generation, self.reads = generation, {}
-        task = self.reads.get(after)
-        if task is None:
-            task = asyncio.ensure_future(read(_batch, after=after))
-            self.reads[after] = task
-            task.add_done_callback(partial(self._settled, self.reads, after))
-        # A stream that ends while it waits must not cancel the read the others await.
-        return await asyncio.shield(task)
+        return await _shared(self.reads, after, read)
 
-    @staticmethod
-    def _settled(reads, after, task):
-        # A failed read is not shared any longer: the next stream woken at this cursor tries again.
-        if (task.cancelled() or task.exception() is not None) and reads.get(after) is task:
-            del reads[after]
+    async def heartbeat(self, after, read):
+        """The batch after `after` for a stream at its heartbeat. The streams woken together also time out
+        together, 200 heartbeats in the same instant: those falling in the same second share one read. No
+        announcement ties them, so the read may be up to a second old; what it missed has an announcement of its
+        own, and a lost one is caught at the next heartbeat."""
+        second = int(time.monotonic())
+        if second != self.beat_second:
+            self.beat_second, self.beats = second, {}
+        return await _shared(self.beats, after, read)
+
+
+async def _shared(reads, after, read):
+    """The read after `after` in `reads`, started by the first stream that asks; the others await the same."""
+    task = reads.get(after)
+    if task is None:
+        task = asyncio.ensure_future(read(_batch, after=after))
+        reads[after] = task
+        task.add_done_callback(partial(_settled, reads, after))
+    # A stream that ends while it waits must not cancel the read the others await.
+    return await asyncio.shield(task)
+
+
+def _settled(reads, after, task):
+    # A failed read is not shared any longer: the next stream at this cursor tries again.
+    if (task.cancelled() or task.exception() is not None) and reads.get(after) is task:
+        del reads[after]
 
 
 class SerializedBatch:
@@ -180,12 +198,18 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
     pages = 0
     try:
         yield f"retry: {RETRY_MS}\n" + _cursor_message(cursor)
-        woken = False
+        # How the next read is made: the stream's own, or its part of a read shared with the process's other
+        # streams (woken by the same announcement, or at their heartbeat in the same second). The first read is
+        # the stream's own, so the user's scope is known (cached on the user object) before any shared batch is
+        # filtered for it on the event loop.
+        how = OWN
         while True:
             listener.clear()
-            # The first read is the stream's own, so the user's scope is known (cached on the user object) before
-            # any shared batch is filtered on the event loop.
-            shared = await share.batch(hub.generation, cursor, read) if woken else None
+            shared = None
+            if how == WOKEN:
+                shared = await share.batch(hub.generation, cursor, read)
+            elif how == HEARTBEAT:
+                shared = await share.heartbeat(cursor, read)
             if shared is not None:
                 events, next_cursor, behind = _page_of(shared, user)
             else:
@@ -200,7 +224,7 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
             if once and (not behind or pages >= ONCE_PAGES):
                 return
             if full_page:
-                woken = False
+                how = OWN
                 continue
             if not once and hub.state != UP:
                 yield "event: fallback\ndata: {}\n\n"
@@ -211,9 +235,10 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
             wait = min(GAP_RECHECK_SECONDS if behind else settings.EVENTS_STREAM_HEARTBEAT_SECONDS, remaining)
             try:
                 await asyncio.wait_for(listener.wait(), wait)
-                woken = True
+                how = WOKEN
             except TimeoutError:
-                woken = False
+                # At a gap the recheck is the stream's own (it waits for one id); a heartbeat's read is shared.
+                how = OWN if behind else HEARTBEAT
                 if not behind:
                     # The heartbeat: proxies see traffic, the page sees that its stream is alive.
                     yield _cursor_message(cursor)

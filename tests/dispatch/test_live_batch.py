@@ -123,3 +123,25 @@ def test_streams_woken_by_the_same_announcement_share_one_read():
         assert reads == [10, 11, 10, "failed", 10]
 
     asyncio.run(scenario())
+
+
+def test_heartbeats_in_the_same_second_share_one_read(monkeypatch):
+    reads, clock = [], [100.2]
+    monkeypatch.setattr(stream.time, "monotonic", lambda: clock[0])
+
+    async def read(function, /, **kwargs):
+        reads.append(kwargs["after"])
+        return ("batch", kwargs["after"])
+
+    async def scenario():
+        share = stream.BatchShare()
+        beats = await asyncio.gather(*(share.heartbeat(10, read) for _ in range(5)))
+        assert beats == [("batch", 10)] * 5 and reads == [10]
+        clock[0] = 100.9  # the same second
+        await share.heartbeat(10, read)
+        assert reads == [10]
+        clock[0] = 101.0  # the next second reads again
+        await share.heartbeat(10, read)
+        assert reads == [10, 10]
+
+    asyncio.run(scenario())
