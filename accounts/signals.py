@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from .models import Posting, SecurityEventKind, User
 from .security.clientip import client_ip
 from .security.events import security_event_record
+from .security.sessions import session_mark_renewed
 from .security.tokens import tokens_revoke
 
 log = logging.getLogger("cityops.auth")
@@ -26,6 +27,9 @@ def _ip(request):
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
     log.info("login user=%s ip=%s", user.get_username(), _ip(request))
+    # The sign-in writes the session anyway: it counts as its first renewal (accounts.security.sessions).
+    if request is not None and hasattr(request, "session"):
+        session_mark_renewed(request.session)
 
 
 @receiver(user_logged_out)

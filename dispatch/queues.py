@@ -6,13 +6,14 @@ the same cases: every list starts from `Case.objects.visible_to(user)` (through 
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role
 from accounts.scope import user_scope
 from cases.clock import light_q
-from cases.models import FINAL_STATUSES, Case, CaseRequest, Light, RequestKind, RequestState, Status
+from cases.models import Case, CaseRequest, Light, RequestKind, RequestState, Status
+from cases.models.status import open_q
 from cases.selectors import case_list_for_user
 
 # The order of each list (the exports write their rows in it too). The command centre's: the running clock's
@@ -26,13 +27,14 @@ DEPARTMENT_STATUSES = (Status.HANDLING, Status.RETURN_PENDING, Status.SUSPEND_PE
 
 
 def _open_q():
-    return ~Q(status__in=FINAL_STATUSES)
+    return open_q()
 
 
 def _pending_extension():
-    return Exists(
-        CaseRequest.objects.filter(case=OuterRef("pk"), kind=RequestKind.EXTENSION, state=RequestState.PENDING)
-    )
+    # IN (the few pending extension requests) rather than a correlated EXISTS: inside the counts' aggregate
+    # PostgreSQL hashes the subquery once instead of probing the requests for every case in handling.
+    pending = CaseRequest.objects.filter(kind=RequestKind.EXTENSION, state=RequestState.PENDING)
+    return Q(pk__in=pending.values("case_id"))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.scope import subtree_q, user_scope
-from cases.models import Case, CaseEvent, Status
+from cases.models import Case, CaseEvent, Status, Summons
+from cases.models.querysets import CaseFacts, case_visible_to
 from dispatch.models import CaseRouting, CommandLevel, SupervisionOrder
 from dispatch.services.routing import routing_propose
 from grids.models import Department
@@ -226,6 +227,22 @@ def event_feed_scan(*, after: int) -> list:
     return list(CaseEvent.objects.filter(pk__gt=after).order_by("id").values_list("id", "at")[:FEED_SCAN])
 
 
+FEED_EVENT_FIELDS = (
+    "id",
+    "action",
+    "from_status",
+    "to_status",
+    "actor_role",
+    "at",
+    "note",
+    "case__id",
+    "case__number",
+    "case__status",
+    "actor__username",
+    "actor__full_name",
+)
+
+
 def event_feed_page_for_user(*, user, after: int, limit: int, now=None, scan=None) -> tuple[list, int, bool]:
     """(events, next cursor, behind): event_feed_for_user, and whether more is known to come after the cursor
     (a full page, a full scan, or an id held back at a gap): a stream then looks again soon without a wake-up.
@@ -239,20 +256,7 @@ def event_feed_page_for_user(*, user, after: int, limit: int, now=None, scan=Non
     events = (
         CaseEvent.objects.filter(_visible_case(user), pk__gt=after, pk__lte=horizon)
         .select_related("case", "actor")
-        .only(
-            "id",
-            "action",
-            "from_status",
-            "to_status",
-            "actor_role",
-            "at",
-            "note",
-            "case__id",
-            "case__number",
-            "case__status",
-            "actor__username",
-            "actor__full_name",
-        )
+        .only(*FEED_EVENT_FIELDS)
         .order_by("id")
     )
     events = list(events[:limit])
@@ -260,6 +264,65 @@ def event_feed_page_for_user(*, user, after: int, limit: int, now=None, scan=Non
     if len(events) == limit:
         return events, events[-1].id, True
     return events, horizon, behind
+
+
+@dataclass(frozen=True)
+class FeedBatch:
+    """Every event after a cursor up to its horizon, whoever may see them, with what the scope rule asks of their
+    cases: read once for all the live streams of a server process at that cursor (event_feed_batch)."""
+
+    after: int
+    horizon: int
+    behind: bool
+    events: list
+    facts: dict  # case id -> CaseFacts
+
+
+def event_feed_batch(*, after: int, now=None) -> FeedBatch:
+    """The events after the cursor up to the horizon (at most FEED_SCAN) for any number of users at once: one
+    query when nothing is new, four when something is (the ids, the events with their cases, the cases'
+    assisting and summoned departments), however many users then take their page (event_feed_page_of_batch)."""
+    now = now or timezone.now()
+    rows = event_feed_scan(after=after)
+    horizon = _feed_horizon(rows, after, now)
+    behind = len(rows) == FEED_SCAN or bool(rows and rows[-1][0] > horizon)
+    if horizon == after:
+        return FeedBatch(after=after, horizon=after, behind=behind, events=[], facts={})
+    case_fields = ("case__region_path", "case__reporter_id", "case__assignee_id", "case__lead_department_id")
+    events = list(
+        CaseEvent.objects.filter(pk__gt=after, pk__lte=horizon)
+        .select_related("case", "actor")
+        .only(*FEED_EVENT_FIELDS, *case_fields)
+        .order_by("id")
+    )
+    case_ids = {event.case_id for event in events}
+    others = {case_id: set() for case_id in case_ids}
+    assisting = Case.assisting_departments.through.objects.filter(case_id__in=case_ids)
+    for case_id, department_id in assisting.values_list("case_id", "department_id"):
+        others[case_id].add(department_id)
+    for case_id, department_id in Summons.objects.filter(case_id__in=case_ids).values_list("case_id", "department_id"):
+        others[case_id].add(department_id)
+    facts = {}
+    for event in events:
+        case = event.case
+        facts[case.pk] = CaseFacts(
+            region_path=case.region_path,
+            reporter_id=case.reporter_id,
+            assignee_id=case.assignee_id,
+            lead_department_id=case.lead_department_id,
+            other_department_ids=frozenset(others[case.pk]),
+        )
+    return FeedBatch(after=after, horizon=horizon, behind=behind, events=events, facts=facts)
+
+
+def event_feed_page_of_batch(*, user, batch: FeedBatch, limit: int) -> tuple[list, int, bool]:
+    """event_feed_page_for_user(after=batch.after) taken from a shared batch, without a query (the user's scope is
+    read once per user object, accounts.scope.user_scope): the same events, cursor and `behind`."""
+    visible = [event for event in batch.events if case_visible_to(user, batch.facts[event.case_id])]
+    if len(visible) >= limit:
+        page = visible[:limit]
+        return page, page[-1].id, True
+    return visible, batch.horizon, batch.behind
 
 
 def whistles_for_case(case):

@@ -1,10 +1,43 @@
+from typing import NamedTuple
+
 from django.contrib.gis.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Role
 from accounts.scope import subtree_q, user_scope
 
-from .status import FINAL_STATUSES
+from .status import open_q
+
+
+class CaseFacts(NamedTuple):
+    """What `visible_to` asks of a case, read once for many users (the live stream's shared read)."""
+
+    region_path: str | None
+    reporter_id: int | None
+    assignee_id: int | None
+    lead_department_id: int | None
+    # The departments that assist it or that a whistle summoned to it.
+    other_department_ids: frozenset
+
+
+def case_visible_to(user, facts: CaseFacts) -> bool:
+    """`Case.objects.visible_to(user)` for one case's facts, in Python: the same rule, for a read shared by many
+    users (tests/dispatch/test_live_batch.py holds the two side by side)."""
+    scope = user_scope(user)
+    if scope.everything:
+        return True
+    if not user.is_authenticated:
+        return False
+    if facts.region_path is not None and any(
+        facts.region_path.startswith(path) for path, roles in scope.region_roles.items() if roles
+    ):
+        return True
+    if user.pk in (facts.reporter_id, facts.assignee_id):
+        return True
+    departments = scope.department_ids(Role.HANDLER)
+    return bool(departments) and (
+        facts.lead_department_id in departments or not facts.other_department_ids.isdisjoint(departments)
+    )
 
 
 class CaseQuerySet(models.QuerySet):
@@ -42,7 +75,7 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(self.department_q(departments))
 
     def open(self):
-        return self.exclude(status__in=FINAL_STATUSES)
+        return self.filter(open_q())
 
     def for_list(self):
         return self.select_related("category", "region", "lead_department").defer("region__geom")

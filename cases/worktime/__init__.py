@@ -5,7 +5,7 @@ Stage clocks (budgets, deadlines, the light) are `cases.clock`, which counts on 
 Importing this package registers the calendar's /healthz field and the cache invalidation signals.
 """
 
-from huizhou_cityops.health import EXTRA_CHECKS
+from huizhou_cityops.health import CACHED_CHECKS, EXTRA_CHECKS
 
 from .coverage import (
     calendar_coverage_warning,
@@ -30,6 +30,7 @@ from .store import calendar_changed, calendar_forget, calendar_load, work_calend
 from .workcalendar import DEFAULT_PERIODS, CalendarError, Period, WorkCalendar
 
 EXTRA_CHECKS["calendar"] = calendar_health
+CACHED_CHECKS.add("calendar")
 
 __all__ = [
     "DEFAULT_PERIODS",

@@ -1,9 +1,11 @@
 """The server-sent event stream of one screen.
 
 An open stream costs no thread and no database connection while it waits: it waits on the hub's asyncio.Event.
-Woken (or at each heartbeat, which also catches an announcement that was lost), it reads the events after its
-cursor that the user may see (dispatch.selectors.event_feed_page_for_user, the same reading as the poll API) on a
-small shared pool of database threads, and sends them:
+Woken by an announcement, it takes its user's part of ONE read that the process makes for all its streams at
+that cursor (BatchShare: dispatch.selectors.event_feed_batch, filtered per user by the same scope rule in Python);
+its heartbeats (which also catch an announcement that was lost) falling in the same second share one read the
+same way. Its first read and a recheck at a gap are its own (dispatch.selectors.event_feed_page_for_user, the same
+reading as the poll API). Reads run on a small shared pool of database threads. It sends:
 
     id: <cursor>
     event: events
@@ -26,11 +28,14 @@ from functools import partial
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
+from accounts.scope import user_scope
 from dispatch import selectors
 from dispatch.api.events import FeedEventSerializer
 
 from .hub import UP
 
+# How a stream's next read is made (event_stream).
+OWN, WOKEN, HEARTBEAT = "own", "woken", "heartbeat"
 # How long a browser waits before reconnecting after the stream ends or breaks (the SSE `retry:` field).
 RETRY_MS = 3000
 # While an id is held back at a gap (a transaction still in flight), look again this soon without a wake-up.
@@ -85,50 +90,89 @@ def db_threads_close():
     pool.shutdown(wait=True)
 
 
-class ScanShare:
-    """The streams of a process woken by the same announcement read the same ids after the same cursor: the first
-    one reads them, the others take its rows. Safe because any event committed after that read has an
+class BatchShare:
+    """The streams of a process woken by the same announcement read the same events after the same cursor: the
+    first one starts ONE read of every new event (selectors.event_feed_batch), the others await that same read,
+    and each then keeps what its user may see, in Python (selectors.event_feed_page_of_batch). 200 screens woken
+    at once cost one read per process, not 200. Safe because any event committed after that read has an
     announcement of its own, which wakes every stream again under a new generation."""
 
     def __init__(self):
-        self.generation, self.table = None, {}
-        # The reads run on several database threads at once.
-        self._lock = threading.Lock()
+        self.generation, self.reads = None, {}
+        self.beat_second, self.beats = None, {}
 
-    def scan(self, generation, after):
-        if generation is None:  # a heartbeat or a recheck: read afresh
-            return selectors.event_feed_scan(after=after)
-        with self._lock:
-            if self.generation is not None and generation < self.generation:
-                table = None  # woken before the latest wake-up: read afresh, keep nothing
-            else:
-                if generation != self.generation:
-                    self.generation, self.table = generation, {}
-                table = self.table
-            rows = table.get(after) if table is not None else None
-        if rows is None:
-            rows = selectors.event_feed_scan(after=after)
-            if table is not None:
-                with self._lock:
-                    # Into this generation's table, even if a newer one has started meanwhile.
-                    rows = table.setdefault(after, rows)
-        return rows
+    async def batch(self, generation, after, read):
+        """The batch after `after` for a stream woken at `generation`; None when a later wake-up has come since
+        (that stream then reads afresh rather than take a newer or older table's rows)."""
+        if self.generation is not None and generation < self.generation:
+            return None
+        if generation != self.generation:
+            self.generation, self.reads = generation, {}
+        return await _shared(self.reads, after, read)
+
+    async def heartbeat(self, after, read):
+        """The batch after `after` for a stream at its heartbeat. The streams woken together also time out
+        together, 200 heartbeats in the same instant: those falling in the same second share one read. No
+        announcement ties them, so the read may be up to a second old; what it missed has an announcement of its
+        own, and a lost one is caught at the next heartbeat."""
+        second = int(time.monotonic())
+        if second != self.beat_second:
+            self.beat_second, self.beats = second, {}
+        return await _shared(self.beats, after, read)
 
 
-_shares: "weakref.WeakKeyDictionary[object, ScanShare]" = weakref.WeakKeyDictionary()
+async def _shared(reads, after, read):
+    """The read after `after` in `reads`, started by the first stream that asks; the others await the same."""
+    task = reads.get(after)
+    if task is None:
+        task = asyncio.ensure_future(read(_batch, after=after))
+        reads[after] = task
+        task.add_done_callback(partial(_settled, reads, after))
+    # A stream that ends while it waits must not cancel the read the others await.
+    return await asyncio.shield(task)
+
+
+def _settled(reads, after, task):
+    # A failed read is not shared any longer: the next stream at this cursor tries again.
+    if (task.cancelled() or task.exception() is not None) and reads.get(after) is task:
+        del reads[after]
+
+
+class SerializedBatch:
+    """A FeedBatch with each event serialized once, for every stream that sends it."""
+
+    def __init__(self, batch):
+        self.batch = batch
+        serialized = FeedEventSerializer(batch.events, many=True).data
+        self.data = {event.id: data for event, data in zip(batch.events, serialized, strict=True)}
+
+
+def _batch(*, after):
+    return SerializedBatch(selectors.event_feed_batch(after=after))
+
+
+_shares: "weakref.WeakKeyDictionary[object, BatchShare]" = weakref.WeakKeyDictionary()
 
 
 def _share_of(hub):
     share = _shares.get(hub)
     if share is None:
-        share = _shares[hub] = ScanShare()
+        share = _shares[hub] = BatchShare()
     return share
 
 
-def _page(*, user, after, share=None, generation=None):
-    scan = share.scan(generation, after) if share is not None else None
-    events, cursor, behind = selectors.event_feed_page_for_user(user=user, after=after, limit=PAGE, scan=scan)
+def _page(*, user, after):
+    """A stream's own read (its first, a heartbeat, a recheck at a gap): the scope rule in SQL. It also reads the
+    user's scope (once per user object), which the stream's shared reads then filter by without a query."""
+    user_scope(user)
+    events, cursor, behind = selectors.event_feed_page_for_user(user=user, after=after, limit=PAGE)
     return FeedEventSerializer(events, many=True).data, cursor, behind
+
+
+def _page_of(shared, user):
+    """The user's page of a shared batch: no query (the user's scope was read at the stream's first read)."""
+    events, cursor, behind = selectors.event_feed_page_of_batch(user=user, batch=shared.batch, limit=PAGE)
+    return [shared.data[event.id] for event in events], cursor, behind
 
 
 def _cursor_message(cursor):
@@ -154,11 +198,22 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
     pages = 0
     try:
         yield f"retry: {RETRY_MS}\n" + _cursor_message(cursor)
-        woken = False
+        # How the next read is made: the stream's own, or its part of a read shared with the process's other
+        # streams (woken by the same announcement, or at their heartbeat in the same second). The first read is
+        # the stream's own, so the user's scope is known (cached on the user object) before any shared batch is
+        # filtered for it on the event loop.
+        how = OWN
         while True:
             listener.clear()
-            generation = hub.generation if woken else None
-            events, next_cursor, behind = await read(_page, user=user, after=cursor, share=share, generation=generation)
+            shared = None
+            if how == WOKEN:
+                shared = await share.batch(hub.generation, cursor, read)
+            elif how == HEARTBEAT:
+                shared = await share.heartbeat(cursor, read)
+            if shared is not None:
+                events, next_cursor, behind = _page_of(shared, user)
+            else:
+                events, next_cursor, behind = await read(_page, user=user, after=cursor)
             if events:
                 yield _message(events, next_cursor)
             elif next_cursor != cursor:
@@ -169,7 +224,7 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
             if once and (not behind or pages >= ONCE_PAGES):
                 return
             if full_page:
-                woken = False
+                how = OWN
                 continue
             if not once and hub.state != UP:
                 yield "event: fallback\ndata: {}\n\n"
@@ -180,9 +235,10 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
             wait = min(GAP_RECHECK_SECONDS if behind else settings.EVENTS_STREAM_HEARTBEAT_SECONDS, remaining)
             try:
                 await asyncio.wait_for(listener.wait(), wait)
-                woken = True
+                how = WOKEN
             except TimeoutError:
-                woken = False
+                # At a gap the recheck is the stream's own (it waits for one id); a heartbeat's read is shared.
+                how = OWN if behind else HEARTBEAT
                 if not behind:
                     # The heartbeat: proxies see traffic, the page sees that its stream is alive.
                     yield _cursor_message(cursor)

@@ -61,9 +61,12 @@ def has_handler_role(user) -> bool:
 
 
 def command_queue_counts(*, user, now) -> dict:
-    """{queue key: number of cases} for every tab, in one aggregate query over the user's scope."""
+    """{queue key: number of cases} for every tab, in one aggregate query over the user's open cases.
+
+    Every tab lists open cases only, so the aggregate reads the open cases (the partial index
+    case_open_deadline_id), never the closed history, which grows every day."""
     aggregates = {q.key: Count("pk", filter=queue_q(q.key, now)) for q in QUEUES}
-    return Case.objects.visible_to(user).aggregate(**aggregates)
+    return Case.objects.visible_to(user).open().aggregate(**aggregates)
 
 
 @dataclass

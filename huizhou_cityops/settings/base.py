@@ -50,6 +50,7 @@ MIDDLEWARE = [
     # Compresses what the views below answer in JSON; outside them, so the size it sees is final.
     "huizhou_cityops.middleware.JsonGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.security.sessions.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before any view or CSRF check reads the form: a NUL character in a parameter is refused with 400.
@@ -119,9 +120,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions end after SESSION_IDLE_MINUTES without a request: the cookie age is renewed on every request.
+# Sessions end after SESSION_IDLE_MINUTES without a request: a request that uses the session renews its age, at
+# most once every SESSION_RENEW_SECONDS (accounts.security.sessions: one write a minute, not one per request).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEW_SECONDS = env.int("SESSION_RENEW_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Lockout, counted twice: AXES_FAILURE_LIMIT failures for one account (from any address) lock that account, and
@@ -293,6 +295,8 @@ EVENTS_PUBLISH_TIMEOUT_SECONDS = env.float("EVENTS_PUBLISH_TIMEOUT_SECONDS", def
 # their turn. Each holds a thread and a database connection: workers × this stays well under max_connections.
 # Open live streams do not count.
 WEB_MAX_CONCURRENT_REQUESTS = env.int("WEB_MAX_CONCURRENT_REQUESTS", default=8)
+# /healthz answers its costlier lines (workers, calendar) from memory for this long (huizhou_cityops.health).
+HEALTHZ_DETAIL_SECONDS = env.float("HEALTHZ_DETAIL_SECONDS", default=5)
 # Both are idempotent: `expires` drops a run that waited in the queue longer than one interval.
 CELERY_BEAT_SCHEDULE["dispatch-outbox-deliver"] = {
     "task": "dispatch.outbox_deliver",

@@ -93,9 +93,25 @@ def test_activity_keeps_the_session_alive_past_the_limit(client, user):
     sign_in(client, "liming", TEST_PASSWORD)
     start, step = timezone.now(), timedelta(seconds=settings.SESSION_COOKIE_AGE * 2 // 3)
     for i in range(1, 4):
-        # Each request inside the idle limit renews the session (SESSION_SAVE_EVERY_REQUEST).
+        # Each request inside the idle limit renews the session (accounts.security.sessions).
         with mock.patch("django.utils.timezone.now", return_value=start + step * i):
             assert client.get("/").status_code == 200
+
+
+def test_the_session_is_written_at_most_once_per_renewal_period(client, user):
+    from django.contrib.sessions.models import Session
+
+    sign_in(client, "liming", TEST_PASSWORD)
+    (row,) = Session.objects.all()
+    signed_in_until = row.expire_date
+    soon = timedelta(seconds=settings.SESSION_RENEW_SECONDS // 2)
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + soon):
+        assert client.get("/").status_code == 200
+    assert Session.objects.get().expire_date == signed_in_until  # not written again
+    later = timedelta(seconds=settings.SESSION_RENEW_SECONDS + 1)
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + later):
+        assert client.get("/").status_code == 200
+    assert Session.objects.get().expire_date >= signed_in_until + later
 
 
 @pytest.mark.parametrize("password", ["cityops", "1234567890", "password123", "liming2024"])

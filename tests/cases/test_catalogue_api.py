@@ -73,9 +73,9 @@ def test_emergency_conditions_say_they_run_on_natural_time(api, catalogue):
 
 
 def test_the_query_count_does_not_grow_with_the_number_of_categories(api, catalogue, django_assert_num_queries):
-    # Session and user (2), categories, filing conditions and time limits (3), and the session saved again
-    # because SESSION_SAVE_EVERY_REQUEST renews the idle timeout (savepoint, update, release: 3).
-    queries = 2 + 3 + 3
+    # Session and user (2), categories, filing conditions and time limits (3); the session is not written again
+    # within a minute of the sign-in (accounts.security.sessions renews the idle limit at most once a minute).
+    queries = 2 + 3
     with django_assert_num_queries(queries):
         assert len(codes(api.get(URL, {"q": "E0101"}))) == 1
     with django_assert_num_queries(queries):

@@ -234,18 +234,3 @@ def test_bad_cursors_are_400_and_anonymous_callers_are_sent_to_sign_in(personas)
     assert client.post("/live/events/").status_code == 405
     anonymous = Client().get("/live/events/")
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
-
-
-def test_streams_woken_by_the_same_announcement_share_their_first_read(monkeypatch):
-    from dispatch.live import stream
-
-    reads = []
-    monkeypatch.setattr(stream.selectors, "event_feed_scan", lambda *, after: reads.append(after) or [(after + 1, 0)])
-    share = stream.ScanShare()
-    assert share.scan(1, 10) == share.scan(1, 10) == [(11, 0)] and reads == [10]
-    share.scan(1, 11)  # another cursor
-    share.scan(2, 10)  # a later wake-up reads again
-    share.scan(1, 10)  # a stream still on the earlier one does not take an old table's rows, nor keep its own
-    share.scan(None, 10)  # a heartbeat always reads
-    assert reads == [10, 11, 10, 10, 10]
-    assert share.scan(2, 10) == [(11, 0)] and len(reads) == 5
