@@ -275,3 +275,21 @@ def whistles_for_case(case):
         .prefetch_related(Prefetch("summonses", queryset=summonses))
         .order_by("-id")
     )
+
+
+def responsibility_rules_for_user(*, user):
+    """Rules of the responsibility list set in the user's grid or above it (a city rule applies in every
+    district), with what the list shows; a department's people read those of their department's home region."""
+    from accounts.scope import ancestor_paths
+    from dispatch.models import ResponsibilityRule
+
+    qs = ResponsibilityRule.objects.select_related("category", "region", "lead_department", "region__parent").defer(
+        "region__geom", "region__parent__geom"
+    )
+    qs = qs.prefetch_related("assisting_departments")
+    scope = user_scope(user)
+    if scope.everything:
+        return qs
+    roots = scope.region_paths()
+    above = sorted({a for root in roots for a in ancestor_paths(root)})
+    return qs.filter(subtree_q(roots, "region__path") | Q(region__path__in=above))
