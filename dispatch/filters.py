@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cases.filters import YesNoFilter
 from cases.models import Category, CategoryKind, CommandLevel
 from grids.models import Department, Region
 
@@ -60,8 +61,8 @@ class ResponsibilityRuleFilterSet(django_filters.FilterSet):
     )
     kind = django_filters.ChoiceFilter(choices=CategoryKind.choices, label=_("Kind"))
     dispatch_level = django_filters.ChoiceFilter(choices=CommandLevel.choices, label=_("Dispatched by"))
-    auto_dispatch = django_filters.BooleanFilter(label=_("Auto-dispatch"))
-    active = django_filters.BooleanFilter(label=_("Active"))
+    auto_dispatch = YesNoFilter(label=_("Auto-dispatch"))
+    active = YesNoFilter(label=_("Active"))
 
     class Meta:
         model = ResponsibilityRule

@@ -26,7 +26,10 @@ class DepartmentFilterSet(django_filters.FilterSet):
     region = django_filters.CharFilter(
         label=_("Region"), help_text=_("Region code: departments based in it or below it."), method="in_region"
     )
-    active = django_filters.BooleanFilter(label=_("Active"))
+    # true/false, and anything else an error rather than silently no filter.
+    active = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], label=_("Active"), method="is_active"
+    )
     q = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", max_length=40, label=_("Search"), help_text=_("Part of the name.")
     )
@@ -35,6 +38,9 @@ class DepartmentFilterSet(django_filters.FilterSet):
         model = Department
         form = DepartmentFilterForm
         fields = ["kind", "level", "region", "active", "q"]
+
+    def is_active(self, queryset, name, value):
+        return queryset.filter(active=value == "true") if value else queryset
 
     def in_region(self, queryset, name, value):
         return queryset.filter(home_region__path__startswith=value.path) if value is not None else queryset

@@ -234,6 +234,11 @@ class SimplifyPreserveTopology(GeoFunc):
 
     function = "ST_SimplifyPreserveTopology"
 
+    def __init__(self, expression, tolerance, **extra):
+        from django.contrib.gis.db.models import GeometryField
+
+        super().__init__(expression, tolerance, output_field=GeometryField(srid=4326), **extra)
+
 
 def region_features_for_user(
     *, user, level: str, bbox=None, limit: int = REGION_FEATURES_LIMIT
