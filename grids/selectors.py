@@ -245,7 +245,16 @@ def region_features_for_user(
 ) -> tuple[str, int, bool]:
     """The current regions of `level` the user may see (inside `bbox` if given) as a GeoJSON FeatureCollection
     text, simplified for coarse levels, in code order; (text, features, cut) — cut when more than `limit` matched."""
-    qs = Region.objects.visible_to(user).current().filter(level=level, geom__isnull=False)
+    return _region_features(Region.objects.visible_to(user), level=level, bbox=bbox, limit=limit)
+
+
+def district_outlines() -> str:
+    """The districts' outlines (official, public) as GeoJSON, simplified like the API's: for public maps."""
+    return _region_features(Region.objects.all(), level=Level.DISTRICT)[0]
+
+
+def _region_features(qs, *, level, bbox=None, limit=REGION_FEATURES_LIMIT):
+    qs = qs.current().filter(level=level, geom__isnull=False)
     if bbox is not None:
         box = Polygon.from_bbox(bbox)
         box.srid = 4326

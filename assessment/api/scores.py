@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.scope import user_scope
 from grids.models import Level
+from huizhou_cityops.errors import ErrorSerializer
 
 from ..models import AssessmentRun, PeriodKind, RunKind, Subject
 from ..periods import FIRST_DAY, LAST_DAY, span_parse
@@ -116,7 +117,7 @@ def _score(value):
 class PublishedScoresView(APIView):
     """A frozen period's scores, grades, ranks and indicator values per department or region, in your scope."""
 
-    @extend_schema(parameters=[ScoreQuerySerializer], responses=PublishedScoresSerializer)
+    @extend_schema(parameters=[ScoreQuerySerializer], responses={200: PublishedScoresSerializer, 404: ErrorSerializer})
     def get(self, request):
         _check_reader(request.user)
         query = ScoreQuerySerializer(data=request.query_params)

@@ -6,6 +6,7 @@ districts' figures are the assessment's own (received = 受理数, closed = 结�
 through `period_results` like the dashboard, so the public reads the same numbers the bureau is scored by.
 """
 
+import json
 import logging
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 from cases.catalogue.selectors import public_category_q
 from cases.models import Case, Status
 from grids.models import Level
+from grids.selectors import district_outlines
 
 from ..models import Subject
 from ..periods import Span
@@ -88,6 +90,8 @@ def transparency_data(*, span: Span, now=None) -> dict:
             "cells": transparency_cells(now=now),
             "cell_degrees": CELL_DEGREES,
             "days": RECENT_DAYS,
+            # The districts' official outlines, so the squares can be placed without a base map.
+            "outlines": json.loads(district_outlines()),
             **transparency_districts(span=span),
         }
         if seconds:

@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from ..periods import span_containing
@@ -61,6 +62,7 @@ def transparency(request):
     return render(request, "public/transparency.html", context)
 
 
+@gzip_page  # public figures only, no secret beside them: compressing is safe (no BREACH)
 @require_GET
 def transparency_data_json(request):
     """The same figures as JSON for the page's map and chart (and anyone who wants them)."""

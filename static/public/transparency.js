@@ -13,6 +13,9 @@
     if (node.dataset.tiles) {
       L.tileLayer(node.dataset.tiles, { maxZoom: 16, attribution: "&copy; OpenStreetMap" }).addTo(map);
     }
+    var outlines = L.geoJSON(data.outlines, {
+      interactive: false, style: { color: "#475569", weight: 1.5, fill: true, fillColor: "#ffffff", fillOpacity: 0.5 }
+    }).addTo(map);
     var half = parseFloat(node.dataset.cell) / 2;
     var max = Math.max.apply(null, data.cells.map(function (c) { return c.count; }).concat([1]));
     var layer = L.featureGroup();
@@ -22,7 +25,11 @@
       }).bindTooltip(c.count + " " + node.dataset.labelReports).addTo(layer);
     });
     layer.addTo(map);
-    if (data.cells.length) { map.fitBounds(layer.getBounds(), { maxZoom: 13, padding: [10, 10] }); }
+    if (data.cells.length) {
+      map.fitBounds(layer.getBounds(), { maxZoom: 13, padding: [10, 10] });
+    } else if (data.outlines.features.length) {
+      map.fitBounds(outlines.getBounds());
+    }
     node.dataset.cells = String(data.cells.length);
   }
   function drawChart(node, data) {
@@ -30,8 +37,8 @@
     var chart = echarts.init(node);
     chart.setOption({
       tooltip: { trigger: "axis" },
-      legend: { data: [node.dataset.labelReceived, node.dataset.labelClosed] },
-      grid: { left: 40, right: 10, bottom: 60 },
+      legend: { top: 0, data: [node.dataset.labelReceived, node.dataset.labelClosed] },
+      grid: { top: 30, left: 40, right: 10, bottom: 60 },
       xAxis: { type: "category", data: data.districts.map(function (d) { return d.name; }), axisLabel: { rotate: 30 } },
       yAxis: { type: "value" },
       series: [

@@ -38,7 +38,7 @@ PARAMETERS = [
     *("channel", "work_order_number", "contact_name", "contact_phone", "callback_requested", "place_q", "place"),
     *("lon", "lat", "address", "category_q", "description", "submit"),
     *("email_work", "sms_overdue"),
-    *("community",),
+    *("community", "month"),
     "after",
 ]
 HOSTILE = [
