@@ -81,3 +81,17 @@ def test_bad_writes_are_field_errors_and_write_nothing(api, administrator, huizh
     assert bad.status_code == 400
     assert {"code", "name", "level", "kind", "home_region"} <= set(bad.json())
     assert not Department.objects.filter(code="new-one").exists()
+
+
+def test_the_list_costs_the_same_queries_for_a_few_departments_and_for_all(api, dispatcher, huizhou_departments):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(dispatcher)
+    counts = []
+    for query in ({"region": "441302001"}, {"region": "4413"}):
+        with CaptureQueriesContext(connection) as captured:
+            rows = client.get(URL, query).json()
+        counts.append((len(captured), len(rows)))
+    assert counts[0][1] < 5 < 30 < counts[1][1]
+    assert counts[0][0] == counts[1][0]

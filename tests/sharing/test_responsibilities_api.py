@@ -109,3 +109,32 @@ def test_bad_rules_are_refused_with_field_errors_and_write_nothing(api, administ
     if field:
         assert field in response.json()
     assert ResponsibilityRule.objects.count() == 3
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_list_costs_the_same_queries_for_3_rules_and_for_30(api, dispatcher, catalogue, huizhou_departments):
+    from cases.models import Category
+    from grids.models import Region
+
+    client = api(dispatcher)
+    streets = list(Region.objects.defer("geom").filter(level="street").order_by("code")[:30])
+    category = Category.objects.get(kind="E", code="0102")
+    assisting = list(huizhou_departments.values())[:2]
+
+    def add(count):
+        for street in streets[ResponsibilityRule.objects.count() : count]:
+            rule = ResponsibilityRule.objects.create(category=category, region=street, lead_street_office=True)
+            rule.assisting_departments.set(assisting)
+
+    add(3)
+    few = _queries(client, URL)
+    add(30)
+    assert _queries(client, URL) == few
