@@ -16,20 +16,33 @@
     var outlines = L.geoJSON(data.outlines, {
       interactive: false, style: { color: "#475569", weight: 1.5, fill: true, fillColor: "#ffffff", fillOpacity: 0.5 }
     }).addTo(map);
+    // Squares of ~200 m are under a pixel on a whole-city view: there each one is a dot sized by its count, and
+    // from street zoom (13) on the squares themselves are drawn.
     var half = parseFloat(node.dataset.cell) / 2;
     var max = Math.max.apply(null, data.cells.map(function (c) { return c.count; }).concat([1]));
-    var layer = L.featureGroup();
+    var squares = L.featureGroup();
+    var dots = L.featureGroup();
     data.cells.forEach(function (c) {
+      var label = c.count + " " + node.dataset.labelReports;
       L.rectangle([[c.lat - half, c.lon - half], [c.lat + half, c.lon + half]], {
         className: "transparency-cell", color: "#7f2704", weight: 1, fillOpacity: 0.7, fillColor: shade(c.count, max)
-      }).bindTooltip(c.count + " " + node.dataset.labelReports).addTo(layer);
+      }).bindTooltip(label).addTo(squares);
+      L.circleMarker([c.lat, c.lon], {
+        className: "transparency-dot", radius: 2 + 5 * Math.sqrt(c.count / max), stroke: false,
+        fillOpacity: 0.7, fillColor: shade(c.count, max)
+      }).bindTooltip(label).addTo(dots);
     });
-    layer.addTo(map);
-    if (data.cells.length) {
-      map.fitBounds(layer.getBounds(), { maxZoom: 13, padding: [10, 10] });
-    } else if (data.outlines.features.length) {
-      map.fitBounds(outlines.getBounds());
+    function showLayerForZoom() {
+      var close = map.getZoom() >= 13;
+      if (close) { map.removeLayer(dots); squares.addTo(map); } else { map.removeLayer(squares); dots.addTo(map); }
     }
+    map.on("zoomend", showLayerForZoom);
+    if (data.cells.length) {
+      map.fitBounds(squares.getBounds(), { maxZoom: 13, padding: [10, 10], animate: false });
+    } else if (data.outlines.features.length) {
+      map.fitBounds(outlines.getBounds(), { animate: false });
+    }
+    showLayerForZoom();
     node.dataset.cells = String(data.cells.length);
   }
   function drawChart(node, data) {

@@ -32,6 +32,10 @@ def test_a_resident_on_a_phone_reads_the_map_and_the_districts_and_switches_to_e
     expect(cells).to_have_count(1)
     cells.first.hover()
     expect(page.locator(".leaflet-tooltip")).to_contain_text("3")
+    # Zoomed out to the whole city, a square would be under a pixel: it becomes a dot.
+    page.locator(".leaflet-control-zoom-out").click()
+    expect(page.locator("#transparency-map path.transparency-dot")).to_have_count(1)
+    expect(cells).to_have_count(0)
     rows = page.locator("#district-table tbody tr")
     expect(rows).to_have_count(5)
     expect(page.locator('#district-table tr[data-code="441302"] td').first).to_have_text("3")
