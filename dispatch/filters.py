@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import ancestor_paths
 from cases.filters import YesNoFilter
 from cases.models import Category, CategoryKind, CommandLevel
 from grids.models import Department, Region
@@ -54,7 +55,9 @@ class ResponsibilityRuleFilterSet(django_filters.FilterSet):
         method="of_category",
     )
     region = django_filters.CharFilter(
-        label=_("Region"), help_text=_("Region code: rules set at it or below it."), method="in_region"
+        label=_("Region"),
+        help_text=_("Region code: the rules that apply there (set at it, above it or inside it)."),
+        method="in_region",
     )
     department = django_filters.CharFilter(
         label=_("Department"), help_text=_("Department code: lead or assisting."), method="of_department"
@@ -75,7 +78,9 @@ class ResponsibilityRuleFilterSet(django_filters.FilterSet):
         return queryset.filter(category_id__in=[c for c in (value.pk, value.parent_id) if c is not None])
 
     def in_region(self, queryset, name, value):
-        return queryset.filter(region__path__startswith=value.path) if value is not None else queryset
+        if value is None:
+            return queryset
+        return queryset.filter(Q(region__path__startswith=value.path) | Q(region__path__in=ancestor_paths(value.path)))
 
     def of_department(self, queryset, name, value):
         if value is None:

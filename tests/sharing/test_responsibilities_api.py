@@ -38,7 +38,8 @@ def test_filters_by_category_region_and_department(api, dispatcher, rules):
     client = api(dispatcher)
     # A minor class also finds the rules of its major class.
     assert ids(client.get(URL, {"category": "E0102"})) == {r.pk for r in rules.values()}
-    assert ids(client.get(URL, {"region": HUIYANG})) == {rules["huiyang"].pk}
+    # A region's rules: those set above it (the city's) and inside it, not those of another district.
+    assert ids(client.get(URL, {"region": HUIYANG})) == {rules["city"].pk, rules["huiyang"].pk}
     assert ids(client.get(URL, {"department": "city-urban-management"})) == {rules["city"].pk, rules["huicheng"].pk}
 
 
