@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.scope import subtree_q, user_scope
+from accounts.scope import ancestor_paths, subtree_q, user_scope
 from cases.models import Case, CaseEvent, Status
-from dispatch.models import CaseRouting, CommandLevel, SupervisionOrder
+from dispatch.models import CaseRouting, CommandLevel, ResponsibilityRule, SupervisionOrder
 from dispatch.services.routing import routing_propose
 from grids.models import Department
 
