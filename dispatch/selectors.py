@@ -280,9 +280,7 @@ def whistles_for_case(case):
 def responsibility_rules_for_user(*, user):
     """Rules of the responsibility list set in the user's grid or above it (a city rule applies in every
     district), with what the list shows; a department's people read those of their department's home region."""
-    qs = ResponsibilityRule.objects.select_related("category", "region", "lead_department", "region__parent").defer(
-        "region__geom", "region__parent__geom"
-    )
+    qs = ResponsibilityRule.objects.select_related("category", "region", "lead_department").defer("region__geom")
     qs = qs.prefetch_related("assisting_departments")
     scope = user_scope(user)
     if scope.everything:
