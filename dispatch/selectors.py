@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.scope import subtree_q, user_scope
+from accounts.scope import ancestor_paths, subtree_q, user_scope
 from cases.models import Case, CaseEvent, Status, Summons
 from cases.models.querysets import CaseFacts, case_visible_to
-from dispatch.models import CaseRouting, CommandLevel, SupervisionOrder
+from dispatch.models import CaseRouting, CommandLevel, ResponsibilityRule, SupervisionOrder
 from dispatch.services.routing import routing_propose
 from grids.models import Department
 
@@ -338,3 +338,16 @@ def whistles_for_case(case):
         .prefetch_related(Prefetch("summonses", queryset=summonses))
         .order_by("-id")
     )
+
+
+def responsibility_rules_for_user(*, user):
+    """Rules of the responsibility list set in the user's grid or above it (a city rule applies in every
+    district), with what the list shows; a department's people read those of their department's home region."""
+    qs = ResponsibilityRule.objects.select_related("category", "region", "lead_department").defer("region__geom")
+    qs = qs.prefetch_related("assisting_departments")
+    scope = user_scope(user)
+    if scope.everything:
+        return qs
+    roots = scope.region_paths()
+    above = sorted({a for root in roots for a in ancestor_paths(root)})
+    return qs.filter(subtree_q(roots, "region__path") | Q(region__path__in=above))

@@ -3,7 +3,7 @@
 import json
 
 from django.contrib.auth import get_user_model
-from django.contrib.gis.db.models.functions import AsGeoJSON, GeometryDistance, PointOnSurface
+from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc, GeometryDistance, PointOnSurface
 from django.contrib.gis.geos import Point, Polygon
 from django.db import connection
 from django.db.models import Prefetch
@@ -214,3 +214,78 @@ def facility_list_for_map(*, user, bbox, limit: int = FACILITY_MAP_LIMIT) -> tup
         .values("code", "class_code", "name", "state", "point")[: limit + 1]
     )
     return rows[:limit], len(rows) > limit
+
+
+# The grid as GeoJSON for other systems: at most this many features an answer (a bbox narrows a finer level).
+REGION_FEATURES_LIMIT = 2000
+# Douglas–Peucker tolerance in degrees per level (0.001° ≈ 100 m here): a city or district outline drawn for a
+# whole-city map needs no metre-level vertices, a community or unit grid keeps its shape exactly.
+REGION_SIMPLIFY = {
+    Level.CITY: 0.002,
+    Level.DISTRICT: 0.001,
+    Level.STREET: 0.0003,
+    Level.COMMUNITY: 0.0001,
+    Level.UNIT: 0,
+}
+
+
+class SimplifyPreserveTopology(GeoFunc):
+    """PostGIS ST_SimplifyPreserveTopology: fewer vertices, never an invalid or vanished polygon."""
+
+    function = "ST_SimplifyPreserveTopology"
+
+    def __init__(self, expression, tolerance, **extra):
+        from django.contrib.gis.db.models import GeometryField
+
+        super().__init__(expression, tolerance, output_field=GeometryField(srid=4326), **extra)
+
+
+def region_features_for_user(
+    *, user, level: str, bbox=None, limit: int = REGION_FEATURES_LIMIT
+) -> tuple[str, int, bool]:
+    """The current regions of `level` the user may see (inside `bbox` if given) as a GeoJSON FeatureCollection
+    text, simplified for coarse levels, in code order; (text, features, cut) — cut when more than `limit` matched."""
+    return _region_features(Region.objects.visible_to(user), level=level, bbox=bbox, limit=limit)
+
+
+def district_outlines() -> str:
+    """The districts' outlines (official, public) as GeoJSON, simplified like the API's: for public maps."""
+    return _region_features(Region.objects.all(), level=Level.DISTRICT)[0]
+
+
+def _region_features(qs, *, level, bbox=None, limit=REGION_FEATURES_LIMIT):
+    qs = qs.current().filter(level=level, geom__isnull=False)
+    if bbox is not None:
+        box = Polygon.from_bbox(bbox)
+        box.srid = 4326
+        qs = qs.filter(geom__bboverlaps=box)
+    tolerance = REGION_SIMPLIFY.get(level, 0)
+    geometry = SimplifyPreserveTopology("geom", tolerance) if tolerance else "geom"
+    rows = list(
+        qs.annotate(shape=AsGeoJSON(geometry, precision=5))
+        .order_by("code")
+        .values_list("code", "name", "level", "parent__code", "area_class", "synthetic", "shape")[: limit + 1]
+    )
+    cut = len(rows) > limit
+    features = []
+    for code, name, lvl, parent, area_class, synthetic, shape in rows[:limit]:
+        props = json.dumps(
+            {
+                "code": code,
+                "name": name,
+                "level": lvl,
+                "parent_code": parent,
+                "area_class": area_class,
+                "synthetic": synthetic,
+            },
+            ensure_ascii=False,
+        )
+        features.append(f'{{"type":"Feature","id":"{code}","properties":{props},"geometry":{shape}}}')
+    text = (
+        '{"type":"FeatureCollection","truncated":'
+        + ("true" if cut else "false")
+        + ',"features":['
+        + ",".join(features)
+        + "]}"
+    )
+    return text, len(features), cut

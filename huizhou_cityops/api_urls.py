@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("cases.api.case_urls")),
     path("", include("cases.api.urls")),
     path("", include("dispatch.api.urls")),
+    path("", include("assessment.api.urls")),
 ]

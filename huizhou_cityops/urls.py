@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("dispatch.urls")),
     path("assessment/", include("assessment.urls")),
     path("screen/", include("assessment.screen_urls")),
+    path("public/transparency/", include("assessment.public_urls")),
     path("", account_views.home, name="home"),
 ]
 # No route serves MEDIA_URL, in development either: case photos are as private as their case and only the scoped

@@ -32,8 +32,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from assessment.periods import span_containing
+from assessment.services import assessment_freeze
 from cases.models import CaseEvent, Source
-from dispatch.models import Export, Notification
+from dispatch.models import Export, Notification, ResponsibilityRule
 from dispatch.services.orders import order_issue
 from dispatch.services.whistles import whistle_blow
 from grids.models import Department, Region
@@ -124,6 +126,18 @@ MATRIX = {
     "case-detail":               "401     200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "case-transitions":          "401     403/404 403     403     403     403/404 200/404 403/404 403     403     404/403",
     "api-category-list":         "401     200     200     200     200     200     200     200     200     200     200",
+    # Data sharing: reads in scope for every signed-in user, writes for administrators only (no role here is one).
+    "api-category-detail":       "401     200     200     200     200     200     200     200     200     200     200",
+    "api-calendar-list":         "401     200     200     200     200     200     200     200     200     200     200",
+    "api-calendar-year":         "401     403     403     403     403     403     403     403     403     403     403",
+    "api-region-geojson":        "401     200     200     200     200     200     200     200     200     200     200",
+    "api-department-list":       "401     200     200     200     200     200     200     200     200     200     200",
+    "api-department-detail":     "401     200/404 200     200     200     200/404 200     200/404 200     200     404/200",
+    "api-responsibility-list":   "401     403     403     403     403     403     403     403     403     403     403",
+    "api-responsibility-detail": "401     200/404 200     200     200     200/404 200     200/404 200     200     404/200",
+    # Published scores: the dashboard's readers in their scope, a handler for its own department (惠城: 桥东 office).
+    "api-score-list":            "401     403     403     403     403     403     404     200/404 200     200     403",
+    "api-score-periods":         "401     403     403     403     403     403     200     200     200     200     403",
     "api-dispatch-queue":        "401     403     403     403     200     200     403     403     403     403     200",
     "api-case-routing":          "401     200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
     "api-case-orders":           "401     403/404 403     403     403     403/404 403/404 403/404 201     403     404/403",
@@ -230,6 +244,9 @@ MATRIX = {
     "open311-request":           "200     200     200     200     200     200     200     200     200     200     200",
     "open311-token":             "404     404     404     404     404     404     404     404     404     404     404",
     "open311-unknown":           "404     404     404     404     404     404     404     404     404     404     404",
+    # The public transparency page: no sign-in, nothing personal.
+    "transparency":              "200     200     200     200     200     200     200     200     200     200     200",
+    "transparency-data":         "200     200     200     200     200     200     200     200     200     200     200",
 }
 
 # How the matrix asks each URL, where it is not a plain GET without parameters.
@@ -305,6 +322,13 @@ HOW = {
     "screen":                    Ask("GET", query="?region={district}"),
     "screen-data":               Ask("GET", query="?region={district}"),
     "screen-grid":               Ask("GET", query="?region={district}"),
+    "api-category-detail":       Ask("GET", params={"code": "E0102"}),
+    "api-calendar-year":         Ask("PUT", params={"year": 2031}, data={"days": []}),
+    "api-region-geojson":        Ask("GET", query="?level=district"),
+    "api-department-detail":     Ask("GET", params={"code": "department"}),
+    "api-responsibility-list":   Ask("POST", data={"category": "E0104", "region": "{district}", "lead_department": "city-urban-management"}),
+    "api-responsibility-detail": Ask("GET", params={"pk": "rule"}),
+    "api-score-list":            Ask("GET", query="?unit={department}"),
 }
 # fmt: on
 
@@ -383,6 +407,17 @@ class Sides:
             side: patrol_start(user=worker, client_id=uuid.uuid4(), started_at=started)[0]
             for side, worker in (("huicheng", personas["grid_worker"]), ("huiyang", huiyang_worker))
         }
+        # A rule of the responsibility list in each district, and last month frozen (its scores are published).
+        rules = {
+            side: ResponsibilityRule.objects.create(
+                category=case.category, region=Region.objects.defer("geom").get(code=district), lead_department=office
+            )
+            for side, case, district, office in (
+                ("huicheng", huicheng, HUICHENG, qiaodong_office),
+                ("huiyang", huiyang, HUIYANG, danshui_office),
+            )
+        }
+        assessment_freeze(span=span_containing("month", timezone.localdate()).previous())
         self.objects = {}
         for side, case, department, district, reader in (
             ("huicheng", huicheng, qiaodong_office, HUICHENG, personas["handler"]),
@@ -415,6 +450,7 @@ class Sides:
                 "recorded": (timezone.now() - timedelta(minutes=5)).isoformat(),
                 "today": timezone.localdate().isoformat(),
                 "facility": facility.code,
+                "rule": rules[side].pk,
             }
 
     def data(self, ask, side):
@@ -430,7 +466,10 @@ class Sides:
 def _answer(client, ask, url, data):
     """The status as the matrix spells it; the request's writes are rolled back, so rows do not affect each other."""
     with transaction.atomic():
-        response = client.get(url) if ask.method == "GET" else client.post(url, data)
+        if ask.method in ("GET", "POST"):
+            response = client.get(url) if ask.method == "GET" else client.post(url, data)
+        else:
+            response = getattr(client, ask.method.lower())(url, data, content_type="application/json")
         transaction.set_rollback(True)
     if response.status_code == 302 and response["Location"].startswith(resolve_url(settings.LOGIN_URL)):
         return "login"

@@ -3,8 +3,10 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
 
 from cases.catalogue import category_search
+from cases.catalogue.selectors import category_detail, category_is_public
 from cases.models import Category, CategoryKind, FilingCondition, TimeLimit
 
 
@@ -29,6 +31,7 @@ class CategorySerializer(serializers.ModelSerializer):
     major_code = serializers.CharField(source="parent.code", read_only=True)
     major_name = serializers.CharField(source="parent.name", read_only=True)
     filing_conditions = FilingConditionSerializer(many=True, read_only=True)
+    public = serializers.SerializerMethodField(help_text=_("Shown on public pages (the transparency page)"))
 
     class Meta:
         model = Category
@@ -41,11 +44,15 @@ class CategorySerializer(serializers.ModelSerializer):
             "major_code",
             "major_name",
             "initials",
+            "public",
             "filing_conditions",
         ]
 
     def get_display_code(self, obj) -> str:
         return f"{obj.kind}{obj.code}"
+
+    def get_public(self, obj) -> bool:
+        return category_is_public(kind=obj.kind, code=obj.code)
 
 
 class CategoryQuerySerializer(serializers.Serializer):
@@ -71,3 +78,15 @@ class CategoryListView(generics.ListAPIView):
         query = CategoryQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return category_search(query=query.validated_data.get("q", ""), kind=query.validated_data.get("kind"))
+
+
+class CategoryDetailView(generics.RetrieveAPIView):
+    """One active minor class by its display code (E0102, C0101): filing and closing conditions, time limits."""
+
+    serializer_class = CategorySerializer
+
+    def get_object(self):
+        category = category_detail(display_code=self.kwargs["code"])
+        if category is None:
+            raise NotFound(_("No category has this code."))
+        return category

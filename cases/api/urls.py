@@ -1,7 +1,11 @@
 from django.urls import path
 
-from .catalogue import CategoryListView
+from .calendar import CalendarListView, CalendarYearView
+from .catalogue import CategoryDetailView, CategoryListView
 
 urlpatterns = [
     path("categories/", CategoryListView.as_view(), name="api-category-list"),
+    path("calendar/", CalendarListView.as_view(), name="api-calendar-list"),
+    path("calendar/<int:year>/", CalendarYearView.as_view(), name="api-calendar-year"),
+    path("categories/<str:code>/", CategoryDetailView.as_view(), name="api-category-detail"),
 ]

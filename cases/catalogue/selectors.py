@@ -112,3 +112,31 @@ def filing_conditions_with_limits(*, category_id: int, area_class: str | None) -
     for condition in conditions:
         condition.limits.sort(key=lambda limit: (limit.area_class, order.get(limit.urgency, len(order))))
     return conditions
+
+
+def category_detail(*, display_code: str) -> Category | None:
+    """One active minor class by its display code ("E0102"), with its filing conditions and limits; else None."""
+    match = re.fullmatch(r"([CE])(\d{4,5})", (display_code or "").strip().upper())
+    if match is None:
+        return None
+    return category_search().filter(kind=match.group(1), code=match.group(2)).first()
+
+
+def category_hidden_prefixes() -> tuple[str, ...]:
+    """Display-code prefixes ("E0502", "E05") of the classes kept off public pages (settings.PUBLIC_HIDDEN_CATEGORIES):
+    those about a person rather than a place, e.g. 流浪乞讨."""
+    from django.conf import settings
+
+    return tuple(code.strip().upper() for code in getattr(settings, "PUBLIC_HIDDEN_CATEGORIES", ()) if code.strip())
+
+
+def category_is_public(*, kind: str, code: str) -> bool:
+    return not f"{kind}{code}".startswith(category_hidden_prefixes())
+
+
+def public_category_q(prefix: str = "category__") -> Q:
+    """A filter keeping rows whose category may be shown to the public (see `category_hidden_prefixes`)."""
+    q = Q()
+    for hidden in category_hidden_prefixes():
+        q &= ~Q(**{f"{prefix}kind": hidden[0], f"{prefix}code__startswith": hidden[1:]})
+    return q

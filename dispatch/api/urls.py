@@ -1,9 +1,11 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from dispatch.notifications.api import NotificationListView, NotificationReadAllView, NotificationReadView
 
 from .events import EventFeedView
 from .orders import CaseOrdersView, OrderDetailView, OrderListView, OrderReplyView, OrderWithdrawView
+from .responsibilities import ResponsibilityRuleViewSet
 from .routing import CaseRoutingView, DispatchQueueView
 from .whistles import CaseWhistlesView, SummonsReportView
 
@@ -22,3 +24,7 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", NotificationReadView.as_view(), name="api-notification-read"),
     path("events/", EventFeedView.as_view(), name="api-event-feed"),
 ]
+
+router = SimpleRouter()
+router.register("responsibilities", ResponsibilityRuleViewSet, basename="api-responsibility")
+urlpatterns += router.urls

@@ -1,3 +1,5 @@
+import math
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -51,3 +53,39 @@ class NearbyQuerySerializer(LocateQuerySerializer):
     radius = serializers.FloatField(
         min_value=1, max_value=200, required=False, default=30, help_text=_("Metres around the point (default 30)")
     )
+
+
+def _bbox(text):
+    """ "minlon,minlat,maxlon,maxlat" as four finite floats with min < max (WGS84 range), or None."""
+    try:
+        box = tuple(float(v) for v in str(text).split(","))
+    except ValueError:
+        return None
+    if len(box) != 4 or not all(math.isfinite(v) for v in box):
+        return None
+    if not (-180 <= box[0] < box[2] <= 180 and -90 <= box[1] < box[3] <= 90):
+        return None
+    return box
+
+
+class RegionFeaturesQuerySerializer(serializers.Serializer):
+    level = serializers.ChoiceField(
+        choices=Level.choices, default=Level.DISTRICT, help_text=_("Which level of the grid (default district)")
+    )
+    bbox = serializers.CharField(
+        required=False, max_length=100, help_text=_("minlon,minlat,maxlon,maxlat: only regions overlapping the box")
+    )
+
+    def validate_bbox(self, value):
+        box = _bbox(value)
+        if box is None:
+            raise serializers.ValidationError(_("Give four numbers: minlon,minlat,maxlon,maxlat."))
+        return box
+
+
+class RegionFeatureCollectionSerializer(serializers.Serializer):
+    """For the schema: a GeoJSON FeatureCollection; `truncated` says more features matched than were sent."""
+
+    type = serializers.CharField()
+    truncated = serializers.BooleanField()
+    features = serializers.ListField(child=serializers.DictField())

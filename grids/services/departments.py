@@ -83,3 +83,31 @@ def departments_seed_huizhou() -> int:
         departments, update_conflicts=True, unique_fields=["code"], update_fields=UPDATED_FIELDS
     )
     return len(departments)
+
+
+DEPARTMENT_WRITABLE_FIELDS = (
+    "code",
+    "name",
+    "level",
+    "kind",
+    "home_region",
+    "contact_name",
+    "contact_phone",
+    "email",
+    "duty_phone",
+    "active",
+)
+
+
+@transaction.atomic
+def department_save(*, department: Department | None = None, fields: dict) -> Department:
+    """Create a department (`department` None) or change the given fields of one; model validation first, so a
+    clash with the unique name per region or code is a field error (ValidationError), never a half-written row."""
+    department = department or Department()
+    for name, value in fields.items():
+        if name not in DEPARTMENT_WRITABLE_FIELDS:
+            raise ValueError(f"not a writable department field: {name}")
+        setattr(department, name, value)
+    department.full_clean()
+    department.save()
+    return department

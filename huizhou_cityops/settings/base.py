@@ -185,6 +185,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("kind", "level") get their own names in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "DepartmentKindEnum": "grids.models.DepartmentKind",
+        "DepartmentLevelEnum": "grids.models.DepartmentLevel",
+        "CommandLevelEnum": "cases.models.CommandLevel",
+        "CategoryKindEnum": "cases.models.CategoryKind",
+    },
 }
 
 CELERY_BROKER_URL = REDIS_URL
@@ -198,6 +205,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {}
 
 # django-leaflet: the base-map tile URL is a setting so an intranet tile server can replace it.
+# Categories (display-code prefixes) never shown on public pages such as /public/transparency/: classes about a
+# person rather than a place (流浪乞讨). The catalogue API marks every other class `public`.
+PUBLIC_HIDDEN_CATEGORIES = env.list("PUBLIC_HIDDEN_CATEGORIES", default=["E0502"])
+# The transparency page's figures are kept this long (per month) in the shared cache.
+TRANSPARENCY_CACHE_SECONDS = env.int("TRANSPARENCY_CACHE_SECONDS", default=300)
+
 LEAFLET_TILE_URL = env("LEAFLET_TILE_URL", default="")
 # The offline base map: a directory of z/x/y.png tiles served at /tiles/ (manage.py import_tiles fills it from an
 # MBTiles file). With it set and LEAFLET_TILE_URL empty, the maps use the local tiles.

@@ -35,6 +35,7 @@ def test_a_category_row_carries_its_major_class_conditions_and_limits(api, catal
         "major_code": "01",
         "major_name": "市容环境",
         "initials": "sdlj",
+        "public": True,
     }
     assert [c["name"] for c in row["filing_conditions"]] == ["责令停工", "立案处罚", "拆除"]
     stop_work = row["filing_conditions"][0]

@@ -43,6 +43,7 @@ PARAMETERS = [
     *("jurisdiction_id", "service_code", "service_request_id", "start_date", "end_date", "page_size", "api_key"),
     *("long", "address_string", "address_id", "email", "device_id", "account_id", "first_name", "last_name"),
     *("phone", "media_url", "attribute[facility_code]"),
+    *("month",),
     "after",
 ]
 HOSTILE = [

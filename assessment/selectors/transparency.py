@@ -1,0 +1,114 @@
+"""Read use-cases of the public transparency page: recent reports at coarse precision, the districts' month.
+
+Nothing personal leaves here: reports are counted per cell of a ~200 m grid (the exact point, the description, the
+address, photos and the reporter never), only classes that may be shown to the public are counted, and the
+districts' figures are the assessment's own (received = 受理数, closed = 结案数, on-time = 按期结案率), read
+through `period_results` like the dashboard, so the public reads the same numbers the bureau is scored by.
+"""
+
+import json
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.gis.db.models.functions import SnapToGrid
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from cases.catalogue.selectors import public_category_q
+from cases.models import Case, Status
+from grids.models import Level
+from grids.selectors import district_outlines
+
+from ..models import Subject
+from ..periods import Span
+from .results import period_results
+
+logger = logging.getLogger(__name__)
+
+# 0.002° is about 222 m north–south and 205 m east–west at Huizhou's latitude (23° N).
+CELL_DEGREES = 0.002
+RECENT_DAYS = 30
+# Reports the centre did not take up (refused, voided, still unchecked, merged into another) are not shown.
+NOT_SHOWN = (Status.REPORTED, Status.VERIFYING, Status.NOT_ACCEPTED, Status.VOIDED)
+
+
+def transparency_cells(*, now=None, days: int = RECENT_DAYS) -> list[dict]:
+    """Reports of the last `days` days in public classes, counted per ~200 m cell: [{lon, lat, count, events,
+    components}], the cell's centre only."""
+    now = now or timezone.now()
+    qs = (
+        Case.objects.filter(created_at__gte=now - timedelta(days=days), created_at__lt=now, duplicate_of__isnull=True)
+        .exclude(status__in=NOT_SHOWN)
+        .filter(public_category_q())
+        .annotate(cell=SnapToGrid("point", CELL_DEGREES))
+        .values("cell")
+        .annotate(count=Count("id"), events=Count("id", filter=Q(kind="E")), components=Count("id", filter=Q(kind="C")))
+        .order_by()
+    )
+    cells = [
+        {
+            "lon": round(row["cell"].x, 3),
+            "lat": round(row["cell"].y, 3),
+            "count": row["count"],
+            "events": row["events"],
+            "components": row["components"],
+        }
+        for row in qs
+    ]
+    return sorted(cells, key=lambda c: (c["lat"], c["lon"]))
+
+
+def transparency_districts(*, span: Span) -> dict:
+    """The month's received, closed and on-time rate per district and for the city, from the assessment."""
+    results = period_results(span=span, subjects=[Subject.REGION])
+
+    def line(row):
+        return {
+            "code": row.key,
+            "name": row.name,
+            "received": row.counts.get("accepted", 0),
+            "closed": row.counts.get("closed", 0),
+            "on_time_rate": row.values.get("on_time_close_rate"),
+        }
+
+    districts = [line(r) for r in sorted(results.of(Subject.REGION, Level.DISTRICT), key=lambda r: r.key)]
+    city = next((line(r) for r in results.of(Subject.REGION, Level.CITY)), None)
+    return {"districts": districts, "city": city, "frozen": results.frozen}
+
+
+def transparency_data(*, span: Span, now=None) -> dict:
+    """The page's figures for the month `span`, kept briefly in the shared cache under the month's key."""
+    key = f"transparency:{span.key}"
+    seconds = settings.TRANSPARENCY_CACHE_SECONDS
+    data = _cache_get(key) if seconds else None
+    if data is None:
+        data = {
+            "month": span.key,
+            "label": span.label,
+            "cells": transparency_cells(now=now),
+            "cell_degrees": CELL_DEGREES,
+            "days": RECENT_DAYS,
+            # The districts' official outlines, so the squares can be placed without a base map.
+            "outlines": json.loads(district_outlines()),
+            **transparency_districts(span=span),
+        }
+        if seconds:
+            _cache_set(key, data, seconds)
+    return data
+
+
+def _cache_get(key):
+    try:
+        return cache.get(key)
+    except Exception:  # the cache only saves time; a Redis outage must not take the public page down
+        logger.warning("transparency cache unavailable", exc_info=True)
+        return None
+
+
+def _cache_set(key, value, seconds):
+    try:
+        cache.set(key, value, seconds)
+    except Exception:  # as above
+        logger.warning("transparency cache unavailable; figures not kept", exc_info=True)

@@ -1,0 +1,114 @@
+"""/public/transparency/: open to anyone, coarse places only, nothing personal, the assessment's own figures."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+from assessment.periods import span_containing
+from assessment.selectors import period_results
+from assessment.selectors.transparency import CELL_DEGREES, transparency_cells
+from cases.models import Category, Source
+from tests.fixtures.grid import HUICHENG
+
+pytestmark = pytest.mark.django_db
+URL = "/public/transparency/"
+DATA = "/public/transparency/data/"
+SECRET = {
+    "description": "紫荆花下的秘密描述XK7",
+    "contact_name": "欧阳秘名",
+    "contact_phone": "13987654321",
+    "address": "惠城区隐秘路77号",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    settings.ASSESSMENT_LIVE_CACHE_SECONDS = 0
+    cache.clear()
+
+
+@pytest.fixture
+def reported(cases, personas):
+    """A public report the centre accepted, with a distinctive description, caller, phone and address."""
+    case = cases.report(actor=personas["operator"], source=Source.HOTLINE_12345, **SECRET)
+    return cases.act(case, "operator", "accept")
+
+
+def anonymous():
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_anyone_may_open_the_page_and_its_data(reported):
+    page = anonymous().get(URL)
+    assert page.status_code == 200
+    assert "script-src 'self'" in page["Content-Security-Policy"]
+    assert b"<script>" not in page.content and b"<script>\n" not in page.content
+    data = anonymous().get(DATA).json()
+    assert [c["count"] for c in data["cells"]] == [1]
+
+
+def test_no_personal_data_appears_in_the_page_or_its_json(reported, personas):
+    body = anonymous().get(URL).content.decode() + anonymous().get(DATA).content.decode()
+    for text in [*SECRET.values(), reported.number, personas["operator"].username, str(personas["operator"])]:
+        assert text not in body, text
+    # The place is the cell's centre, never the point itself.
+    (cell,) = json.loads(anonymous().get(DATA).content)["cells"]
+    assert (cell["lon"], cell["lat"]) != (reported.point.x, reported.point.y)
+    assert abs(cell["lon"] - reported.point.x) <= CELL_DEGREES / 2 + 1e-9
+    assert abs(cell["lat"] - reported.point.y) <= CELL_DEGREES / 2 + 1e-9
+    assert round(cell["lon"] / CELL_DEGREES) * CELL_DEGREES == pytest.approx(cell["lon"])
+
+
+def test_only_accepted_reports_of_public_classes_in_the_last_30_days_count(cases, personas, reported):
+    begging = Category.objects.get(kind="E", code="0502")
+    hidden = cases.report(actor=personas["operator"], source=Source.HOTLINE_12345, category=begging)
+    cases.act(hidden, "operator", "accept")
+    cases.report(actor=personas["operator"], source=Source.HOTLINE_12345)  # not accepted yet
+    old = cases.report(actor=personas["operator"], source=Source.HOTLINE_12345, now=timezone.now() - timedelta(days=40))
+    cases.act(old, "operator", "accept")
+    assert sum(c["count"] for c in transparency_cells()) == 1
+
+
+def test_the_district_table_is_the_assessments_figures(reported):
+    span = span_containing("month", timezone.localdate())
+    row = period_results(span=span, subjects=["region"]).one("region", HUICHENG)
+    data = anonymous().get(DATA).json()
+    huicheng = next(d for d in data["districts"] if d["code"] == HUICHENG)
+    assert huicheng == {
+        "code": HUICHENG,
+        "name": row.name,
+        "received": row.counts["accepted"],
+        "closed": row.counts["closed"],
+        "on_time_rate": row.values["on_time_close_rate"],
+    }
+    assert huicheng["received"] == 1
+    assert len(data["districts"]) == 5
+    page = anonymous().get(URL).content.decode()
+    assert f'data-code="{HUICHENG}"' in page and "No public listings at the moment." in page
+
+
+def test_the_figures_are_kept_briefly_per_month(cases, personas, reported, settings):
+    settings.TRANSPARENCY_CACHE_SECONDS = 300
+    assert sum(c["count"] for c in anonymous().get(DATA).json()["cells"]) == 1
+    another = cases.report(actor=personas["operator"], source=Source.HOTLINE_12345)
+    cases.act(another, "operator", "accept")
+    assert sum(c["count"] for c in anonymous().get(DATA).json()["cells"]) == 1
+    cache.clear()
+    assert sum(c["count"] for c in anonymous().get(DATA).json()["cells"]) == 2
+
+
+def test_a_month_outside_the_last_twelve_is_a_message_not_an_error(reported):
+    page = anonymous().get(URL, {"month": "1999-01"})
+    assert page.status_code == 200 and "Pick one of the last twelve months" in page.content.decode()
+    assert anonymous().get(DATA, {"month": "2026-13"}).status_code == 400
+    last = span_containing("month", timezone.localdate()).previous().first.strftime("%Y-%m")
+    assert anonymous().get(DATA, {"month": last}).json()["month"].endswith(f"{last}-01")
+
+
+def test_the_page_speaks_chinese_by_default(reported):
+    page = Client().get(URL).content.decode()
+    assert "惠州市城市管理 · 公开" in page
