@@ -29,6 +29,7 @@ from .catalogue import (
     UrgencyStepLimit,
     handling_urgencies,
 )
+from .satisfaction import CALLBACK_EVENT, RATE_EVENT, SATISFACTION_EVENTS, Satisfaction
 from .status import FINAL_STATUSES, Light, Status
 
 __all__ = [
@@ -70,4 +71,8 @@ __all__ = [
     "HandlingClock",
     "REQUIRED_URGENCIES",
     "handling_urgencies",
+    "CALLBACK_EVENT",
+    "RATE_EVENT",
+    "SATISFACTION_EVENTS",
+    "Satisfaction",
 ]
