@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -315,7 +316,7 @@ def callback_queue_for_user(*, user, limit: int = 200):
     return (
         qs.annotate(
             dissatisfied=Exists(dissatisfied),
-            attempts=Subquery(attempts[:1]),
+            attempts=Coalesce(Subquery(attempts[:1]), 0),
             rating=Subquery(rating.values("data__satisfaction")[:1]),
             rating_comment=Subquery(rating.values("note")[:1]),
             latest_satisfaction=Subquery(latest.values("data__satisfaction")[:1]),

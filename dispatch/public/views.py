@@ -204,7 +204,7 @@ def public_follow_rate(request, token):
             follow_id=follow.pk, satisfaction=form.cleaned_data["satisfaction"], comment=form.cleaned_data["comment"]
         )
     except ConflictError as exc:
-        form.add_error(None, exc.message)
+        messages.error(request, exc.message)
         follow.refresh_from_db()
         return _follow_page(request, follow, token, rating_form=form, status=409)
     except ValidationError as exc:

@@ -24,7 +24,7 @@ def phone():
 
 @pytest.fixture
 def resident(address):
-    return Client(REMOTE_ADDR=address)
+    return Client(REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="en")
 
 
 class Portal:

@@ -25,7 +25,7 @@ def test_reports_with_one_phone_are_limited_per_hour_whatever_the_address(portal
     settings.PUBLIC_REPORTS_PER_ADDRESS_HOUR = 2
     answers = []
     for i in range(3):
-        client = Client(REMOTE_ADDR=f"{address.rsplit('.', 1)[0]}.{i + 1}")
+        client = Client(REMOTE_ADDR=f"{address.rsplit('.', 1)[0]}.{i + 1}", HTTP_ACCEPT_LANGUAGE="en")
         answers.append(portal.report(client, contact_phone=phone)[0].status_code)
     assert answers == [302, 302, 429]
 
