@@ -63,6 +63,7 @@ from huizhou_cityops.errors import ConflictError
 
 from .demo_duty import seed_duty
 from .demo_facilities import facilities_seed
+from .demo_portal import portal_seed
 from .loadgen import LoadOptions, load_cases
 from .loadgen.spread import SURNAMES
 
@@ -631,6 +632,8 @@ def _seed(*, stdout, cases, now) -> str:
     ids = _load(cases, now, rng.randrange(1, 2**31), progress)
     loaded = time.monotonic() - started
     _live(now, users, rng)
+    shift = _Shift(now, users, rng)
+    portal = portal_seed(now=now, users=users, point=lambda: shift.point(STREET_CODE))
     missed = _missed_patrol(now, users, rng)
     live = Case.objects.filter(idempotency_key__startswith=LIVE).count()
     lifted = _route_waiting(now)
@@ -648,7 +651,8 @@ def _seed(*, stdout, cases, now) -> str:
         f"{city} waiting for the city centre ({len(lifted)} lifted), {bureau} sent to the city bureau, "
         f"{live} cases of the shift in progress ({missed} missed by the grid worker's patrol), "
         f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), "
-        f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk}); {inventory}; {duty}"
+        f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk}); {inventory}; {duty}; "
+        f"{portal}"
     )
 
 
