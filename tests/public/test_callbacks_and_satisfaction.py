@@ -133,3 +133,19 @@ def test_satisfaction_feeds_the_assessment_and_the_oracle_agrees(portal, residen
         assert department[name] == want_departments[cases.p["handler_department"].pk].get(name, 0)
         for path, figures in leaves.items():
             assert figures[name] == want_leaves.get(path, {}).get(name, 0)
+
+
+def test_an_operator_of_another_district_neither_sees_nor_records_the_call_back(cases):
+    from accounts.models import Role
+    from grids.models import Region
+    from tests.factories.accounts import user_posted
+    from tests.fixtures.grid import HUIYANG
+
+    case = cases.report(actor=cases.p["operator"], source=Source.HOTLINE_12345, callback_requested=True)
+    case = cases.to("closed", case=case)
+    huiyang = user_posted(username="p-huiyang-operator", role=Role.OPERATOR, region=Region.objects.get(code=HUIYANG))
+    other = _signed_in(huiyang)
+    assert case.number not in _queue_numbers(other)
+    assert other.post(f"/command/callbacks/{case.pk}/", {"reached": "no"}).status_code == 404
+    assert other.post(f"/command/callbacks/{case.pk}/reopen/", {"note": "x"}).status_code == 404
+    assert not CaseEvent.objects.filter(case=case, action="callback").exists()

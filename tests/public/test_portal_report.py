@@ -113,3 +113,14 @@ def test_outcome_photos_wait_until_the_case_is_closed(portal, resident, cases):
     case = cases.to("to_check", case=case)
     after = CasePhoto.objects.filter(case=case, kind=PhotoKind.AFTER).first()
     assert resident.get(f"/public/follow/{token}/photos/{after.pk}/").status_code == 404
+
+
+def test_the_portal_forms_need_their_csrf_token(portal, address):
+    from django.test import Client
+
+    strict = Client(REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="en", enforce_csrf_checks=True)
+    before = Case.objects.count()
+    assert strict.post("/public/report/", portal.form()).status_code == 403
+    assert Case.objects.count() == before
+    page = strict.get("/public/report/").content.decode()
+    assert 'name="csrfmiddlewaretoken"' in page and "<script>" not in page  # no inline script (CSP)
