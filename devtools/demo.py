@@ -633,7 +633,7 @@ def _seed(*, stdout, cases, now) -> str:
     loaded = time.monotonic() - started
     _live(now, users, rng)
     shift = _Shift(now, users, rng)
-    portal = portal_seed(now=now, users=users, point=lambda: shift.point(STREET_CODE))
+    portal = portal_seed(now=now, users=users, point=lambda: shift.point(COMMUNITY_CODE))
     missed = _missed_patrol(now, users, rng)
     live = Case.objects.filter(idempotency_key__startswith=LIVE).count()
     lifted = _route_waiting(now)
