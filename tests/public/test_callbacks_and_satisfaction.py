@@ -149,3 +149,23 @@ def test_an_operator_of_another_district_neither_sees_nor_records_the_call_back(
     assert other.post(f"/command/callbacks/{case.pk}/", {"reached": "no"}).status_code == 404
     assert other.post(f"/command/callbacks/{case.pk}/reopen/", {"note": "x"}).status_code == 404
     assert not CaseEvent.objects.filter(case=case, action="callback").exists()
+
+
+def test_the_satisfaction_figure_explains_itself_with_the_cases_behind_it(portal, resident, cases, assessor):
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    _r, case, token = portal.report(resident)
+    cases.to("closed", case=case)
+    resident.post(f"/public/follow/{token}/rate/", {"satisfaction": "dissatisfied"})
+    day = timezone.localdate().isoformat()
+    query = {"period": f"custom:{day}:{day}", "unit": "department", "key": cases.p["handler_department"].code}
+    client = _signed_in(assessor)
+    explained = client.get(reverse("assessment:explain") + "?" + urlencode({**query, "indicator": "satisfaction_rate"}))
+    assert explained.status_code == 200
+    assert "满意度" in explained.content.decode()
+    listing = {**query, "indicator": "satisfaction_rate", "count": "rated"}
+    listed = client.get(reverse("assessment:cases") + "?" + urlencode(listing))
+    assert listed.status_code == 200
+    assert case.number in listed.content.decode()
