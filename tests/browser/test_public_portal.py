@@ -1,8 +1,9 @@
 """Done-when of the public portal, on a phone (390×844, geolocation inside 东湖社区) in headless Chromium:
 
-a resident reports a problem with a photo, their location as the pin and a category found by its pinyin initials (bllj: 暴露垃圾),
-follows the case while the centre closes it (through the services), sees the result's photo and rates it 不满意;
-the case then waits in the operator's 回访 queue, and the operator reopens it back to the department.
+a resident reports a problem with a photo, their location as the pin and a category found by its pinyin
+initials (bllj: 暴露垃圾), follows the case while the centre closes it (through the services), sees the result's
+photo and rates it 不满意; the case then waits in the operator's 回访 queue, and the operator reopens it back to the
+department. The Content-Security-Policy refuses nothing on the way.
 """
 
 import re
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 
 from cases.models import Case, Source, Status
 
+from .test_content_security_policy import LISTEN
 from .test_mobile import PHONE, photo_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,6 +30,9 @@ def test_a_resident_reports_follows_and_rates_and_the_operator_reopens_from_the_
         has_touch=True,
     )
     page = resident.page
+    violations = []  # the Content-Security-Policy must refuse nothing the portal does
+    page.expose_function("cspViolation", lambda text: violations.append(text))
+    page.add_init_script(LISTEN)
     page.goto(resident.url("/public/report/"))
     page.set_input_files("#id_photo", photo_file("street.jpg"))
     page.click("#use-location")
@@ -57,6 +62,7 @@ def test_a_resident_reports_follows_and_rates_and_the_operator_reopens_from_the_
     with page.expect_navigation():
         page.click("#rating-form button[type=submit]")
     expect(page.locator("#rating-form")).to_have_count(0)
+    assert violations == []
 
     # The operator's 回访 queue has it; the operator reopens it.
     desk = browser_session(operator, viewport={"width": 1280, "height": 900})
