@@ -110,6 +110,7 @@ def portal_seed(*, now, users, point) -> str:
             contact_name="刘女士" if i else "黄先生",
             contact_phone=f"1380000{2000 + i:04d}",
             callback_requested=True,
+            work_order_number=f"HZ{now:%Y%m%d}7{i + 1:06d}",  # every 12345 transfer carries the hotline's number
             idempotency_key=f"demo:callback-{i}",
             now=now - ago,
         )
