@@ -317,7 +317,6 @@ def callback_queue_for_user(*, user, limit: int = 200):
         qs.annotate(
             dissatisfied=Exists(dissatisfied),
             attempts=Coalesce(Subquery(attempts[:1]), 0),
-            rating=Subquery(rating.values("data__satisfaction")[:1]),
             rating_comment=Subquery(rating.values("note")[:1]),
             latest_satisfaction=Subquery(latest.values("data__satisfaction")[:1]),
         )
