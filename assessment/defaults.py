@@ -62,6 +62,21 @@ SCHEMES = [
         "thresholds": {},
     },
     {
+        # 满意度 weighed in: the reporters' ratings (public portal and 回访 call-backs) of the department's work.
+        "code": "department-satisfaction",
+        "name": "部门评价（含满意度）",
+        "subject": "department",
+        "primary": False,
+        "description": "结案率 × 25 % + 按期处置率 × 25 % + (100 − 返工率) × 20 % + 满意度 × 30 %",
+        "components": [
+            _c("close_rate", 0.25),
+            _c("on_time_handling_rate", 0.25),
+            _c("rework_rate", 0.2, "inverse"),
+            _c("satisfaction_rate", 0.3),
+        ],
+        "thresholds": {},
+    },
+    {
         "code": "region-standard",
         "name": "区域评价（标准）",
         "subject": "region",
@@ -74,6 +89,19 @@ SCHEMES = [
             _c("on_time_close_rate", 0.4),
         ],
         "thresholds": PER_GRID,
+    },
+    {
+        "code": "region-satisfaction",
+        "name": "区域评价（含满意度）",
+        "subject": "region",
+        "primary": False,
+        "description": "结案率 × 30 % + 按期结案率 × 40 % + 满意度 × 30 %",
+        "components": [
+            _c("close_rate", 0.3),
+            _c("on_time_close_rate", 0.4),
+            _c("satisfaction_rate", 0.3),
+        ],
+        "thresholds": {},
     },
     {
         "code": "grid-worker-standard",

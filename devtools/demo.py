@@ -64,6 +64,7 @@ from huizhou_cityops.errors import ConflictError
 from .demo_duty import seed_duty
 from .demo_facilities import facilities_seed
 from .demo_open311 import seed_open311
+from .demo_portal import portal_seed
 from .loadgen import LoadOptions, load_cases
 from .loadgen.spread import SURNAMES
 
@@ -642,6 +643,8 @@ def _seed(*, stdout, cases, now) -> str:
     ids = _load(cases, now, rng.randrange(1, 2**31), progress)
     loaded = time.monotonic() - started
     _live(now, users, rng)
+    shift = _Shift(now, users, rng)
+    portal = portal_seed(now=now, users=users, point=lambda: shift.point(COMMUNITY_CODE))
     missed = _missed_patrol(now, users, rng)
     live = Case.objects.filter(idempotency_key__startswith=LIVE).count()
     lifted = _route_waiting(now)
@@ -662,6 +665,7 @@ def _seed(*, stdout, cases, now) -> str:
         f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), "
         f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk}); {inventory}; {duty}; "
         f"{open311}"
+        f"{portal}"
     )
 
 

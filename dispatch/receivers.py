@@ -20,3 +20,11 @@ def alert_emergency(sender, *, case, event, **kwargs):
     from dispatch.services.emergency import emergency_alert
 
     emergency_alert(case=case, event=event)
+
+
+@receiver(case_event_written, dispatch_uid="dispatch.public_update_with_event")
+def public_update(sender, *, case, event, **kwargs):
+    """A portal reporter with a confirmed phone hears by SMS that their case was accepted or closed (outbox row)."""
+    from dispatch.public.services import public_update_for_event
+
+    public_update_for_event(case=case, event=event)

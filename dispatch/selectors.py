@@ -3,15 +3,17 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.scope import ancestor_paths, subtree_q, user_scope
-from cases.models import Case, CaseEvent, Status, Summons
+from cases.models import CALLBACK_EVENT, RATE_EVENT, Case, CaseEvent, Satisfaction, Status, Summons
 from cases.models.querysets import CaseFacts, case_visible_to
 from dispatch.models import CaseRouting, CommandLevel, ResponsibilityRule, SupervisionOrder
 from dispatch.services.routing import routing_propose
@@ -351,3 +353,52 @@ def responsibility_rules_for_user(*, user):
     roots = scope.region_paths()
     above = sorted({a for root in roots for a in ancestor_paths(root)})
     return qs.filter(subtree_q(roots, "region__path") | Q(region__path__in=above))
+
+
+# ---- 回访: the call-back queue ----
+
+
+def _since_closing(action, **data):
+    return CaseEvent.objects.filter(
+        case=OuterRef("pk"), action=action, at__gte=OuterRef("closed_at"), **{f"data__{k}": v for k, v in data.items()}
+    )
+
+
+def callback_queue_for_user(*, user, limit: int = 200):
+    """Closed cases in the operator's grids whose reporter is owed a call-back (回访), oldest closing first.
+
+    Owed: the reporter asked for one (hotline or portal, `callback_requested`), or rated the result 不满意 on the
+    portal since the case closed. Settled: a call-back since the closing reached the reporter, or
+    settings.CALLBACK_MAX_ATTEMPTS call-backs did not. A reopened case leaves the queue (it is no longer closed) and
+    comes back, if still owed, when it is closed again.
+    """
+    paths = user_scope(user).region_paths(Role.OPERATOR)
+    if not paths and not user_scope(user).everything:
+        return Case.objects.none()
+    dissatisfied = _since_closing(RATE_EVENT, satisfaction=Satisfaction.DISSATISFIED)
+    reached = _since_closing(CALLBACK_EVENT, reached=True)
+    attempts = _since_closing(CALLBACK_EVENT).order_by().values("case").annotate(n=Count("id")).values("n")
+    rating = _since_closing(RATE_EVENT).order_by("-id")
+    latest = (
+        CaseEvent.objects.filter(
+            case=OuterRef("pk"), action__in=(RATE_EVENT, CALLBACK_EVENT), at__gte=OuterRef("closed_at")
+        )
+        .exclude(data__satisfaction=None)
+        .order_by("-id")
+    )
+    qs = Case.objects.visible_to(user).filter(status=Status.CLOSED)
+    if not user_scope(user).everything:
+        qs = qs.filter(subtree_q(paths, "region_path"))
+    return (
+        qs.annotate(
+            dissatisfied=Exists(dissatisfied),
+            attempts=Coalesce(Subquery(attempts[:1]), 0),
+            rating_comment=Subquery(rating.values("note")[:1]),
+            latest_satisfaction=Subquery(latest.values("data__satisfaction")[:1]),
+        )
+        .filter(Q(callback_requested=True) | Q(dissatisfied=True))
+        .exclude(Exists(reached))
+        .exclude(attempts__gte=settings.CALLBACK_MAX_ATTEMPTS)
+        .select_related("category")
+        .order_by("closed_at", "id")[:limit]
+    )

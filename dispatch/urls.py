@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .live.views import live_events
-from .pages import command, dept, duty, exports, facilities, grid, inbox, intake, panel
+from .pages import callbacks, command, dept, duty, exports, facilities, grid, inbox, intake, panel
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
@@ -23,6 +23,9 @@ urlpatterns = [
     path("command/cases/<int:pk>/actions/<slug:action>/", command.command_act, name="command-act"),
     path("command/cases/<int:pk>/orders/", command.command_order_issue, name="command-order-issue"),
     path("command/export/", exports.command_export, name="command-export"),
+    path("command/callbacks/", callbacks.callback_queue, name="command-callbacks"),
+    path("command/callbacks/<int:pk>/", callbacks.callback_record, name="command-callback-record"),
+    path("command/callbacks/<int:pk>/reopen/", callbacks.callback_reopen, name="command-callback-reopen"),
     path("dept/", dept.dept_workspace, name="dept-workspace"),
     path("dept/board/", dept.dept_board, name="dept-board"),
     path("dept/cases/<int:pk>/", dept.dept_panel, name="dept-panel"),

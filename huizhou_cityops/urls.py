@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("api/v1/", include("huizhou_cityops.api_urls")),
+    path("public/", include("dispatch.public.urls")),
     path("m/", include("cases.urls")),
     path("open311/v2/", include("cases.open311.urls")),
     path("tiles/", include("grids.urls")),

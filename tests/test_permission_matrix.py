@@ -35,7 +35,7 @@ from accounts.models import Role
 from assessment.periods import span_containing
 from assessment.services import assessment_freeze
 from cases.models import CaseEvent, Source
-from dispatch.models import Export, Notification, ResponsibilityRule
+from dispatch.models import Export, Notification, PublicFollow, ResponsibilityRule, token_digest
 from dispatch.services.orders import order_issue
 from dispatch.services.whistles import whistle_blow
 from grids.models import Department, Region
@@ -187,6 +187,11 @@ MATRIX = {
     "command-order-issue":       "login   403     403     403     403     403/404 403     403     302     403     404/403",
     # Exports of the list: the tab and filters in the user's scope (a region outside it: sent back with a message).
     "command-export":            "login   302     200     200     200     200/302 302     302     200     302     302/200",
+    # 回访: the call-back queue is the operators' (the cases are not closed: a record or a reopening is refused
+    # with a message, 302 back to the queue).
+    "command-callbacks":         "login   302     200     302     302     302     302     302     302     302     302",
+    "command-callback-record":   "login   403     302     403     403     403     403     403     403     403     403",
+    "command-callback-reopen":   "login   403     302     403     403     403     403     403     403     403     403",
     # The department workspace.
     "dept-workspace":            "login   302     302     302     302     302     200     200     302     302     302",
     "dept-board":                "login   403     403     403     403     403     200     200     403     403     403",
@@ -233,6 +238,17 @@ MATRIX = {
     "screen":                    "login   302     200     200     200     200/404 302     302     200     302     404/200",
     "screen-data":               "login   403     200     200     200     200/404 403     403     200     403     404/200",
     "screen-grid":               "login   403     200     200     200     200/404 403     403     200     403     404/200",
+    # The public portal: no login. The follow link is its token (a wrong one is 404); the sides' cases are in
+    # handling, so a code check finds no code (400), a new code no phone (302 with a message), a rating is too
+    # early (409), and the case's photo is of the problem, not of the result (404).
+    "public-home":               "200     200     200     200     200     200     200     200     200     200     200",
+    "public-report":             "200     200     200     200     200     200     200     200     200     200     200",
+    "public-follow":             "200     200     200     200     200     200     200     200     200     200     200",
+    "public-follow-code":        "400     400     400     400     400     400     400     400     400     400     400",
+    "public-follow-code-resend": "302     302     302     302     302     302     302     302     302     302     302",
+    "public-follow-rate":         "409     409     409     409     409     409     409     409     409     409     409",
+    "public-follow-photo":       "404     404     404     404     404     404     404     404     404     404     404",
+    "public-follow-photo-thumbnail": "404 404     404     404     404     404     404     404     404     404     404",
     # The rules everyone is scored by are open to every signed-in user.
     "assessment:schemes":        "login   200     200     200     200     200     200     200     200     200     200",
     # Open311 GeoReport v2: reading is open to everyone; POSTing a request needs a client system's api_key, which
@@ -329,6 +345,14 @@ HOW = {
     "api-responsibility-list":   Ask("POST", data={"category": "E0104", "region": "{district}", "lead_department": "city-urban-management"}),
     "api-responsibility-detail": Ask("GET", params={"pk": "rule"}),
     "api-score-list":            Ask("GET", query="?unit={department}"),
+    "command-callback-record":   Ask("POST", params=CASE, data={"reached": "no"}),
+    "command-callback-reopen":   Ask("POST", params=CASE, data={"note": "居民不满意"}),
+    "public-follow":             Ask("GET", params={"token": "token"}),
+    "public-follow-code":        Ask("POST", params={"token": "token"}, data={"code": "123456"}),
+    "public-follow-code-resend": Ask("POST", params={"token": "token"}),
+    "public-follow-rate":        Ask("POST", params={"token": "token"}, data={"satisfaction": "satisfied"}),
+    "public-follow-photo":       Ask("GET", params={"token": "token", "pk": "photo"}),
+    "public-follow-photo-thumbnail": Ask("GET", params={"token": "token", "pk": "photo"}),
 }
 # fmt: on
 
@@ -451,7 +475,9 @@ class Sides:
                 "today": timezone.localdate().isoformat(),
                 "facility": facility.code,
                 "rule": rules[side].pk,
+                "token": f"matrix-follow-{side}",
             }
+            PublicFollow.objects.create(case=case, token_digest=token_digest(f"matrix-follow-{side}"))
 
     def data(self, ask, side):
         objects = self.objects[side]
@@ -482,8 +508,10 @@ def _cell(answers):
 
 @pytest.mark.slow
 def test_every_url_answers_every_role_inside_and_outside_its_scope_as_the_matrix_says(
-    cases, personas, assessor, capsys
+    cases, personas, assessor, capsys, settings
 ):
+    # Every client posts from the same address: the public portal's per-address limit must not be what answers.
+    settings.PUBLIC_POSTS_PER_ADDRESS_MINUTE = 10_000
     people = {**personas, "assessor": assessor}
     sides = Sides(cases, personas, people["leader"])
     clients = {}

@@ -10,7 +10,8 @@ Every count is "events of the period [start, end) that satisfy a condition", att
 The same condition filters the aggregate (`count(*) FILTER (WHERE …)`) and the list of cases behind a figure,
 so a list always shows the cases a number counted. Conditions use the row of the `ev` CTE built in `sql.py`:
 the event's own columns plus a few facts read from the same case's other events (`closed_after`,
-`handling_seconds`, `effective`, `voided_later`, `returned_later`), each defined there.
+`handling_seconds`, `effective`, `voided_later`, `returned_later`), each defined there, and `satisfaction` (the
+rating a `rate` or `callback` event carries in its data, NULL elsewhere).
 
 Stage facts come from the event row: `stage` is the stage the case was in before the event, `stage_deadline` its
 deadline then, `stage_met` whether the stage the event *ended* was ended by its deadline (NULL when the event
@@ -133,6 +134,22 @@ COUNTS = {
         # Grid worker: 漏报 — filed cases another channel reported in a unit grid of their patrol area while their
         # patrol track had just passed through it (missed.py defines the rule; one `missed` row per case and worker).
         C("missed", _("missed (another channel reported where the patrol had passed)"), "action = 'missed'", (POST,)),
+        # 满意度: the reporters' ratings of closed cases in the period, from the public portal (rate) and the
+        # operators' call-backs (回访, callback; only those that reached the reporter carry a satisfaction). The
+        # department is the case's lead department, the grid the case's.
+        C("rated", _("satisfaction ratings"), "action IN ('rate', 'callback') AND satisfaction IS NOT NULL", U),
+        C(
+            "rated_satisfied",
+            _("rated satisfied (满意)"),
+            "action IN ('rate', 'callback') AND satisfaction = 'satisfied'",
+            U,
+        ),
+        C(
+            "rated_basic",
+            _("rated basically satisfied (基本满意)"),
+            "action IN ('rate', 'callback') AND satisfaction = 'basic'",
+            U,
+        ),
         # Shift lead: filings of the period voided before it ended. Dispatcher: dispatches returned before it ended.
         C("filed_voided", _("filed, later voided"), "action = 'register' AND voided_later", (POST,)),
         C("dispatches_returned", _("dispatched, later returned"), "action = 'dispatch' AND returned_later", (POST,)),

@@ -19,6 +19,8 @@ that component out and spreads its weight over the others (scoring.py). Denomina
   按时核实率 = verified_on_time / (verified + overdue_verify); 按时核查率 = checked_on_time / (checked + overdue_check).
 - Operator: 受理数 = accepted; 核实按时派发率 = verification_sent_on_time / verification_sent;
   核查按时派发率 = check_sent_on_time / check_sent. Shift lead: 按时结案率 = close_steps_on_time / close_steps.
+- 满意度 = (rated_satisfied + rated_basic) / rated: the share of ratings (portal and call-back) that were 满意 or
+  基本满意.
 - 平均处置时长 (hours) = handling_seconds / handled / 3600 (natural time from the start of the round).
 """
 
@@ -116,6 +118,16 @@ INDICATORS = {
             False,
             "h",
         ),
+        Indicator(
+            "satisfaction_rate",
+            _("satisfaction (满意度)"),
+            ("rated_satisfied", "rated_basic"),
+            ("rated",),
+            note=_(
+                "Ratings of closed cases by their reporters: on the public portal and in the operators' call-backs "
+                "(回访). Satisfied and basically satisfied count as satisfied."
+            ),
+        ),
         Indicator("public_report_rate", _("public report rate (监督举报率)"), ("public_verified",), ("filed",), False),
         Indicator("on_time_filing_rate", _("filed on time (按时立案率)"), ("filed_on_time",), ("filed",)),
         Indicator(
@@ -192,13 +204,13 @@ INDICATORS = {
 DEPARTMENT_INDICATORS = [
     "dispatched", "due", "handled", "closed", "handling_rate", "on_time_handling_rate", "late_handling_rate",
     "overdue_open_rate", "rework_rate", "close_rate", "on_time_close_rate", "extension_rate", "returns",
-    "avg_handling_hours",
+    "avg_handling_hours", "satisfaction_rate",
 ]  # fmt: skip
 REGION_INDICATORS = [
     "accepted", "filed", "due", "handled", "closed", "public_report_rate", "handling_rate", "on_time_handling_rate",
     "rework_rate", "close_rate", "on_time_close_rate", "on_time_filing_rate", "filing_accuracy_rate",
     "on_time_dispatch_rate", "dispatch_accuracy_rate", "extension_rate", "returns", "avg_handling_hours",
-    "self_handled",
+    "self_handled", "satisfaction_rate",
 ]  # fmt: skip
 POST_INDICATORS = {
     "grid_worker": [

@@ -10,13 +10,14 @@ Rules (counts.py says what each figure means):
 - An event belongs to the period when start <= at < end. A frozen run also reads only events with
   id <= upto (the last event id it saw), so a recomputation "as of" that run reads the same rows.
 - A case's events are in time order by id (the transition service appends them under a row lock).
-- The windows look at a case's dispatch, check, feedback and close events of the period, in order. By the
+- The windows look at a case's dispatch, check, feedback, close and reopen events of the period, in order. By the
   workflow, a feedback is followed by a check, and a passed check by the close (or a void); a failed check
   and a dispatch are followed by the next feedback (or an approved return, then a dispatch).
 - closed_after (feedback rows): the next two of those events are a check and the close, both before the period
   end: this round of handling passed its check and the case was closed.
 - handling_seconds (feedback rows): seconds since the start of this handling round: the event before it among
-  those, which is the dispatch, the re-dispatch (改派) or the failed check that started the round — or, when the
+  those, which is the dispatch, the re-dispatch (改派), the failed check or the reopening after a dissatisfied
+  call-back (reopen) that started the round — or, when the
   round started before the period, the latest such event found by one index probe on (case_id, id).
 - effective (report rows): the case was filed (register) or fixed on the spot (self_close) before the period end.
 - self_closed (report rows): the case was confirmed fixed on the spot (self_close) before the period end.
@@ -31,6 +32,7 @@ Rules (counts.py says what each figure means):
   run started that stage or assigned its task). Handling rows belong to the department of the
   ending event (the lead department) or the case's lead department, and to the grid; verify and check rows
   to the grid worker who did the task, or to whom it is assigned.
+- satisfaction (rate and callback rows): the rating in the event's data (满意度), NULL on every other row.
 - missed rows (漏报, posts only): one row per (case, grid worker) of missed.py's rule, with the pseudo-action
   `missed`, the report's time and the worker as actor in the grid-worker role. Only these rows read the patrol
   tracks; `track_upto` bounds the track points a frozen run read as `upto` bounds its events.
@@ -51,7 +53,7 @@ CASES = "cases_case"
 USERS = "accounts_user"
 
 # Events the windows need (dispatch, re-dispatch, check, feedback, close) and the others the unit counts read.
-WINDOWED = ("dispatch", "redispatch", "check", "feedback", "close")
+WINDOWED = ("dispatch", "redispatch", "check", "feedback", "close", "reopen")
 UNIT_PLAIN = (
     "accept",
     "self_close",
@@ -61,6 +63,8 @@ UNIT_PLAIN = (
     "approve_return",
     "request_extension",
     "approve_extension",
+    "rate",
+    "callback",
 )
 POST_ACTIONS = (
     "report",
@@ -96,7 +100,7 @@ def _later(alias, upto):
 # The actions that start (or assign) a stage instance: a case row's running stage counts for an "as of" run only
 # when none of them came after the run's last event (else the stage, or its task, did not exist yet then).
 STARTS = {
-    "handling": ("dispatch", "redispatch", "check"),
+    "handling": ("dispatch", "redispatch", "check", "reopen"),
     "verify": ("request_verification",),
     "check": ("feedback", "request_check"),
 }
@@ -131,11 +135,12 @@ def unit_events_sql(upto=None, region=False):
     narrow, narrow_case = REGION_NARROW if region else ("", "")
     return f"""
     WITH base AS MATERIALIZED (
-        SELECT e.id, e.case_id, e.action, e.to_status, e.stage, e.stage_met, e.at, e.department_id, e.region_path
+        SELECT e.id, e.case_id, e.action, e.to_status, e.stage, e.stage_met, e.at, e.department_id, e.region_path,
+               e.data ->> 'satisfaction' AS satisfaction
         FROM {EVENTS} e WHERE {_period("e", UNIT_PLAIN + WINDOWED, upto, narrow)}
     )
     SELECT b.case_id, b.action, b.to_status, b.stage, b.stage_met, b.department_id, b.region_path,
-           NULL::boolean AS closed_after, NULL::float AS handling_seconds
+           NULL::boolean AS closed_after, NULL::float AS handling_seconds, b.satisfaction
     FROM base b WHERE b.action IN {_in(UNIT_PLAIN)}
     UNION ALL
     SELECT w.case_id, w.action, w.to_status, w.stage, w.stage_met, w.department_id, w.region_path,
@@ -143,8 +148,9 @@ def unit_events_sql(upto=None, region=False):
            CASE WHEN w.action = 'feedback' THEN extract(epoch FROM w.at - coalesce(w.previous_at, (
                SELECT p.at FROM {EVENTS} p
                WHERE p.case_id = w.case_id AND p.id < w.id AND p.to_status = 'handling'
-                 AND p.action IN ('dispatch', 'redispatch', 'check')
-               ORDER BY p.id DESC LIMIT 1))) END
+                 AND p.action IN ('dispatch', 'redispatch', 'check', 'reopen')
+               ORDER BY p.id DESC LIMIT 1))) END,
+           NULL
     FROM (
         SELECT b.*, lead(b.action, 1) OVER w AS next1, lead(b.action, 2) OVER w AS next2,
                lag(b.at) OVER w AS previous_at
@@ -152,12 +158,12 @@ def unit_events_sql(upto=None, region=False):
         WINDOW w AS (PARTITION BY b.case_id ORDER BY b.id)
     ) w
     UNION ALL
-    SELECT e.case_id, 'overdue_handling', NULL, NULL, NULL, e.department_id, e.region_path, NULL, NULL
+    SELECT e.case_id, 'overdue_handling', NULL, NULL, NULL, e.department_id, e.region_path, NULL, NULL, NULL
     FROM {EVENTS} e
     WHERE e.action IN {_in(HANDLING_END_ACTIONS)} AND e.stage = 'handling' AND e.stage_deadline IS NOT NULL
       AND e.stage_deadline >= %(start)s AND e.stage_deadline < %(bound)s AND {_later("e", upto)}{narrow}
     UNION ALL
-    SELECT c.id, 'overdue_handling', NULL, NULL, NULL, c.lead_department_id, c.region_path, NULL, NULL
+    SELECT c.id, 'overdue_handling', NULL, NULL, NULL, c.lead_department_id, c.region_path, NULL, NULL, NULL
     FROM {CASES} c
     WHERE c.stage = 'handling' AND c.stage_deadline IS NOT NULL
       AND c.stage_deadline >= %(start)s AND c.stage_deadline < %(bound)s{narrow_case}{_running_then(upto, ["handling"])}

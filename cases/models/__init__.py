@@ -30,6 +30,7 @@ from .catalogue import (
     handling_urgencies,
 )
 from .open311 import Open311Client, Open311Request
+from .satisfaction import CALLBACK_EVENT, RATE_EVENT, SATISFACTION_EVENTS, Satisfaction
 from .status import FINAL_STATUSES, Light, Status
 
 __all__ = [
@@ -73,4 +74,8 @@ __all__ = [
     "HandlingClock",
     "REQUIRED_URGENCIES",
     "handling_urgencies",
+    "CALLBACK_EVENT",
+    "RATE_EVENT",
+    "SATISFACTION_EVENTS",
+    "Satisfaction",
 ]

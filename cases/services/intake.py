@@ -36,8 +36,20 @@ SOURCE_ROLES = {
 }
 
 
-def _check_report(*, actor, source, region):
-    """The role the actor enters this report under; 403 for a channel not theirs, 400 for a place outside."""
+# The role recorded on the report event of a case a resident entered themselves through the public portal.
+PORTAL_ROLE = "public"
+
+
+def _check_report(*, actor, source, region, via_portal=False):
+    """The role the actor enters this report under; 403 for a channel not theirs, 400 for a place outside.
+
+    A report through the public portal (`via_portal`, only ever passed by the portal's service, whose actor is the
+    system "public portal" user) is a public report from anywhere in the city, entered under the role "public".
+    """
+    if via_portal:
+        if source != Source.PUBLIC:
+            raise PermissionDenied(_("The public portal enters public reports only."))
+        return PORTAL_ROLE
     scope = user_scope(actor)
     roles = SOURCE_ROLES[source]
     if not scope.roles & roles:
@@ -101,6 +113,7 @@ def case_report(
     after_photos=(),
     idempotency_key: str | None = None,
     now=None,
+    via_portal: bool = False,
 ) -> tuple[Case, bool]:
     """Create a reported case; returns (case, created). The same idempotency key returns the first case.
 
@@ -110,6 +123,7 @@ def case_report(
     `photos` show the problem as found. A grid worker who fixed it on the spot (自处置, `self_handled`) adds
     `after_photos` of the result; the case then waits in `reported` for an operator to confirm it (self_close).
     A self-handled report with `photos` only (the form before after-photos existed) takes them as the result.
+    `via_portal` marks a resident's own report through the public portal (dispatch.public): no role is checked.
     """
     if source is None:
         if Role.GRID_WORKER not in user_scope(actor).roles:
@@ -130,7 +144,7 @@ def case_report(
     region = region_locate(lon=lon, lat=lat)
     if region is None:
         raise ValidationError({"point": [_("This point lies outside every grid of the city.")]})
-    role = _check_report(actor=actor, source=source, region=region)
+    role = _check_report(actor=actor, source=source, region=region, via_portal=via_portal)
     facility = _check_facility(code=facility, category=category, lon=lon, lat=lat)
     work_order_number = work_order_number.strip()
     _check_work_order(source=source, work_order_number=work_order_number)

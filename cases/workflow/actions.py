@@ -16,12 +16,14 @@ from accounts.scope import user_scope
 from cases.clock import hours_duration
 from cases.models import (
     FINAL_STATUSES,
+    SATISFACTION_EVENTS,
     Case,
     CaseEvent,
     CaseRequest,
     CommandLevel,
     RequestKind,
     RequestState,
+    Satisfaction,
     Source,
     Status,
 )
@@ -704,6 +706,59 @@ def check(ctx, *, passed):
 )
 def close(ctx):
     return Effect()
+
+
+# ---- 回访: reopening a closed case the reporter is dissatisfied with ----
+
+
+def satisfaction_since_closing(case) -> str:
+    """The latest satisfaction recorded since the case was closed (portal rating or call-back), or ""."""
+    if case.status != S.CLOSED or case.closed_at is None:
+        return ""
+    latest = (
+        CaseEvent.objects.filter(case=case, action__in=SATISFACTION_EVENTS, at__gte=case.closed_at)
+        .exclude(data__satisfaction=None)
+        .order_by("-id")
+        .values_list("data__satisfaction", flat=True)
+        .first()
+    )
+    return latest or ""
+
+
+DISSATISFIED_REPORTER = Guard(
+    lambda f: satisfaction_since_closing(f.case) == Satisfaction.DISSATISFIED,
+    409,
+    "not_dissatisfied",
+    lambda: _("Only a case its reporter rated dissatisfied (不满意) since it was closed can be reopened."),
+)
+WAS_HANDLED = Guard(
+    lambda f: f.case.lead_department_id is not None,
+    409,
+    "never_handled",
+    lambda: _("This case was never with a department; it cannot go back to one."),
+)
+
+
+@action(
+    "reopen",
+    label=pgettext_lazy("action", "Reopen"),
+    sources={S.CLOSED},
+    target=S.HANDLING,
+    roles={R.OPERATOR},
+    guards=(DISSATISFIED_REPORTER, WAS_HANDLED),
+    needs_note=True,
+    note_label=gettext_lazy("What the reporter is dissatisfied with"),
+    clock=RESTART,  # the department gets a new handling limit, as for a failed check (返工)
+    danger=True,
+    description=gettext_lazy(
+        "After a dissatisfied rating or call-back (回访), the operator sends a closed case back to its lead "
+        "department for rework (返工)."
+    ),
+)
+def reopen(ctx):
+    ctx.case.closed_at = None
+    ctx.case.rework_count += 1
+    return Effect(data={"rework": True, "reopened": True})
 
 
 # ---- 作废 ----

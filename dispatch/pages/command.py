@@ -34,6 +34,7 @@ from dispatch.services.orders import order_issue
 from grids.models import Level, Region
 
 from .access import command_required, page
+from .callbacks import is_operator
 from .intake import may_take_calls
 from .panel import (
     Outcome,
@@ -120,6 +121,7 @@ def command_centre(request):
         "departments": departments_for_filter(user=request.user),
         "calendar_warning": calendar_coverage_warning_for(request.user, now=now),
         "may_take_calls": may_take_calls(request.user),
+        "may_call_back": is_operator(request.user),
         "panel": panel,
         "grid_levels": [(level, Level(level).label) for level in GRID_LEVELS],
         "config": {

@@ -354,7 +354,11 @@ def case_photo(request, pk, thumbnail=False):
     )
     if photo is None:
         raise Http404(_("No such photo."))
-    name = (photo.thumbnail if thumbnail else photo.image).name
+    return photo_file_response((photo.thumbnail if thumbnail else photo.image).name)
+
+
+def photo_file_response(name):
+    """The photo file `name` as the answer, once the caller checked who may see it (also the public portal's)."""
     if settings.PHOTO_SERVING == "x-accel":
         # nginx sends the file from its `internal` location once this view has checked the scope.
         response = HttpResponse(content_type="image/jpeg")

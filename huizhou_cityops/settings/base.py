@@ -261,6 +261,18 @@ CASE_PHOTOS_MAX = env.int("CASE_PHOTOS_MAX", default=6)
 # The farthest (metres) a 部件 report's point may lie from the facility it names: GPS error plus a step back.
 FACILITY_REPORT_MAX_METRES = env.int("FACILITY_REPORT_MAX_METRES", default=50)
 
+# The public portal (/public/): reports from anyone, without an account. Rate limits count per client address
+# (accounts.security.clientip, through TRUSTED_PROXIES) and per phone number in fixed windows of the shared
+# cache: reports per address per hour, SMS codes per phone per hour, wrong codes before a code is spent.
+PUBLIC_PORTAL_USERNAME = env("PUBLIC_PORTAL_USERNAME", default="public-portal")
+PUBLIC_REPORTS_PER_ADDRESS_HOUR = env.int("PUBLIC_REPORTS_PER_ADDRESS_HOUR", default=10)
+PUBLIC_POSTS_PER_ADDRESS_MINUTE = env.int("PUBLIC_POSTS_PER_ADDRESS_MINUTE", default=30)
+PUBLIC_CODES_PER_PHONE_HOUR = env.int("PUBLIC_CODES_PER_PHONE_HOUR", default=3)
+PUBLIC_CODE_TTL_MINUTES = env.int("PUBLIC_CODE_TTL_MINUTES", default=10)
+PUBLIC_CODE_MAX_TRIES = env.int("PUBLIC_CODE_MAX_TRIES", default=5)
+# 回访: a call-back that did not reach the reporter is tried again, this many times in all.
+CALLBACK_MAX_ATTEMPTS = env.int("CALLBACK_MAX_ATTEMPTS", default=3)
+
 # Unit grids (单元网格): the edge of a generated square cell in metres (100 m gives the classic 10,000 m²
 # "万米单元网格"), and the area (m²) an imported layer's overlaps, gaps and cells outside their community may
 # reach before the import is refused (coordinates rounded by a GIS tool leave slivers of a fraction of a square metre).

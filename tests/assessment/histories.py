@@ -37,6 +37,7 @@ ROLE_OF = {
     "request_extension": "handler",
     "request_suspension": "handler",
     "feedback": "handler",
+    "reopen": "operator",
 }
 PENDING_OF = {
     "approve_return": "return",
@@ -215,7 +216,21 @@ def make_case(draw, world, number):
         }
     ]
     created = at
+    rated = False
     for _i in range(4 + draw(14)):
+        if walk.status == "closed" and not rated:
+            # 满意度: the reporter rates on the portal and/or an operator calls back; a dissatisfied one may reopen.
+            rated = True
+            at = at + timedelta(minutes=1 + draw(2 * 24 * 60))
+            ratings = _ratings(draw, world, walk, at)
+            events += ratings
+            if any(r["data"].get("satisfaction") == "dissatisfied" for r in ratings) and draw(2) == 0:
+                at = at + timedelta(minutes=1 + draw(60))
+                fields = _step(draw, world, walk, "reopen", at)
+                fields["from_status"] = "closed"
+                fields["data"] = {"rework": True, "reopened": True}
+                events.append(fields)
+                continue
         if walk.status in FINAL_STATUSES:
             break
         at = at + timedelta(minutes=1 + draw(3 * 24 * 60))
@@ -254,6 +269,27 @@ def make_case(draw, world, number):
         closed_at=at if walk.status in FINAL_STATUSES else None,
     )
     return case, events
+
+
+SATISFACTIONS = ("satisfied", "basic", "dissatisfied")
+
+
+def _ratings(draw, world, walk, at):
+    """A closed case's rating on the portal (role "public", no actor) and/or an operator's call-back (回访)."""
+    rows = []
+    base = {"from_status": "closed", "to_status": "closed", "at": at, "stage": walk.stage, "stage_deadline": None}
+    base.update(stage_met=None, department=walk.lead)
+    if draw(2) == 0:
+        data = {"satisfaction": _pick(draw, SATISFACTIONS), "channel": "portal"}
+        rows.append({**base, "action": "rate", "actor": None, "actor_role": "public", "data": data})
+    if draw(2) == 0:
+        reached = draw(3) != 0
+        data = {"reached": reached, "channel": "callback"}
+        if reached:
+            data["satisfaction"] = _pick(draw, SATISFACTIONS)
+        operator = _pick(draw, world.people["operator"])
+        rows.append({**base, "action": "callback", "actor": operator, "actor_role": "operator", "data": data})
+    return rows
 
 
 def _noise(draw, walk, at):

@@ -95,6 +95,12 @@ def _unit_counts(e, later, history, add):
         put("close_steps")
         if e.stage_met is True:
             put("close_steps_on_time")
+    if a in ("rate", "callback") and e.data.get("satisfaction"):
+        put("rated")
+        if e.data["satisfaction"] == "satisfied":
+            put("rated_satisfied")
+        if e.data["satisfaction"] == "basic":
+            put("rated_basic")
     if a == "feedback":
         put("handled")
         if e.stage_met is True:
@@ -110,7 +116,10 @@ def _unit_counts(e, later, history, add):
             x
             for x in history
             if x.id < e.id
-            and (x.action in ("dispatch", "redispatch") or (x.action == "check" and x.data.get("passed") is False))
+            and (
+                x.action in ("dispatch", "redispatch", "reopen")
+                or (x.action == "check" and x.data.get("passed") is False)
+            )
         ]
         put("handling_seconds", (e.at - starts[-1].at).total_seconds())
 
@@ -166,7 +175,7 @@ def _overdue(case, history, start, end, bound, upto, add, posts):
 
     def started_after_run(stage):
         """For an as-of run: a later event began the running stage (or handed out its task)."""
-        begins = {"handling": ("dispatch", "redispatch", "check"), "verify": ("request_verification",)}
+        begins = {"handling": ("dispatch", "redispatch", "check", "reopen"), "verify": ("request_verification",)}
         begins["check"] = ("feedback", "request_check")
         return any(e.id > upto and e.action in begins[stage] for e in history)
 

@@ -314,3 +314,20 @@ def test_the_12345_platform_posted_two_open311_requests_waiting_to_be_accepted(s
     assert set(posted.values_list("status", "source")) == {(Status.REPORTED, "other_system")}
     assert set(posted.values_list("created_by", flat=True)) == {client.user_id}
     assert "Open311 client 12345 政务服务平台 with 2 requests" in seeded
+
+
+def test_the_public_portal_has_cases_in_every_state_and_the_callback_queue_has_work(seeded):
+    from dispatch.models import PublicFollow, token_digest
+    from dispatch.selectors import callback_queue_for_user
+
+    follows = {
+        token: PublicFollow.objects.select_related("case").get(token_digest=token_digest(token))
+        for token in ("demo-received", "demo-handling", "demo-closed", "demo-dissatisfied")
+    }
+    assert follows["demo-received"].case.status == "reported" and follows["demo-received"].phone_verified_at
+    assert follows["demo-handling"].case.status == "handling"
+    assert follows["demo-closed"].case.status == "closed" and follows["demo-closed"].rated_at is None
+    assert all(f.case.source == "public" for f in follows.values())
+    queue = {c.pk: c for c in callback_queue_for_user(user=user("operator"))}
+    assert follows["demo-dissatisfied"].case.pk in queue and queue[follows["demo-dissatisfied"].case.pk].dissatisfied
+    assert sum(1 for c in queue.values() if c.source == "hotline_12345" and c.callback_requested) >= 2

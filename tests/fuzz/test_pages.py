@@ -19,14 +19,17 @@ from hypothesis import strategies as st
 
 from accounts.models import Role
 from cases.workflow import ACTIONS
-from dispatch.models import Export
+from dispatch.models import Export, PublicFollow, token_digest
 from tests.factories.facilities import facility_at
 
 EXAMPLES = int(os.environ.get("FUZZ_PAGE_EXAMPLES", "8"))
 SKIPPED_PREFIXES = ("admin/", "api/", "i18n/", "media/", "^media/")
 # Signing out would leave the rest of the run anonymous; anonymous requests are among the personas anyway.
 SKIPPED_NAMES = {"logout"}
-PERSONAS = ("dispatcher", "shift_lead", "handler", "street_handler", "grid_worker", "leader", "assessor", "outsider")
+PERSONAS = (
+    *("operator", "dispatcher", "shift_lead", "handler", "street_handler", "grid_worker", "leader", "assessor"),
+    "outsider",
+)
 # Every parameter name a page or partial reads, plus the workflow's form fields.
 PARAMETERS = [
     *("case", "before", "period", "kind", "day", "first", "last", "unit", "key", "indicator", "role", "scheme"),
@@ -44,6 +47,7 @@ PARAMETERS = [
     *("long", "address_string", "address_id", "email", "device_id", "account_id", "first_name", "last_name"),
     *("phone", "media_url", "attribute[facility_code]"),
     *("month",),
+    *("photo", "wants_updates", "wants_callback", "code", "satisfaction", "comment", "reached"),
     "after",
 ]
 HOSTILE = [
@@ -110,6 +114,11 @@ def page_world(cases, personas, huizhou_departments):
     )
     export.file.save("cases.csv", ContentFile("\ufeff案卷编号\n".encode()))
     cover = facility_at(lon=cases.lon, lat=cases.lat, class_code="0101", owner="utility-water-supply")
+    # The public portal's follow links: a closed case (its result's photo, its rating) and one in handling.
+    closed = cases.to("closed")
+    PublicFollow.objects.create(case=closed, token_digest=token_digest("fuzz-follow-closed"))
+    PublicFollow.objects.create(case=handling, token_digest=token_digest("fuzz-follow"), wants_updates=True)
+    result = closed.photos.filter(kind="after").first()
     return {
         "pk": [handling.pk, fixed.pk, photo.pk],
         "order_id": [order.pk],
@@ -136,7 +145,12 @@ def page_world(cases, personas, huizhou_departments):
         "format": ["json", "xml"],
         "service_code": ["C0101", "E0102"],
         "service_request_id": [handling.number],
-        "token": ["0" * 32],
+        # Open311's tokens and the portal's follow tokens.
+        "token": ["0" * 32, "fuzz-follow-closed", "fuzz-follow"],
+        ("public-follow-photo", "pk"): [result.pk],
+        ("public-follow-photo-thumbnail", "pk"): [result.pk],
+        ("command-callback-record", "pk"): [closed.pk],
+        ("command-callback-reopen", "pk"): [closed.pk],
     }
 
 
