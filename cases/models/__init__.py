@@ -29,6 +29,7 @@ from .catalogue import (
     UrgencyStepLimit,
     handling_urgencies,
 )
+from .sensing import SensingEvent, SensingKind, SensingMergeRule, SensingOutcome, SensingSource, SensingThreshold
 from .status import FINAL_STATUSES, Light, Status
 
 __all__ = [
@@ -70,4 +71,10 @@ __all__ = [
     "HandlingClock",
     "REQUIRED_URGENCIES",
     "handling_urgencies",
+    "SensingEvent",
+    "SensingKind",
+    "SensingMergeRule",
+    "SensingOutcome",
+    "SensingSource",
+    "SensingThreshold",
 ]

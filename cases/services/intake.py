@@ -11,6 +11,7 @@ from accounts.models import Role
 from accounts.scope import user_scope
 from cases.models import Case, Category, CategoryKind, PhotoKind, Source, Stage, Status, Urgency
 from cases.workflow import REPORT_EVENT
+from cases.workflow.spec import SYSTEM_ROLE
 from grids.models import Facility
 from grids.selectors import facility_distance_m, region_locate
 
@@ -101,6 +102,7 @@ def case_report(
     after_photos=(),
     idempotency_key: str | None = None,
     now=None,
+    system: bool = False,
 ) -> tuple[Case, bool]:
     """Create a reported case; returns (case, created). The same idempotency key returns the first case.
 
@@ -110,6 +112,8 @@ def case_report(
     `photos` show the problem as found. A grid worker who fixed it on the spot (自处置, `self_handled`) adds
     `after_photos` of the result; the case then waits in `reported` for an operator to confirm it (self_close).
     A self-handled report with `photos` only (the form before after-photos existed) takes them as the result.
+    `system=True` is the platform entering what a machine reported (sensing intake, under its own account): no
+    role or scope check, and the report event records the role "system".
     """
     if source is None:
         if Role.GRID_WORKER not in user_scope(actor).roles:
@@ -130,7 +134,7 @@ def case_report(
     region = region_locate(lon=lon, lat=lat)
     if region is None:
         raise ValidationError({"point": [_("This point lies outside every grid of the city.")]})
-    role = _check_report(actor=actor, source=source, region=region)
+    role = SYSTEM_ROLE if system else _check_report(actor=actor, source=source, region=region)
     facility = _check_facility(code=facility, category=category, lon=lon, lat=lat)
     work_order_number = work_order_number.strip()
     _check_work_order(source=source, work_order_number=work_order_number)

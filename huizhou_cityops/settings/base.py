@@ -244,6 +244,14 @@ CASE_PHOTOS_MAX = env.int("CASE_PHOTOS_MAX", default=6)
 # The farthest (metres) a 部件 report's point may lie from the facility it names: GPS error plus a step back.
 FACILITY_REPORT_MAX_METRES = env.int("FACILITY_REPORT_MAX_METRES", default=50)
 
+# Sensing intake: how long a process trusts what it read of a source's key and thresholds (a revoked key still
+# works this long on the other server processes); the merging distance and window of a class without its own rule
+# (admin: sensing merging rules); and the least time between two timeline entries of repeats without a snapshot.
+SENSING_KEY_CACHE_SECONDS = env.int("SENSING_KEY_CACHE_SECONDS", default=10)
+SENSING_MERGE_METRES = env.int("SENSING_MERGE_METRES", default=50)
+SENSING_MERGE_HOURS = env.int("SENSING_MERGE_HOURS", default=24)
+SENSING_TIMELINE_QUIET_SECONDS = env.int("SENSING_TIMELINE_QUIET_SECONDS", default=600)
+
 # Unit grids (单元网格): the edge of a generated square cell in metres (100 m gives the classic 10,000 m²
 # "万米单元网格"), and the area (m²) an imported layer's overlaps, gaps and cells outside their community may
 # reach before the import is refused (coordinates rounded by a GIS tool leave slivers of a fraction of a square metre).
