@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from cases.photos import PhotoError
 from cases.services.sensing import Detection, SourceInfo, sensing_ingest, sensing_rate_allow, sensing_source_for_key
+from huizhou_cityops.errors import ErrorSerializer
 
 ATTRIBUTES_MAX_BYTES = 8192
 
@@ -142,7 +143,9 @@ class SensingEventView(APIView):
         responses={
             201: SensingEventOutSerializer,
             200: SensingEventOutSerializer,
-            429: OpenApiResponse(description="Above the source's rate: try again in the next minute."),
+            429: OpenApiResponse(
+                response=ErrorSerializer, description="Above the source's rate: try again in the next minute."
+            ),
         },
         tags=["sensing"],
     )
