@@ -63,6 +63,7 @@ from huizhou_cityops.errors import ConflictError
 
 from .demo_duty import seed_duty
 from .demo_facilities import facilities_seed
+from .demo_sensing import seed_sensing
 from .loadgen import LoadOptions, load_cases
 from .loadgen.spread import SURNAMES
 
@@ -613,7 +614,8 @@ def _seed(*, stdout, cases, now) -> str:
     inventory = facilities_seed(street_code=STREET_CODE, first_community=COMMUNITY_CODE)
     existing = Case.objects.filter(idempotency_key__startswith=DEMO_TAG).count()
     if existing:
-        return f"{grids}workload kept: {existing:,} demo cases already loaded; {inventory}; {_duty(now)}"
+        kept = f"{grids}workload kept: {existing:,} demo cases already loaded; {inventory}; {_duty(now)}"
+        return f"{kept}; {seed_sensing(now=now)}"
     if cases <= 0:
         return f"{grids}no workload asked (--cases 0); {inventory}"
     started = time.monotonic()
@@ -641,6 +643,7 @@ def _seed(*, stdout, cases, now) -> str:
     run, span = _score_last_month(now, users["admin"])
     # After the emergency: it was alerted to the departments' standing duty, before today's roster existed.
     duty = _duty(now)
+    sensing = seed_sensing(now=now)
     open_count = Case.objects.filter(pk__in=ids).exclude(status__in=FINAL_STATUSES).count()
     city = CaseRouting.objects.filter(level=CommandLevel.CITY, case__status=Status.TO_DISPATCH).count()
     return grids + (
@@ -648,7 +651,8 @@ def _seed(*, stdout, cases, now) -> str:
         f"{city} waiting for the city centre ({len(lifted)} lifted), {bureau} sent to the city bureau, "
         f"{live} cases of the shift in progress ({missed} missed by the grid worker's patrol), "
         f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), "
-        f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk}); {inventory}; {duty}"
+        f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk}); {inventory}; {duty}; "
+        f"{sensing}"
     )
 
 

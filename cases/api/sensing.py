@@ -121,8 +121,8 @@ class SensingEventOutSerializer(serializers.Serializer):
 
 
 def _answer(event, duplicate):
-    number = None
-    if event.case_id is not None:
+    number = getattr(event, "case_number", None)  # known to the service when it created or joined the case
+    if number is None and event.case_id is not None:
         from cases.models import Case  # noqa: PLC0415
 
         number = Case.objects.filter(pk=event.case_id).values_list("number", flat=True).first()

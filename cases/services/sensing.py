@@ -180,10 +180,11 @@ def sensing_ingest(*, source: SourceInfo, detection: Detection, now=None) -> tup
     rule = sensing_rule(category_id)
     with transaction.atomic():
         sensing_lock_cells(category_id, detection.lon, detection.lat, rule.distance_m)
-        case_id = _open_case_near(category_id, detection, rule, now)
-        if case_id is not None:
-            event = _insert(source, detection, category_id, stored, now, outcome=SensingOutcome.MERGED, case_id=case_id)
+        near = _open_case_near(category_id, detection, rule, now)
+        if near is not None:
+            event = _insert(source, detection, category_id, stored, now, outcome=SensingOutcome.MERGED, case_id=near[0])
             if event is not None:
+                event.case_number = near[1]
                 _evidence(event, stored, now)
         else:
             event = _new_problem(source, detection, category_id, threshold, rule, stored, now)
@@ -225,7 +226,7 @@ def sensing_lock_cells(category_id, lon, lat, distance_m):
 # The index-assisted distance: `point && ST_Expand(...)` lets the GiST index on the point pick the candidates (a
 # box in degrees a little larger than the distance), ST_DWithin on geography then measures in metres exactly.
 NEAR_CASE_SQL = """
-SELECT id FROM cases_case
+SELECT id, number FROM cases_case
 WHERE category_id = %(category)s AND NOT (status = ANY(%(final)s)) AND created_at >= %(since)s
   AND point && ST_Expand(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), %(box)s)
   AND ST_DWithin(point::geography, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(distance)s)
@@ -255,8 +256,7 @@ def _near_params(category_id, detection, rule, now):
 def _open_case_near(category_id, detection, rule, now):
     with connection.cursor() as cursor:
         cursor.execute(NEAR_CASE_SQL, _near_params(category_id, detection, rule, now))
-        row = cursor.fetchone()
-    return row[0] if row else None
+        return cursor.fetchone()
 
 
 def _waiting_near(category_id, detection, rule, now):
@@ -357,7 +357,7 @@ def _new_problem(source, detection, category_id, threshold, rule, stored, now):
         now=now,
     )
     case_transition(case_id=case.pk, actor=None, action="accept", system=True, now=now)
-    event.case_id = case.pk
+    event.case_id, event.case_number = case.pk, case.number
     SensingEvent.objects.filter(pk=event.pk).update(case_id=case.pk)
     sensing_photos_attach(case=case, events=[event], now=now)
     # Detections of the same problem still waiting for a person join the case: nothing is left to confirm.
