@@ -26,6 +26,7 @@ the same machine and takes CPU from the server: the figures are the server's thr
 
 import argparse
 import asyncio
+import logging
 import math
 import os
 import random
@@ -233,6 +234,7 @@ def report(results, seconds, problems_posted):
 
 
 def main():
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would cost the client's CPU
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sources", type=int, default=100)
     parser.add_argument("--events", type=int, default=6000)

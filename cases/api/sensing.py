@@ -7,9 +7,14 @@ messages, 401 for a missing, unknown or revoked key, 429 above the source's rate
 
 import json
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from functools import partial
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import InterfaceError, OperationalError, connection
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -25,6 +30,58 @@ from cases.services.sensing import Detection, SourceInfo, sensing_ingest, sensin
 from huizhou_cityops.errors import ErrorSerializer
 
 ATTRIBUTES_MAX_BYTES = 8192
+_pool = None
+
+
+def _db_pool():
+    """The process's few threads that run ingestion's database work; each keeps one database connection open.
+
+    Why: under the ASGI server every request runs on a thread of its own, so Django opens (and PostgreSQL forks a
+    backend for) a new connection per request, which costs more than the whole ingestion of a repeat. Sources post
+    many times a second; their work goes to these threads instead, like the live stream's (dispatch/live/stream.py).
+    """
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=settings.SENSING_DB_THREADS, thread_name_prefix="sensing-db")
+    return _pool
+
+
+def _guarded(function, kwargs):
+    try:
+        return function(**kwargs)
+    except (InterfaceError, OperationalError):
+        # The thread's connection broke (a database restart): once more on a new one. Safe: ingestion is
+        # idempotent on the source's event id.
+        connection.close()
+        return function(**kwargs)
+
+
+def db_threads_close():
+    """Close the pool's database connections and the pool (the test suite drops its database afterwards)."""
+    global _pool
+    pool, _pool = _pool, None
+    if pool is None:
+        return
+    workers = pool._max_workers
+    # Every worker must run one close: a barrier keeps each of them busy until all have taken one.
+    barrier = threading.Barrier(workers)
+
+    def close():
+        try:
+            barrier.wait(timeout=5)
+        finally:
+            connection.close()
+
+    for _worker in range(workers):
+        pool.submit(close)
+    pool.shutdown(wait=True)
+
+
+def in_db_thread(function, /, **kwargs):
+    """Run `function` on the ingestion's database threads (SENSING_DB_THREADS = 0: here, on the request's own)."""
+    if not settings.SENSING_DB_THREADS:
+        return function(**kwargs)
+    return _db_pool().submit(partial(_guarded, function, kwargs)).result()
 
 
 def presented_key(request) -> str:
@@ -41,7 +98,7 @@ class SensingKeyAuthentication(BaseAuthentication):
         raw = presented_key(request)
         if not raw:
             return None
-        source = sensing_source_for_key(raw)
+        source = in_db_thread(sensing_source_for_key, raw=raw)
         if source is None:
             raise exceptions.AuthenticationFailed(_("Unknown or revoked key."))
         return AnonymousUser(), source
@@ -120,6 +177,11 @@ class SensingEventOutSerializer(serializers.Serializer):
     duplicate = serializers.BooleanField(help_text="True when this event id was already received from this source.")
 
 
+def _ingest(*, source, detection):
+    event, created = sensing_ingest(source=source, detection=detection)
+    return _answer(event, duplicate=not created)
+
+
 def _answer(event, duplicate):
     number = getattr(event, "case_number", None)  # known to the service when it created or joined the case
     if number is None and event.case_id is not None:
@@ -169,7 +231,6 @@ class SensingEventView(APIView):
             snapshot=data.get("snapshot"),
         )
         try:
-            event, created = sensing_ingest(source=source, detection=detection)
+            return in_db_thread(_ingest, source=source, detection=detection)
         except PhotoError as exc:
             return Response({"snapshot": [exc.message], "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
-        return _answer(event, duplicate=not created)

@@ -52,8 +52,10 @@ def _check_report(*, actor, source, region):
 def _check_work_order(*, source, work_order_number):
     if work_order_number and source != Source.HOTLINE_12345:
         raise ValidationError({"work_order_number": [_("Only a 12345 transfer has a work-order number.")]})
+    if not work_order_number:
+        return
     taken = Case.objects.filter(work_order_number=work_order_number).values_list("number", flat=True).first()
-    if work_order_number and taken:
+    if taken:
         message = _("12345 work order %(order)s was already taken in as case %(case)s.")
         raise ValidationError({"work_order_number": [message % {"order": work_order_number, "case": taken}]})
 

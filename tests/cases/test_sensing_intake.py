@@ -234,3 +234,19 @@ def test_the_sensing_account_cannot_sign_in(cases, source):
     assert case.created_by.is_active is False
     assert not case.created_by.has_usable_password()
     assert Role.OPERATOR not in {p.role for p in case.created_by.postings.all()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_servers_database_threads_ingestion_keeps_its_connections(cases, personas, settings):
+    from cases.api import sensing as api
+
+    settings.SENSING_DB_THREADS = 2
+    cache.clear()
+    _source, key = sensing_source(owner=personas["handler_department"])
+    try:
+        answers = [sensing_post(key, detection(event_id=f"t{n}", lon=cases.lon, lat=cases.lat)) for n in range(4)]
+        assert [a.json()["outcome"] for a in answers] == ["created", "merged", "merged", "merged"]
+        assert api._pool is not None and api._pool._max_workers == 2
+    finally:
+        api.db_threads_close()
+    assert Case.objects.filter(source=Source.SENSOR).count() == 1
