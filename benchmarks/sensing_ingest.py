@@ -207,6 +207,33 @@ async def post_all(url, posts, keys, concurrency):
     return results
 
 
+def _cpu_seconds(pids):
+    """User + system CPU time of the processes (seconds), from /proc."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def server_pids(process):
+    if process is None:
+        return []
+    return Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+
+
+def database_pids():
+    """The backends serving this database (the server's kept connections), this script's own excepted."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
@@ -253,9 +280,14 @@ def main():
     connection.close()
     process, url = (None, args.url) if args.url else start_server()
     try:
+        workers = server_pids(process)
+        before = _cpu_seconds(workers)
         started = time.perf_counter()
         results = asyncio.run(post_all(url, posts, keys, args.concurrency))
         seconds = time.perf_counter() - started
+        server_cpu = _cpu_seconds(workers) - before
+        # The kept connections were opened during the run: their backends' whole CPU time is the run's.
+        database_cpu = _cpu_seconds(database_pids())
     finally:
         if process is not None:
             process.terminate()
@@ -265,6 +297,13 @@ def main():
         f"{args.concurrency} connections, seed {seed}, {os.cpu_count()} CPUs"
     )
     ok = report(results, seconds, problems_posted)
+    if process is not None:
+        per_event = (server_cpu + database_cpu) / len(results) * 1000
+        print(
+            f"CPU: server processes {server_cpu:.1f} s, database backends {database_cpu:.1f} s = {per_event:.1f} ms "
+            f"per event, i.e. {os.cpu_count() * 1000 / per_event:.0f} events/s if {os.cpu_count()} cores were ours "
+            f"(load average now {os.getloadavg()[0]:.1f})"
+        )
     print("exactly one case per real problem: " + ("yes" if ok else "NO"))
     sys.exit(0 if ok else 1)
 

@@ -8,6 +8,7 @@ map cells the merging distance touches (see `sensing_lock_cells`), so of two rac
 sees the case the first created.
 """
 
+import contextlib
 import json
 import math
 import time
@@ -31,6 +32,7 @@ from cases.photos import photo_process, photo_store
 from cases.signals import sensing_source_flooded
 from cases.workflow.spec import SYSTEM_ROLE
 from grids.selectors import region_locate
+from huizhou_cityops.errors import ConflictError
 
 from .events import case_overlay_event
 from .intake import case_report
@@ -161,7 +163,7 @@ def sensing_ingest(*, source: SourceInfo, detection: Detection, now=None) -> tup
     """Store a detection once; returns (event, created). A repeat of the same source event id returns the first.
 
     Joins an open case of its class within the class's distance and window (its snapshot a photo, an entry in the
-    timeline), else creates an accepted case (at or above the source's threshold for the class), else waits in the
+    timeline), else creates a case and accepts it (at or above the source's threshold for the class), else waits in the
     待核实 queue (beside an earlier waiting detection of the same problem when there is one). 400 for bad input.
     """
     now = now or timezone.now()
@@ -193,7 +195,17 @@ def sensing_ingest(*, source: SourceInfo, detection: Detection, now=None) -> tup
             transaction.set_rollback(True)
     if event is None:
         return _existing(source.id, detection.external_id), False
+    if event.outcome == SensingOutcome.CREATED:
+        _accept(event.case_id, now)
     return event, True
+
+
+def _accept(case_id, now):
+    """The platform accepts the case it reported, in a transaction of its own: the report's transaction holds the
+    day's case-number row until it commits, and every intake of the city waits for that row, so it must be short.
+    Should this step not happen (the process dies in between), the case waits in 待受理 like any other report."""
+    with contextlib.suppress(ConflictError):  # an operator accepted (or refused) it in the meantime
+        case_transition(case_id=case_id, actor=None, action="accept", system=True, now=now)
 
 
 def _existing(source_id, external_id):
@@ -356,7 +368,6 @@ def _new_problem(source, detection, category_id, threshold, rule, stored, now):
         lat=detection.lat,
         now=now,
     )
-    case_transition(case_id=case.pk, actor=None, action="accept", system=True, now=now)
     event.case_id, event.case_number = case.pk, case.number
     SensingEvent.objects.filter(pk=event.pk).update(case_id=case.pk)
     sensing_photos_attach(case=case, events=[event], now=now)

@@ -31,8 +31,12 @@ desk_required = _role_required(
 def command_sensing(request):
     """The waiting detections of the user's grids, oldest first, with the grid workers who may go and look."""
     events = sensing_waiting_list_for_user(user=request.user)
+    # The grid workers of a grid once per grid (two queries each), not once per detection.
+    workers = {}
     for event in events:
-        event.grid_workers = grid_workers_for_case(event)
+        if event.region_path not in workers:
+            workers[event.region_path] = grid_workers_for_case(event)
+        event.grid_workers = workers[event.region_path]
     return render(request, "command/sensing.html", {"events": events})
 
 
