@@ -66,12 +66,14 @@ class Rule:
 
 _sources: dict = {}  # key hash -> (expires at, SourceInfo)
 _rules: dict = {}  # category id -> (expires at, Rule)
+_timeline: dict = {}  # case id -> when this process last wrote (or found written) a timeline entry of repeats
 
 
 def sensing_caches_clear() -> None:
     """Forget every cached source and rule in this process (a key revoked, a threshold changed)."""
     _sources.clear()
     _rules.clear()
+    _timeline.clear()
 
 
 def sensing_source_for_key(raw) -> SourceInfo | None:
@@ -167,9 +169,7 @@ def sensing_ingest(*, source: SourceInfo, detection: Detection, now=None) -> tup
     待核实 queue (beside an earlier waiting detection of the same problem when there is one). 400 for bad input.
     """
     now = now or timezone.now()
-    existing = _existing(source.id, detection.external_id)
-    if existing is not None:
-        return existing, False
+    # No look for the id first: a repeated id is rare (a client's retry), and the insert finds it (ON CONFLICT).
     known = source.classes.get(detection.class_code)
     if known is None:
         message = _("This source may not report class “%(code)s”. It may report: %(codes)s.")
@@ -439,8 +439,16 @@ def _evidence(event, stored, now):
     otherwise at most one entry per case every SENSING_TIMELINE_QUIET_SECONDS (the repeats stay linked to the case
     as sensing events: a camera that sees a heap of rubbish every few seconds must not bury the timeline)."""
     quiet = settings.SENSING_TIMELINE_QUIET_SECONDS
-    if stored is None and not cache.add(f"sensing:timeline:{event.case_id}", 1, timeout=quiet):
-        return
+    if stored is None:
+        # This process's own memory first (no round trip for the many repeats it saw lately), then the shared cache.
+        seen = _timeline.get(event.case_id)
+        if seen is not None and time.monotonic() - seen < quiet:
+            return
+        if len(_timeline) > 10_000:
+            _timeline.clear()
+        _timeline[event.case_id] = time.monotonic()
+        if not cache.add(f"sensing:timeline:{event.case_id}", 1, timeout=quiet):
+            return
     from cases.models import Case  # noqa: PLC0415
 
     case = Case.objects.only("id", "status", "region_path", "lead_department_id").get(pk=event.case_id)
