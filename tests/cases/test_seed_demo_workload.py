@@ -303,3 +303,13 @@ def test_the_roster_covers_now_and_the_grid_worker_is_on_patrol_in_their_communi
     assert patrol.points > 150 and patrol.distance_m > 3000
     assert patrol.started_at < patrol.last_seen_at < now and now - patrol.started_at < timedelta(hours=3)
     assert Region.objects.get(code="441302001001").geom.covers(patrol.last_point)
+
+
+def test_sensing_detections_made_cases_and_some_wait_for_the_operator(seeded):
+    from cases.models import SensingEvent
+    from cases.selectors import sensing_waiting_list_for_user
+
+    assert "sensing: 3 sources" in seeded
+    assert Case.objects.filter(source="sensor").exists()
+    assert SensingEvent.objects.filter(outcome="merged").exists()
+    assert len(sensing_waiting_list_for_user(user=user("operator"))) >= 2

@@ -7,6 +7,7 @@ The patterns are read from the URL configuration, so a new page is fuzzed withou
 
 import os
 import re
+from decimal import Decimal
 
 import hypothesis
 import pytest
@@ -18,9 +19,12 @@ from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
 from accounts.models import Role
+from cases.services.sensing import Detection, sensing_ingest, sensing_source_for_key
 from cases.workflow import ACTIONS
 from dispatch.models import Export
 from tests.factories.facilities import facility_at
+from tests.factories.sensing import sensing_source
+from tests.fixtures.cases import jpeg_upload
 
 EXAMPLES = int(os.environ.get("FUZZ_PAGE_EXAMPLES", "8"))
 SKIPPED_PREFIXES = ("admin/", "api/", "i18n/", "media/", "^media/")
@@ -105,6 +109,15 @@ def page_world(cases, personas, huizhou_departments):
     )
     export.file.save("cases.csv", ContentFile("\ufeff案卷编号\n".encode()))
     cover = facility_at(lon=cases.lon, lat=cases.lat, class_code="0101", owner="utility-water-supply")
+    # A detection below threshold waiting in 待核实, with a snapshot (another class than the cases').
+    _source, key = sensing_source(owner=personas["handler_department"], classes=(("E0103", "0.9"),))
+    waiting, _created = sensing_ingest(
+        source=sensing_source_for_key(key),
+        detection=Detection(
+            external_id="fuzz-1", occurred_at=timezone.now(), class_code="E0103", confidence=Decimal("0.5"),
+            lon=cases.lon, lat=cases.lat, attributes={}, snapshot=jpeg_upload(),
+        ),
+    )  # fmt: skip
     return {
         "pk": [handling.pk, fixed.pk, photo.pk],
         "order_id": [order.pk],
@@ -127,6 +140,9 @@ def page_world(cases, personas, huizhou_departments):
         ("export-download", "pk"): [export.pk],
         ("facility-detail", "code"): [cover.code],
         ("facility-photo", "code"): [cover.code],
+        "decision": ["confirm", "dismiss", "verify"],
+        ("command-sensing-decide", "pk"): [waiting.pk],
+        ("command-sensing-snapshot", "pk"): [waiting.pk],
     }
 
 
