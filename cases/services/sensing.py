@@ -17,134 +17,38 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.security.client_keys import key_hash
-from accounts.security.ratelimit import rate_allow
 from cases.models import FINAL_STATUSES, Category, PhotoKind, Source
-from cases.models.sensing import SensingEvent, SensingMergeRule, SensingOutcome, SensingSource, SensingThreshold
+from cases.models.sensing import SensingEvent, SensingOutcome
 from cases.photos import photo_process, photo_store
-from cases.signals import sensing_source_flooded
 from cases.workflow.spec import SYSTEM_ROLE
 from grids.selectors import region_locate
 from huizhou_cityops.errors import ConflictError
 
 from .events import case_overlay_event
 from .intake import case_report
+from .sensing_sources import (
+    METRES_PER_DEGREE,
+    SourceInfo,
+    _timeline,
+    sensing_account,
+    sensing_caches_clear,
+    sensing_rate_allow,
+    sensing_rule,
+    sensing_source_for_key,
+    sensing_source_revoke,
+)
 from .transitions import case_transition
 
-SENSING_ACCOUNT = "sensing"
 EVIDENCE_EVENT = "sensing_evidence"
-RATE_PERIOD = 60
 # Side of the advisory-lock cells in degrees (about 1 km at Huizhou's latitude): a merging distance of up to a few
 # hundred metres touches one cell, rarely two or four.
 CELL_DEGREES = 0.01
-METRES_PER_DEGREE = 111_320.0
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """What the hot path needs of a source, cached per process for SENSING_KEY_CACHE_SECONDS."""
-
-    id: int
-    name: str
-    rate_limit: int
-    # "E0102" -> (category id, threshold)
-    classes: dict
-
-
-@dataclass(frozen=True)
-class Rule:
-    distance_m: int
-    window: timedelta
-
-
-_sources: dict = {}  # key hash -> (expires at, SourceInfo)
-_rules: dict = {}  # category id -> (expires at, Rule)
-_timeline: dict = {}  # case id -> when this process last wrote (or found written) a timeline entry of repeats
-
-
-def sensing_caches_clear() -> None:
-    """Forget every cached source and rule in this process (a key revoked, a threshold changed)."""
-    _sources.clear()
-    _rules.clear()
-    _timeline.clear()
-
-
-def sensing_source_for_key(raw) -> SourceInfo | None:
-    """The live source holding this key, or None; cached briefly, so a revocation reaches other processes within
-    SENSING_KEY_CACHE_SECONDS (at once in the process that revoked it)."""
-    if not raw or not isinstance(raw, str) or len(raw) > 200:
-        return None
-    digest, now = key_hash(raw), time.monotonic()
-    cached = _sources.get(digest)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    source = SensingSource.find_by_key(raw)
-    info = None
-    if source is not None:
-        rows = SensingThreshold.objects.filter(source=source, category__active=True).values_list(
-            "category_id", "category__kind", "category__code", "threshold"
-        )
-        classes = {f"{kind}{code}": (category_id, threshold) for category_id, kind, code, threshold in rows}
-        info = SourceInfo(id=source.pk, name=source.name, rate_limit=source.rate_limit, classes=classes)
-    if len(_sources) > 10_000:
-        _sources.clear()
-    # A miss is cached as well (briefly): a flood of wrong keys costs no query each.
-    _sources[digest] = (now + settings.SENSING_KEY_CACHE_SECONDS, info)
-    return info
-
-
-def sensing_source_revoke(*, source: SensingSource) -> None:
-    """Revoke the source's key; this process forgets it at once, the others within SENSING_KEY_CACHE_SECONDS."""
-    source.revoke()
-    sensing_caches_clear()
-
-
-def sensing_rate_allow(*, source: SourceInfo) -> bool:
-    """Count one post of the source; False above its limit per minute, and the administrators are told (once per
-    minute: the first refused post of the window announces it, `sensing_source_flooded`)."""
-    now = time.time()
-    if rate_allow("sensing", str(source.id), limit=source.rate_limit, period=RATE_PERIOD, now=now):
-        return True
-    window = int(now // RATE_PERIOD)
-    if cache.add(f"sensing:flood-told:{source.id}:{window}", 1, timeout=RATE_PERIOD + 1):
-        sensing_source_flooded.send(
-            sender=SensingSource, source_id=source.id, window=window, limit=source.rate_limit, period=RATE_PERIOD
-        )
-    return False
-
-
-def sensing_rule(category_id: int) -> Rule:
-    """The merging distance and window of a class (its SensingMergeRule, else the settings' defaults)."""
-    now = time.monotonic()
-    cached = _rules.get(category_id)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    row = SensingMergeRule.objects.filter(category_id=category_id).values_list("distance_m", "window_hours").first()
-    distance, hours = row or (settings.SENSING_MERGE_METRES, settings.SENSING_MERGE_HOURS)
-    rule = Rule(distance_m=distance, window=timedelta(hours=hours))
-    _rules[category_id] = (now + settings.SENSING_KEY_CACHE_SECONDS, rule)
-    return rule
-
-
-def sensing_account():
-    """The platform's own account that enters sensor detections (inactive, no password: it cannot sign in)."""
-    user_model = get_user_model()
-    user = user_model.objects.filter(username=SENSING_ACCOUNT).first()
-    if user is None:
-        user, _created = user_model.objects.get_or_create(
-            username=SENSING_ACCOUNT, defaults={"full_name": "感知接入 Sensing intake", "is_active": False}
-        )
-        if _created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-    return user
 
 
 @dataclass(frozen=True)
@@ -461,3 +365,17 @@ def _evidence(event, stored, now):
         data={"sensing_event": event.pk, "source": event.source_id, "confidence": str(event.confidence)},
     )
     sensing_photos_attach(case=case, events=[event], now=now, event=entry)
+
+
+# The sources' side, used with ingestion by the API, the admin, the demo and the tests.
+__all__ = [
+    "Detection",
+    "SourceInfo",
+    "sensing_account",
+    "sensing_caches_clear",
+    "sensing_ingest",
+    "sensing_rate_allow",
+    "sensing_rule",
+    "sensing_source_for_key",
+    "sensing_source_revoke",
+]
