@@ -5,14 +5,14 @@ from datetime import timedelta
 
 from django.contrib.gis.geos import Polygon
 from django.contrib.gis.measure import D
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import Role
-from accounts.scope import user_scope
+from accounts.scope import subtree_q, user_scope
 
 from .clock import light_q, overdue_q
-from .models import Case, CaseEvent, CaseRequest, RequestState
+from .models import Case, CaseEvent, CaseRequest, RequestState, SensingEvent, SensingOutcome
 
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -152,3 +152,40 @@ def case_address_search(*, user, query: str, limit: int = 8):
 def pending_requests(case):
     """The case's pending requests (from the prefetched requests when there are)."""
     return [r for r in case.requests.all() if r.state == RequestState.PENDING]
+
+
+# ---- sensing intake: the 待核实 queue ----
+
+SENSING_DESK = (Role.OPERATOR, Role.SHIFT_LEAD)
+
+
+def sensing_may_review(user) -> bool:
+    """Whether the user works the supervision centre's desk, where detections below threshold are confirmed."""
+    scope = user_scope(user)
+    return scope.everything or bool(scope.roles & set(SENSING_DESK))
+
+
+def sensing_events_visible_to(user):
+    """Sensing events of the grids where the user works the desk (operator or shift lead); nothing else."""
+    scope = user_scope(user)
+    if scope.everything:
+        return SensingEvent.objects.all()
+    paths = sorted({p for role in SENSING_DESK for p in scope.region_paths(role)})
+    return SensingEvent.objects.filter(subtree_q(paths, "region_path"))
+
+
+def sensing_waiting_list_for_user(*, user, limit: int = 100):
+    """The 待核实 queue: detections below their threshold waiting for a person, oldest first, each with how many
+    repeats of the same problem waited beside it (`repeat_count`). One query."""
+    qs = (
+        sensing_events_visible_to(user)
+        .filter(outcome=SensingOutcome.PENDING)
+        .select_related("source", "category")
+        .annotate(repeat_count=Count("repeats"))
+        .order_by("id")
+    )
+    return list(qs[:limit])
+
+
+def sensing_waiting_count_for_user(*, user) -> int:
+    return sensing_events_visible_to(user).filter(outcome=SensingOutcome.PENDING).count()

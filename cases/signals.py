@@ -15,3 +15,8 @@ case_transitioned = Signal()
 # an emergency's alert into the outbox). Receivers write rows only (no network, no slow work); an exception rolls
 # the whole action back.
 case_event_written = Signal()
+
+# sensing_source_flooded(sender=SensingSource, source_id=int, window=int, limit=int, period=int)
+# A sensing source posted more than its limit in the rate window `window` (seconds since the epoch // period); sent
+# once per source and window, outside any transaction. Dispatch tells the administrators (dispatch.notifications).
+sensing_source_flooded = Signal()

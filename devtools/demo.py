@@ -65,6 +65,7 @@ from .demo_duty import seed_duty
 from .demo_facilities import facilities_seed
 from .demo_open311 import seed_open311
 from .demo_portal import portal_seed
+from .demo_sensing import seed_sensing
 from .loadgen import LoadOptions, load_cases
 from .loadgen.spread import SURNAMES
 
@@ -625,7 +626,8 @@ def _seed(*, stdout, cases, now) -> str:
     existing = Case.objects.filter(idempotency_key__startswith=DEMO_TAG).count()
     if existing:
         open311 = seed_open311(now=now, community_code=COMMUNITY_CODE)
-        return f"{grids}workload kept: {existing:,} demo cases already loaded; {inventory}; {_duty(now)}; {open311}"
+        kept = f"{grids}workload kept: {existing:,} demo cases already loaded; {inventory}; {_duty(now)}; {open311}"
+        return f"{kept}; {seed_sensing(now=now)}"
     if cases <= 0:
         return f"{grids}no workload asked (--cases 0); {inventory}"
     started = time.monotonic()
@@ -656,6 +658,7 @@ def _seed(*, stdout, cases, now) -> str:
     # After the emergency: it was alerted to the departments' standing duty, before today's roster existed.
     duty = _duty(now)
     open311 = seed_open311(now=now, community_code=COMMUNITY_CODE)
+    sensing = seed_sensing(now=now)
     open_count = Case.objects.filter(pk__in=ids).exclude(status__in=FINAL_STATUSES).count()
     city = CaseRouting.objects.filter(level=CommandLevel.CITY, case__status=Status.TO_DISPATCH).count()
     return grids + (
@@ -664,8 +667,7 @@ def _seed(*, stdout, cases, now) -> str:
         f"{live} cases of the shift in progress ({missed} missed by the grid worker's patrol), "
         f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), "
         f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk}); {inventory}; {duty}; "
-        f"{open311}"
-        f"{portal}"
+        f"{open311}; {portal}; {sensing}"
     )
 
 

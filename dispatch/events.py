@@ -16,6 +16,7 @@ OVERLAY_LABELS = {
     "timer_warning": pgettext_lazy("action", "Deadline warning"),
     "timer_overdue": pgettext_lazy("action", "Deadline passed"),
     "timer_escalation": pgettext_lazy("action", "Escalated"),
+    "sensing_evidence": pgettext_lazy("action", "Sensor detection added"),
 }
 
 

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .live.views import live_events
-from .pages import callbacks, command, dept, duty, exports, facilities, grid, inbox, intake, panel
+from .pages import callbacks, command, dept, duty, exports, facilities, grid, inbox, intake, panel, sensing
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
@@ -18,6 +18,9 @@ urlpatterns = [
     path("command/map/grids/", command.command_map_grids, name="command-map-grids"),
     path("command/map/patrols/", duty.command_map_patrols, name="command-map-patrols"),
     path("command/duty/", duty.command_duty, name="command-duty"),
+    path("command/sensing/", sensing.command_sensing, name="command-sensing"),
+    path("command/sensing/<int:pk>/snapshot/", sensing.command_sensing_snapshot, name="command-sensing-snapshot"),
+    path("command/sensing/<int:pk>/<slug:decision>/", sensing.command_sensing_decide, name="command-sensing-decide"),
     path("command/map/facilities/", facilities.command_map_facilities, name="command-map-facilities"),
     path("command/cases/<int:pk>/", command.command_panel, name="command-panel"),
     path("command/cases/<int:pk>/actions/<slug:action>/", command.command_act, name="command-act"),

@@ -21,6 +21,7 @@ does not work on is 403 (DOMAIN.md §3, STYLE.md "Errors").
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -35,6 +36,7 @@ from accounts.models import Role
 from assessment.periods import span_containing
 from assessment.services import assessment_freeze
 from cases.models import CaseEvent, Source
+from cases.services.sensing import Detection, sensing_ingest, sensing_source_for_key
 from dispatch.models import Export, Notification, PublicFollow, ResponsibilityRule, token_digest
 from dispatch.services.orders import order_issue
 from dispatch.services.whistles import whistle_blow
@@ -43,6 +45,7 @@ from grids.services.patrols import patrol_start
 from grids.services.unit_grids import unit_grids_generate
 from tests.factories.accounts import user_posted
 from tests.factories.facilities import facility_at
+from tests.factories.sensing import sensing_source
 from tests.fixtures.cases import jpeg_upload
 from tests.fixtures.grid import DANSHUI, HUICHENG, HUIYANG, QIAODONG, QIAODONG_COMMUNITY
 
@@ -154,6 +157,8 @@ MATRIX = {
     # The facility inventory: as far as the grid the facility stands in (and for its owner's people).
     "api-facility-nearby":       "401     200     200     200     200     200     200     200     200     200     200",
     "api-facility-detail":       "401     200/404 200     200     200     200/404 200     200/404 200     200     404/200",
+    # Sensing intake answers a source's key only: a person's session or token is not a key (401 for everyone).
+    "api-sensing-events":        "401     401     401     401     401     401     401     401     401     401     401",
     # The phone.
     "mobile-report":             "login   200     403     403     403     403     403     403     403     403     403",
     "mobile-tasks":              "login   200     403     403     403     403     403     403     403     403     403",
@@ -181,6 +186,10 @@ MATRIX = {
     # Who is on duty where: the roster and the workers on patrol of the viewer's grids.
     "command-duty":              "login   302     200     200     200     200     302     302     200     302     200",
     "command-map-patrols":       "login   403     200     200     200     200     403     403     200     403     200",
+    # 待核实 of sensing: the desk (operators, shift leads) confirms detections below threshold of its grids.
+    "command-sensing":           "login   302     200     200     302     302     302     302     302     302     302",
+    "command-sensing-decide":    "login   403     302     302     403     403     403     403     403     403     403",
+    "command-sensing-snapshot":  "login   403     200     200     403     403     403     403     403     403     403",
     "command-map-facilities":    "login   403     200     200     200     200     403     403     200     403     200",
     "command-panel":             "login   403     200     200     200     200/404 403     403     200     403     404/200",
     "command-act":               "login   403     302     403     302     302/404 403     403     403     403     404/302",
@@ -293,6 +302,9 @@ HOW = {
     "api-patrol-track":          Ask("POST", params={"client_id": "patrol"}, data=TRACK),
     "api-patrol-end":            Ask("POST", params={"client_id": "patrol"}),
     "command-map-grids":         Ask("GET", query=BOX),
+    "api-sensing-events":        Ask("POST", data={"event_id": "m-1", "time": "2026-01-05T10:00:00+08:00", "class_code": "E0102", "confidence": "0.9", "lon": "{lon}", "lat": "{lat}"}),
+    "command-sensing-decide":    Ask("POST", params={"pk": "sensing_event", "decision": "confirm"}),
+    "command-sensing-snapshot":  Ask("GET", params={"pk": "sensing_event"}),
     "command-map-facilities":    Ask("GET", query=BOX),
     "api-facility-nearby":       Ask("GET", query="?lon={lon}&lat={lat}&class_code=0101"),
     "api-facility-detail":       Ask("GET", params={"code": "facility"}),
@@ -442,6 +454,19 @@ class Sides:
             )
         }
         assessment_freeze(span=span_containing("month", timezone.localdate()).previous())
+        # A detection below threshold waiting in each side's 待核实, with a snapshot (another class than the cases').
+        _source, key = sensing_source(owner=city_bureau, classes=(("E0103", "0.9"),))
+        waiting = {
+            side: sensing_ingest(
+                source=sensing_source_for_key(key),
+                detection=Detection(
+                    external_id=f"matrix-{side}", occurred_at=timezone.now(), class_code="E0103",
+                    confidence=Decimal("0.5"), lon=case.point.x, lat=case.point.y, attributes={},
+                    snapshot=jpeg_upload(),
+                ),
+            )[0]
+            for side, case in (("huicheng", huicheng), ("huiyang", huiyang))
+        }  # fmt: skip
         self.objects = {}
         for side, case, department, district, reader in (
             ("huicheng", huicheng, qiaodong_office, HUICHENG, personas["handler"]),
@@ -476,6 +501,7 @@ class Sides:
                 "facility": facility.code,
                 "rule": rules[side].pk,
                 "token": f"matrix-follow-{side}",
+                "sensing_event": waiting[side].pk,
             }
             PublicFollow.objects.create(case=case, token_digest=token_digest(f"matrix-follow-{side}"))
 

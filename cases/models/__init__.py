@@ -31,6 +31,7 @@ from .catalogue import (
 )
 from .open311 import Open311Client, Open311Request
 from .satisfaction import CALLBACK_EVENT, RATE_EVENT, SATISFACTION_EVENTS, Satisfaction
+from .sensing import SensingEvent, SensingKind, SensingMergeRule, SensingOutcome, SensingSource, SensingThreshold
 from .status import FINAL_STATUSES, Light, Status
 
 __all__ = [
@@ -78,4 +79,10 @@ __all__ = [
     "RATE_EVENT",
     "SATISFACTION_EVENTS",
     "Satisfaction",
+    "SensingEvent",
+    "SensingKind",
+    "SensingMergeRule",
+    "SensingOutcome",
+    "SensingSource",
+    "SensingThreshold",
 ]

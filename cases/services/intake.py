@@ -11,6 +11,7 @@ from accounts.models import Role
 from accounts.scope import user_scope
 from cases.models import Case, Category, CategoryKind, PhotoKind, Source, Stage, Status, Urgency
 from cases.workflow import REPORT_EVENT
+from cases.workflow.spec import SYSTEM_ROLE
 from grids.models import Facility
 from grids.selectors import facility_distance_m, region_locate
 
@@ -63,8 +64,10 @@ def _check_report(*, actor, source, region, via_portal=False):
 def _check_work_order(*, source, work_order_number):
     if work_order_number and source != Source.HOTLINE_12345:
         raise ValidationError({"work_order_number": [_("Only a 12345 transfer has a work-order number.")]})
+    if not work_order_number:
+        return
     taken = Case.objects.filter(work_order_number=work_order_number).values_list("number", flat=True).first()
-    if work_order_number and taken:
+    if taken:
         message = _("12345 work order %(order)s was already taken in as case %(case)s.")
         raise ValidationError({"work_order_number": [message % {"order": work_order_number, "case": taken}]})
 
@@ -114,6 +117,7 @@ def case_report(
     idempotency_key: str | None = None,
     now=None,
     via_portal: bool = False,
+    system: bool = False,
 ) -> tuple[Case, bool]:
     """Create a reported case; returns (case, created). The same idempotency key returns the first case.
 
@@ -124,6 +128,8 @@ def case_report(
     `after_photos` of the result; the case then waits in `reported` for an operator to confirm it (self_close).
     A self-handled report with `photos` only (the form before after-photos existed) takes them as the result.
     `via_portal` marks a resident's own report through the public portal (dispatch.public): no role is checked.
+    `system=True` is the platform entering what a machine reported (sensing intake, under its own account): no
+    role or scope check, and the report event records the role "system".
     """
     if source is None:
         if Role.GRID_WORKER not in user_scope(actor).roles:
@@ -144,7 +150,7 @@ def case_report(
     region = region_locate(lon=lon, lat=lat)
     if region is None:
         raise ValidationError({"point": [_("This point lies outside every grid of the city.")]})
-    role = _check_report(actor=actor, source=source, region=region, via_portal=via_portal)
+    role = SYSTEM_ROLE if system else _check_report(actor=actor, source=source, region=region, via_portal=via_portal)
     facility = _check_facility(code=facility, category=category, lon=lon, lat=lat)
     work_order_number = work_order_number.strip()
     _check_work_order(source=source, work_order_number=work_order_number)

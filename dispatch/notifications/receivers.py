@@ -9,6 +9,7 @@ changes nothing.
 from django.db import transaction
 from django.dispatch import receiver
 
+from cases.signals import sensing_source_flooded
 from dispatch.signals import timers_fired
 
 
@@ -22,3 +23,11 @@ def notify_after_timers(sender, *, marks, **kwargs):
 
     with transaction.atomic():
         notify_timers(marks=marks)
+
+
+@receiver(sensing_source_flooded, dispatch_uid="dispatch.notify_sensing_flood")
+def notify_sensing_flood(sender, *, source_id, window, limit, period, **kwargs):
+    """The administrators are told of a flooding sensing source (sent once per source and minute)."""
+    from dispatch.notifications.sensing import notify_sensing_flood as service
+
+    service(source_id=source_id, window=window, limit=limit, period=period)

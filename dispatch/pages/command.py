@@ -14,7 +14,7 @@ from cases.clock import light_of_row
 from cases.filters import parse_bbox
 from cases.ids import parse_id
 from cases.models import Category, Light, Status
-from cases.selectors import case_detail_for_user
+from cases.selectors import case_detail_for_user, sensing_may_review, sensing_waiting_count_for_user
 from cases.worktime import calendar_coverage_warning_for
 from dispatch.pages.forms import OrderIssueForm, command_filter_form
 from dispatch.pages.selectors import (
@@ -122,6 +122,9 @@ def command_centre(request):
         "calendar_warning": calendar_coverage_warning_for(request.user, now=now),
         "may_take_calls": may_take_calls(request.user),
         "may_call_back": is_operator(request.user),
+        "sensing_waiting": (
+            sensing_waiting_count_for_user(user=request.user) if sensing_may_review(request.user) else None
+        ),
         "panel": panel,
         "grid_levels": [(level, Level(level).label) for level in GRID_LEVELS],
         "config": {

@@ -272,6 +272,16 @@ PUBLIC_CODE_TTL_MINUTES = env.int("PUBLIC_CODE_TTL_MINUTES", default=10)
 PUBLIC_CODE_MAX_TRIES = env.int("PUBLIC_CODE_MAX_TRIES", default=5)
 # 回访: a call-back that did not reach the reporter is tried again, this many times in all.
 CALLBACK_MAX_ATTEMPTS = env.int("CALLBACK_MAX_ATTEMPTS", default=3)
+# Sensing intake: how long a process trusts what it read of a source's key and thresholds (a revoked key still
+# works this long on the other server processes); the merging distance and window of a class without its own rule
+# (admin: sensing merging rules); and the least time between two timeline entries of repeats without a snapshot.
+SENSING_KEY_CACHE_SECONDS = env.int("SENSING_KEY_CACHE_SECONDS", default=10)
+SENSING_MERGE_METRES = env.int("SENSING_MERGE_METRES", default=50)
+SENSING_MERGE_HOURS = env.int("SENSING_MERGE_HOURS", default=24)
+SENSING_TIMELINE_QUIET_SECONDS = env.int("SENSING_TIMELINE_QUIET_SECONDS", default=600)
+# Threads per server process that run the ingestion endpoint's database work, each on one kept connection (0: on
+# the request's own thread and connection, as the tests do inside their transaction).
+SENSING_DB_THREADS = env.int("SENSING_DB_THREADS", default=4)
 
 # Unit grids (单元网格): the edge of a generated square cell in metres (100 m gives the classic 10,000 m²
 # "万米单元网格"), and the area (m²) an imported layer's overlaps, gaps and cells outside their community may

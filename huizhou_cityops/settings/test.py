@@ -39,3 +39,5 @@ WHITENOISE_USE_FINDERS = True
 # Follow-ups run in the test's process at commit (django_capture_on_commit_callbacks), as the suite asserts on
 # routing and notifications right after a service call; real-process tests turn it off with FOLLOWUP_INLINE=0.
 FOLLOWUP_INLINE = env.bool("FOLLOWUP_INLINE", default=True)
+# The ingestion endpoint's database work on the request's own connection, inside each test's transaction.
+SENSING_DB_THREADS = env.int("SENSING_DB_THREADS", default=0)

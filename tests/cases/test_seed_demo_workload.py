@@ -331,3 +331,13 @@ def test_the_public_portal_has_cases_in_every_state_and_the_callback_queue_has_w
     queue = {c.pk: c for c in callback_queue_for_user(user=user("operator"))}
     assert follows["demo-dissatisfied"].case.pk in queue and queue[follows["demo-dissatisfied"].case.pk].dissatisfied
     assert sum(1 for c in queue.values() if c.source == "hotline_12345" and c.callback_requested) >= 2
+
+
+def test_sensing_detections_made_cases_and_some_wait_for_the_operator(seeded):
+    from cases.models import SensingEvent
+    from cases.selectors import sensing_waiting_list_for_user
+
+    assert "sensing: 3 sources" in seeded
+    assert Case.objects.filter(source="sensor").exists()
+    assert SensingEvent.objects.filter(outcome="merged").exists()
+    assert len(sensing_waiting_list_for_user(user=user("operator"))) >= 2

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import Role
 from grids.models import Region
 from tests.factories.accounts import user_posted
+from tests.factories.sensing import sensing_source
 
 SCHEMA_URL = "/api/schema/"
 # The administrator reaches the data-sharing API's writes (departments, responsibility list, calendar).
@@ -114,4 +115,20 @@ def test_every_operation_answers_as_documented(role, personas, fuzz_data, wsgi_a
     with capsys.disabled():
         print(f"\n{tally.line(role)} in {time.monotonic() - started:.0f} s")
     assert tally.operations >= 19
+    assert not tally.failures, "\n\n".join(f"== {label}\n{text}" for label, text in tally.failures.items())
+
+
+@pytest.mark.slow
+def test_sensing_ingestion_answers_as_documented_with_a_valid_key(personas, fuzz_data, wsgi_app, settings, capsys):
+    """The ingestion endpoint answers a source's key, not a person's token: fuzzed here with a valid key (the runs
+    above reach only its 401)."""
+    _source, key = sensing_source(owner=personas["handler_department"], classes=(("E0102", "0.8"),), rate_limit=10**6)
+    schema = schemathesis.openapi.from_wsgi(SCHEMA_URL, wsgi_app)
+    operation = schema["/api/v1/sensing/events/"]["POST"]
+    tally = Tally(operations=1)
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        _fuzz_operation(operation, mode, {"X-Api-Key": key}, tally)
+    with capsys.disabled():
+        print(f"\n{tally.line('sensing source key')}")
+    assert tally.cases > 0
     assert not tally.failures, "\n\n".join(f"== {label}\n{text}" for label, text in tally.failures.items())

@@ -7,6 +7,7 @@ The patterns are read from the URL configuration, so a new page is fuzzed withou
 
 import os
 import re
+from decimal import Decimal
 
 import hypothesis
 import pytest
@@ -18,9 +19,12 @@ from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
 from accounts.models import Role
+from cases.services.sensing import Detection, sensing_ingest, sensing_source_for_key
 from cases.workflow import ACTIONS
 from dispatch.models import Export, PublicFollow, token_digest
 from tests.factories.facilities import facility_at
+from tests.factories.sensing import sensing_source
+from tests.fixtures.cases import jpeg_upload
 
 EXAMPLES = int(os.environ.get("FUZZ_PAGE_EXAMPLES", "8"))
 SKIPPED_PREFIXES = ("admin/", "api/", "i18n/", "media/", "^media/")
@@ -119,6 +123,15 @@ def page_world(cases, personas, huizhou_departments):
     PublicFollow.objects.create(case=closed, token_digest=token_digest("fuzz-follow-closed"))
     PublicFollow.objects.create(case=handling, token_digest=token_digest("fuzz-follow"), wants_updates=True)
     result = closed.photos.filter(kind="after").first()
+    # A detection below threshold waiting in 待核实, with a snapshot (another class than the cases').
+    _source, key = sensing_source(owner=personas["handler_department"], classes=(("E0103", "0.9"),))
+    waiting, _created = sensing_ingest(
+        source=sensing_source_for_key(key),
+        detection=Detection(
+            external_id="fuzz-1", occurred_at=timezone.now(), class_code="E0103", confidence=Decimal("0.5"),
+            lon=cases.lon, lat=cases.lat, attributes={}, snapshot=jpeg_upload(),
+        ),
+    )  # fmt: skip
     return {
         "pk": [handling.pk, fixed.pk, photo.pk],
         "order_id": [order.pk],
@@ -151,6 +164,9 @@ def page_world(cases, personas, huizhou_departments):
         ("public-follow-photo-thumbnail", "pk"): [result.pk],
         ("command-callback-record", "pk"): [closed.pk],
         ("command-callback-reopen", "pk"): [closed.pk],
+        "decision": ["confirm", "dismiss", "verify"],
+        ("command-sensing-decide", "pk"): [waiting.pk],
+        ("command-sensing-snapshot", "pk"): [waiting.pk],
     }
 
 

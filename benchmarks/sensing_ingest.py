@@ -1,0 +1,312 @@
+"""Sensing ingestion benchmark: 100 sources post detections, 70 % of them repeats of problems already seen.
+
+Against the demo database (`make run` loads it; any database after `seed_demo` will do):
+
+    export DATABASE_URL=postgis://postgres@127.0.0.1:5432/cityops
+    .venv/bin/python benchmarks/sensing_ingest.py             # [--sources 100] [--events 6000] [--concurrency 24]
+    .venv/bin/python benchmarks/sensing_ingest.py --url http://127.0.0.1:8000   # a server already running
+
+Without --url it starts the production server configuration (gunicorn, docker/gunicorn.conf.py: uvicorn workers,
+2 x CPUs + 1 of them, production settings) on a free port and stops it at the end; its log is
+var/sensing-ingest-server.log.
+
+1. Creates (once) `--sources` sources `bench-sensing-NNN` (cameras of the city bureau) allowed five event classes at
+   threshold 0.5, with a rate limit no run reaches, and gives each a new key (the keys live only in this process).
+2. Picks the real problems: (class, point) pairs on communities of the city, each more than three merging distances
+   from every other of its class and from any open case of its class (so no earlier run's case absorbs them).
+3. Builds `--events` detections: `--repeat` (70 %) of them repeat a problem already posted (same class, a point
+   within 15 m of it, another source and event id), the rest are first sightings; all at confidence ≥ 0.6.
+4. Posts them with `--concurrency` connections, as JSON without snapshot, and times each answer.
+5. Prints events/s, p50/p95/p99 latency, the answers by status and outcome, and checks exactly one case per real
+   problem (every detection of a problem answered with the same case number, different problems different cases).
+
+Goals: ≥ 300 events/s on 2 cores with p95 ≤ 100 ms, and exactly one case per real problem. The load generator runs on
+the same machine and takes CPU from the server: the figures are the server's throughput while it does.
+"""
+
+import argparse
+import asyncio
+import logging
+import math
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.production")
+os.environ.setdefault("SECRET_KEY", "sensing-ingest-benchmark-secret-key")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+import django  # noqa: E402
+
+django.setup()
+
+import httpx  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.gis.geos import Point  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from cases.models import Category, SensingSource, SensingThreshold  # noqa: E402
+from grids.models import Department, Level, Region  # noqa: E402
+
+CLASSES = ("E0102", "E0103", "E0104", "E0505", "E0507")
+METRES_PER_DEGREE = 111_320.0
+
+
+def bench_sources(count):
+    """`count` benchmark sources, created the first time, each with a new key: [(source id, key)]."""
+    owner = Department.objects.filter(active=True).order_by("level", "id").first()
+    categories = [Category.objects.get(kind=c[0], code=c[1:]) for c in CLASSES]
+    keys = []
+    for n in range(count):
+        source = SensingSource.objects.filter(name=f"bench-sensing-{n:03d}").first()
+        if source is None:
+            source = SensingSource(name=f"bench-sensing-{n:03d}", kind="camera", owner=owner)
+        raw = source.issue_key()
+        source.revoked_at = None
+        source.rate_limit = 1_000_000
+        source.save()
+        for category in categories:
+            SensingThreshold.objects.get_or_create(source=source, category=category, defaults={"threshold": 0.5})
+        keys.append(raw)
+    return keys
+
+
+def _far_enough(point, taken, distance_m):
+    lon, lat = point
+    for other_lon, other_lat in taken:
+        dx = (lon - other_lon) * METRES_PER_DEGREE * math.cos(math.radians(lat))
+        dy = (lat - other_lat) * METRES_PER_DEGREE
+        if math.hypot(dx, dy) < 3 * distance_m:
+            return False
+    return True
+
+
+def _open_case_near(class_code, lon, lat, distance_m):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM cases_case c JOIN cases_category g ON g.id = c.category_id "
+            "WHERE g.kind = %s AND g.code = %s AND c.status NOT IN ('closed', 'not_accepted', 'not_registered', "
+            "'voided', 'self_closed') AND ST_DWithin(c.point::geography, "
+            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s) LIMIT 1",
+            [class_code[0], class_code[1:], lon, lat, 3 * distance_m],
+        )
+        return cursor.fetchone() is not None
+
+
+def real_problems(count, rng):
+    """`count` (class, lon, lat) problems on the city's communities, apart from each other and from open cases."""
+    distance = settings.SENSING_MERGE_METRES
+    communities = list(Region.objects.filter(level=Level.COMMUNITY).values_list("code", flat=True))
+    rng.shuffle(communities)
+    taken = defaultdict(list)
+    problems = []
+    regions = Region.objects.filter(code__in=communities).only("geom", "code")
+    surfaces = {r.code: r.geom for r in regions.iterator(chunk_size=200)}
+    attempts = 0
+    while len(problems) < count and attempts < count * 20:
+        attempts += 1
+        geom = surfaces[communities[attempts % len(communities)]]
+        xmin, ymin, xmax, ymax = geom.extent
+        lon, lat = rng.uniform(xmin, xmax), rng.uniform(ymin, ymax)
+        class_code = CLASSES[attempts % len(CLASSES)]
+        if not geom.contains(Point(lon, lat, srid=4326)):
+            continue
+        if not _far_enough((lon, lat), taken[class_code], distance) or _open_case_near(class_code, lon, lat, distance):
+            continue
+        taken[class_code].append((lon, lat))
+        problems.append((class_code, lon, lat))
+    return problems
+
+
+def detections(total, repeat_share, problems, sources, rng, tag):
+    """The posts in order: first sightings of each problem, and repeats of problems already posted."""
+    posts, seen = [], []
+    pending = list(range(len(problems)))
+    for n in range(total):
+        if seen and (rng.random() < repeat_share or not pending):
+            problem = rng.choice(seen)
+        else:
+            problem = pending.pop()
+            seen.append(problem)
+        class_code, lon, lat = problems[problem]
+        angle, metres = rng.uniform(0, 2 * math.pi), rng.uniform(0, 15)
+        lon += metres * math.cos(angle) / (METRES_PER_DEGREE * math.cos(math.radians(lat)))
+        lat += metres * math.sin(angle) / METRES_PER_DEGREE
+        body = {
+            "event_id": f"{tag}-{n}",
+            "time": datetime.now(UTC).isoformat(),
+            "class_code": class_code,
+            "confidence": round(rng.uniform(0.6, 0.99), 3),
+            "lon": round(lon, 7),
+            "lat": round(lat, 7),
+            "attributes": {"bench": tag, "track": n},
+        }
+        posts.append((problem, rng.randrange(sources), body))
+    return posts
+
+
+def start_server():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (ROOT / "var").mkdir(exist_ok=True)
+    log = (ROOT / "var" / "sensing-ingest-server.log").open("w")
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", "GUNICORN_GRACEFUL_TIMEOUT": "5"}
+    process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+        [gunicorn, "--config", "docker/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+         "--worker-tmp-dir", "/tmp", "huizhou_cityops.asgi"],  # noqa: S108
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the server did not start; see var/sensing-ingest-server.log")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code in (200, 503):
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise SystemExit("the server did not answer within 60 s; see var/sensing-ingest-server.log")
+
+
+async def post_all(url, posts, keys, concurrency):
+    """Post every detection over `concurrency` connections; [(problem, status, answer, seconds)]."""
+    queue = asyncio.Queue()
+    for item in posts:
+        queue.put_nowait(item)
+    results = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def worker(client):
+        while True:
+            try:
+                problem, source, body = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            started = time.perf_counter()
+            response = await client.post("/api/v1/sensing/events/", json=body, headers={"X-Api-Key": keys[source]})
+            elapsed = time.perf_counter() - started
+            answer = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+            results.append((problem, response.status_code, answer, elapsed))
+
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    return results
+
+
+def _cpu_seconds(pids):
+    """User + system CPU time of the processes (seconds), from /proc."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def server_pids(process):
+    if process is None:
+        return []
+    return Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+
+
+def database_pids():
+    """The backends serving this database (the server's kept connections), this script's own excepted."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def report(results, seconds, problems_posted):
+    latencies = [r[3] for r in results]
+    statuses = Counter(r[1] for r in results)
+    outcomes = Counter(r[2].get("outcome") for r in results)
+    print(f"events: {len(results)} in {seconds:.1f} s = {len(results) / seconds:.0f} events/s")
+    print(
+        f"latency: p50 {percentile(latencies, 0.5) * 1000:.0f} ms, p95 {percentile(latencies, 0.95) * 1000:.0f} ms, "
+        f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
+    )
+    print(f"answers: {dict(statuses)}; outcomes: {dict(outcomes)}")
+    by_problem = defaultdict(set)
+    for problem, _status, answer, _elapsed in results:
+        by_problem[problem].add(answer.get("case"))
+    split = [p for p, numbers in by_problem.items() if len(numbers) != 1 or None in numbers]
+    cases = [next(iter(numbers)) for numbers in by_problem.values() if len(numbers) == 1]
+    shared = len(cases) - len(set(cases))
+    print(f"real problems posted: {problems_posted}; cases created: {outcomes.get('created', 0)}")
+    print(f"problems with other than one case: {len(split)}; cases shared by two problems: {shared}")
+    return not split and not shared and outcomes.get("created", 0) == problems_posted
+
+
+def main():
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would cost the client's CPU
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sources", type=int, default=100)
+    parser.add_argument("--events", type=int, default=6000)
+    parser.add_argument("--repeat", type=float, default=0.7)
+    parser.add_argument("--concurrency", type=int, default=24)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--url")
+    args = parser.parse_args()
+    seed = args.seed if args.seed is not None else int(time.time())
+    rng = random.Random(seed)
+    keys = bench_sources(args.sources)
+    problems = real_problems(math.ceil(args.events * (1 - args.repeat)) + 1, rng)
+    tag = f"bench-{seed}"
+    posts = detections(args.events, args.repeat, problems, args.sources, rng, tag)
+    problems_posted = len({p for p, _s, _b in posts})
+    connection.close()
+    process, url = (None, args.url) if args.url else start_server()
+    try:
+        workers = server_pids(process)
+        before = _cpu_seconds(workers)
+        started = time.perf_counter()
+        results = asyncio.run(post_all(url, posts, keys, args.concurrency))
+        seconds = time.perf_counter() - started
+        server_cpu = _cpu_seconds(workers) - before
+        # The kept connections were opened during the run: their backends' whole CPU time is the run's.
+        database_cpu = _cpu_seconds(database_pids())
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=30)
+    print(
+        f"sensing ingest: {args.sources} sources, {args.events} events, {args.repeat:.0%} repeats, "
+        f"{args.concurrency} connections, seed {seed}, {os.cpu_count()} CPUs"
+    )
+    ok = report(results, seconds, problems_posted)
+    if process is not None:
+        per_event = (server_cpu + database_cpu) / len(results) * 1000
+        print(
+            f"CPU: server processes {server_cpu:.1f} s, database backends {database_cpu:.1f} s = {per_event:.1f} ms "
+            f"per event, i.e. {os.cpu_count() * 1000 / per_event:.0f} events/s if {os.cpu_count()} cores were ours "
+            f"(load average now {os.getloadavg()[0]:.1f})"
+        )
+    print("exactly one case per real problem: " + ("yes" if ok else "NO"))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""POST /api/v1/sensing/events/: a sensing source posts a detection, authenticated by its key (not a user).
+
+`Authorization: Key <key>` or `X-Api-Key: <key>`. JSON, or multipart when a snapshot comes along. Answers 201 with
+what became of the detection, 200 with the same answer for a repeat of the same source event id, 400 with field
+messages, 401 for a missing, unknown or revoked key, 429 above the source's rate (the administrators are told).
+"""
+
+import json
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import InterfaceError, OperationalError, connection
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.photos import PhotoError
+from cases.services.sensing import Detection, SourceInfo, sensing_ingest, sensing_rate_allow, sensing_source_for_key
+from huizhou_cityops.errors import ErrorSerializer
+
+ATTRIBUTES_MAX_BYTES = 8192
+_pool = None
+
+
+def _db_pool():
+    """The process's few threads that run ingestion's database work; each keeps one database connection open.
+
+    Why: under the ASGI server every request runs on a thread of its own, so Django opens (and PostgreSQL forks a
+    backend for) a new connection per request, which costs more than the whole ingestion of a repeat. Sources post
+    many times a second; their work goes to these threads instead, like the live stream's (dispatch/live/stream.py).
+    """
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=settings.SENSING_DB_THREADS, thread_name_prefix="sensing-db")
+    return _pool
+
+
+def _guarded(function, kwargs):
+    try:
+        return function(**kwargs)
+    except (InterfaceError, OperationalError):
+        # The thread's connection broke (a database restart): once more on a new one. Safe: ingestion is
+        # idempotent on the source's event id.
+        connection.close()
+        return function(**kwargs)
+
+
+def db_threads_close():
+    """Close the pool's database connections and the pool (the test suite drops its database afterwards)."""
+    global _pool
+    pool, _pool = _pool, None
+    if pool is None:
+        return
+    workers = pool._max_workers
+    # Every worker must run one close: a barrier keeps each of them busy until all have taken one.
+    barrier = threading.Barrier(workers)
+
+    def close():
+        try:
+            barrier.wait(timeout=5)
+        finally:
+            connection.close()
+
+    for _worker in range(workers):
+        pool.submit(close)
+    pool.shutdown(wait=True)
+
+
+def in_db_thread(function, /, **kwargs):
+    """Run `function` on the ingestion's database threads (SENSING_DB_THREADS = 0: here, on the request's own)."""
+    if not settings.SENSING_DB_THREADS:
+        return function(**kwargs)
+    return _db_pool().submit(partial(_guarded, function, kwargs)).result()
+
+
+def presented_key(request) -> str:
+    header = request.headers.get("Authorization", "")
+    if header[:4].lower() == "key ":
+        return header[4:].strip()
+    return request.headers.get("X-Api-Key", "").strip()
+
+
+class SensingKeyAuthentication(BaseAuthentication):
+    """A sensing source's key; request.auth is the source (SourceInfo), request.user stays anonymous."""
+
+    def authenticate(self, request):
+        raw = presented_key(request)
+        if not raw:
+            return None
+        source = in_db_thread(sensing_source_for_key, raw=raw)
+        if source is None:
+            raise exceptions.AuthenticationFailed(_("Unknown or revoked key."))
+        return AnonymousUser(), source
+
+    def authenticate_header(self, request):
+        return 'Key realm="sensing"'
+
+
+class SensingKeyScheme(OpenApiAuthenticationExtension):
+    target_class = SensingKeyAuthentication
+    name = "sensingKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Api-Key",
+            "description": "A sensing source's key (also accepted as `Authorization: Key <key>`).",
+        }
+
+
+class IsSensingSource(BasePermission):
+    def has_permission(self, request, view):
+        return isinstance(request.auth, SourceInfo)
+
+
+class AttributesField(serializers.JSONField):
+    """A JSON object (in a multipart post: its JSON text), at most ATTRIBUTES_MAX_BYTES once encoded."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError(_("Give a JSON object.")) from None
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(_("Give a JSON object."))
+        try:
+            text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+        except ValueError:
+            raise serializers.ValidationError(_("Numbers must be finite.")) from None
+        if "\\u0000" in text or "\x00" in text:
+            raise serializers.ValidationError(_("Null characters are not allowed."))
+        if len(text.encode()) > ATTRIBUTES_MAX_BYTES:
+            message = _("At most %(bytes)d bytes of attributes.")
+            raise serializers.ValidationError(message % {"bytes": ATTRIBUTES_MAX_BYTES})
+        return data
+
+
+class FiniteFloatField(serializers.FloatField):
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            raise serializers.ValidationError(_("A finite number is required."))
+        return value
+
+
+class SensingEventInSerializer(serializers.Serializer):
+    event_id = serializers.CharField(max_length=100, help_text="The source's own id of the event (idempotency key).")
+    time = serializers.DateTimeField(help_text="When the source detected it (ISO 8601 with offset).")
+    class_code = serializers.RegexField(
+        r"^[CE][0-9]{4,5}$", max_length=6, help_text="Kind letter and class code, as in case numbers: E0102."
+    )
+    confidence = FiniteFloatField(min_value=0, max_value=1)
+    lon = FiniteFloatField(min_value=-180, max_value=180)
+    lat = FiniteFloatField(min_value=-90, max_value=90)
+    attributes = AttributesField(required=False, default=dict, help_text="Free attributes (a JSON object).")
+    snapshot = serializers.ImageField(required=False, help_text="A snapshot (multipart only); JPEG, PNG or WebP.")
+
+
+class SensingEventOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    event_id = serializers.CharField(source="external_id")
+    outcome = serializers.CharField(help_text="created, merged, pending, grouped, confirmed, verifying or dismissed")
+    case = serializers.CharField(allow_null=True, help_text="The case number the detection became or joined.")
+    duplicate = serializers.BooleanField(help_text="True when this event id was already received from this source.")
+
+
+def _ingest(*, source, detection):
+    event, created = sensing_ingest(source=source, detection=detection)
+    return _answer(event, duplicate=not created)
+
+
+def _answer(event, duplicate):
+    number = getattr(event, "case_number", None)  # known to the service when it created or joined the case
+    if number is None and event.case_id is not None:
+        from cases.models import Case  # noqa: PLC0415
+
+        number = Case.objects.filter(pk=event.case_id).values_list("number", flat=True).first()
+    body = {"id": event.pk, "event_id": event.external_id, "outcome": event.outcome, "case": number}
+    return Response(
+        {**body, "duplicate": duplicate}, status=status.HTTP_200_OK if duplicate else status.HTTP_201_CREATED
+    )
+
+
+class SensingEventView(APIView):
+    authentication_classes = [SensingKeyAuthentication]
+    permission_classes = [IsSensingSource]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="sensing_events_create",
+        request={"application/json": SensingEventInSerializer, "multipart/form-data": SensingEventInSerializer},
+        responses={
+            201: SensingEventOutSerializer,
+            200: SensingEventOutSerializer,
+            429: OpenApiResponse(
+                response=ErrorSerializer, description="Above the source's rate: try again in the next minute."
+            ),
+        },
+        tags=["sensing"],
+    )
+    def post(self, request):
+        """A detection from a sensing source: joins an open case nearby, becomes a case, or waits for review."""
+        source = request.auth
+        if not sensing_rate_allow(source=source):
+            body = {"detail": _("Too many events: at most %(limit)d a minute.") % {"limit": source.rate_limit}}
+            return Response(body, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": "60"})
+        form = SensingEventInSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        detection = Detection(
+            external_id=data["event_id"],
+            occurred_at=data["time"],
+            class_code=data["class_code"],
+            confidence=Decimal(str(round(data["confidence"], 3))),
+            lon=data["lon"],
+            lat=data["lat"],
+            attributes=data["attributes"],
+            snapshot=data.get("snapshot"),
+        )
+        try:
+            return in_db_thread(_ingest, source=source, detection=detection)
+        except PhotoError as exc:
+            return Response({"snapshot": [exc.message], "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
