@@ -251,11 +251,17 @@ def _fire(plans, now):
     if not rows:
         return [], None
     event_ids = _reserve_event_ids(len(rows))
-    data = [_event_data(level) for _case, level in rows]
+    data = [_event_json(level) for _case, level in rows]
     won, followup = _insert_marks_and_events(rows, event_ids, data, now)
     fired = [
-        {"mark_id": won[event_id], "case_id": case["id"], "event_id": event_id, "stage": case["stage"], **details}
-        for (case, _level), event_id, details in zip(rows, event_ids, data, strict=True)
+        {
+            "mark_id": won[event_id],
+            "case_id": case["id"],
+            "event_id": event_id,
+            "stage": case["stage"],
+            "level": level.name,
+        }
+        for (case, level), event_id in zip(rows, event_ids, strict=True)
         if event_id in won
     ]
     return fired, followup
@@ -317,7 +323,7 @@ def _insert_marks_and_events(rows, event_ids, data, now):
         "deadline": [case["stage_deadline"] for case, _level in rows],
         "department": [case["lead_department_id"] for case, _level in rows],
         "region_path": [case["region_path"] for case, _level in rows],
-        "data": [json.dumps(details) for details in data],
+        "data": data,
     }
     sql = FIRE_SQL.format(
         marks=TimerMark._meta.db_table, events=CaseEvent._meta.db_table, followups=FollowUp._meta.db_table
@@ -334,6 +340,7 @@ def _insert_marks_and_events(rows, event_ids, data, now):
 
 
 def _event_data(level):
+    """The event's data: the level, the share of the limit used, when it was due and the step's effects."""
     data = {"level": level.name, "percent": level.percent, "due_at": level.due_at.isoformat()}
     step = level.step
     if step is not None:
@@ -344,6 +351,25 @@ def _event_data(level):
             propose_supervision=step.propose_supervision,
         )
     return data
+
+
+def _event_json(level):
+    """`_event_data(level)` as the JSON text json.dumps writes, without a dict and an encoding per event (10,000 due
+    cases are 24,000 events): the level's name and instant need no escaping, the step's part is encoded once."""
+    head = f'{{"level": "{level.name}", "percent": {level.percent}, "due_at": "{level.due_at.isoformat()}"'
+    return head + (_step_json(level.step) if level.step is not None else "}")
+
+
+def _step_json(step):
+    key = (step.percent, tuple(step.targets), step.lift_to_city, step.propose_supervision)
+    text = _STEP_JSON.get(key)
+    if text is None:
+        whole = json.dumps(_event_data(Level("", timezone.now(), 0, step)))
+        text = _STEP_JSON[key] = ", " + whole[whole.index('"over_limit_percent"') :]
+    return text
+
+
+_STEP_JSON = {}
 
 
 def _advance(plans):

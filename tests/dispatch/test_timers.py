@@ -6,6 +6,7 @@ normal urgency, area class 1, has 4 working hours. Dispatched Tue 2026-11-24 09:
 adds 50 % (2 h) → 17:30 the same day, and 100 % (4 h) → 15:30–18:00 plus 1 h 30 min → Wed 11-25 10:00.
 """
 
+import json
 from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from cases.clock import light_at, overdue_q
 from cases.models import Case, CaseEvent, CaseTimer, Light
 from dispatch.models import EscalationStep, TimerMark
+from dispatch.services import timers
 from dispatch.services.timers import timers_sweep
 from dispatch.signals import timers_fired
 
@@ -276,3 +278,17 @@ def test_the_ladder_is_edited_in_the_admin(admin_client, ladder):
     page = admin_client.get("/admin/dispatch/escalationstep/")
     assert page.status_code == 200
     assert "+50 %" in page.content.decode() and "+100 %" in page.content.decode()
+
+
+def test_the_event_data_text_is_what_json_would_write(ladder):
+    """The sweep writes each event's data as text without encoding a dict per event: the same text, to the byte."""
+    steps = list(EscalationStep.objects.order_by("percent"))
+    odd_instant = datetime(2026, 11, 24, 15, 30, 0, 123, tzinfo=SH)
+    levels = [
+        timers.Level("warning", WARNING_AT, 80),
+        timers.Level("overdue", odd_instant, 100),
+        *(timers.Level(step.level, PLUS_50, 100 + step.percent, step) for step in steps),
+    ]
+    for level in levels:
+        assert timers._event_json(level) == json.dumps(timers._event_data(level))
+        assert json.loads(timers._event_json(level))["level"] == level.name
