@@ -176,10 +176,12 @@ def extend_by(tl, now, deadline, budget, extra):
     return budget + extra, tl.between(now, deadline) + extra
 
 
-def escalation_at(*, deadline: datetime, budget: timedelta, percent: int, clock: str) -> datetime:
+def escalation_at(
+    *, deadline: datetime, budget: timedelta, percent: int, clock: str, calendar: WorkCalendar | None = None
+) -> datetime:
     """An escalation step's instant: the deadline plus `percent` % of the budget, on the stage's clock."""
     extra = timedelta(microseconds=(budget // _US) * percent // 100)
-    return add_time(start=deadline, duration=extra, clock=clock or WORKING)
+    return add_time(start=deadline, duration=extra, clock=clock or WORKING, calendar=calendar)
 
 
 # ---- the case-facing clock (called by the transition service) ----

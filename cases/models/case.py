@@ -138,9 +138,14 @@ class Case(models.Model):
     stage_budget = models.DurationField(null=True, blank=True, editable=False)
     stage_clock = models.CharField(max_length=10, blank=True, editable=False)
 
-    # The next instant the timer sweep must look at this case (the warning point, then the deadline, then each
-    # escalation step); None when no clock runs. Set by the stage clock, advanced by the sweep.
+    # The first instant the timer sweep must look at for the running clock (its warning point), as the stage clock
+    # set it; None when no clock runs. A database trigger copies it into the case's CaseTimer row whenever the
+    # clock sets it (or the stage, its start or its deadline change): the sweep's progress through the levels is
+    # kept there, in a narrow row, so that firing a level never rewrites this wide, much-indexed row.
     timer_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the stage clock: a fresh stage is not overdue; a clock stopped (suspension) or extended past its
+    # deadline is. While the clock runs, overdue is read from the deadline (cases/clock.py: the light, overdue_q);
+    # the sweep records that the deadline passed in CaseTimer.overdue, not here.
     overdue = models.BooleanField(_("overdue"), default=False)
     supervised = models.BooleanField(_("under supervision order"), default=False)
     duplicate_of = models.ForeignKey(
@@ -183,9 +188,6 @@ class Case(models.Model):
             models.Index(fields=["region_path"], name="case_region_path", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["status", "-id"], name="case_status_id"),
             models.Index(fields=["lead_department", "status"], name="case_department_status"),
-            # The sweep reads only cases with a pending timer: the partial index holds just those rows, so a sweep
-            # with nothing due is one index probe however many cases exist.
-            models.Index(fields=["timer_due_at"], name="case_timer_due", condition=Q(timer_due_at__isnull=False)),
             # The queues' order (dispatch.pages.selectors.QUEUE_ORDER): soonest deadline first (PostgreSQL puts
             # NULLs last in ascending order, as the queues want), ties newest first; the keyset pages walk it.
             models.Index(fields=["stage_deadline", "-id"], name="case_deadline_id"),
@@ -217,6 +219,32 @@ class Case(models.Model):
     @property
     def is_final(self):
         return self.status in FINAL_STATUSES
+
+
+class CaseTimer(models.Model):
+    """The timer sweep's schedule for one case's running stage clock: the next instant to look at, and whether
+    the overdue level has fired.
+
+    One narrow row per case whose clock runs. The stage clock owns it through the case row: a trigger (migration
+    cases 0014) inserts or resets it (to Case.timer_due_at, the warning point, and Case.overdue) whenever the
+    clock sets its first instant, or the stage, its start or its deadline change, and deletes it when the clock
+    stops. The sweep (dispatch.services.timers) moves `due_at` on to the next level (the deadline, then each
+    escalation step; None after the last one) and raises `overdue` when the deadline's level fires: a firing
+    writes this row and its two small indexes only, never the wide, much-indexed case row. The partial index holds
+    only the rows with a pending timer: a sweep with nothing due is one index probe.
+    """
+
+    case = models.OneToOneField(Case, primary_key=True, on_delete=models.CASCADE, related_name="timer")
+    due_at = models.DateTimeField(_("next timer at"), null=True, blank=True)
+    overdue = models.BooleanField(_("overdue fired"), default=False)
+
+    class Meta:
+        verbose_name = _("case timer")
+        verbose_name_plural = _("case timers")
+        indexes = [models.Index(fields=["due_at"], name="case_timer_due_at", condition=Q(due_at__isnull=False))]
+
+    def __str__(self):
+        return f"{self.case_id} {self.due_at}"
 
 
 class CaseEvent(models.Model):

@@ -3,18 +3,20 @@
 A running stage has its levels at known instants, all from the stage clock (cases/clock.py): the warning point
 (80 % of the budget used), the deadline, then one instant per active escalation step (deadline + percent × budget,
 counted on the stage's clock).
-`Case.timer_due_at` is the next of them still to look at, behind a partial index, so a sweep with nothing due
-is one index probe however many cases are open.
+`CaseTimer.due_at` (cases.models) is the next of them still to look at: one narrow row per running clock, set
+to the warning point by the stage clock (a trigger copies `Case.timer_due_at`), behind a partial index, so a
+sweep with nothing due is one index probe however many cases are open.
 
-The sweep claims due cases in short transactions (FOR UPDATE SKIP LOCKED: two sweeps share the work, never a
-case; a case being transitioned is skipped and seen next time), inserts a mark per level that became due
-(ON CONFLICT DO NOTHING: an existing mark means the effect already happened), writes one event per new mark,
-raises the overdue flag and moves `timer_due_at` on; in the same statement it writes one follow-up row for the
-batch's new marks (dispatch.services.followup). That is all the sweep does: the announcing (the cases whose step
-says so lifted to the city level, then one `timers_fired` signal, i.e. the notifications) is the follow-up's
-work, on the `followup` queue right after the commit, or the repair sweep's after a crash. A crash rolls back the
-batch in flight and the next sweep redoes it; marks committed earlier keep everything that already happened from
-happening again.
+The sweep claims due timers with their cases in short transactions (FOR UPDATE SKIP LOCKED on both rows: two
+sweeps share the work, never a case; a case being transitioned is skipped and seen next time), inserts a mark
+per level that became due (ON CONFLICT DO NOTHING: an existing mark means the effect already happened), writes
+one event per new mark (the same statement writes one follow-up row for the batch's new marks,
+dispatch.services.followup), then moves the timers on, raising their overdue flag at the deadline. The case row
+is only read (and locked): firing never rewrites it and its twenty indexes. That is all the sweep does: the
+announcing (the cases whose step says so lifted to the city level, then one `timers_fired` signal, i.e. the
+notifications) is the follow-up's work, on the `followup` queue right after the commit, or the repair sweep's
+after a crash. A crash rolls back the batch in flight and the next sweep redoes it; marks committed earlier
+keep everything that already happened from happening again.
 """
 
 import json
@@ -26,12 +28,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from cases.clock import WARN_FRACTION, escalation_at
-from cases.models import FINAL_STATUSES, Case, CaseEvent
+from cases.models import FINAL_STATUSES, CaseEvent, CaseTimer
 from cases.services.feed import feed_publish
 from cases.workflow import SYSTEM_ROLE
+from cases.worktime import work_calendar
 from dispatch.models import EscalationStep, FollowUp, FollowUpKind, FollowUpState, TimerMark
 from dispatch.models.timers import ESCALATION_PREFIX, OVERDUE, WARNING
 from dispatch.services.followup import followup_kick_on_commit, grace
@@ -42,10 +46,16 @@ logger = logging.getLogger(__name__)
 ACTION_OF_LEVEL = {WARNING: "timer_warning", OVERDUE: "timer_overdue"}
 ESCALATION_ACTION = "timer_escalation"
 WARNING_PERCENT = int(WARN_FRACTION * 100)
-CLAIMED_FIELDS = (
-    "id", "status", "stage", "stage_started_at", "stage_warn_at", "stage_deadline", "stage_budget",
-    "stage_clock", "lead_department_id", "region_path", "timer_due_at",
+CASE_FIELDS = (
+    "status", "stage", "stage_started_at", "stage_warn_at", "stage_deadline", "stage_budget", "stage_clock",
+    "lead_department_id", "region_path",
 )  # fmt: skip
+# What a claim reads per timer: its case's clock, the case id as "id", the timer's instant as "timer_due_at".
+CLAIMED = {
+    "id": F("case_id"),
+    "timer_due_at": F("due_at"),
+    **{name: F(f"case__{name}") for name in CASE_FIELDS},
+}
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ class SweepResult:
 def timers_sweep(*, now: datetime | None = None, batch: int | None = None) -> SweepResult:
     """Fire every timer level due at `now` (default: now) exactly once; one transaction per `batch` cases.
 
-    Side effects: TimerMark and CaseEvent rows, Case.overdue and Case.timer_due_at, and a follow-up row per batch
+    Side effects: TimerMark and CaseEvent rows, CaseTimer.due_at and .overdue, and a follow-up row per batch
     (`timers_announce` after the commit: lifts for steps that lift, one `timers_fired` signal for the batch's
     marks). Never changes a status.
     Call it outside a transaction, so that each batch commits (and is announced) on its own.
@@ -122,7 +132,7 @@ def _sweep_batch(*, now, batch, ladder, result, after=None):
         steps = ladder()
         plans = [(case, *_plan(case, steps, now)) for case in claimed]
         fired, followup = _fire(plans, now)
-        _advance(plans, now)
+        _advance(plans)
         if fired:
             event_ids, case_ids = [item["event_id"] for item in fired], [item["case_id"] for item in fired]
             transaction.on_commit(lambda: feed_publish(event_ids=event_ids, case_ids=case_ids))
@@ -135,36 +145,71 @@ def _sweep_batch(*, now, batch, ladder, result, after=None):
     return len(claimed), claimed[-1]["timer_due_at"]
 
 
+class Ladder:
+    """The active escalation steps of one sweep, and each step's instant for a deadline, computed once.
+
+    Many due cases share a deadline, budget and clock (the same limits, started the same minute): the calendar
+    arithmetic of an escalation instant is done once per sweep for them all, on the calendar of the sweep's start.
+    """
+
+    def __init__(self, steps):
+        self.steps = steps
+        self.calendar = work_calendar()
+        self._instants = {}
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def instant(self, *, deadline, budget, step, clock):
+        key = (deadline, budget, step.percent, clock)
+        at = self._instants.get(key)
+        if at is None:
+            at = escalation_at(
+                deadline=deadline, budget=budget, percent=step.percent, clock=clock, calendar=self.calendar
+            )
+            self._instants[key] = at
+        return at
+
+
 def _ladder_reader():
-    """The active escalation steps, read once per sweep and only when something is due."""
-    steps = None
+    """The ladder, read once per sweep and only when something is due."""
+    ladder = None
 
     def read():
-        nonlocal steps
-        if steps is None:
-            steps = list(EscalationStep.objects.filter(active=True).order_by("percent"))
-        return steps
+        nonlocal ladder
+        if ladder is None:
+            ladder = Ladder(list(EscalationStep.objects.filter(active=True).order_by("percent")))
+        return ladder
 
     return read
 
 
 def _claim(*, now, batch, after=None):
-    """Lock up to `batch` due cases, earliest first; rows locked by another sweep or a transition are skipped.
+    """Lock up to `batch` due timers and their cases, earliest first; a timer or case locked by another sweep or a
+    transition is skipped.
 
-    The filter and the order match the partial index case_timer_due: an index range scan that stops at `now`. A
-    later batch of the same sweep starts where the previous one ended (`after`): the index entries of the cases it
-    just moved on are dead until vacuumed, and scanning them again made each batch slower than the one before.
-    (A case skipped as locked behind that point is the next sweep's.)
+    The filter and the order match the partial index case_timer_due_at: an index range scan that stops at `now`.
+    A later batch of the same sweep starts where the previous one ended (`after`): the index entries of the
+    timers it just moved on are dead until vacuumed, and scanning them again made each batch slower than the one
+    before. (A case skipped as locked behind that point is the next sweep's.)
     """
     due = due_cases(now)
     if after is not None:
-        due = due.filter(timer_due_at__gte=after)
-    return list(due.values(*CLAIMED_FIELDS)[:batch])
+        due = due.filter(due_at__gte=after)
+    return list(due.values(**CLAIMED)[:batch])
 
 
 def due_cases(now):
-    """Cases with a timer due at `now`, earliest first, to be locked skipping rows locked elsewhere."""
-    return Case.objects.filter(timer_due_at__lte=now).order_by("timer_due_at").select_for_update(skip_locked=True)
+    """The timers due at `now` with their cases, earliest first, to be locked skipping rows locked elsewhere.
+
+    Both rows are locked: the case's, as a transition locks it before changing the clock (so the clock read here
+    is the one that stays until the commit), and the timer's, which the batch moves on.
+    """
+    return (
+        CaseTimer.objects.filter(due_at__lte=now)
+        .order_by("due_at")
+        .select_for_update(skip_locked=True, of=("self", "case"))
+    )
 
 
 def _levels(case, ladder):
@@ -175,7 +220,7 @@ def _levels(case, ladder):
     yield Level(OVERDUE, deadline, 100)
     budget = case["stage_budget"] or timedelta(0)
     for step in ladder:
-        at = escalation_at(deadline=deadline, budget=budget, percent=step.percent, clock=case["stage_clock"])
+        at = ladder.instant(deadline=deadline, budget=budget, step=step, clock=case["stage_clock"])
         yield Level(step.level, at, 100 + step.percent, step)
 
 
@@ -206,11 +251,17 @@ def _fire(plans, now):
     if not rows:
         return [], None
     event_ids = _reserve_event_ids(len(rows))
-    data = [_event_data(level) for _case, level in rows]
+    data = [_event_json(level) for _case, level in rows]
     won, followup = _insert_marks_and_events(rows, event_ids, data, now)
     fired = [
-        {"mark_id": won[event_id], "case_id": case["id"], "event_id": event_id, "stage": case["stage"], **details}
-        for (case, _level), event_id, details in zip(rows, event_ids, data, strict=True)
+        {
+            "mark_id": won[event_id],
+            "case_id": case["id"],
+            "event_id": event_id,
+            "stage": case["stage"],
+            "level": level.name,
+        }
+        for (case, level), event_id in zip(rows, event_ids, strict=True)
         if event_id in won
     ]
     return fired, followup
@@ -272,7 +323,7 @@ def _insert_marks_and_events(rows, event_ids, data, now):
         "deadline": [case["stage_deadline"] for case, _level in rows],
         "department": [case["lead_department_id"] for case, _level in rows],
         "region_path": [case["region_path"] for case, _level in rows],
-        "data": [json.dumps(details) for details in data],
+        "data": data,
     }
     sql = FIRE_SQL.format(
         marks=TimerMark._meta.db_table, events=CaseEvent._meta.db_table, followups=FollowUp._meta.db_table
@@ -289,6 +340,7 @@ def _insert_marks_and_events(rows, event_ids, data, now):
 
 
 def _event_data(level):
+    """The event's data: the level, the share of the limit used, when it was due and the step's effects."""
     data = {"level": level.name, "percent": level.percent, "due_at": level.due_at.isoformat()}
     step = level.step
     if step is not None:
@@ -301,8 +353,28 @@ def _event_data(level):
     return data
 
 
-def _advance(plans, now):
-    """One UPDATE for the batch: timer_due_at to the next instant (NULL after the last), overdue once it is.
+def _event_json(level):
+    """`_event_data(level)` as the JSON text json.dumps writes, without a dict and an encoding per event (10,000 due
+    cases are 24,000 events): the level's name and instant need no escaping, the step's part is encoded once."""
+    head = f'{{"level": "{level.name}", "percent": {level.percent}, "due_at": "{level.due_at.isoformat()}"'
+    return head + (_step_json(level.step) if level.step is not None else "}")
+
+
+def _step_json(step):
+    key = (step.percent, tuple(step.targets), step.lift_to_city, step.propose_supervision)
+    text = _STEP_JSON.get(key)
+    if text is None:
+        whole = json.dumps(_event_data(Level("", timezone.now(), 0, step)))
+        text = _STEP_JSON[key] = ", " + whole[whole.index('"over_limit_percent"') :]
+    return text
+
+
+_STEP_JSON = {}
+
+
+def _advance(plans):
+    """One UPDATE for the batch: each timer to its next instant (NULL after the last), overdue once the deadline's
+    level fired. The case rows are not written.
 
     The rows are locked by this transaction, so no condition beyond the id is needed: nobody changed them.
     """
@@ -314,14 +386,11 @@ def _advance(plans, now):
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {Case._meta.db_table} AS c
-            SET timer_due_at = v.next_at,
-                overdue = c.overdue OR v.overdue,
-                updated_at = CASE WHEN v.overdue AND NOT c.overdue THEN %s ELSE c.updated_at END
+            UPDATE {CaseTimer._meta.db_table} AS t SET due_at = v.next_at, overdue = t.overdue OR v.overdue
             FROM unnest(%s::bigint[], %s::timestamptz[], %s::boolean[]) AS v(id, next_at, overdue)
-            WHERE c.id = v.id
+            WHERE t.case_id = v.id
             """,  # noqa: S608 - the table name is ours; every value is a parameter
-            [now, ids, nexts, overdue],
+            [ids, nexts, overdue],
         )
 
 

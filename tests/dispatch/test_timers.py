@@ -6,6 +6,7 @@ normal urgency, area class 1, has 4 working hours. Dispatched Tue 2026-11-24 09:
 adds 50 % (2 h) → 17:30 the same day, and 100 % (4 h) → 15:30–18:00 plus 1 h 30 min → Wed 11-25 10:00.
 """
 
+import json
 from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -15,8 +16,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import Case, CaseEvent
+from cases.clock import light_at, overdue_q
+from cases.models import Case, CaseEvent, CaseTimer, Light
 from dispatch.models import EscalationStep, TimerMark
+from dispatch.services import timers
 from dispatch.services.timers import timers_sweep
 from dispatch.signals import timers_fired
 
@@ -55,6 +58,11 @@ def handling(cases, ladder):
     return case
 
 
+def next_timer(case):
+    """Where the sweep stands for the case: its timer's next instant (None when all fired or no clock runs)."""
+    return CaseTimer.objects.filter(case_id=case.pk).values_list("due_at", flat=True).first()
+
+
 def timer_events(case):
     return list(CaseEvent.objects.filter(case=case, action__in=TIMER_ACTIONS).order_by("id"))
 
@@ -76,7 +84,7 @@ def test_warning_overdue_and_each_step_fire_once_at_their_instants(handling):
         assert timers_sweep(now=now - SECOND).fired == {}
         result = timers_sweep(now=now)
         assert (result.cases, dict(result.fired)) == (1, {level: 1})
-        assert Case.objects.get(pk=handling.pk).timer_due_at == next_due
+        assert next_timer(handling) == next_due
         assert timers_sweep(now=now).cases == 0  # idempotent: the timer moved on
 
     events = timer_events(handling)
@@ -98,14 +106,21 @@ def test_warning_overdue_and_each_step_fire_once_at_their_instants(handling):
     assert {m.stage_started_at for m in marks} == {DISPATCHED}
 
 
-def test_overdue_sets_the_flag_but_never_the_status(handling):
+def timer_overdue(case):
+    return CaseTimer.objects.get(case_id=case.pk).overdue
+
+
+def test_overdue_sets_the_timer_flag_but_never_touches_the_case_row(handling):
+    before = Case.objects.values().get(pk=handling.pk)
     timers_sweep(now=WARNING_AT)
-    case = Case.objects.get(pk=handling.pk)
-    assert (case.status, case.overdue) == ("handling", False)
+    assert timer_overdue(handling) is False
     timers_sweep(now=DEADLINE)
+    assert timer_overdue(handling) is True
+    assert Case.objects.values().get(pk=handling.pk) == before  # status, flag, updated_at: all the clock's
+    # Every reader takes overdue from the running clock: red from the deadline on, in Python and as a filter.
     case = Case.objects.get(pk=handling.pk)
-    assert (case.status, case.overdue) == ("handling", True)
-    assert case.updated_at == DEADLINE
+    assert (light_at(case, DEADLINE - SECOND), light_at(case, DEADLINE + SECOND)) == (Light.YELLOW, Light.RED)
+    assert Case.objects.filter(overdue_q(DEADLINE + SECOND), pk=case.pk).exists()
 
 
 def test_a_late_sweep_fires_every_missed_level_once_in_order(handling):
@@ -119,7 +134,7 @@ def test_a_late_sweep_fires_every_missed_level_once_in_order(handling):
     ]
     due = [datetime.fromisoformat(e.data["due_at"]) for e in timer_events(handling)]
     assert due == [WARNING_AT, DEADLINE, PLUS_50, PLUS_100]
-    assert Case.objects.get(pk=handling.pk).timer_due_at is None
+    assert next_timer(handling) is None
     assert timers_sweep(now=PLUS_100 + timedelta(days=4)).cases == 0
 
 
@@ -147,7 +162,7 @@ def test_a_stale_timer_fires_nothing_for_the_stage_the_case_has_left(handling, c
     result = timers_sweep(now=WARNING_AT)
     assert result.cases == 1 and not result.fired
     assert not TimerMark.objects.filter(case=case, stage="handling").exists()
-    assert Case.objects.get(pk=case.pk).timer_due_at == check_warning
+    assert next_timer(case) == check_warning
     # The check stage's own timer still fires, for the check stage.
     timers_sweep(now=check_warning)
     assert [(m.stage, m.level) for m in TimerMark.objects.filter(case=case)] == [("check", "warning")]
@@ -158,14 +173,15 @@ def test_suspension_stops_the_timer_and_resume_restarts_it_without_repeating_the
     case = cases.act(handling, "handler", "request_suspension", note="管线施工，需等待", now=WARNING_AT)
     case = cases.act(case, "dispatcher", "approve_suspension", now=WARNING_AT + timedelta(minutes=5))
     assert case.status == "suspended" and case.timer_due_at is None
+    assert not CaseTimer.objects.filter(case_id=case.pk).exists()  # no clock runs: no timer row
     assert timers_sweep(now=PLUS_100 + timedelta(days=10)).cases == 0
 
     resumed_at = datetime(2026, 12, 7, 9, 0, tzinfo=SH)  # Monday; 43 working minutes were left
     case = cases.act(case, "dispatcher", "resume", now=resumed_at)
-    assert case.timer_due_at == case.stage_warn_at == resumed_at  # past 80 % already: due at once
+    assert case.timer_due_at == case.stage_warn_at == next_timer(case) == resumed_at  # past 80 %: due at once
     result = timers_sweep(now=resumed_at)
     assert result.cases == 1 and not result.fired  # the warning of this stage run fired before the suspension
-    assert Case.objects.get(pk=case.pk).timer_due_at == case.stage_deadline == datetime(2026, 12, 7, 9, 43, tzinfo=SH)
+    assert next_timer(case) == case.stage_deadline == datetime(2026, 12, 7, 9, 43, tzinfo=SH)
     assert dict(timers_sweep(now=case.stage_deadline).fired) == {"overdue": 1}
 
 
@@ -175,15 +191,29 @@ def test_an_extension_clears_overdue_and_the_new_deadline_raises_it_again_withou
     case = cases.act(case, "dispatcher", "approve_extension", now=DEADLINE)
     assert (case.overdue, case.stage_deadline) == (False, PLUS_50)
     assert timers_sweep(now=PLUS_50).fired == {}  # warning and overdue of this stage run happened already
-    assert Case.objects.get(pk=case.pk).overdue is True
+    assert timer_overdue(case) is True
     assert [e.data["level"] for e in timer_events(case)] == ["warning", "overdue"]
+
+
+def test_the_sweep_moves_the_timer_row_on_and_leaves_the_case_row_to_the_clock(handling, cases):
+    timers_sweep(now=WARNING_AT)
+    assert next_timer(handling) == DEADLINE
+    assert Case.objects.get(pk=handling.pk).timer_due_at == WARNING_AT  # the clock's first instant, untouched
+    # A transition that leaves the clock alone saves the case with its timer_due_at: the progress stays.
+    case = cases.act(handling, "handler", "request_extension", note="需要吊车", hours="2", now=WARNING_AT)
+    assert (case.stage_deadline, next_timer(case)) == (DEADLINE, DEADLINE)
+    assert timers_sweep(now=WARNING_AT).cases == 0
+    # A new stage sets the clock again: the timer starts over at the new stage's warning point.
+    case = cases.act(case, "dispatcher", "reject_extension", note="不予延期", now=WARNING_AT)
+    case = cases.to("to_check", case=case, now=DEADLINE - SECOND)
+    assert case.stage == "check" and next_timer(case) == case.stage_warn_at
 
 
 def test_an_ended_case_with_a_leftover_timer_is_dropped_from_the_sweep(handling):
     Case.objects.filter(pk=handling.pk).update(status="closed", stage="", stage_deadline=None, stage_warn_at=None)
     result = timers_sweep(now=PLUS_100)
     assert result.cases == 1 and not result.fired
-    assert Case.objects.get(pk=handling.pk).timer_due_at is None
+    assert next_timer(handling) is None
 
 
 def test_each_fired_level_is_announced_after_commit_and_the_last_step_lifts_the_case(
@@ -248,3 +278,17 @@ def test_the_ladder_is_edited_in_the_admin(admin_client, ladder):
     page = admin_client.get("/admin/dispatch/escalationstep/")
     assert page.status_code == 200
     assert "+50 %" in page.content.decode() and "+100 %" in page.content.decode()
+
+
+def test_the_event_data_text_is_what_json_would_write(ladder):
+    """The sweep writes each event's data as text without encoding a dict per event: the same text, to the byte."""
+    steps = list(EscalationStep.objects.order_by("percent"))
+    odd_instant = datetime(2026, 11, 24, 15, 30, 0, 123, tzinfo=SH)
+    levels = [
+        timers.Level("warning", WARNING_AT, 80),
+        timers.Level("overdue", odd_instant, 100),
+        *(timers.Level(step.level, PLUS_50, 100 + step.percent, step) for step in steps),
+    ]
+    for level in levels:
+        assert timers._event_json(level) == json.dumps(timers._event_data(level))
+        assert json.loads(timers._event_json(level))["level"] == level.name

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent
+from cases.models import CaseEvent, CaseTimer
 from dispatch.models import FollowUp, TimerMark
 from dispatch.services import followup, timers
 from dispatch.services.followup import followup_repair
@@ -44,7 +44,7 @@ def assert_each_level_once(case_ids):
         "timer_overdue": len(case_ids),
     }
     assert set(marks.values_list("event_id", flat=True)) == set(events.values_list("id", flat=True))
-    assert not Case.objects.filter(pk__in=case_ids, overdue=False).exists()
+    assert not CaseTimer.objects.filter(case_id__in=case_ids, overdue=False).exists()
 
 
 def test_two_sweeps_at_once_share_the_cases_and_fire_each_level_once(due_cases):
@@ -86,7 +86,7 @@ def test_a_crash_half_way_keeps_the_committed_batches_and_the_next_sweep_does_th
     # Two batches committed; the third rolled back whole: no mark, no event, no timer moved.
     assert TimerMark.objects.values("case").distinct().count() == 100
     assert CaseEvent.objects.filter(action__in=TIMER_ACTIONS).count() == 200
-    assert Case.objects.filter(pk__in=due_cases, timer_due_at__lte=DEADLINE).count() == len(due_cases) - 100
+    assert CaseTimer.objects.filter(case_id__in=due_cases, due_at__lte=DEADLINE).count() == len(due_cases) - 100
 
     monkeypatch.setattr(timers, "_plan", real_plan)
     result = timers_sweep(now=DEADLINE, batch=50)

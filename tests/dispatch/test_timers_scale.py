@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, CaseTimer
 from dispatch.models import TimerMark
-from dispatch.services.timers import CLAIMED_FIELDS, due_cases, timers_sweep
+from dispatch.services.timers import CLAIMED, due_cases, timers_sweep
 from tests.dispatch.test_timers import DEADLINE, DISPATCHED, default_ladder
 
 pytestmark = pytest.mark.django_db
@@ -58,29 +58,33 @@ def crowd(cases):
     clone_cases(template, 500, status="closed", stage="", timer_due_at=None, stage_deadline=None)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {Case._meta.db_table}")
+        cursor.execute(f"ANALYZE {CaseTimer._meta.db_table}")
     return due, later
 
 
 def test_the_claim_reads_the_partial_index(crowd):
-    plan = due_cases(DEADLINE).values(*CLAIMED_FIELDS)[:500].explain()
-    assert "case_timer_due" in plan, plan
+    plan = due_cases(DEADLINE).values(**CLAIMED)[:500].explain()
+    assert "case_timer_due_at" in plan, plan
     assert "Seq Scan" not in plan, plan
 
 
 def test_a_sweep_touches_only_the_due_cases(crowd):
     due, later = crowd
-    timers_before = dict(Case.objects.filter(pk__in=later).values_list("pk", "timer_due_at"))
-    before = {name: table_stats(name) for name in ("cases_case", "cases_caseevent", "dispatch_timermark")}
+    timers_before = dict(CaseTimer.objects.filter(case_id__in=later).values_list("case_id", "due_at"))
+    assert len(timers_before) == OPEN
+    tables = ("cases_case", "cases_casetimer", "cases_caseevent", "dispatch_timermark")
+    before = {name: table_stats(name) for name in tables}
     with CaptureQueriesContext(connection) as queries:
         result = timers_sweep(now=DEADLINE, batch=500)
     after = {name: table_stats(name) for name in before}
 
     assert (result.cases, dict(result.fired)) == (DUE, {"warning": DUE, "overdue": DUE})
-    assert after["cases_case"][1] - before["cases_case"][1] == DUE  # rows updated: the due ones only
+    assert after["cases_case"][1] == before["cases_case"][1]  # the case rows are not written
+    assert after["cases_casetimer"][1] - before["cases_casetimer"][1] == DUE  # the due timers only moved on
     assert after["cases_case"][2] == before["cases_case"][2]  # no sequential scan of the cases
     assert after["cases_caseevent"][0] - before["cases_caseevent"][0] == 2 * DUE
     assert after["dispatch_timermark"][0] - before["dispatch_timermark"][0] == 2 * DUE
-    assert dict(Case.objects.filter(pk__in=later).values_list("pk", "timer_due_at")) == timers_before
+    assert dict(CaseTimer.objects.filter(case_id__in=later).values_list("case_id", "due_at")) == timers_before
     assert set(TimerMark.objects.values_list("case_id", flat=True)) == set(due)
     assert CaseEvent.objects.filter(action="timer_overdue").count() == DUE
     # Set-based: one batch costs the same handful of statements however many cases it holds.
