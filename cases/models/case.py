@@ -255,6 +255,8 @@ class CaseEvent(models.Model):
     action = models.CharField(_("action"), max_length=30)
     from_status = models.CharField(_("from"), max_length=20, blank=True)
     to_status = models.CharField(_("to"), max_length=20)
+    # db_index=False: case_event_actor holds only events with an actor, so the timer sweep's events (the system's,
+    # thousands at a time) add nothing to it.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -262,6 +264,7 @@ class CaseEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Empty for actions of the system itself."),
+        db_index=False,
     )
     actor_role = models.CharField(_("role"), max_length=20, blank=True)
     at = models.DateTimeField(_("at"), db_index=True)
@@ -289,6 +292,7 @@ class CaseEvent(models.Model):
             models.Index(fields=["case", "id"], name="case_event_case"),
             models.Index(fields=["action", "at"], name="case_event_action_at"),
             models.Index(fields=["region_path"], name="case_event_region", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["actor"], name="case_event_actor", condition=Q(actor__isnull=False)),
         ]
 
     def __str__(self):

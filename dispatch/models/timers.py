@@ -73,14 +73,21 @@ class TimerMark(models.Model):
     sweeps, a retried task or a re-run after a crash can never write the event or notify twice.
     """
 
-    # No index of its own: the unique constraint's index starts with the case.
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="timer_marks", db_index=False)
+    # No index of its own: the unique constraint's index starts with the case. No foreign-key constraints either
+    # (here and on the event): the sweep writes the event and its mark in one statement, cases are never deleted
+    # and events never change (cases_caseevent_immutable), so the tens of thousands of checks a busy sweep would
+    # make at its commit could never fail.
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="timer_marks", db_index=False, db_constraint=False
+    )
     stage = models.CharField(_("stage"), max_length=10)
     stage_started_at = models.DateTimeField(_("stage started"))
     level = models.CharField(_("level"), max_length=20)
     due_at = models.DateTimeField(_("due at"))
     fired_at = models.DateTimeField(_("fired at"))
-    event = models.OneToOneField("cases.CaseEvent", on_delete=models.PROTECT, related_name="timer_mark")
+    event = models.OneToOneField(
+        "cases.CaseEvent", on_delete=models.PROTECT, related_name="timer_mark", db_constraint=False
+    )
     # Set by the follow-up that announced the mark (lift to city, `timers_fired`), in the same transaction; the
     # follow-up outbox (dispatch.services.followup) guarantees that announcement, this only records it.
     announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
