@@ -15,3 +15,6 @@ case_transitioned = Signal()
 # an emergency's alert into the outbox). Receivers write rows only (no network, no slow work); an exception rolls
 # the whole action back.
 case_event_written = Signal()
+
+# Sent after commit for every step of an enforcement chain: enforcement_id, action.
+enforcement_changed = Signal()

@@ -1,0 +1,106 @@
+"""Reads of the enforcement chain: lists for the pages and API, one chain with its timeline, public listings."""
+
+from django.db.models import Count, Prefetch, Q
+
+from cases.models import (
+    ApprovalState,
+    CollaborationTask,
+    EnforcementCase,
+    EnforcementEvent,
+    EnforcementListing,
+    PenaltyDecision,
+    TaskState,
+)
+
+
+def enforcement_list_for_user(*, user, state=None, body_id=None):
+    """The chains `user` may see, newest first, with what a list row shows."""
+    qs = EnforcementCase.objects.visible_to(user).select_related("body", "source", "listing", "listing__responsible")
+    if state:
+        qs = qs.filter(state=state)
+    if body_id:
+        qs = qs.filter(body_id=body_id)
+    return qs.annotate(open_parts=Count("tasks", filter=Q(tasks__state=TaskState.OPEN))).order_by("-id")
+
+
+def enforcement_detail_for_user(*, user, pk):
+    """One chain with its source, parts, decisions, listing and timeline; None when out of scope."""
+    return (
+        EnforcementCase.objects.visible_to(user)
+        .select_related("body", "source", "source__category", "party", "listing", "listing__responsible")
+        .prefetch_related(
+            Prefetch("tasks", queryset=CollaborationTask.objects.select_related("department", "answered_by")),
+            Prefetch(
+                "decisions", queryset=PenaltyDecision.objects.select_related("standard", "proposed_by", "approved_by")
+            ),
+            Prefetch("events", queryset=EnforcementEvent.objects.select_related("actor", "department")),
+            "evidence",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def enforcement_for_case(*, case):
+    """The chains of one source case, for its panel: number, body, state and listing."""
+    return list(EnforcementCase.objects.filter(source=case).select_related("body", "listing").order_by("id"))
+
+
+def open_tasks_for_departments(*, department_ids):
+    """Collaboration parts waiting for any of `department_ids` (the department workspace's to-do list)."""
+    return (
+        CollaborationTask.objects.filter(department_id__in=department_ids, state=TaskState.OPEN)
+        .select_related("enforcement", "enforcement__body", "department")
+        .order_by("deadline", "id")
+    )
+
+
+def listings_for_user(*, user, include_lifted=False):
+    """The 挂牌督办 listings over the chains `user` may see (the internal list page)."""
+    qs = EnforcementListing.objects.filter(enforcement__in=EnforcementCase.objects.visible_to(user)).select_related(
+        "enforcement", "enforcement__body", "responsible"
+    )
+    if not include_lifted:
+        qs = qs.filter(lifted_at__isnull=True)
+    return qs.order_by("deadline", "id")
+
+
+# Only these fields leave the platform: no party, no person, no case text written by a reporter.
+PUBLIC_LISTING_FIELDS = (
+    "number",
+    "violation",
+    "responsible",
+    "rectification",
+    "deadline",
+    "listed_at",
+    "address",
+)
+
+
+def public_listings():
+    """The public, un-lifted 挂牌督办 listings for the transparency page, non-personal fields only, soonest deadline
+    first: number, violation, responsible (body name), rectification, deadline, listed_at and the source address."""
+    rows = (
+        EnforcementListing.objects.filter(public=True, lifted_at__isnull=True)
+        .select_related("enforcement", "enforcement__source", "responsible")
+        .order_by("deadline", "id")
+    )
+    return [
+        {
+            "number": row.enforcement.number,
+            "violation": row.enforcement.violation,
+            "responsible": row.responsible.name,
+            "rectification": row.rectification,
+            "deadline": row.deadline,
+            "listed_at": row.listed_at,
+            "address": row.enforcement.source.address,
+        }
+        for row in rows
+    ]
+
+
+def pending_penalties(*, user):
+    """Penalties outside the standard waiting for a leader, over the chains `user` may see."""
+    return PenaltyDecision.objects.filter(
+        approval=ApprovalState.PENDING, enforcement__in=EnforcementCase.objects.visible_to(user)
+    ).select_related("enforcement", "standard")
