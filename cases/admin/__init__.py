@@ -1,3 +1,3 @@
 """Admin for the catalogue, the calendar and cases; one module each."""
 
-from . import calendar, catalogue  # noqa: F401
+from . import calendar, catalogue, enforcement  # noqa: F401

@@ -80,10 +80,13 @@ def enforcement_actions_for(user, enforcement) -> list[str]:
     body = acts_for_body(user, enforcement)
     if body and state == E.TRANSFERRED:
         found += ["confirm", "decline"]
+    pending = state in (E.CONFIRMED, E.COLLABORATING) and _pending_decision(enforcement) is not None
     if body and state in (E.CONFIRMED, E.COLLABORATING):
-        found += ["collaborate", "decide"]
-    if state in (E.CONFIRMED, E.COLLABORATING) and is_leader_over(user, enforcement) and _pending_decision(enforcement):
-        found.append("approve_penalty")
+        found.append("collaborate")
+        if not pending:
+            found.append("decide")
+    if pending and is_leader_over(user, enforcement):
+        found += ["approve_penalty", "refuse_penalty"]
     if state == E.DECIDED and may_list(user, enforcement) and not hasattr(enforcement, "listing"):
         found.append("list")
     if state in (E.DECIDED, E.LISTED) and rectifier_of(user, enforcement):
@@ -588,3 +591,59 @@ def enforcement_sweep(*, now=None) -> int:
             )
             count += 1
     return count
+
+
+# ---- one entry for the pages and the API ----
+
+STEPS = (
+    "confirm",
+    "decline",
+    "collaborate",
+    "decide",
+    "approve_penalty",
+    "refuse_penalty",
+    "list",
+    "rectify",
+    "verify",
+    "feedback",
+    "close",
+)
+
+
+def enforcement_step(*, actor, enforcement_id, step, fields):
+    """Take `step` with the fields it reads (the API's and the pages' one entry; each step checks the rest)."""
+    note = fields.get("note", "")
+    common = {"enforcement_id": enforcement_id, "actor": actor}
+    if step == "confirm":
+        return enforcement_confirm(
+            **common, offence_code=fields.get("offence_code", ""), legal_basis=fields.get("legal_basis", ""), note=note
+        )
+    if step == "decline":
+        return enforcement_decline(**common, reason=note)
+    if step == "collaborate":
+        return enforcement_collaborate(**common, department=fields.get("department", ""), request=note)
+    if step == "decide":
+        if fields.get("fine") is None:
+            raise ValidationError({"fine": [_("Give the fine in yuan as a number.")]})
+        return enforcement_decide(
+            **common, circumstance=fields.get("circumstance") or "", fine=fields["fine"], reason=note
+        )
+    if step in ("approve_penalty", "refuse_penalty"):
+        return enforcement_penalty_approve(**common, approve=step == "approve_penalty", note=note)
+    if step == "list":
+        return enforcement_list(
+            **common,
+            responsible=fields.get("department", ""),
+            rectification=note,
+            deadline=fields.get("deadline"),
+            public=fields.get("public", False),
+        )
+    if step == "rectify":
+        return enforcement_rectify(**common, note=note)
+    if step == "verify":
+        return enforcement_verify(**common, passed=fields.get("passed", True), note=note)
+    if step == "feedback":
+        return enforcement_feedback(**common, note=note)
+    if step == "close":
+        return enforcement_close(**common)
+    raise ValidationError({"step": [_("Unknown step “%(step)s”.") % {"step": step}]})

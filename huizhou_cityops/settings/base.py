@@ -313,6 +313,15 @@ CELERY_BEAT_SCHEDULE["dispatch-whistles-sweep"] = {
     "options": {"expires": WHISTLE_SWEEP_SECONDS},
 }
 
+# The enforcement chain's step deadlines (cases.services.enforcement): its own small sweep, apart from the case
+# timers, marks a step past its limit overdue once (idempotent, like the orders sweep).
+ENFORCEMENT_SWEEP_SECONDS = env.int("ENFORCEMENT_SWEEP_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["dispatch-enforcement-sweep"] = {
+    "task": "dispatch.enforcement_sweep",
+    "schedule": ENFORCEMENT_SWEEP_SECONDS,
+    "options": {"expires": ENFORCEMENT_SWEEP_SECONDS},
+}
+
 # Stage timers (dispatch): how often beat sweeps the due warnings, deadlines and escalation steps, and how many
 # cases one sweep transaction claims. The sweep is idempotent, so a late or doubled beat is harmless; `expires`
 # drops sweeps that waited in the queue longer than one interval (the next one does their work).
@@ -393,6 +402,7 @@ CELERY_TASK_ROUTES = {
     "dispatch.timers_sweep": {"queue": "timers"},
     "dispatch.orders_sweep": {"queue": "timers"},
     "dispatch.whistles_sweep": {"queue": "timers"},
+    "dispatch.enforcement_sweep": {"queue": "timers"},
     "dispatch.outbox_deliver": {"queue": "notify"},
     "notify.*": {"queue": "notify"},
     "followup.*": {"queue": FOLLOWUP_QUEUE},
@@ -429,6 +439,9 @@ TASK_TIME_LIMITS = {
     ),
     "dispatch.whistles_sweep": _limits(
         min(WHISTLE_SWEEP_SECONDS, _TIMER_SHARE) * 0.8, min(WHISTLE_SWEEP_SECONDS, _TIMER_SHARE)
+    ),
+    "dispatch.enforcement_sweep": _limits(
+        min(ENFORCEMENT_SWEEP_SECONDS, _TIMER_SHARE) * 0.8, min(ENFORCEMENT_SWEEP_SECONDS, _TIMER_SHARE)
     ),
     "dispatch.outbox_deliver": _limits(
         NOTIFY_DELIVERY_SECONDS + NOTIFY_SEND_SECONDS, NOTIFY_DELIVERY_SECONDS + 2 * NOTIFY_SEND_SECONDS
