@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
@@ -24,17 +25,35 @@ from huizhou_cityops.errors import ConflictError
 from .access import enforcement_required, page
 
 STEP_LABELS = {
-    "confirm": _("Confirm the violation (违法确认)"),
-    "decline": _("Decline the transfer"),
-    "collaborate": _("Ask a department to collaborate (执法协作)"),
-    "decide": _("Decide the penalty"),
-    "approve_penalty": _("Approve the penalty outside the standard"),
-    "refuse_penalty": _("Refuse the penalty outside the standard"),
-    "list": _("List for supervision (挂牌督办)"),
-    "rectify": _("Report the rectification done"),
-    "verify": _("Verify the rectification"),
-    "feedback": _("Report the result back (办结反馈)"),
-    "close": _("Close the enforcement case"),
+    "confirm": gettext_lazy("Confirm the violation (违法确认)"),
+    "decline": gettext_lazy("Decline the transfer"),
+    "collaborate": gettext_lazy("Ask a department to collaborate (执法协作)"),
+    "decide": gettext_lazy("Decide the penalty"),
+    "approve_penalty": gettext_lazy("Approve the penalty outside the standard"),
+    "refuse_penalty": gettext_lazy("Refuse the penalty outside the standard"),
+    "list": gettext_lazy("List for supervision (挂牌督办)"),
+    "rectify": gettext_lazy("Report the rectification done"),
+    "verify": gettext_lazy("Verify the rectification"),
+    "feedback": gettext_lazy("Report the result back (办结反馈)"),
+    "close": gettext_lazy("Close the enforcement case"),
+}
+
+
+EVENT_LABELS = {
+    "transfer": gettext_lazy("Transferred (移送)"),
+    "confirm": gettext_lazy("Violation confirmed (违法确认)"),
+    "decline": gettext_lazy("Declined"),
+    "collaborate": gettext_lazy("Collaboration asked (执法协作)"),
+    "part_given": gettext_lazy("Collaborating part given"),
+    "penalty_proposed": gettext_lazy("Penalty outside the standard proposed"),
+    "penalty_refused": gettext_lazy("Penalty refused by a leader"),
+    "decide": gettext_lazy("Penalty decided"),
+    "list": gettext_lazy("Listed for supervision (挂牌督办)"),
+    "rectify": gettext_lazy("Rectification reported"),
+    "verify": gettext_lazy("Rectification checked"),
+    "feedback": gettext_lazy("Result reported back (办结反馈)"),
+    "close": gettext_lazy("Closed"),
+    "overdue": gettext_lazy("Step overdue"),
 }
 
 
@@ -89,6 +108,9 @@ def _detail_context(request, enforcement, *, step=None, errors=None, data=None):
     return {
         "e": enforcement,
         "source_url": _source_url(user, enforcement),
+        "timeline": [
+            {"event": ev, "label": EVENT_LABELS.get(ev.action, ev.action)} for ev in reversed(enforcement.events.all())
+        ],
         "steps": [{"name": name, "label": STEP_LABELS[name], "failed": name == step} for name in allowed],
         "errors": errors or {},
         "data": data or {},

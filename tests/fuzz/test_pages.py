@@ -39,6 +39,7 @@ PARAMETERS = [
     *("lon", "lat", "address", "category_q", "description", "submit"),
     *("email_work", "sms_overdue"),
     *("community",),
+    *("offence_code", "legal_basis", "circumstance", "fine", "deadline", "public", "feedback", "state", "lifted"),
     "after",
 ]
 HOSTILE = [
@@ -105,6 +106,21 @@ def page_world(cases, personas, huizhou_departments):
     )
     export.file.save("cases.csv", ContentFile("\ufeff案卷编号\n".encode()))
     cover = facility_at(lon=cases.lon, lat=cases.lat, class_code="0101", owner="utility-water-supply")
+    # An enforcement chain the 桥东 street office owes a part of (执法协作).
+    from cases.models import EnforcementCase
+    from cases.services.enforcement import enforcement_collaborate, enforcement_confirm
+    from tests.factories.accounts import user_posted
+
+    transferred = cases.act(
+        cases.to("handling"), "handler", "transfer_to_enforcement", note="移送",
+        enforcement_body="city-urban-enforcement", violation="占道经营",
+    )  # fmt: skip
+    chain = EnforcementCase.objects.get(source=transferred)
+    enforcer = user_posted(username="p-fuzz-enforcer", role=Role.HANDLER, department=chain.body)
+    enforcement_confirm(enforcement_id=chain.pk, actor=enforcer, offence_code="ZDJY")
+    part = enforcement_collaborate(
+        enforcement_id=chain.pk, actor=enforcer, department="street-441302001", request="协助"
+    )
     return {
         "pk": [handling.pk, fixed.pk, photo.pk],
         "order_id": [order.pk],
@@ -127,6 +143,10 @@ def page_world(cases, personas, huizhou_departments):
         ("export-download", "pk"): [export.pk],
         ("facility-detail", "code"): [cover.code],
         ("facility-photo", "code"): [cover.code],
+        ("enforcement-detail", "pk"): [chain.pk],
+        ("enforcement-step", "pk"): [chain.pk],
+        ("enforcement-part", "pk"): [part.pk],
+        "step": ["decide", "collaborate", "list", "verify", "decline", "confirm"],
     }
 
 
