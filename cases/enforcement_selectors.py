@@ -1,6 +1,6 @@
 """Reads of the enforcement chain: lists for the pages and API, one chain with its timeline, public listings."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 
 from cases.models import (
     ApprovalState,
@@ -8,6 +8,8 @@ from cases.models import (
     EnforcementCase,
     EnforcementEvent,
     EnforcementListing,
+    EnforcementState,
+    Party,
     PenaltyDecision,
     TaskState,
 )
@@ -42,8 +44,12 @@ def enforcement_detail_for_user(*, user, pk):
 
 
 def enforcement_for_case(*, case):
-    """The chains of one source case, for its panel: number, body, state and listing."""
-    return list(EnforcementCase.objects.filter(source=case).select_related("body", "listing").order_by("id"))
+    """The chains of one source case, for its panel: number, body, state, listing and a repeat offender's flag."""
+    chains = list(EnforcementCase.objects.filter(source=case).select_related("body", "listing").order_by("id"))
+    repeat = repeat_offender_ids({c.party_id for c in chains})
+    for chain in chains:
+        chain.repeat_offender = chain.party_id in repeat
+    return chains
 
 
 def open_tasks_for_departments(*, department_ids):
@@ -104,3 +110,31 @@ def pending_penalties(*, user):
     return PenaltyDecision.objects.filter(
         approval=ApprovalState.PENDING, enforcement__in=EnforcementCase.objects.visible_to(user)
     ).select_related("enforcement", "standard")
+
+
+# A party with this many confirmed violations is a repeat offender (屡查屡犯), flagged wherever its chains show.
+REPEAT_OFFENDER_VIOLATIONS = 2
+CONFIRMED_STATES = [s for s in EnforcementState if s not in (EnforcementState.TRANSFERRED, EnforcementState.DECLINED)]
+
+
+def party_register_rows():
+    """Every party with its confirmed violations, rectifications verified and listings (the credit register)."""
+    confirmed = Q(enforcement_cases__state__in=CONFIRMED_STATES)
+    rectified = Q(
+        enforcement_cases__state__in=[EnforcementState.VERIFIED, EnforcementState.FED_BACK, EnforcementState.CLOSED]
+    )
+    return Party.objects.annotate(
+        violations=Count("enforcement_cases", filter=confirmed, distinct=True),
+        rectifications=Count("enforcement_cases", filter=rectified, distinct=True),
+        listings=Count("enforcement_cases__listing", distinct=True),
+        last_violation=Max("enforcement_cases__confirmed_at"),
+    ).order_by("-violations", "name")
+
+
+def repeat_offender_ids(party_ids) -> set[int]:
+    """Which of `party_ids` are repeat offenders (one query)."""
+    ids = [pk for pk in party_ids if pk]
+    if not ids:
+        return set()
+    rows = party_register_rows().filter(pk__in=ids, violations__gte=REPEAT_OFFENDER_VIOLATIONS)
+    return set(rows.values_list("pk", flat=True))

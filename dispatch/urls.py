@@ -45,6 +45,7 @@ urlpatterns = [
     path("live/events/", live_events, name="live-events"),
     path("enforcement/", enforcement.enforcement_list, name="enforcement-list"),
     path("enforcement/listings/", enforcement.enforcement_listings, name="enforcement-listings"),
+    path("enforcement/credit/", enforcement.enforcement_credit, name="enforcement-credit"),
     path("enforcement/<int:pk>/", enforcement.enforcement_detail, name="enforcement-detail"),
     path("enforcement/<int:pk>/steps/<slug:step>/", enforcement.enforcement_step_take, name="enforcement-step"),
     path("enforcement/parts/<int:pk>/give/", enforcement.enforcement_part, name="enforcement-part"),

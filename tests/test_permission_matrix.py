@@ -195,6 +195,8 @@ MATRIX = {
     # The enforcement pages: command roles and handlers; a chain as far as the API shows it.
     "enforcement-list":          "login   302     200     200     200     200     200     200     200     302     200",
     "enforcement-listings":      "login   302     200     200     200     200     200     200     200     302     200",
+    # The credit register (管理征信): leaders and law-enforcement units only.
+    "enforcement-credit":        "login   302     403     403     403     403     403     403     200     302     403",
     "enforcement-detail":        "login   302     200     200     200     200/404 200/404 200/404 200     302     404/200",
     "enforcement-step":          "login   403     403     403     403     403/404 403/404 403/404 403     403     404/403",
     "enforcement-part":          "login   403     404     404     404     404     404     302/404 404     403     404",

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import enforcement_selectors as selectors
-from cases.models import Circumstance, DiscretionStandard, EnforcementState
+from cases.models import Circumstance, DiscretionStandard, EnforcementState, PartyKind
 from cases.services import enforcement as svc
 
 from .pagination import CursorPagination
@@ -127,6 +127,10 @@ class EnforcementStepSerializer(serializers.Serializer):
     deadline = serializers.DateTimeField(required=False, help_text=gettext_lazy("list: rectification deadline"))
     public = serializers.BooleanField(required=False, default=False)
     passed = serializers.BooleanField(required=False, default=True)
+    party_kind = serializers.ChoiceField(choices=PartyKind.choices, required=False, help_text=gettext_lazy("party"))
+    party_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    credit_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=18)
+    id_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=18)
 
 
 def _detail(user, pk):

@@ -97,6 +97,8 @@ def enforcement_actions_for(user, enforcement) -> list[str]:
         found.append("feedback")
     if body and state == E.FED_BACK:
         found.append("close")
+    if body and state not in (E.DECLINED, E.CLOSED):
+        found.append("party")
     return found
 
 
@@ -566,6 +568,34 @@ def enforcement_close(*, enforcement_id, actor, now=None):
     return enforcement
 
 
+# ---- the party (管理征信) ----
+
+
+@transaction.atomic
+def enforcement_party_set(*, enforcement_id, actor, kind, name, credit_code="", id_number="", now=None):
+    """The body names the chain's party (business or person); it enters the credit register."""
+    from .credit import party_register
+
+    now = now or timezone.now()
+    enforcement = _locked(enforcement_id, actor)
+    _require(acts_for_body(actor, enforcement))
+    if enforcement.is_final:
+        _in_state(enforcement, *[s for s in E if s not in (E.DECLINED, E.CLOSED)])
+    party = party_register(kind=kind, name=name, credit_code=credit_code, id_number=id_number)
+    enforcement.party = party
+    enforcement.save(update_fields=["party"])
+    enforcement_event_record(
+        enforcement=enforcement,
+        action="party",
+        from_state=enforcement.state,
+        actor=actor,
+        role=Role.HANDLER,
+        now=now,
+        data={"party": party.pk, "kind": party.kind},
+    )
+    return party
+
+
 # ---- the sweep: overdue steps ----
 
 
@@ -607,6 +637,7 @@ STEPS = (
     "verify",
     "feedback",
     "close",
+    "party",
 )
 
 
@@ -646,4 +677,12 @@ def enforcement_step(*, actor, enforcement_id, step, fields):
         return enforcement_feedback(**common, note=note)
     if step == "close":
         return enforcement_close(**common)
+    if step == "party":
+        return enforcement_party_set(
+            **common,
+            kind=fields.get("party_kind", ""),
+            name=fields.get("party_name", ""),
+            credit_code=fields.get("credit_code", ""),
+            id_number=fields.get("id_number", ""),
+        )
     raise ValidationError({"step": [_("Unknown step “%(step)s”.") % {"step": step}]})

@@ -1,11 +1,12 @@
 """The enforcement pages (/enforcement/): the chains in the user's scope, one chain with its source case and the
 steps the user may take, a collaborating department's part, and the internal 挂牌督办 list."""
 
+import csv
 import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +17,8 @@ from accounts.models import Role
 from accounts.scope import user_scope
 from accounts.surfaces import COMMAND, DEPARTMENT
 from cases import enforcement_selectors as selectors
-from cases.models import Circumstance, DiscretionStandard, EnforcementState
+from cases.models import Circumstance, DiscretionStandard, EnforcementState, PartyKind
+from cases.services.credit import may_read_credit
 from cases.services.enforcement import enforcement_actions_for, enforcement_part_give, enforcement_step
 from dispatch.pages.forms import EnforcementPartForm, EnforcementStepForm
 from grids.models import Department, DepartmentKind
@@ -36,6 +38,7 @@ STEP_LABELS = {
     "verify": gettext_lazy("Verify the rectification"),
     "feedback": gettext_lazy("Report the result back (办结反馈)"),
     "close": gettext_lazy("Close the enforcement case"),
+    "party": gettext_lazy("Name the party (管理征信)"),
 }
 
 
@@ -54,6 +57,7 @@ EVENT_LABELS = {
     "feedback": gettext_lazy("Result reported back (办结反馈)"),
     "close": gettext_lazy("Closed"),
     "overdue": gettext_lazy("Step overdue"),
+    "party": gettext_lazy("Party named"),
 }
 
 
@@ -75,8 +79,10 @@ def enforcement_list(request):
         state = ""
     user = request.user
     departments = user_scope(user).department_ids(Role.HANDLER)
+    chains = list(selectors.enforcement_list_for_user(user=user, state=state or None)[:200])
     context = {
-        "chains": list(selectors.enforcement_list_for_user(user=user, state=state or None)[:200]),
+        "chains": chains,
+        "repeat": selectors.repeat_offender_ids({c.party_id for c in chains}),
         "states": EnforcementState.choices,
         "state": state,
         "parts": list(selectors.open_tasks_for_departments(department_ids=departments)) if departments else [],
@@ -127,6 +133,8 @@ def _detail_context(request, enforcement, *, step=None, errors=None, data=None):
             if t.state == "open" and t.department_id in user_scope(user).department_ids(Role.HANDLER)
         ],
         "is_enforcement_body": enforcement.body.kind == DepartmentKind.ENFORCEMENT,
+        "repeat_offender": bool(selectors.repeat_offender_ids([enforcement.party_id])),
+        "party_kinds": PartyKind.choices,
         "now": timezone.now(),
     }
 
@@ -201,3 +209,66 @@ def enforcement_part(request, pk):
         return redirect("enforcement-list")
     messages.success(request, _("Your department's part is given."))
     return redirect("enforcement-detail", pk=task.enforcement_id)
+
+
+# ---- the credit register (管理征信) ----
+
+CREDIT_FIELDS = (
+    "party_id",
+    "kind",
+    "name",
+    "credit_code",
+    "id_masked",
+    "violations",
+    "rectifications",
+    "listings",
+    "last_violation",
+    "repeat_offender",
+)
+
+
+def _credit_rows():
+    for party in selectors.party_register_rows():
+        yield {
+            "party_id": party.pk,
+            "kind": party.kind,
+            "name": party.name,
+            "credit_code": party.credit_code,
+            "id_masked": party.id_masked,
+            "violations": party.violations,
+            "rectifications": party.rectifications,
+            "listings": party.listings,
+            "last_violation": party.last_violation.isoformat() if party.last_violation else None,
+            "repeat_offender": party.violations >= selectors.REPEAT_OFFENDER_VIOLATIONS,
+        }
+
+
+@enforcement_required
+@page
+@require_GET
+def enforcement_credit(request):
+    """The credit register, or its export (?format=csv|json, schema in docs/credit-export.md)."""
+    if not may_read_credit(request.user):
+        raise PermissionDenied(_("The credit register is for leaders and law-enforcement units."))
+    fmt = request.GET.get("format", "")
+    if fmt == "json":
+        response = JsonResponse({"schema": "cityops-credit/1", "parties": list(_credit_rows())})
+        response["Content-Disposition"] = 'attachment; filename="credit-register.json"'
+        return response
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="credit-register.csv"'
+        response.write("\ufeff")  # so that spreadsheet programs read it as UTF-8
+        writer = csv.DictWriter(response, fieldnames=CREDIT_FIELDS)
+        writer.writeheader()
+        for row in _credit_rows():
+            writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+        return response
+    return render(request, "enforcement/credit.html", {"rows": list(_credit_rows())})
+
+
+def _csv_safe(value):
+    # A name starting with = + - @ would run as a formula in a spreadsheet.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value

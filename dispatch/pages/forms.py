@@ -102,6 +102,11 @@ class EnforcementStepForm(forms.Form):
         required=False, choices=[("yes", "yes"), ("no", "no")], coerce=lambda v: v == "yes", empty_value=True
     )
 
+    party_kind = forms.CharField(required=False, max_length=10, label=_("Party"))
+    party_name = forms.CharField(required=False, max_length=100, label=_("Name"))
+    credit_code = forms.CharField(required=False, max_length=18, label=_("Unified social credit code"))
+    id_number = forms.CharField(required=False, max_length=18, label=_("ID number"))
+
 
 class EnforcementPartForm(forms.Form):
     """A collaborating department's part (执法协作)."""

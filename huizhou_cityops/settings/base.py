@@ -313,6 +313,10 @@ CELERY_BEAT_SCHEDULE["dispatch-whistles-sweep"] = {
     "options": {"expires": WHISTLE_SWEEP_SECONDS},
 }
 
+# Management credit (管理征信): the key of the HMAC an individual's ID number is kept as (never the number itself).
+# Changing it makes every registered person a new party; set it once per installation.
+CREDIT_ID_SALT = env("CREDIT_ID_SALT", default="cityops-credit:" + SECRET_KEY)
+
 # The enforcement chain's step deadlines (cases.services.enforcement): its own small sweep, apart from the case
 # timers, marks a step past its limit overdue once (idempotent, like the orders sweep).
 ENFORCEMENT_SWEEP_SECONDS = env.int("ENFORCEMENT_SWEEP_SECONDS", default=120)

@@ -62,7 +62,7 @@ def test_the_api_walks_confirmation_and_a_decision_and_refuses_bad_input_with_fi
     ok = step(enforcer, chain, step="confirm", offence_code="ZDJY")
     assert ok.status_code == 200, ok.content
     assert ok.json()["state"] == EnforcementState.CONFIRMED
-    assert set(ok.json()["allowed_steps"]) == {"collaborate", "decide"}
+    assert set(ok.json()["allowed_steps"]) == {"collaborate", "decide", "party"}
     assert step(enforcer, chain, step="confirm", offence_code="ZDJY").status_code == 409
     outside = step(enforcer, chain, step="decide", circumstance="minor", fine="300")
     assert outside.status_code == 400 and "reason" in outside.json()

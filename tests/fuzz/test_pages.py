@@ -40,6 +40,7 @@ PARAMETERS = [
     *("email_work", "sms_overdue"),
     *("community",),
     *("offence_code", "legal_basis", "circumstance", "fine", "deadline", "public", "feedback", "state", "lifted"),
+    *("party_kind", "party_name", "credit_code", "id_number"),
     "after",
 ]
 HOSTILE = [
@@ -146,7 +147,7 @@ def page_world(cases, personas, huizhou_departments):
         ("enforcement-detail", "pk"): [chain.pk],
         ("enforcement-step", "pk"): [chain.pk],
         ("enforcement-part", "pk"): [part.pk],
-        "step": ["decide", "collaborate", "list", "verify", "decline", "confirm"],
+        "step": ["decide", "collaborate", "list", "verify", "decline", "confirm", "party"],
     }
 
 
