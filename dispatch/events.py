@@ -20,6 +20,7 @@ OVERLAY_LABELS = {
     "enforcement_declined": pgettext_lazy("action", "Enforcement body declined the transfer"),
     "enforcement_listed": pgettext_lazy("action", "Listed for supervision (挂牌督办)"),
     "enforcement_feedback": pgettext_lazy("action", "Enforcement result reported back (办结反馈)"),
+    "enforcement_evidence": pgettext_lazy("action", "Enforcement evidence added"),
 }
 
 

@@ -49,6 +49,7 @@ urlpatterns = [
     path("enforcement/<int:pk>/", enforcement.enforcement_detail, name="enforcement-detail"),
     path("enforcement/<int:pk>/steps/<slug:step>/", enforcement.enforcement_step_take, name="enforcement-step"),
     path("enforcement/parts/<int:pk>/give/", enforcement.enforcement_part, name="enforcement-part"),
+    path("enforcement/<int:pk>/evidence/", enforcement.enforcement_evidence, name="enforcement-evidence"),
     path("facilities/<str:code>/", facilities.facility_detail, name="facility-detail"),
     path("facilities/<str:code>/photo/", facilities.facility_photo, name="facility-photo"),
     path("photos/<int:pk>/", panel.case_photo, name="case-photo"),

@@ -199,6 +199,7 @@ MATRIX = {
     "enforcement-credit":        "login   302     403     403     403     403     403     403     200     302     403",
     "enforcement-detail":        "login   302     200     200     200     200/404 200/404 200/404 200     302     404/200",
     "enforcement-step":          "login   403     403     403     403     403/404 403/404 403/404 403     403     404/403",
+    "enforcement-evidence":      "login   403     403     403     403     403/404 403/404 403/404 403     403     404/403",
     "enforcement-part":          "login   403     404     404     404     404     404     302/404 404     403     404",
     # The inbox: every signed-in user has their own; a notification is only its owner's.
     "inbox":                     "login   200     200     200     200     200     200     200     200     200     200",
@@ -256,6 +257,7 @@ HOW = {
     "api-enforcement-part-give": Ask("POST", params={"pk": "part"}, data={"feedback": "已协助劝离"}),
     "enforcement-detail":        Ask("GET", params={"pk": "enforcement"}),
     "enforcement-step":          Ask("POST", params={"pk": "enforcement", "step": "decline"}, data={"note": "不属于本单位管辖"}),
+    "enforcement-evidence":      Ask("POST", params={"pk": "enforcement"}, data={"note": "现场照片"}),
     "enforcement-part":          Ask("POST", params={"pk": "part"}, data={"feedback": "已协助劝离"}),
     "api-notification-read-all": Ask("POST"),
     "api-notification-read":     Ask("POST", params={"pk": "notification"}),

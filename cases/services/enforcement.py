@@ -568,6 +568,65 @@ def enforcement_close(*, enforcement_id, actor, now=None):
     return enforcement
 
 
+# ---- evidence ----
+
+MAX_EVIDENCE_PHOTOS = 6
+
+
+def enforcement_evidence_add(*, enforcement_id, actor, photos, note="", now=None):
+    """The body adds evidence photos: checked and re-encoded like every case photo (cases/photos.py), stored on the
+    source case under an event of its timeline, and linked to the chain. A bad photo is a 400 for all of them."""
+    from cases.models import PhotoKind
+    from cases.photos import PhotoError
+
+    from .photos import photos_attach, photos_prepare, photos_store
+
+    with transaction.atomic():  # checked before any decoding: an outsider costs no photo work
+        enforcement = _locked(enforcement_id, actor)
+        _require(acts_for_body(actor, enforcement))
+        if enforcement.is_final:
+            _in_state(enforcement, *HOLDING)
+    if not photos:
+        raise ValidationError({"photos": [_("Attach at least one photo.")]})
+    if len(photos) > MAX_EVIDENCE_PHOTOS:
+        raise ValidationError({"photos": [_("Attach at most %(max)d photos.") % {"max": MAX_EVIDENCE_PHOTOS}]})
+    try:
+        stored = photos_store(photos_prepare(photos))
+    except PhotoError as exc:
+        raise ValidationError({"photos": [exc.message]}) from exc
+    now = now or timezone.now()
+    with transaction.atomic():
+        enforcement = _locked(enforcement_id, actor)
+        _require(acts_for_body(actor, enforcement))
+        if enforcement.is_final:
+            _in_state(enforcement, *HOLDING)
+        case = Case.objects.select_for_update(of=("self",)).get(pk=enforcement.source_id)
+        text = _text("note", note, required=False)
+        event = case_overlay_event(
+            case=case,
+            action="enforcement_evidence",
+            actor=actor,
+            role=Role.HANDLER,
+            now=now,
+            note=text,
+            data={"enforcement": enforcement.number, "photos": len(stored)},
+            department_id=enforcement.body_id,
+        )
+        rows = photos_attach(case=case, event=event, kind=PhotoKind.VERIFICATION, stored=stored, actor=actor, now=now)
+        enforcement.evidence.add(*rows)
+        enforcement_event_record(
+            enforcement=enforcement,
+            action="evidence",
+            from_state=enforcement.state,
+            actor=actor,
+            role=Role.HANDLER,
+            now=now,
+            note=text,
+            data={"photos": [row.pk for row in rows]},
+        )
+    return rows
+
+
 # ---- the party (管理征信) ----
 
 

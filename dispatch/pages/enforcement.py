@@ -19,7 +19,12 @@ from accounts.surfaces import COMMAND, DEPARTMENT
 from cases import enforcement_selectors as selectors
 from cases.models import Circumstance, DiscretionStandard, EnforcementState, PartyKind
 from cases.services.credit import may_read_credit
-from cases.services.enforcement import enforcement_actions_for, enforcement_part_give, enforcement_step
+from cases.services.enforcement import (
+    enforcement_actions_for,
+    enforcement_evidence_add,
+    enforcement_part_give,
+    enforcement_step,
+)
 from dispatch.pages.forms import EnforcementPartForm, EnforcementStepForm
 from grids.models import Department, DepartmentKind
 from huizhou_cityops.errors import ConflictError
@@ -58,6 +63,7 @@ EVENT_LABELS = {
     "close": gettext_lazy("Closed"),
     "overdue": gettext_lazy("Step overdue"),
     "party": gettext_lazy("Party named"),
+    "evidence": gettext_lazy("Evidence added"),
 }
 
 
@@ -133,6 +139,7 @@ def _detail_context(request, enforcement, *, step=None, errors=None, data=None):
             if t.state == "open" and t.department_id in user_scope(user).department_ids(Role.HANDLER)
         ],
         "is_enforcement_body": enforcement.body.kind == DepartmentKind.ENFORCEMENT,
+        "may_add_evidence": "party" in allowed,  # the body, while the chain runs
         "repeat_offender": bool(selectors.repeat_offender_ids([enforcement.party_id])),
         "party_kinds": PartyKind.choices,
         "now": timezone.now(),
@@ -272,3 +279,25 @@ def _csv_safe(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
+
+
+@enforcement_required
+@require_POST
+def enforcement_evidence(request, pk):
+    """The body adds evidence photos (checked like every case photo) with a note."""
+    enforcement = _load(request, pk)
+    try:
+        enforcement_evidence_add(
+            enforcement_id=enforcement.pk,
+            actor=request.user,
+            photos=request.FILES.getlist("photos"),
+            note=request.POST.get("note", "")[:2000],
+        )
+    except ValidationError as exc:
+        context = _detail_context(request, enforcement, step="evidence", errors=_field_errors(exc), data=request.POST)
+        return render(request, "enforcement/detail.html", context, status=400)
+    except ConflictError as exc:
+        messages.warning(request, exc.message)
+        return redirect("enforcement-detail", pk=enforcement.pk)
+    messages.success(request, _("Evidence added."))
+    return redirect("enforcement-detail", pk=enforcement.pk)

@@ -103,3 +103,20 @@ def test_the_pages_show_the_chain_from_both_ends_and_take_a_step(chain, enforcer
     assert browser(personas["outsider"]).get(f"/enforcement/{chain.pk}/").status_code == 404
     listing_page = browser(personas["dispatcher"]).get("/enforcement/listings/")
     assert listing_page.status_code == 200
+
+
+def test_the_body_adds_evidence_photos_checked_like_case_photos_and_both_ends_show_them(chain, enforcer, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases.models import CaseEvent, CasePhoto
+    from tests.fixtures.cases import jpeg_upload
+
+    before = CasePhoto.objects.count()
+    bad = SimpleUploadedFile("x.jpg", b"not a photo", content_type="image/jpeg")
+    refused = browser(enforcer).post(f"/enforcement/{chain.pk}/evidence/", {"photos": [bad], "note": "现场"})
+    assert refused.status_code == 400 and CasePhoto.objects.count() == before
+    added = browser(enforcer).post(f"/enforcement/{chain.pk}/evidence/", {"photos": [jpeg_upload()], "note": "现场"})
+    assert added.status_code == 302
+    photo = CasePhoto.objects.latest("id")
+    assert photo.case_id == chain.source_id and chain.evidence.filter(pk=photo.pk).exists()
+    assert CaseEvent.objects.filter(case_id=chain.source_id, action="enforcement_evidence").exists()
