@@ -1,5 +1,6 @@
 """Reads of the enforcement chain: lists for the pages and API, one chain with its timeline, public listings."""
 
+from django.contrib.gis.measure import D
 from django.db.models import Count, Max, Prefetch, Q
 
 from cases.models import (
@@ -138,3 +139,19 @@ def repeat_offender_ids(party_ids) -> set[int]:
         return set()
     rows = party_register_rows().filter(pk__in=ids, violations__gte=REPEAT_OFFENDER_VIOLATIONS)
     return set(rows.values_list("pk", flat=True))
+
+
+# How near an earlier chain's source a new case must lie for its repeat offender to be flagged (intake, dispatch).
+REPEAT_NEARBY_METERS = 50
+
+
+def repeat_offenders_near(*, case, meters=REPEAT_NEARBY_METERS):
+    """Repeat offenders' chains whose source case lies within `meters` of `case`: the operator at intake and the
+    dispatcher see on the case panel that the place has a repeat offender (at most five, newest first)."""
+    repeat = party_register_rows().filter(violations__gte=REPEAT_OFFENDER_VIOLATIONS).values("pk")
+    return list(
+        EnforcementCase.objects.filter(party__in=repeat, source__point__distance_lte=(case.point, D(m=meters)))
+        .exclude(source=case)
+        .select_related("party")
+        .order_by("-id")[:5]
+    )

@@ -11,7 +11,7 @@ from django.test import Client
 
 from accounts.models import Role
 from cases.credit import id_hash, id_mask, id_valid, uscc_valid
-from cases.enforcement_selectors import enforcement_for_case, repeat_offender_ids
+from cases.enforcement_selectors import enforcement_for_case, repeat_offender_ids, repeat_offenders_near
 from cases.models import Category, EnforcementCase, FilingCondition, Party
 from cases.services import enforcement as svc
 from grids.models import Department
@@ -69,6 +69,12 @@ def test_a_person_named_twice_is_one_party_kept_as_a_hash_and_flagged_once_twice
         svc.enforcement_confirm(enforcement_id=chain.pk, actor=enforcer, offence_code="ZDJY")
     assert repeat_offender_ids([party.pk]) == {party.pk}
     assert enforcement_for_case(case=chains[0].source)[0].repeat_offender  # the case panel's flag
+    # A new report at the same place: the operator (intake) and the dispatcher see the repeat offender on its panel.
+    new = cases.report(description="又有人占道经营")
+    assert {c.pk for c in repeat_offenders_near(case=new)} == {c.pk for c in chains}
+    client = Client()
+    client.force_login(personas["operator"])
+    assert 'id="repeat-nearby"' in client.get(f"/command/cases/{new.pk}/").content.decode()
 
 
 def test_the_register_is_for_leaders_and_enforcement_units_and_exports_its_documented_fields(cases, personas, enforcer):
