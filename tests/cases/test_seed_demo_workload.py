@@ -303,3 +303,15 @@ def test_the_roster_covers_now_and_the_grid_worker_is_on_patrol_in_their_communi
     assert patrol.points > 150 and patrol.distance_m > 3000
     assert patrol.started_at < patrol.last_seen_at < now and now - patrol.started_at < timedelta(hours=3)
     assert Region.objects.get(code="441302001001").geom.covers(patrol.last_point)
+
+
+def test_the_enforcement_chains_wait_at_different_steps_for_their_people(seeded):
+    from cases.enforcement_selectors import enforcement_list_for_user, open_tasks_for_departments, pending_penalties
+    from cases.models import EnforcementState
+
+    states = set(enforcement_list_for_user(user=user("enforcer")).values_list("state", flat=True))
+    assert {EnforcementState.TRANSFERRED, EnforcementState.COLLABORATING, EnforcementState.LISTED} <= states
+    assert EnforcementState.FED_BACK in states
+    street = user("street-handler").postings.get().department_id
+    assert open_tasks_for_departments(department_ids=[street]).exists()
+    assert pending_penalties(user=user("leader")).exists()
