@@ -1,15 +1,9 @@
-"""The enforcement chain after its transfer (移送, the case action `transfer_to_enforcement`): 违法确认, 执法协作, the
-penalty decision within the discretion standard, 挂牌督办, rectification and its verification, 办结反馈.
-
-Every step locks the chain's row (SELECT … FOR UPDATE), so of two racing steps the second sees the new state and
-gets a 409; checks who acts (`check_*`); writes the chain's event row in the same transaction; and, where the step
-concerns the source case (confirmed, declined, reported back), writes an event into the source case's timeline and
-restarts the case's clock when the transfer had stopped it.
-"""
+"""The steps of the chain after its transfer: 违法确认, 执法协作, the penalty within the discretion standard, 挂牌督办,
+rectification and its verification, 办结反馈 and filing away."""
 
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -17,189 +11,35 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.scope import user_scope
-from cases.clock import is_paused, stage_resume
 from cases.models import (
     ApprovalState,
-    Case,
     Circumstance,
     CollaborationTask,
     DiscretionStandard,
     EnforcementCase,
     EnforcementListing,
-    EnforcementState,
     EnforcementStep,
     PenaltyDecision,
-    Status,
     TaskState,
 )
-from cases.workflow.enforcement import enforcement_event_record, step_deadline, step_move
+from cases.workflow.enforcement import enforcement_event_record, step_deadline
 from grids.models import Department
 from huizhou_cityops.errors import ConflictError
 
-from .events import case_overlay_event
-
-E = EnforcementState
-MAX_TEXT = 2000
-
-
-# ---- who may act (one function per decision; pages, API and tests ask the same) ----
-
-
-def acts_for_body(user, enforcement) -> bool:
-    """A handler of the competent enforcement body."""
-    return enforcement.body_id in user_scope(user).department_ids(Role.HANDLER)
-
-
-def is_leader_over(user, enforcement) -> bool:
-    """A leader posted over the source case's grid: approves a penalty outside the discretion standard."""
-    scope = user_scope(user)
-    return scope.everything or scope.covers_path(enforcement.region_path, Role.LEADER)
-
-
-def may_list(user, enforcement) -> bool:
-    """挂牌督办 is decided by the enforcement body, a leader or a dispatcher of the command centre over the grid."""
-    scope = user_scope(user)
-    return (
-        acts_for_body(user, enforcement)
-        or is_leader_over(user, enforcement)
-        or scope.covers_path(enforcement.region_path, Role.DISPATCHER)
-    )
-
-
-def rectifier_of(user, enforcement) -> bool:
-    """Who reports the rectification: the listed responsible body when listed, else the enforcement body."""
-    listing = getattr(enforcement, "listing", None)
-    if listing is not None and listing.responsible_id in user_scope(user).department_ids(Role.HANDLER):
-        return True
-    return acts_for_body(user, enforcement)
-
-
-def enforcement_actions_for(user, enforcement) -> list[str]:
-    """The steps `user` may take on the chain now (what the page offers; every service checks the same)."""
-    state, found = enforcement.state, []
-    body = acts_for_body(user, enforcement)
-    if body and state == E.TRANSFERRED:
-        found += ["confirm", "decline"]
-    pending = state in (E.CONFIRMED, E.COLLABORATING) and _pending_decision(enforcement) is not None
-    if body and state in (E.CONFIRMED, E.COLLABORATING):
-        found.append("collaborate")
-        if not pending:
-            found.append("decide")
-    if pending and is_leader_over(user, enforcement):
-        found += ["approve_penalty", "refuse_penalty"]
-    if state == E.DECIDED and may_list(user, enforcement) and not hasattr(enforcement, "listing"):
-        found.append("list")
-    if state in (E.DECIDED, E.LISTED) and rectifier_of(user, enforcement):
-        found.append("rectify")
-    if body and state == E.RECTIFIED:
-        found.append("verify")
-    if body and state == E.VERIFIED:
-        found.append("feedback")
-    if body and state == E.FED_BACK:
-        found.append("close")
-    if body and state not in (E.DECLINED, E.CLOSED):
-        found.append("party")
-    return found
-
-
-def _pending_decision(enforcement):
-    return enforcement.decisions.filter(approval=ApprovalState.PENDING).first()
-
-
-# ---- helpers ----
-
-
-def _text(name, value, *, required=True):
-    text = str(value or "").strip()
-    if required and not text:
-        raise ValidationError({name: [_("This field is required.")]})
-    if len(text) > MAX_TEXT:
-        raise ValidationError({name: [_("Write at most %(max)d characters.") % {"max": MAX_TEXT}]})
-    return text
-
-
-def _locked(enforcement_id, actor):
-    """The chain, locked, if `actor` may see it; 404 otherwise (out of scope is absent, never 403)."""
-    enforcement = (
-        EnforcementCase.objects.visible_to(actor)
-        .select_related("body", "source")
-        .select_for_update(of=("self",))
-        .filter(pk=enforcement_id)
-        .first()
-    )
-    if enforcement is None:
-        raise Http404(_("No such enforcement case."))
-    return enforcement
-
-
-def _require(allowed: bool):
-    if not allowed:
-        raise PermissionDenied(_("Your roles do not allow this step on this enforcement case."))
-
-
-def _in_state(enforcement, *states):
-    if enforcement.state not in states:
-        raise ConflictError(
-            _("The enforcement case is now “%(state)s”; this step is not possible.")
-            % {"state": enforcement.get_state_display()},
-            code="wrong_state",
-        )
-
-
-def _role(user, enforcement):
-    if acts_for_body(user, enforcement):
-        return Role.HANDLER
-    scope = user_scope(user)
-    for role in (Role.LEADER, Role.DISPATCHER, Role.SHIFT_LEAD):
-        if scope.covers_path(enforcement.region_path, role):
-            return role
-    return Role.HANDLER if scope.department_ids(Role.HANDLER) else ""
-
-
-def _move(enforcement, *, action, state, actor, now, note="", data=None, department=None, fields=()):
-    from_state = enforcement.state
-    ended = step_move(enforcement, state, now)
-    enforcement.save(update_fields=["state", "step", "step_started_at", "step_deadline", "overdue", *fields])
-    return enforcement_event_record(
-        enforcement=enforcement,
-        action=action,
-        from_state=from_state,
-        actor=actor,
-        role=_role(actor, enforcement),
-        now=now,
-        note=note,
-        data=data,
-        department=department,
-        ended=ended,
-    )
-
-
-def _tell_source(enforcement, *, action, actor, now, note="", data=None, resume=False):
-    """Write the step into the source case's timeline; restart its clock when the chain no longer holds it."""
-    case = Case.objects.select_for_update(of=("self",)).select_related("region").get(pk=enforcement.source_id)
-    case_overlay_event(
-        case=case,
-        action=action,
-        actor=actor,
-        role=_role(actor, enforcement),
-        now=now,
-        note=note,
-        data={"enforcement": enforcement.number, "body": enforcement.body.code, **(data or {})},
-    )
-    if resume and enforcement.source_clock_paused and is_paused(case) and case.status != Status.SUSPENDED:
-        others = (
-            EnforcementCase.objects.filter(source=case, source_clock_paused=True, state__in=HOLDING)
-            .exclude(pk=enforcement.pk)
-            .exists()
-        )
-        if not others:
-            stage_resume(case, now)
-            case.save(update_fields=["stage_deadline", "stage_warn_at", "stage_remaining", "timer_due_at", "overdue"])
-
-
-# The states in which a chain still holds its source case (its clock stays stopped while any such chain runs).
-HOLDING = [s for s in E if s not in (E.DECLINED, E.FED_BACK, E.CLOSED)]
-
+from .common import (
+    E,
+    _in_state,
+    _locked,
+    _move,
+    _pending_decision,
+    _require,
+    _tell_source,
+    _text,
+    acts_for_body,
+    is_leader_over,
+    may_list,
+    rectifier_of,
+)
 
 # ---- 违法确认 ----
 
@@ -566,182 +406,3 @@ def enforcement_close(*, enforcement_id, actor, now=None):
     enforcement.closed_at = now
     _move(enforcement, action="close", state=E.CLOSED, actor=actor, now=now, fields=("closed_at",))
     return enforcement
-
-
-# ---- evidence ----
-
-MAX_EVIDENCE_PHOTOS = 6
-
-
-def enforcement_evidence_add(*, enforcement_id, actor, photos, note="", now=None):
-    """The body adds evidence photos: checked and re-encoded like every case photo (cases/photos.py), stored on the
-    source case under an event of its timeline, and linked to the chain. A bad photo is a 400 for all of them."""
-    from cases.models import PhotoKind
-    from cases.photos import PhotoError
-
-    from .photos import photos_attach, photos_prepare, photos_store
-
-    with transaction.atomic():  # checked before any decoding: an outsider costs no photo work
-        enforcement = _locked(enforcement_id, actor)
-        _require(acts_for_body(actor, enforcement))
-        if enforcement.is_final:
-            _in_state(enforcement, *HOLDING)
-    if not photos:
-        raise ValidationError({"photos": [_("Attach at least one photo.")]})
-    if len(photos) > MAX_EVIDENCE_PHOTOS:
-        raise ValidationError({"photos": [_("Attach at most %(max)d photos.") % {"max": MAX_EVIDENCE_PHOTOS}]})
-    try:
-        stored = photos_store(photos_prepare(photos))
-    except PhotoError as exc:
-        raise ValidationError({"photos": [exc.message]}) from exc
-    now = now or timezone.now()
-    with transaction.atomic():
-        enforcement = _locked(enforcement_id, actor)
-        _require(acts_for_body(actor, enforcement))
-        if enforcement.is_final:
-            _in_state(enforcement, *HOLDING)
-        case = Case.objects.select_for_update(of=("self",)).get(pk=enforcement.source_id)
-        text = _text("note", note, required=False)
-        event = case_overlay_event(
-            case=case,
-            action="enforcement_evidence",
-            actor=actor,
-            role=Role.HANDLER,
-            now=now,
-            note=text,
-            data={"enforcement": enforcement.number, "photos": len(stored)},
-            department_id=enforcement.body_id,
-        )
-        rows = photos_attach(case=case, event=event, kind=PhotoKind.VERIFICATION, stored=stored, actor=actor, now=now)
-        enforcement.evidence.add(*rows)
-        enforcement_event_record(
-            enforcement=enforcement,
-            action="evidence",
-            from_state=enforcement.state,
-            actor=actor,
-            role=Role.HANDLER,
-            now=now,
-            note=text,
-            data={"photos": [row.pk for row in rows]},
-        )
-    return rows
-
-
-# ---- the party (管理征信) ----
-
-
-@transaction.atomic
-def enforcement_party_set(*, enforcement_id, actor, kind, name, credit_code="", id_number="", now=None):
-    """The body names the chain's party (business or person); it enters the credit register."""
-    from .credit import party_register
-
-    now = now or timezone.now()
-    enforcement = _locked(enforcement_id, actor)
-    _require(acts_for_body(actor, enforcement))
-    if enforcement.is_final:
-        _in_state(enforcement, *[s for s in E if s not in (E.DECLINED, E.CLOSED)])
-    party = party_register(kind=kind, name=name, credit_code=credit_code, id_number=id_number)
-    enforcement.party = party
-    enforcement.save(update_fields=["party"])
-    enforcement_event_record(
-        enforcement=enforcement,
-        action="party",
-        from_state=enforcement.state,
-        actor=actor,
-        role=Role.HANDLER,
-        now=now,
-        data={"party": party.pk, "kind": party.kind},
-    )
-    return party
-
-
-# ---- the sweep: overdue steps ----
-
-
-def enforcement_sweep(*, now=None) -> int:
-    """Mark every running step past its deadline overdue, once, with an event row; returns how many."""
-    now = now or timezone.now()
-    count = 0
-    due = EnforcementCase.objects.filter(step_deadline__lt=now, overdue=False).exclude(state__in=[E.DECLINED, E.CLOSED])
-    for pk in due.values_list("pk", flat=True)[:500]:
-        with transaction.atomic():
-            # The conditional update claims the row: two sweeps running at once record the overdue step once.
-            if not EnforcementCase.objects.filter(pk=pk, overdue=False, step_deadline__lt=now).update(overdue=True):
-                continue
-            enforcement = EnforcementCase.objects.select_related("body").get(pk=pk)
-            enforcement_event_record(
-                enforcement=enforcement,
-                action="overdue",
-                from_state=enforcement.state,
-                actor=None,
-                role="system",
-                now=now,
-                data={"step": enforcement.step, "deadline": enforcement.step_deadline.isoformat()},
-            )
-            count += 1
-    return count
-
-
-# ---- one entry for the pages and the API ----
-
-STEPS = (
-    "confirm",
-    "decline",
-    "collaborate",
-    "decide",
-    "approve_penalty",
-    "refuse_penalty",
-    "list",
-    "rectify",
-    "verify",
-    "feedback",
-    "close",
-    "party",
-)
-
-
-def enforcement_step(*, actor, enforcement_id, step, fields):
-    """Take `step` with the fields it reads (the API's and the pages' one entry; each step checks the rest)."""
-    note = fields.get("note", "")
-    common = {"enforcement_id": enforcement_id, "actor": actor}
-    if step == "confirm":
-        return enforcement_confirm(
-            **common, offence_code=fields.get("offence_code", ""), legal_basis=fields.get("legal_basis", ""), note=note
-        )
-    if step == "decline":
-        return enforcement_decline(**common, reason=note)
-    if step == "collaborate":
-        return enforcement_collaborate(**common, department=fields.get("department", ""), request=note)
-    if step == "decide":
-        if fields.get("fine") is None:
-            raise ValidationError({"fine": [_("Give the fine in yuan as a number.")]})
-        return enforcement_decide(
-            **common, circumstance=fields.get("circumstance") or "", fine=fields["fine"], reason=note
-        )
-    if step in ("approve_penalty", "refuse_penalty"):
-        return enforcement_penalty_approve(**common, approve=step == "approve_penalty", note=note)
-    if step == "list":
-        return enforcement_list(
-            **common,
-            responsible=fields.get("department", ""),
-            rectification=note,
-            deadline=fields.get("deadline"),
-            public=fields.get("public", False),
-        )
-    if step == "rectify":
-        return enforcement_rectify(**common, note=note)
-    if step == "verify":
-        return enforcement_verify(**common, passed=fields.get("passed", True), note=note)
-    if step == "feedback":
-        return enforcement_feedback(**common, note=note)
-    if step == "close":
-        return enforcement_close(**common)
-    if step == "party":
-        return enforcement_party_set(
-            **common,
-            kind=fields.get("party_kind", ""),
-            name=fields.get("party_name", ""),
-            credit_code=fields.get("credit_code", ""),
-            id_number=fields.get("id_number", ""),
-        )
-    raise ValidationError({"step": [_("Unknown step “%(step)s”.") % {"step": step}]})
