@@ -31,6 +31,8 @@ DEMO_ACCOUNTS = [
     DemoAccount("district-dispatcher", "杨帆", Role.DISPATCHER, region_code="441302"),
     DemoAccount("handler", "黄志明", Role.HANDLER, department_code="city-urban-management"),
     DemoAccount("street-handler", "赵丽娟", Role.HANDLER, department_code="street-441302001"),
+    # 惠州市城市管理综合执法支队: the enforcement body of the demo's chains (移送 → 办结反馈).
+    DemoAccount("enforcer", "孙志强", Role.HANDLER, department_code="city-urban-enforcement"),
     DemoAccount("leader", "周国平", Role.LEADER, region_code="4413"),
     DemoAccount("auditor", "吴晓敏", Role.ASSESSOR, region_code="4413"),
 ]

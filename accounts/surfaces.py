@@ -97,5 +97,19 @@ SCREEN = Surface(
     refusal=_("The big screen is for operators, shift leads, dispatchers and leaders."),
 )
 
+
+ENFORCEMENT = Surface(
+    key="enforcement",
+    path="/enforcement/",
+    roles=frozenset({Role.OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER, Role.LEADER, Role.HANDLER}),
+    label=_("Enforcement"),
+    description=_(
+        "Cases transferred to law enforcement (移送): confirmation, collaboration, penalties, supervision listings "
+        "and the report back."
+    ),
+    icon="执",
+    refusal=_("The enforcement pages are for the command centre and department handlers."),
+)
+
 # In the order of the closed loop, as the home page and the top bar list them.
-SURFACES = (COMMAND, DEPARTMENT, MOBILE, ASSESSMENT)
+SURFACES = (COMMAND, DEPARTMENT, MOBILE, ENFORCEMENT, ASSESSMENT)

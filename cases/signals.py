@@ -20,3 +20,5 @@ case_event_written = Signal()
 # A sensing source posted more than its limit in the rate window `window` (seconds since the epoch // period); sent
 # once per source and window, outside any transaction. Dispatch tells the administrators (dispatch.notifications).
 sensing_source_flooded = Signal()
+# Sent after commit for every step of an enforcement chain: enforcement_id, action.
+enforcement_changed = Signal()

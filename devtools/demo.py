@@ -62,6 +62,7 @@ from grids.services.unit_grids import unit_grids_generate
 from huizhou_cityops.errors import ConflictError
 
 from .demo_duty import seed_duty
+from .demo_enforcement import seed_enforcement
 from .demo_facilities import facilities_seed
 from .demo_open311 import seed_open311
 from .demo_portal import portal_seed
@@ -653,6 +654,7 @@ def _seed(*, stdout, cases, now) -> str:
     bureau = _dispatch_to_bureau(now, rng, users, max(6, cases // 150))
     emergency = _emergency(now, users)
     issued, replied = _orders(now, rng, users["leader"], ids)
+    enforcement = seed_enforcement(_Shift(now, {**users, **_enforcer()}, rng))
     sweep = timers_sweep(now=now)
     run, span = _score_last_month(now, users["admin"])
     # After the emergency: it was alerted to the departments' standing duty, before today's roster existed.
@@ -665,7 +667,7 @@ def _seed(*, stdout, cases, now) -> str:
         f"{len(ids):,} cases over {WEEKS} weeks ({open_count:,} open; loaded in {loaded:.1f} s), {staff} colleagues, "
         f"{city} waiting for the city centre ({len(lifted)} lifted), {bureau} sent to the city bureau, "
         f"{live} cases of the shift in progress ({missed} missed by the grid worker's patrol), "
-        f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), "
+        f"emergency {emergency.number if emergency else 'none'}, {issued} orders ({replied} replied), {enforcement}, "
         f"sweep fired {sum(sweep.fired.values())} marks, {span.label} frozen (run {run.pk}); {inventory}; {duty}; "
         f"{open311}; {portal}; {sensing}"
     )
@@ -683,6 +685,12 @@ def _duty(now):
         street_office=STREET_OFFICE,
         community_code=COMMUNITY_CODE,
     )
+
+
+def _enforcer():
+    """The enforcement detachment's demo account, when seeded (accounts/demo.py)."""
+    user = get_user_model().objects.filter(username="enforcer").first()
+    return {"enforcer": user} if user is not None else {}
 
 
 _DEMO_USERS = (

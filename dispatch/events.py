@@ -17,6 +17,11 @@ OVERLAY_LABELS = {
     "timer_overdue": pgettext_lazy("action", "Deadline passed"),
     "timer_escalation": pgettext_lazy("action", "Escalated"),
     "sensing_evidence": pgettext_lazy("action", "Sensor detection added"),
+    "enforcement_confirmed": pgettext_lazy("action", "Violation confirmed by the enforcement body"),
+    "enforcement_declined": pgettext_lazy("action", "Enforcement body declined the transfer"),
+    "enforcement_listed": pgettext_lazy("action", "Listed for supervision (挂牌督办)"),
+    "enforcement_feedback": pgettext_lazy("action", "Enforcement result reported back (办结反馈)"),
+    "enforcement_evidence": pgettext_lazy("action", "Enforcement evidence added"),
 }
 
 

@@ -53,6 +53,17 @@ def whistles_sweep_task():
         _cut_short("dispatch.whistles_sweep")
 
 
+@shared_task(name="dispatch.enforcement_sweep", ignore_result=True)
+def enforcement_sweep_task():
+    """Mark enforcement steps (确认, 协作, 决定, 整改…) past their deadline overdue. Idempotent: safe to run twice."""
+    from cases.services.enforcement import enforcement_sweep
+
+    try:
+        return enforcement_sweep()
+    except SoftTimeLimitExceeded:
+        _cut_short("dispatch.enforcement_sweep")
+
+
 @shared_task(name="followup.run", ignore_result=True)
 def followup_run_task(ids):
     """Carry out the follow-up rows `ids` a transaction has just committed (the fast path). Lost or run twice,

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .live.views import live_events
-from .pages import callbacks, command, dept, duty, exports, facilities, grid, inbox, intake, panel, sensing
+from .pages import callbacks, command, dept, duty, enforcement, exports, facilities, grid, inbox, intake, panel, sensing
 
 urlpatterns = [
     path("command/", command.command_centre, name="command-centre"),
@@ -49,6 +49,13 @@ urlpatterns = [
     path("exports/<int:pk>/status/", exports.export_status, name="export-status"),
     path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
     path("live/events/", live_events, name="live-events"),
+    path("enforcement/", enforcement.enforcement_list, name="enforcement-list"),
+    path("enforcement/listings/", enforcement.enforcement_listings, name="enforcement-listings"),
+    path("enforcement/credit/", enforcement.enforcement_credit, name="enforcement-credit"),
+    path("enforcement/<int:pk>/", enforcement.enforcement_detail, name="enforcement-detail"),
+    path("enforcement/<int:pk>/steps/<slug:step>/", enforcement.enforcement_step_take, name="enforcement-step"),
+    path("enforcement/parts/<int:pk>/give/", enforcement.enforcement_part, name="enforcement-part"),
+    path("enforcement/<int:pk>/evidence/", enforcement.enforcement_evidence, name="enforcement-evidence"),
     path("facilities/<str:code>/", facilities.facility_detail, name="facility-detail"),
     path("facilities/<str:code>/photo/", facilities.facility_photo, name="facility-photo"),
     path("photos/<int:pk>/", panel.case_photo, name="case-photo"),

@@ -35,7 +35,8 @@ from django.utils import timezone
 from accounts.models import Role
 from assessment.periods import span_containing
 from assessment.services import assessment_freeze
-from cases.models import CaseEvent, Source
+from cases.models import CaseEvent, EnforcementCase, Source
+from cases.services.enforcement import enforcement_collaborate, enforcement_confirm
 from cases.services.sensing import Detection, sensing_ingest, sensing_source_for_key
 from dispatch.models import Export, Notification, PublicFollow, ResponsibilityRule, token_digest
 from dispatch.services.orders import order_issue
@@ -101,6 +102,7 @@ ORDER = {"note": "限期整改", "reply_hours": "8"}
 REPLY = {"reply": "已整改完毕"}
 WHISTLE = {"note": "请到场会商", "departments": ["city-water"]}
 REPORT = {"note": "已派员到场"}
+DECLINE = {"step": "decline", "note": "不属于本单位管辖"}
 TRACK = {"points[0]recorded_at": "{recorded}", "points[0]lon": "{lon}", "points[0]lat": "{lat}"}
 # A 12345 call placed on the side's own case point ("{lon}" and "{lat}" take the side's values).
 INTAKE = {
@@ -154,6 +156,13 @@ MATRIX = {
     "api-notification-read-all": "401     200     200     200     200     200     200     200     200     200     200",
     "api-notification-read":     "401     404     404     404     404     404     200/404 404     404     404     404/200",
     "api-event-feed":            "401     200     200     200     200     200     200     200     200     200     200",
+    # The enforcement chain: in the source case's grid, and for the body, the source's lead department and the
+    # collaborating ones (惠城: the 桥东 office owes a part); only the enforcement body (no persona here) takes steps.
+    "api-enforcement-list":      "401     200     200     200     200     200     200     200     200     200     200",
+    "api-enforcement-detail":    "401     200/404 200     200     200     200/404 200/404 200/404 200     200     404/200",
+    "api-enforcement-steps":     "401     403/404 403     403     403     403/404 403/404 403/404 403     403     404/403",
+    "api-enforcement-part-give": "401     404     404     404     404     404     404     200/404 404     404     404",
+    "api-discretion-standards":  "401     200     200     200     200     200     200     200     200     200     200",
     # The facility inventory: as far as the grid the facility stands in (and for its owner's people).
     "api-facility-nearby":       "401     200     200     200     200     200     200     200     200     200     200",
     "api-facility-detail":       "401     200/404 200     200     200     200/404 200     200/404 200     200     404/200",
@@ -211,6 +220,15 @@ MATRIX = {
     # in 惠城区, the water bureau in 惠阳区) reports.
     "dept-whistle":              "login   403     403     403     403     403     403/404 302/404 403     403     403",
     "dept-summons-report":       "login   403     403     403     403     403     302/404 403/404 403     403     403",
+    # The enforcement pages: command roles and handlers; a chain as far as the API shows it.
+    "enforcement-list":          "login   302     200     200     200     200     200     200     200     302     200",
+    "enforcement-listings":      "login   302     200     200     200     200     200     200     200     302     200",
+    # The credit register (管理征信): leaders and law-enforcement units only.
+    "enforcement-credit":        "login   302     403     403     403     403     403     403     200     302     403",
+    "enforcement-detail":        "login   302     200     200     200     200/404 200/404 200/404 200     302     404/200",
+    "enforcement-step":          "login   403     403     403     403     403/404 403/404 403/404 403     403     404/403",
+    "enforcement-evidence":      "login   403     403     403     403     403/404 403/404 403/404 403     403     404/403",
+    "enforcement-part":          "login   403     404     404     404     404     404     302/404 404     403     404",
     # The inbox: every signed-in user has their own; a notification is only its owner's.
     "inbox":                     "login   200     200     200     200     200     200     200     200     200     200",
     "inbox-count":               "login   200     200     200     200     200     200     200     200     200     200",
@@ -289,6 +307,13 @@ HOW = {
     "api-order-withdraw":        Ask("POST", params={"pk": "order"}),
     "api-case-whistles":         Ask("POST", params={"case_id": "case"}, data=WHISTLE),
     "api-summons-report":        Ask("POST", params={"pk": "summons"}, data=REPORT),
+    "api-enforcement-detail":    Ask("GET", params={"pk": "enforcement"}),
+    "api-enforcement-steps":     Ask("POST", params={"pk": "enforcement"}, data=DECLINE),
+    "api-enforcement-part-give": Ask("POST", params={"pk": "part"}, data={"feedback": "已协助劝离"}),
+    "enforcement-detail":        Ask("GET", params={"pk": "enforcement"}),
+    "enforcement-step":          Ask("POST", params={"pk": "enforcement", "step": "decline"}, data={"note": "不属于本单位管辖"}),
+    "enforcement-evidence":      Ask("POST", params={"pk": "enforcement"}, data={"note": "现场照片"}),
+    "enforcement-part":          Ask("POST", params={"pk": "part"}, data={"feedback": "已协助劝离"}),
     "api-notification-read-all": Ask("POST"),
     "api-notification-read":     Ask("POST", params={"pk": "notification"}),
     "command-intake":            Ask("POST", data=INTAKE),
@@ -467,6 +492,27 @@ class Sides:
             )[0]
             for side, case in (("huicheng", huicheng), ("huiyang", huiyang))
         }  # fmt: skip
+        # An enforcement chain on each side, confirmed, owing a part to the side's street office.
+        enforcer = user_posted(
+            username="p-matrix-enforcer",
+            role=Role.HANDLER,
+            department=Department.objects.get(code="city-urban-enforcement"),
+        )
+        parts = {}
+        for side, case, office in (("huicheng", huicheng, qiaodong_office), ("huiyang", huiyang, danshui_office)):
+            cases.act(
+                case,
+                "dispatcher",
+                "transfer_to_enforcement",
+                note="移送",
+                enforcement_body="city-urban-enforcement",
+                violation="占道经营",
+            )
+            chain = EnforcementCase.objects.get(source=case)
+            enforcement_confirm(enforcement_id=chain.pk, actor=enforcer, offence_code="ZDJY")
+            parts[side] = enforcement_collaborate(
+                enforcement_id=chain.pk, actor=enforcer, department=office, request="协助"
+            )
         self.objects = {}
         for side, case, department, district, reader in (
             ("huicheng", huicheng, qiaodong_office, HUICHENG, personas["handler"]),
@@ -502,6 +548,8 @@ class Sides:
                 "rule": rules[side].pk,
                 "token": f"matrix-follow-{side}",
                 "sensing_event": waiting[side].pk,
+                "enforcement": parts[side].enforcement_id,
+                "part": parts[side].pk,
             }
             PublicFollow.objects.create(case=case, token_digest=token_digest(f"matrix-follow-{side}"))
 

@@ -2,4 +2,4 @@
 
 from cases.open311 import admin as open311_admin  # noqa: F401
 
-from . import calendar, catalogue, sensing  # noqa: F401
+from . import calendar, catalogue, enforcement, sensing  # noqa: F401

@@ -59,7 +59,7 @@ class CategoryAdmin(admin.ModelAdmin):
     list_filter = ["kind", "active", MajorMinorFilter, "parent"]
     search_fields = ["code", "name", "initials"]
     list_select_related = ["parent"]
-    fields = ["kind", "code", "name", "parent", "initials", "active"]
+    fields = ["kind", "code", "name", "parent", "initials", "active", "enforcement_pauses_clock"]
     inlines = [FilingConditionInline]
 
     def get_queryset(self, request):

@@ -30,12 +30,47 @@ from .catalogue import (
     UrgencyStepLimit,
     handling_urgencies,
 )
+from .credit import Party, PartyKind
+from .enforcement import (
+    ENFORCEMENT_DONE,
+    ENFORCEMENT_FINAL,
+    STEP_OF_STATE,
+    ApprovalState,
+    Circumstance,
+    CollaborationTask,
+    DiscretionStandard,
+    EnforcementCase,
+    EnforcementEvent,
+    EnforcementListing,
+    EnforcementState,
+    EnforcementStep,
+    EnforcementStepLimit,
+    PenaltyDecision,
+    TaskState,
+)
 from .open311 import Open311Client, Open311Request
 from .satisfaction import CALLBACK_EVENT, RATE_EVENT, SATISFACTION_EVENTS, Satisfaction
 from .sensing import SensingEvent, SensingKind, SensingMergeRule, SensingOutcome, SensingSource, SensingThreshold
 from .status import FINAL_STATUSES, Light, Status
 
 __all__ = [
+    "ENFORCEMENT_DONE",
+    "ENFORCEMENT_FINAL",
+    "STEP_OF_STATE",
+    "ApprovalState",
+    "Circumstance",
+    "CollaborationTask",
+    "DiscretionStandard",
+    "EnforcementCase",
+    "EnforcementEvent",
+    "EnforcementListing",
+    "EnforcementState",
+    "EnforcementStep",
+    "EnforcementStepLimit",
+    "Party",
+    "PartyKind",
+    "PenaltyDecision",
+    "TaskState",
     "REPORTABLE_STATES",
     "AssistPart",
     "PartState",

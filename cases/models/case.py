@@ -226,7 +226,7 @@ class CaseTimer(models.Model):
     the overdue level has fired.
 
     One narrow row per case whose clock runs. The stage clock owns it through the case row: a trigger (migration
-    cases 0014) inserts or resets it (to Case.timer_due_at, the warning point, and Case.overdue) whenever the
+    cases 0018) inserts or resets it (to Case.timer_due_at, the warning point, and Case.overdue) whenever the
     clock sets its first instant, or the stage, its start or its deadline change, and deletes it when the clock
     stops. The sweep (dispatch.services.timers) moves `due_at` on to the next level (the deadline, then each
     escalation step; None after the last one) and raises `overdue` when the deadline's level fires: a firing

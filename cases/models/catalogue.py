@@ -22,6 +22,13 @@ class Category(models.Model):
     # Pinyin initials, so the mobile picker finds 暴露垃圾 by "blj".
     initials = models.CharField(_("pinyin initials"), max_length=20, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # While a case of this category waits for an enforcement body (移送), its own clock stops or keeps running.
+    enforcement_pauses_clock = models.BooleanField(
+        _("enforcement transfer pauses the clock"),
+        default=False,
+        db_default=False,
+        help_text=_("When ticked, a case transferred to an enforcement body waits with its clock stopped."),
+    )
 
     class Meta:
         verbose_name = _("category")

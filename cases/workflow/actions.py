@@ -28,7 +28,8 @@ from cases.models import (
     Status,
 )
 from cases.models.assist import AssistPart, PartState
-from cases.workflow.spec import ASSISTING, assisting_departments_of
+from cases.workflow.enforcement import chain_in_progress, enforcement_open
+from cases.workflow.spec import ASSISTING, LEAD_OR_REGION, assisting_departments_of
 from huizhou_cityops.errors import ConflictError
 
 from . import params as p
@@ -696,12 +697,21 @@ def check(ctx, *, passed):
     return Effect(outcome=passed, data={"passed": passed, "rework": not passed})
 
 
+ENFORCEMENT_REPORTED_BACK = Guard(
+    lambda f: not chain_in_progress(f.case),
+    409,
+    "enforcement_open",
+    lambda: _("An enforcement body has not reported back on this case yet (办结反馈); it closes after that."),
+)
+
+
 @action(
     "close",
     label=pgettext_lazy("action", "Close"),
     sources={S.TO_CLOSE},
     target=S.CLOSED,
     roles={R.SHIFT_LEAD},
+    guards=(ENFORCEMENT_REPORTED_BACK,),
     primary=True,
 )
 def close(ctx):
@@ -880,3 +890,62 @@ def assist_feedback(ctx):
     ):
         raise ConflictError(_("Your department has already given its part on this case."), code="part_given")
     return Effect(data={"part": part.pk, "department": part.department.code}, department=part.department)
+
+
+# ---- 移送: the case becomes an enforcement matter (cases/services/enforcement.py carries the chain on) ----
+# A case may be transferred several times (after a body declines, or once a chain has reported back), one chain
+# at a time: the body in charge asks the others through 执法协作.
+
+NO_CHAIN_IN_PROGRESS = Guard(
+    lambda f: not chain_in_progress(f.case),
+    409,
+    "enforcement_in_progress",
+    lambda: _("An enforcement body is already dealing with this case."),
+)
+
+
+@action(
+    "transfer_to_enforcement",
+    label=pgettext_lazy("action", "Transfer to enforcement"),
+    sources={S.HANDLING, S.VERIFYING},
+    target=SAME,
+    roles={R.HANDLER, R.DISPATCHER},
+    scope=LEAD_OR_REGION,
+    params=(
+        p.EnforcementBody(
+            "enforcement_body",
+            label=gettext_lazy("Enforcement body"),
+            help_text=gettext_lazy("transfer_to_enforcement: code or id of the competent law-enforcement unit."),
+        ),
+        p.Text(
+            "violation",
+            label=gettext_lazy("Suspected violation"),
+            help_text=gettext_lazy("transfer_to_enforcement: what the party is suspected of (e.g. 占道经营)."),
+        ),
+    ),
+    guards=(COMMAND_LEVEL, NO_CHAIN_IN_PROGRESS),
+    needs_note=True,
+    note_label=gettext_lazy("Facts and evidence for the enforcement body"),
+    description=gettext_lazy(
+        "移送: the case is handed to a law-enforcement body as an enforcement sub-case; the case waits for its result, "
+        "with its clock stopped when its category says so."
+    ),
+)
+def transfer_to_enforcement(ctx, *, enforcement_body, violation):
+    enforcement = enforcement_open(
+        case=ctx.case,
+        body=enforcement_body,
+        violation=violation,
+        actor=ctx.actor,
+        role=ctx.role,
+        note=ctx.note,
+        now=ctx.now,
+    )
+    return Effect(
+        data={
+            "enforcement": enforcement.number,
+            "body": enforcement_body.code,
+            "clock_paused": enforcement.source_clock_paused,
+        },
+        department=enforcement_body,
+    )

@@ -245,6 +245,33 @@ class Department(Param):
 
 
 @dataclass(frozen=True)
+class EnforcementBody(Department):
+    """A law-enforcement unit that serves the case's grid, by code or id."""
+
+    def missing_message(self):
+        return _("Choose the enforcement body.")
+
+    def clean(self, ctx, value):
+        from grids.models import DepartmentKind
+
+        department = _department(self.name, ctx, value)
+        if department.kind != DepartmentKind.ENFORCEMENT:
+            raise field_error(self.name, _("%(name)s is not a law-enforcement unit.") % {"name": department.name})
+        return department
+
+
+@dataclass(frozen=True)
+class Text(Param):
+    """A short required text (at most 150 characters)."""
+
+    def clean(self, ctx, value):
+        text = str(value).strip()
+        if not text:
+            raise field_error(self.name, self.missing_message())
+        return text
+
+
+@dataclass(frozen=True)
 class Departments(Param):
     """Several departments that serve the case's grid (none is fine)."""
 

@@ -22,6 +22,8 @@ PRIOR = "<"  # back to the status the case had before a void request
 # How the actor must relate to the case: a role over the case's grid, a handler of the lead department, the
 # grid worker the task is assigned to, or a handler of an assisting department that owes the case a part (协办).
 REGION, LEAD_DEPARTMENT, ASSIGNEE, ASSISTING = "region", "lead_department", "assignee", "assisting"
+# Either: a handler of the lead department, or one of the action's region roles over the case's grid (移送).
+LEAD_OR_REGION = "lead_or_region"
 
 # What an action does to the stage clock besides what the new status implies.
 PAUSE, RESUME, EXTEND, RESTART = "pause", "resume", "extend", "restart"
@@ -147,10 +149,12 @@ class Action:
             return [Role.GRID_WORKER] if held else []
         if self.scope == ASSISTING:
             return [Role.HANDLER] if assisting_departments_of(user, case) else []
-        if self.scope == LEAD_DEPARTMENT:
-            roles, _path = scope.department_roles.get(case.lead_department_id, (set(), ""))
-            return [Role.HANDLER] if Role.HANDLER in roles else []
         found = []
+        if self.scope in (LEAD_DEPARTMENT, LEAD_OR_REGION):
+            roles, _path = scope.department_roles.get(case.lead_department_id, (set(), ""))
+            found = [Role.HANDLER] if Role.HANDLER in roles and Role.HANDLER in self.roles else []
+            if self.scope == LEAD_DEPARTMENT:
+                return found
         for path, roles in sorted(scope.region_roles.items()):
             if case.region_path.startswith(path):
                 found += [r for r in sorted(self.roles & roles) if r not in found]

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from accounts.surfaces import COMMAND, DEPARTMENT, SCREEN
+from accounts.surfaces import COMMAND, DEPARTMENT, ENFORCEMENT, SCREEN
 from dispatch.pages.selectors import has_command_role, has_handler_role
 
 
@@ -47,3 +47,5 @@ export_required = _role_required(
     lambda user: has_command_role(user) or has_handler_role(user),
     lambda: str(_("Exports are made from the command centre and the department workspace.")),
 )
+# The enforcement chain's pages: the command roles and every department's handlers (their own chains and parts).
+enforcement_required = _role_required(ENFORCEMENT.opens_for, lambda: str(ENFORCEMENT.refusal))

@@ -83,3 +83,32 @@ class SummonsReportForm(forms.Form):
     """A summoned department's report (报到); the whistle service decides whether it may be given."""
 
     note = forms.CharField(required=False, max_length=2000, label=_("Your report"))
+
+
+class EnforcementStepForm(forms.Form):
+    """A step of an enforcement chain; each step reads the fields it needs and the enforcement service decides."""
+
+    note = forms.CharField(required=False, max_length=2000, label=_("Note"))
+    offence_code = forms.CharField(required=False, max_length=20, label=_("Offence"))
+    legal_basis = forms.CharField(required=False, max_length=200, label=_("Legal basis"))
+    department = forms.CharField(required=False, max_length=40, label=_("Department"))
+    circumstance = forms.CharField(required=False, max_length=10, label=_("Circumstance"))
+    fine = forms.DecimalField(required=False, max_digits=10, decimal_places=2, min_value=0, label=_("Fine (yuan)"))
+    deadline = forms.DateTimeField(
+        required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], label=_("Rectification deadline")
+    )
+    public = forms.BooleanField(required=False, label=_("Publish the listing"))
+    passed = forms.TypedChoiceField(
+        required=False, choices=[("yes", "yes"), ("no", "no")], coerce=lambda v: v == "yes", empty_value=True
+    )
+
+    party_kind = forms.CharField(required=False, max_length=10, label=_("Party"))
+    party_name = forms.CharField(required=False, max_length=100, label=_("Name"))
+    credit_code = forms.CharField(required=False, max_length=18, label=_("Unified social credit code"))
+    id_number = forms.CharField(required=False, max_length=18, label=_("ID number"))
+
+
+class EnforcementPartForm(forms.Form):
+    """A collaborating department's part (执法协作)."""
+
+    feedback = forms.CharField(required=False, max_length=2000, label=_("Your department's part"))

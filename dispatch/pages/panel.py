@@ -25,6 +25,7 @@ from rest_framework.settings import api_settings
 
 from accounts.models import Role
 from cases.clock import describe_remaining, light_at
+from cases.enforcement_selectors import enforcement_for_case, repeat_offenders_near
 from cases.models import Case, CasePhoto, PhotoKind, Status
 from cases.permissions import case_allowed_actions
 from cases.photos import PhotoError
@@ -175,6 +176,8 @@ def panel_context(*, request, case, surface, form=None, failed_action=None, noti
         "proposed_lead_code": routing.lead.code if routing and routing.lead else "",
         "duplicates": duplicates,
         "orders": orders,
+        "enforcement": enforcement_for_case(case=case),
+        "repeat_nearby": repeat_offenders_near(case=case),
         "order_reply_available": surface == "dept",
         "may_issue_order": surface == "command" and _may_issue_order(user, case),
         "notice": notice,

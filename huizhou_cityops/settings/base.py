@@ -354,6 +354,20 @@ CELERY_BEAT_SCHEDULE["dispatch-whistles-sweep"] = {
     "options": {"expires": WHISTLE_SWEEP_SECONDS},
 }
 
+# Management credit (管理征信): the key of the HMAC an individual's ID number is kept as (never the number itself).
+# Changing it makes every registered person a new party; set it once per installation.
+CREDIT_ID_SALT = env("CREDIT_ID_SALT", default="cityops-credit:" + SECRET_KEY)
+
+# The enforcement chain's step deadlines (cases.services.enforcement): its own small sweep, apart from the case
+# timers, marks a step past its limit overdue once (idempotent, like the orders sweep). Its limits are working
+# hours, so it runs on the `reports` worker: the `timers` worker's period is fully budgeted to the stage sweeps.
+ENFORCEMENT_SWEEP_SECONDS = env.int("ENFORCEMENT_SWEEP_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["dispatch-enforcement-sweep"] = {
+    "task": "dispatch.enforcement_sweep",
+    "schedule": ENFORCEMENT_SWEEP_SECONDS,
+    "options": {"expires": ENFORCEMENT_SWEEP_SECONDS},
+}
+
 # Stage timers (dispatch): how often beat sweeps the due warnings, deadlines and escalation steps, and how many
 # cases one sweep transaction claims. The sweep is idempotent, so a late or doubled beat is harmless; `expires`
 # drops sweeps that waited in the queue longer than one interval (the next one does their work).
@@ -439,6 +453,7 @@ CELERY_TASK_ROUTES = {
     "dispatch.timers_sweep": {"queue": "timers"},
     "dispatch.orders_sweep": {"queue": "timers"},
     "dispatch.whistles_sweep": {"queue": "timers"},
+    "dispatch.enforcement_sweep": {"queue": "reports"},
     "dispatch.outbox_deliver": {"queue": "notify"},
     "notify.*": {"queue": "notify"},
     "followup.*": {"queue": FOLLOWUP_QUEUE},
@@ -476,6 +491,7 @@ TASK_TIME_LIMITS = {
     "dispatch.whistles_sweep": _limits(
         min(WHISTLE_SWEEP_SECONDS, _TIMER_SHARE) * 0.8, min(WHISTLE_SWEEP_SECONDS, _TIMER_SHARE)
     ),
+    "dispatch.enforcement_sweep": _limits(ENFORCEMENT_SWEEP_SECONDS * 0.4, ENFORCEMENT_SWEEP_SECONDS * 0.5),
     "dispatch.outbox_deliver": _limits(
         NOTIFY_DELIVERY_SECONDS + NOTIFY_SEND_SECONDS, NOTIFY_DELIVERY_SECONDS + 2 * NOTIFY_SEND_SECONDS
     ),

@@ -20,6 +20,7 @@ DEMO_USERNAMES = {
     "district-dispatcher",
     "handler",
     "street-handler",
+    "enforcer",
     "leader",
     "auditor",
 }
@@ -66,7 +67,7 @@ def test_demo_seed_resets_passwords_and_postings(huizhou_departments):
     assert dispatcher.check_password(demo.DEMO_PASSWORD)
     assert dispatcher.is_active
     assert postings_by_username() == before
-    assert User.objects.count() == 10
+    assert User.objects.count() == len(DEMO_USERNAMES)
 
 
 def test_demo_password_signs_in_despite_the_length_validator(client, huizhou_departments):
@@ -99,8 +100,8 @@ def test_seed_demo_twice_yields_the_same_counts(huizhou_grid):
     assert first["regions"][Level.DISTRICT] == 5
     assert first["regions"][Level.STREET] == 84
     assert first["regions"][Level.COMMUNITY] == 1364
-    # The ten demo accounts and the public-order grid worker who shares 东湖社区's unit grids (no password).
-    assert first["users"] == 11
+    # The eleven demo accounts and the public-order grid worker who shares 东湖社区's unit grids (no password).
+    assert first["users"] == 12
     assert first["regions"][Level.UNIT] > 5000  # 桥东街道's 13 communities in 100 m unit grids, cut once
     assert first["departments"] == 109 + 2  # and the two contractors that maintain some of 桥东's facilities
     assert "1 city, 5 districts, 84 streets, 1364 communities; 109 departments" in out.getvalue()

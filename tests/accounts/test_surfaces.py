@@ -37,6 +37,7 @@ def test_the_declared_roles_are_the_ones_each_page_names():
         "command": {Role.OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER, Role.LEADER},
         "dept": {Role.HANDLER},
         "mobile": {Role.GRID_WORKER},
+        "enforcement": {Role.OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER, Role.LEADER, Role.HANDLER},
         "assessment": {Role.ASSESSOR, Role.LEADER},
     }
 
@@ -45,4 +46,9 @@ def test_a_superuser_is_offered_every_page_and_opens_all_but_the_grid_workers_ow
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     assert offered(client) == [s.path for s in SURFACES]
-    assert [s.path for s in SURFACES if opens(client, s.path)] == ["/command/", "/dept/", "/assessment/"]
+    assert [s.path for s in SURFACES if opens(client, s.path)] == [
+        "/command/",
+        "/dept/",
+        "/enforcement/",
+        "/assessment/",
+    ]

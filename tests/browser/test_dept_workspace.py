@@ -72,7 +72,7 @@ def test_a_handler_reports_the_fix_with_a_photo_and_a_shift_lead_closes(
     page.click(f'.case-row[data-case="{case.pk}"]')
     panel = page.locator("#case-panel")
     expect(panel).to_have_attribute("data-case", str(case.pk))
-    expect(panel.locator("[data-action]")).to_have_count(4)
+    expect(panel.locator("[data-action]")).to_have_count(5)  # with the transfer to enforcement (移送)
     expect(page.locator('[data-action="feedback"]')).to_have_attribute("open", "")
     page.fill("#feedback-note", "已拆除违规雨棚，现场清理完毕")
     page.set_input_files(

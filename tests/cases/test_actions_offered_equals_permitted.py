@@ -75,6 +75,10 @@ def _valid_params(data, world, case, name):
             # Both sides of the dispatcher's limit (21 h by default): large ones need a leader.
             hours = data.draw(st.sampled_from(["0.5", "1.01", "8", "30"]), label="hours")
             params["hours"] = Decimal(hours)
+        elif param.name == "enforcement_body":
+            params["enforcement_body"] = "city-urban-enforcement"
+        elif param.name == "violation":
+            params["violation"] = "占道经营"
         else:  # a new parameter needs a valid value here
             raise AssertionError(f"no valid value known for parameter {param.name}")
     return params

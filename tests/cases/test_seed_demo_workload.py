@@ -341,3 +341,15 @@ def test_sensing_detections_made_cases_and_some_wait_for_the_operator(seeded):
     assert Case.objects.filter(source="sensor").exists()
     assert SensingEvent.objects.filter(outcome="merged").exists()
     assert len(sensing_waiting_list_for_user(user=user("operator"))) >= 2
+
+
+def test_the_enforcement_chains_wait_at_different_steps_for_their_people(seeded):
+    from cases.enforcement_selectors import enforcement_list_for_user, open_tasks_for_departments, pending_penalties
+    from cases.models import EnforcementState
+
+    states = set(enforcement_list_for_user(user=user("enforcer")).values_list("state", flat=True))
+    assert {EnforcementState.TRANSFERRED, EnforcementState.COLLABORATING, EnforcementState.LISTED} <= states
+    assert EnforcementState.FED_BACK in states
+    street = user("street-handler").postings.get().department_id
+    assert open_tasks_for_departments(department_ids=[street]).exists()
+    assert pending_penalties(user=user("leader")).exists()

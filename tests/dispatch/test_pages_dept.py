@@ -62,7 +62,13 @@ def test_the_panel_offers_the_departments_actions(cases, personas):
     case = cases.to("handling")
     body = client_for(personas["handler"]).get(f"/dept/cases/{case.pk}/", HTTP_HX_REQUEST="true").content.decode()
     actions = set(re.findall(r'data-action="([a-z_]+)"', body))
-    assert actions == {"feedback", "request_return", "request_extension", "request_suspension"}
+    assert actions == {
+        "feedback",
+        "request_return",
+        "request_extension",
+        "request_suspension",
+        "transfer_to_enforcement",
+    }
     assert 'enctype="multipart/form-data"' in body and 'name="photos"' in body
 
 

@@ -19,10 +19,10 @@ def links(user, language="en"):
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
-        ("operator", ["/command/"]),
-        ("dispatcher", ["/command/"]),
-        ("leader", ["/command/", "/assessment/"]),
-        ("handler", ["/dept/"]),
+        ("operator", ["/command/", "/enforcement/"]),
+        ("dispatcher", ["/command/", "/enforcement/"]),
+        ("leader", ["/command/", "/enforcement/", "/assessment/"]),
+        ("handler", ["/dept/", "/enforcement/"]),
         ("grid_worker", ["/m/"]),
         ("assessor", ["/assessment/"]),
     ],
@@ -36,7 +36,7 @@ def test_staff_also_get_the_administration(personas):
     user = personas["dispatcher"]
     user.is_staff = True
     user.save(update_fields=["is_staff"])
-    assert links(user)[0] == ["/command/", "/admin/"]
+    assert links(user)[0] == ["/command/", "/enforcement/", "/admin/"]
 
 
 def test_role_names_are_translated(personas):

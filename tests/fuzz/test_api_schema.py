@@ -92,7 +92,12 @@ def fuzz_data(cases):
     """A few real cases in different states, so that lists and detail pages have something to show."""
     cases.report()
     cases.to("to_dispatch")
-    cases.to("handling")
+    handling = cases.to("handling")
+    # An enforcement chain, so the enforcement endpoints have one to show.
+    cases.act(
+        handling, "dispatcher", "transfer_to_enforcement", note="移送", enforcement_body="city-urban-enforcement",
+        violation="占道经营",
+    )  # fmt: skip
     return cases
 
 

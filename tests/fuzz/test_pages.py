@@ -52,6 +52,8 @@ PARAMETERS = [
     *("phone", "media_url", "attribute[facility_code]"),
     *("month",),
     *("photo", "wants_updates", "wants_callback", "code", "satisfaction", "comment", "reached"),
+    *("offence_code", "legal_basis", "circumstance", "fine", "deadline", "public", "feedback", "state", "lifted"),
+    *("party_kind", "party_name", "credit_code", "id_number"),
     "after",
 ]
 HOSTILE = [
@@ -132,6 +134,21 @@ def page_world(cases, personas, huizhou_departments):
             lon=cases.lon, lat=cases.lat, attributes={}, snapshot=jpeg_upload(),
         ),
     )  # fmt: skip
+    # An enforcement chain the 桥东 street office owes a part of (执法协作).
+    from cases.models import EnforcementCase
+    from cases.services.enforcement import enforcement_collaborate, enforcement_confirm
+    from tests.factories.accounts import user_posted
+
+    transferred = cases.act(
+        cases.to("handling"), "handler", "transfer_to_enforcement", note="移送",
+        enforcement_body="city-urban-enforcement", violation="占道经营",
+    )  # fmt: skip
+    chain = EnforcementCase.objects.get(source=transferred)
+    enforcer = user_posted(username="p-fuzz-enforcer", role=Role.HANDLER, department=chain.body)
+    enforcement_confirm(enforcement_id=chain.pk, actor=enforcer, offence_code="ZDJY")
+    part = enforcement_collaborate(
+        enforcement_id=chain.pk, actor=enforcer, department="street-441302001", request="协助"
+    )
     return {
         "pk": [handling.pk, fixed.pk, photo.pk],
         "order_id": [order.pk],
@@ -167,6 +184,10 @@ def page_world(cases, personas, huizhou_departments):
         "decision": ["confirm", "dismiss", "verify"],
         ("command-sensing-decide", "pk"): [waiting.pk],
         ("command-sensing-snapshot", "pk"): [waiting.pk],
+        ("enforcement-detail", "pk"): [chain.pk],
+        ("enforcement-step", "pk"): [chain.pk],
+        ("enforcement-part", "pk"): [part.pk],
+        "step": ["decide", "collaborate", "list", "verify", "decline", "confirm", "party"],
     }
 
 
