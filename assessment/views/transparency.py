@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
+from cases.enforcement_selectors import public_listings
+
 from ..periods import span_containing
 from ..selectors.transparency import transparency_data
 
@@ -56,8 +58,8 @@ def transparency(request):
         "message": message,
         "data": data,
         "tile_url": settings.LEAFLET_TILE_URL,
-        # Filled by the enforcement chain's public listings (挂牌督办) once wired; empty until then.
-        "public_listings": [],
+        # The enforcement chain's public 挂牌督办 listings not lifted yet: non-personal fields only.
+        "public_listings": public_listings(),
     }
     return render(request, "public/transparency.html", context)
 

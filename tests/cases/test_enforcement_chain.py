@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
@@ -127,6 +128,9 @@ def test_a_street_trading_case_runs_the_whole_chain_and_closes_only_after_the_re
         public=True,
     )
     assert [row["number"] for row in public_listings()] == [chain.number]
+    # The transparency page shows it to anyone.
+    public = Client().get("/public/transparency/").content.decode()
+    assert f'data-listing="{chain.number}"' in public and "设置疏导点，杜绝占道经营" in public
     svc.enforcement_rectify(enforcement_id=chain.pk, actor=street, note="已设置疏导点")
     assert EnforcementListing.objects.get(enforcement=chain).lifted_at is None
     svc.enforcement_verify(enforcement_id=chain.pk, actor=enforcer, passed=True, note="复查已整改")
