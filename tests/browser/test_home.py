@@ -21,9 +21,10 @@ def test_a_leader_lands_on_a_home_with_the_work_of_their_roles(browser_session, 
     page = session.page
     assert page.url.rstrip("/") == session.url("")
     links = page.locator(".home-links a")
-    expect(links).to_have_count(2)
+    expect(links).to_have_count(3)
     expect(links.nth(0)).to_contain_text("指挥中心")
-    expect(links.nth(1)).to_have_attribute("href", "/assessment/")
+    expect(links.nth(1)).to_have_attribute("href", "/enforcement/")
+    expect(links.nth(2)).to_have_attribute("href", "/assessment/")
     expect(page.locator(".roles")).to_contain_text("领导")
     page.screenshot(path=str(screenshot_dir / "home.png"))
     links.nth(0).click()
@@ -34,8 +35,8 @@ def test_a_leader_lands_on_a_home_with_the_work_of_their_roles(browser_session, 
 def test_a_handler_reaches_the_workspace_and_is_sent_home_from_the_command_centre(browser_session, personas):
     session = browser_session(personas["handler"])
     page = session.page
-    expect(page.locator(".home-links a")).to_have_count(1)
-    page.click(".home-links a")
+    expect(page.locator(".home-links a")).to_have_count(2)  # the workspace and the enforcement pages
+    page.click('.home-links a[href="/dept/"]')
     expect(page).to_have_url(session.url("/dept/"))
     page.goto(session.url("/command/"))
     expect(page).to_have_url(session.url("/"))

@@ -188,6 +188,8 @@ def page_world(cases, personas, huizhou_departments):
         ("enforcement-step", "pk"): [chain.pk],
         ("enforcement-part", "pk"): [part.pk],
         "step": ["decide", "collaborate", "list", "verify", "decline", "confirm", "party"],
+        # Open311: any other path under /open311/v2/.
+        "rest": ["no-such-resource.json", "services/x.xml"],
     }
 
 
