@@ -30,6 +30,7 @@ from cases.models.sensing import SensingEvent, SensingOutcome
 from cases.photos import PhotoError
 from cases.services.sensing import Detection, SourceInfo, sensing_rate_allow, sensing_receive, sensing_source_for_key
 from cases.services.sensing_queue import sensing_kick
+from cases.services.sensing_sources import MISSING, sensing_source_cached
 from huizhou_cityops.errors import ErrorSerializer
 
 ATTRIBUTES_MAX_BYTES = 8192
@@ -101,7 +102,9 @@ class SensingKeyAuthentication(BaseAuthentication):
         raw = presented_key(request)
         if not raw:
             return None
-        source = in_db_thread(sensing_source_for_key, raw=raw)
+        source = sensing_source_cached(raw)
+        if source is MISSING:
+            source = in_db_thread(sensing_source_for_key, raw=raw)
         if source is None:
             raise exceptions.AuthenticationFailed(_("Unknown or revoked key."))
         return AnonymousUser(), source

@@ -38,6 +38,7 @@ from .sensing_sources import (
     _timeline,
     sensing_account,
     sensing_caches_clear,
+    sensing_city_box,
     sensing_rate_allow,
     sensing_rule,
     sensing_source_for_key,
@@ -77,9 +78,10 @@ def sensing_receive(*, source: SourceInfo, detection: Detection, now=None) -> tu
         raise ValidationError({"class_code": [message % {"code": detection.class_code, "codes": codes}]})
     if detection.occurred_at > now + timedelta(minutes=5):
         raise ValidationError({"time": [_("The detection time lies in the future.")]})
-    # A prepared lookup on the pre-subdivided grid (well under a millisecond): a point outside the city is refused
-    # here, while the source can still be told.
-    if region_locate(lon=detection.lon, lat=detection.lat) is None:
+    # A point far outside the city is refused here, while the source can still be told; whether a new problem lies
+    # inside a grid is the worker's question (a repeat just over the boundary still joins its case, as it always did).
+    box = sensing_city_box()
+    if box is not None and not (box[0] <= detection.lon <= box[2] and box[1] <= detection.lat <= box[3]):
         raise ValidationError({"location": [_("This point lies outside every grid of the city.")]})
     stored = _snapshot(detection.snapshot)
     # One statement, so atomic on its own: the row is the stored event and the worker's pending work at once.

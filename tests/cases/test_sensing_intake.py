@@ -337,3 +337,16 @@ def test_a_source_reads_only_its_own_events(cases, source, personas):
     assert sensing_get(other_key, "mine").status_code == 404
     assert sensing_get("not-a-key", "mine").status_code == 401
     assert sensing_get(key, "unknown").status_code == 404
+
+
+def test_a_new_problem_just_outside_the_city_is_kept_as_outside_without_a_case(cases, source):
+    from cases.services.sensing_sources import sensing_city_box
+
+    _source, key = source
+    _xmin, _ymin, xmax, ymax = sensing_city_box()
+    # Inside the box's margin (so the POST stores it) but beyond the city's corner: no grid covers it.
+    body = detection(event_id="edge", lon=xmax - 0.02, lat=ymax - 0.02)
+    assert sensing_post(key, body).status_code == 202
+    assert sensing_process() == {"outside": 1}
+    assert sensing_get(key, "edge").json()["outcome"] == "outside"
+    assert not Case.objects.filter(source=Source.SENSOR).exists()
