@@ -22,6 +22,7 @@ QUEUE_OF = {
     "dispatch.exports_sweep": "reports",
     "assessment.freeze_due": "reports",
     "followup.route_case": "followup",  # work a transition causes finds its queue by name
+    "followup.sensing_process": "followup",
     "notify.fan_out": "notify",
 }
 
@@ -65,6 +66,14 @@ def test_the_sweeps_on_the_timers_worker_together_fit_in_one_timer_period():
     assert sum(tasks[name].time_limit for name in on_timers) <= settings.TIMER_SWEEP_SECONDS
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["options"]["expires"] <= entry["schedule"], entry["task"]
+
+
+def test_a_sensing_run_hands_over_before_its_soft_limit_and_the_sweep_never_piles_up():
+    task = our_tasks()["followup.sensing_process"]
+    soft = task.soft_time_limit or app.conf.task_soft_time_limit
+    assert soft > settings.SENSING_PROCESS_BUDGET_SECONDS
+    entry = settings.CELERY_BEAT_SCHEDULE["sensing-process"]
+    assert (entry["task"], entry["options"]["queue"]) == ("followup.sensing_process", "followup")
 
 
 def test_an_outbox_run_claims_for_one_period_and_its_lease_outlives_it():

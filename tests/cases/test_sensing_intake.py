@@ -350,3 +350,18 @@ def test_a_new_problem_just_outside_the_city_is_kept_as_outside_without_a_case(c
     assert sensing_process() == {"outside": 1}
     assert sensing_get(key, "edge").json()["outcome"] == "outside"
     assert not Case.objects.filter(source=Source.SENSOR).exists()
+
+
+def test_posts_ask_for_one_run_until_it_starts(cases, source, settings, monkeypatch):
+    from cases.services import sensing_queue
+
+    settings.SENSING_KICK = True
+    sent = []
+    monkeypatch.setattr(sensing_queue.current_app, "send_task", lambda name, **options: sent.append(name))
+    _source, key = source
+    for n in range(3):
+        assert sensing_post(key, detection(event_id=f"q{n}", lon=cases.lon, lat=cases.lat)).status_code == 202
+    assert sent == ["followup.sensing_process"]  # one run asked for while none has started
+    assert sensing_process() == {"created": 1, "merged": 2}
+    sensing_post(key, detection(event_id="q3", lon=cases.lon, lat=cases.lat))
+    assert sent == ["followup.sensing_process"] * 2  # the run started: the next post asks again
