@@ -114,9 +114,11 @@ def test_queue_status_prints_queue_lengths_last_runs_and_the_outbox_backlog(runs
     periodic = {row["task"]: row for row in status["periodic"]}
     assert periodic["dispatch.timers_sweep"]["state"] == "SUCCESS" and not periodic["dispatch.timers_sweep"]["late"]
     assert periodic["dispatch.orders_sweep"]["late"]  # never ran
+    assert status["sensing"] == {"received": 0, "oldest_seconds": 0}
     call_command("queue_status")
     table = capsys.readouterr().out
     assert "timers" in table and "dispatch.timers_sweep" in table and "2" in table
+    assert "sensing: 0 detections received" in table
 
 
 @pytest.mark.django_db
