@@ -318,14 +318,17 @@ def _new_problem(event, place, rule, now):
     )
     _set(event, outcome=SensingOutcome.CREATED, case_id=case.pk, region_path=region.path)
     sensing_photos_attach(case=case, events=[event], now=now)
-    # Detections of the same problem still waiting for a person join the case: nothing is left to confirm.
-    SensingEvent.objects.filter(outcome__in=(SensingOutcome.PENDING, SensingOutcome.GROUPED)).filter(
+    # Detections of the same problem still waiting for a person join the case: nothing is left to confirm. So do
+    # those found just over the city's boundary before it (posted concurrently, a repeat can be processed first).
+    joining = (SensingOutcome.PENDING, SensingOutcome.GROUPED, SensingOutcome.OUTSIDE)
+    SensingEvent.objects.filter(outcome__in=joining).filter(
         pk__in=_waiting_ids_near(event.category_id, place, rule, now)
     ).update(case_id=case.pk, outcome=SensingOutcome.MERGED)
 
 
 def _waiting_ids_near(category_id, detection, rule, now):
-    sql = NEAR_WAITING_SQL.replace("outcome = 'pending'", "outcome IN ('pending', 'grouped')").replace("LIMIT 1", "")
+    sql = NEAR_WAITING_SQL.replace("outcome = 'pending'", "outcome IN ('pending', 'grouped', 'outside')")
+    sql = sql.replace("LIMIT 1", "")
     with connection.cursor() as cursor:
         cursor.execute(sql, _near_params(category_id, detection, rule, now))
         return [row[0] for row in cursor.fetchall()]

@@ -325,6 +325,9 @@ def test_another_run_holding_the_lock_makes_this_one_step_aside(cases, source):
             cursor.execute("SELECT pg_advisory_lock(%s)", [PROCESS_LOCK])
         assert sensing_process() == {}
         assert SensingEvent.objects.get(external_id="held").outcome == "received"
+        with other.cursor() as cursor:
+            # Released here, not by closing: a closed session's backend lets go of its locks only once it has exited.
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [PROCESS_LOCK])
     finally:
         other.close()
     assert sensing_process() == {"created": 1}
@@ -365,3 +368,14 @@ def test_posts_ask_for_one_run_until_it_starts(cases, source, settings, monkeypa
     assert sensing_process() == {"created": 1, "merged": 2}
     sensing_post(key, detection(event_id="q3", lon=cases.lon, lat=cases.lat))
     assert sent == ["followup.sensing_process"] * 2  # the run started: the next post asks again
+
+
+def test_a_repeat_just_over_the_boundary_processed_first_joins_the_case_made_after_it(cases, source):
+    _source, key = source
+    assert sensing_post(key, detection(event_id="over", lon=cases.lon + STEP_30_M, lat=cases.lat)).status_code == 202
+    # As the worker leaves a detection no grid covers (the grid's edge passing between the two points).
+    SensingEvent.objects.filter(external_id="over").update(outcome="outside")
+    assert sensing_post(key, detection(event_id="first", lon=cases.lon, lat=cases.lat)).status_code == 202
+    assert sensing_process() == {"created": 1}
+    first, over = sensing_get(key, "first").json(), sensing_get(key, "over").json()
+    assert (over["outcome"], over["case"]) == ("merged", first["case"])
