@@ -168,6 +168,7 @@ MATRIX = {
     "api-facility-detail":       "401     200/404 200     200     200     200/404 200     200/404 200     200     404/200",
     # Sensing intake answers a source's key only: a person's session or token is not a key (401 for everyone).
     "api-sensing-events":        "401     401     401     401     401     401     401     401     401     401     401",
+    "api-sensing-event":         "401     401     401     401     401     401     401     401     401     401     401",
     # The phone.
     "mobile-report":             "login   200     403     403     403     403     403     403     403     403     403",
     "mobile-tasks":              "login   200     403     403     403     403     403     403     403     403     403",
@@ -328,6 +329,7 @@ HOW = {
     "api-patrol-end":            Ask("POST", params={"client_id": "patrol"}),
     "command-map-grids":         Ask("GET", query=BOX),
     "api-sensing-events":        Ask("POST", data={"event_id": "m-1", "time": "2026-01-05T10:00:00+08:00", "class_code": "E0102", "confidence": "0.9", "lon": "{lon}", "lat": "{lat}"}),
+    "api-sensing-event":         Ask("GET", params={"event_id": "sensing_external_id"}),
     "command-sensing-decide":    Ask("POST", params={"pk": "sensing_event", "decision": "confirm"}),
     "command-sensing-snapshot":  Ask("GET", params={"pk": "sensing_event"}),
     "command-map-facilities":    Ask("GET", query=BOX),
@@ -550,6 +552,7 @@ class Sides:
                 "sensing_event": waiting[side].pk,
                 "enforcement": parts[side].enforcement_id,
                 "part": parts[side].pk,
+                "sensing_external_id": waiting[side].external_id,
             }
             PublicFollow.objects.create(case=case, token_digest=token_digest(f"matrix-follow-{side}"))
 

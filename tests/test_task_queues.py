@@ -22,6 +22,7 @@ QUEUE_OF = {
     "dispatch.exports_sweep": "reports",
     "assessment.freeze_due": "reports",
     "followup.route_case": "followup",  # work a transition causes finds its queue by name
+    "followup.sensing_process": "followup",
     "notify.fan_out": "notify",
 }
 
@@ -67,6 +68,14 @@ def test_the_sweeps_on_the_timers_worker_together_fit_in_one_timer_period():
         assert entry["options"]["expires"] <= entry["schedule"], entry["task"]
 
 
+def test_a_sensing_run_hands_over_before_its_soft_limit_and_the_sweep_never_piles_up():
+    task = our_tasks()["followup.sensing_process"]
+    soft = task.soft_time_limit or app.conf.task_soft_time_limit
+    assert soft > settings.SENSING_PROCESS_BUDGET_SECONDS
+    entry = settings.CELERY_BEAT_SCHEDULE["sensing-process"]
+    assert (entry["task"], entry["options"]["queue"]) == ("followup.sensing_process", "followup")
+
+
 def test_an_outbox_run_claims_for_one_period_and_its_lease_outlives_it():
     soft, hard = settings.TASK_TIME_LIMITS["dispatch.outbox_deliver"]
     assert soft - settings.NOTIFY_SEND_SECONDS == settings.NOTIFY_DELIVERY_SECONDS
@@ -105,9 +114,11 @@ def test_queue_status_prints_queue_lengths_last_runs_and_the_outbox_backlog(runs
     periodic = {row["task"]: row for row in status["periodic"]}
     assert periodic["dispatch.timers_sweep"]["state"] == "SUCCESS" and not periodic["dispatch.timers_sweep"]["late"]
     assert periodic["dispatch.orders_sweep"]["late"]  # never ran
+    assert status["sensing"] == {"received": 0, "oldest_seconds": 0}
     call_command("queue_status")
     table = capsys.readouterr().out
     assert "timers" in table and "dispatch.timers_sweep" in table and "2" in table
+    assert "sensing: 0 detections received" in table
 
 
 @pytest.mark.django_db

@@ -1,8 +1,9 @@
 """POST /api/v1/sensing/events/: a sensing source posts a detection, authenticated by its key (not a user).
 
-`Authorization: Key <key>` or `X-Api-Key: <key>`. JSON, or multipart when a snapshot comes along. Answers 201 with
-what became of the detection, 200 with the same answer for a repeat of the same source event id, 400 with field
-messages, 401 for a missing, unknown or revoked key, 429 above the source's rate (the administrators are told).
+`Authorization: Key <key>` or `X-Api-Key: <key>`. JSON, or multipart when a snapshot comes along. Answers 202 once the
+detection is stored (state `pending`: the worker decides what it becomes), 200 with its present state for a repeat of
+the same source event id, 400 with field messages, 401 for a missing, unknown or revoked key, 429 above the source's
+rate (the administrators are told). GET /api/v1/sensing/events/<event id>/ answers the same for the source's own event.
 """
 
 import json
@@ -25,8 +26,11 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.models.sensing import SensingEvent, SensingOutcome
 from cases.photos import PhotoError
-from cases.services.sensing import Detection, SourceInfo, sensing_ingest, sensing_rate_allow, sensing_source_for_key
+from cases.services.sensing import Detection, SourceInfo, sensing_rate_allow, sensing_receive, sensing_source_for_key
+from cases.services.sensing_queue import sensing_kick
+from cases.services.sensing_sources import MISSING, sensing_source_cached
 from huizhou_cityops.errors import ErrorSerializer
 
 ATTRIBUTES_MAX_BYTES = 8192
@@ -98,7 +102,9 @@ class SensingKeyAuthentication(BaseAuthentication):
         raw = presented_key(request)
         if not raw:
             return None
-        source = in_db_thread(sensing_source_for_key, raw=raw)
+        source = sensing_source_cached(raw)
+        if source is MISSING:
+            source = in_db_thread(sensing_source_for_key, raw=raw)
         if source is None:
             raise exceptions.AuthenticationFailed(_("Unknown or revoked key."))
         return AnonymousUser(), source
@@ -171,27 +177,47 @@ class SensingEventInSerializer(serializers.Serializer):
 
 class SensingEventOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    event_id = serializers.CharField(source="external_id")
-    outcome = serializers.CharField(help_text="created, merged, pending, grouped, confirmed, verifying or dismissed")
+    event_id = serializers.CharField()
+    state = serializers.ChoiceField(
+        choices=["pending", "processed"],
+        help_text="pending: stored, the worker has not decided yet; processed: see outcome",
+    )
+    outcome = serializers.CharField(
+        allow_null=True,
+        help_text="Once processed: created, merged, pending (待核实), grouped, outside, confirmed, verifying…",
+    )
     case = serializers.CharField(allow_null=True, help_text="The case number the detection became or joined.")
     duplicate = serializers.BooleanField(help_text="True when this event id was already received from this source.")
 
 
-def _ingest(*, source, detection):
-    event, created = sensing_ingest(source=source, detection=detection)
-    return _answer(event, duplicate=not created)
+def _receive(*, source, detection):
+    event, created = sensing_receive(source=source, detection=detection)
+    if not created:
+        return _answer(source.id, event.external_id, duplicate=True)
+    sensing_kick()
+    body = {"id": event.pk, "event_id": event.external_id, "state": "pending", "outcome": None, "case": None}
+    return Response({**body, "duplicate": False}, status=status.HTTP_202_ACCEPTED)
 
 
-def _answer(event, duplicate):
-    number = getattr(event, "case_number", None)  # known to the service when it created or joined the case
-    if number is None and event.case_id is not None:
-        from cases.models import Case  # noqa: PLC0415
-
-        number = Case.objects.filter(pk=event.case_id).values_list("number", flat=True).first()
-    body = {"id": event.pk, "event_id": event.external_id, "outcome": event.outcome, "case": number}
-    return Response(
-        {**body, "duplicate": duplicate}, status=status.HTTP_200_OK if duplicate else status.HTTP_201_CREATED
+def _answer(source_id, external_id, *, duplicate):
+    row = (
+        SensingEvent.objects.filter(source_id=source_id, external_id=external_id)
+        .values_list("id", "outcome", "case__number")
+        .first()
     )
+    if row is None:
+        raise exceptions.NotFound(_("No event of this source has this id."))
+    pk, outcome, number = row
+    pending = outcome == SensingOutcome.RECEIVED
+    body = {
+        "id": pk,
+        "event_id": external_id,
+        "state": "pending" if pending else "processed",
+        "outcome": None if pending else outcome,
+        "case": number,
+        "duplicate": duplicate,
+    }
+    return Response(body, status=status.HTTP_200_OK)
 
 
 class SensingEventView(APIView):
@@ -203,7 +229,7 @@ class SensingEventView(APIView):
         operation_id="sensing_events_create",
         request={"application/json": SensingEventInSerializer, "multipart/form-data": SensingEventInSerializer},
         responses={
-            201: SensingEventOutSerializer,
+            202: SensingEventOutSerializer,
             200: SensingEventOutSerializer,
             429: OpenApiResponse(
                 response=ErrorSerializer, description="Above the source's rate: try again in the next minute."
@@ -212,7 +238,8 @@ class SensingEventView(APIView):
         tags=["sensing"],
     )
     def post(self, request):
-        """A detection from a sensing source: joins an open case nearby, becomes a case, or waits for review."""
+        """A detection from a sensing source, stored (202, pending); the worker then joins it to an open case nearby,
+        makes it a case, or leaves it waiting for review."""
         source = request.auth
         if not sensing_rate_allow(source=source):
             body = {"detail": _("Too many events: at most %(limit)d a minute.") % {"limit": source.rate_limit}}
@@ -231,6 +258,20 @@ class SensingEventView(APIView):
             snapshot=data.get("snapshot"),
         )
         try:
-            return in_db_thread(_ingest, source=source, detection=detection)
+            return in_db_thread(_receive, source=source, detection=detection)
         except PhotoError as exc:
             return Response({"snapshot": [exc.message], "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class SensingEventDetailView(APIView):
+    authentication_classes = [SensingKeyAuthentication]
+    permission_classes = [IsSensingSource]
+
+    @extend_schema(
+        operation_id="sensing_events_retrieve",
+        responses={200: SensingEventOutSerializer, 404: ErrorSerializer},
+        tags=["sensing"],
+    )
+    def get(self, request, event_id):
+        """What became of one of the source's own detections (pending until the worker processed it)."""
+        return in_db_thread(_answer, source_id=request.auth.id, external_id=event_id, duplicate=False)

@@ -9,7 +9,7 @@ from .enforcement import (
     EnforcementStepView,
     PartGiveView,
 )
-from .sensing import SensingEventView
+from .sensing import SensingEventDetailView, SensingEventView
 
 urlpatterns = [
     path("categories/", CategoryListView.as_view(), name="api-category-list"),
@@ -22,4 +22,5 @@ urlpatterns = [
     path("enforcement/<int:pk>/steps/", EnforcementStepView.as_view(), name="api-enforcement-steps"),
     path("enforcement-parts/<int:pk>/give/", PartGiveView.as_view(), name="api-enforcement-part-give"),
     path("discretion-standards/", DiscretionStandardView.as_view(), name="api-discretion-standards"),
+    path("sensing/events/<str:event_id>/", SensingEventDetailView.as_view(), name="api-sensing-event"),
 ]

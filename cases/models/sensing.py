@@ -101,6 +101,9 @@ class SensingMergeRule(models.Model):
 
 
 class SensingOutcome(models.TextChoices):
+    # Stored by the POST, not yet looked at: the `sensing` step of the follow-up worker decides what it becomes.
+    RECEIVED = "received", _("Received, being processed")
+    OUTSIDE = "outside", _("Outside the city's grid")
     CREATED = "created", _("Created a case")
     MERGED = "merged", _("Joined an open case")
     PENDING = "pending", _("Waiting for review (待核实)")
@@ -156,6 +159,8 @@ class SensingEvent(models.Model):
             # The 待核实 queue and the nearby-pending lookup read only the few waiting rows.
             models.Index(fields=["category", "-id"], condition=Q(outcome="pending"), name="sensing_event_waiting"),
             models.Index(fields=["case"], condition=Q(case__isnull=False), name="sensing_event_case"),
+            # The worker takes the received rows in arrival order; the index holds only those few.
+            models.Index(fields=["id"], condition=Q(outcome="received"), name="sensing_event_received"),
         ]
 
     def __str__(self):

@@ -38,6 +38,7 @@ from .sensing_sources import (
     _timeline,
     sensing_account,
     sensing_caches_clear,
+    sensing_city_box,
     sensing_rate_allow,
     sensing_rule,
     sensing_source_for_key,
@@ -65,13 +66,9 @@ class Detection:
     snapshot: object = None
 
 
-def sensing_ingest(*, source: SourceInfo, detection: Detection, now=None) -> tuple[SensingEvent, bool]:
-    """Store a detection once; returns (event, created). A repeat of the same source event id returns the first.
-
-    Joins an open case of its class within the class's distance and window (its snapshot a photo, an entry in the
-    timeline), else creates a case and accepts it (at or above the source's threshold for the class), else waits in the
-    待核实 queue (beside an earlier waiting detection of the same problem when there is one). 400 for bad input.
-    """
+def sensing_receive(*, source: SourceInfo, detection: Detection, now=None) -> tuple[SensingEvent, bool]:
+    """Store a detection once, `received` (the worker decides what it becomes); returns (event, created). A repeat of
+    the same source event id returns the first. The class, the time and the snapshot are checked here (400)."""
     now = now or timezone.now()
     # No look for the id first: a repeated id is rare (a client's retry), and the insert finds it (ON CONFLICT).
     known = source.classes.get(detection.class_code)
@@ -81,27 +78,71 @@ def sensing_ingest(*, source: SourceInfo, detection: Detection, now=None) -> tup
         raise ValidationError({"class_code": [message % {"code": detection.class_code, "codes": codes}]})
     if detection.occurred_at > now + timedelta(minutes=5):
         raise ValidationError({"time": [_("The detection time lies in the future.")]})
-    category_id, threshold = known
+    # A point far outside the city is refused here, while the source can still be told; whether a new problem lies
+    # inside a grid is the worker's question (a repeat just over the boundary still joins its case, as it always did).
+    box = sensing_city_box()
+    if box is not None and not (box[0] <= detection.lon <= box[2] and box[1] <= detection.lat <= box[3]):
+        raise ValidationError({"location": [_("This point lies outside every grid of the city.")]})
     stored = _snapshot(detection.snapshot)
-    rule = sensing_rule(category_id)
-    with transaction.atomic():
-        sensing_lock_cells(category_id, detection.lon, detection.lat, rule.distance_m)
-        near = _open_case_near(category_id, detection, rule, now)
-        if near is not None:
-            event = _insert(source, detection, category_id, stored, now, outcome=SensingOutcome.MERGED, case_id=near[0])
-            if event is not None:
-                event.case_number = near[1]
-                _evidence(event, stored, now)
-        else:
-            event = _new_problem(source, detection, category_id, threshold, rule, stored, now)
-        if event is None:
-            # The same id posted concurrently: the other request stored it (ON CONFLICT waited for its commit).
-            transaction.set_rollback(True)
+    # One statement, so atomic on its own: the row is the stored event and the worker's pending work at once.
+    event = _insert(source, detection, known[0], stored, now, outcome=SensingOutcome.RECEIVED)
     if event is None:
+        # The same id posted before or concurrently (ON CONFLICT waited for the other's commit).
         return _existing(source.id, detection.external_id), False
+    return event, True
+
+
+def sensing_ingest(*, source: SourceInfo, detection: Detection, now=None) -> tuple[SensingEvent, bool]:
+    """Store a detection and process it at once (the demo, the tests; the API leaves processing to the worker)."""
+    event, created = sensing_receive(source=source, detection=detection, now=now)
+    if created:
+        sensing_event_process(event_id=event.pk, now=now)
+        event = _existing(source.id, detection.external_id)
+    return event, created
+
+
+def sensing_event_process(*, event_id: int, now=None) -> str | None:
+    """Decide what a received detection becomes, in one transaction with its effects; None when it was processed
+    already (by another run) or is locked by one. Joins an open case of its class within the class's distance and
+    window (its snapshot a photo, an entry in the timeline), else creates a case and accepts it (at or above the
+    source's threshold for the class), else waits in the 待核实 queue (beside an earlier waiting detection of the same
+    problem when there is one). A point outside every grid of the city makes no case (`outside`)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The row's lock and its `received` state make the step exactly-once: a run killed midway committed
+        # nothing, a second run skips what another holds or did.
+        event = (
+            SensingEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=event_id, outcome=SensingOutcome.RECEIVED)
+            .select_related("source")
+            .first()
+        )
+        if event is None:
+            return None
+        rule = sensing_rule(event.category_id)
+        place = _Place(event.point.x, event.point.y)
+        sensing_lock_cells(event.category_id, place.lon, place.lat, rule.distance_m)
+        near = _open_case_near(event.category_id, place, rule, now)
+        if near is not None:
+            _set(event, outcome=SensingOutcome.MERGED, case_id=near[0])
+            _evidence(event, now)
+        else:
+            _new_problem(event, place, rule, now)
     if event.outcome == SensingOutcome.CREATED:
         _accept(event.case_id, now)
-    return event, True
+    return event.outcome
+
+
+@dataclass(frozen=True)
+class _Place:
+    lon: float
+    lat: float
+
+
+def _set(event, **fields):
+    for name, value in fields.items():
+        setattr(event, name, value)
+    SensingEvent.objects.filter(pk=event.pk).update(**fields)
 
 
 def _accept(case_id, now):
@@ -246,44 +287,48 @@ def _insert(source, detection, category_id, stored, now, *, outcome, case_id=Non
     )
 
 
-def _new_problem(source, detection, category_id, threshold, rule, stored, now):
+def _threshold(event):
+    from cases.models import SensingThreshold  # noqa: PLC0415
+
+    row = SensingThreshold.objects.filter(source_id=event.source_id, category_id=event.category_id)
+    # A class the source no longer may report: a person decides (the threshold above every confidence).
+    return row.values_list("threshold", flat=True).first() or Decimal("1.001")
+
+
+def _new_problem(event, place, rule, now):
     """No open case near: a case at once at or above the threshold, else the 待核实 queue."""
-    region = region_locate(lon=detection.lon, lat=detection.lat)
+    region = region_locate(lon=place.lon, lat=place.lat)
     if region is None:
-        raise ValidationError({"location": [_("This point lies outside every grid of the city.")]})
-    if detection.confidence < threshold:
-        lead_id = _waiting_near(category_id, detection, rule, now)
+        _set(event, outcome=SensingOutcome.OUTSIDE)
+        return
+    if event.confidence < _threshold(event):
+        lead_id = _waiting_near(event.category_id, place, rule, now)
         outcome = SensingOutcome.GROUPED if lead_id else SensingOutcome.PENDING
-        return _insert(
-            source, detection, category_id, stored, now, outcome=outcome, lead_id=lead_id, region_path=region.path
-        )
-    event = _insert(
-        source, detection, category_id, stored, now, outcome=SensingOutcome.CREATED, region_path=region.path
-    )
-    if event is None:
-        return None
+        _set(event, outcome=outcome, lead_id=lead_id, region_path=region.path)
+        return
     case = sensing_case_create(
         actor=sensing_account(),
         system=True,
-        category=Category.objects.get(pk=category_id),
-        source_name=source.name,
-        confidence=detection.confidence,
-        lon=detection.lon,
-        lat=detection.lat,
+        category=Category.objects.get(pk=event.category_id),
+        source_name=event.source.name,
+        confidence=event.confidence,
+        lon=place.lon,
+        lat=place.lat,
         now=now,
     )
-    event.case_id, event.case_number = case.pk, case.number
-    SensingEvent.objects.filter(pk=event.pk).update(case_id=case.pk)
+    _set(event, outcome=SensingOutcome.CREATED, case_id=case.pk, region_path=region.path)
     sensing_photos_attach(case=case, events=[event], now=now)
-    # Detections of the same problem still waiting for a person join the case: nothing is left to confirm.
-    SensingEvent.objects.filter(outcome__in=(SensingOutcome.PENDING, SensingOutcome.GROUPED)).filter(
-        pk__in=_waiting_ids_near(category_id, detection, rule, now)
+    # Detections of the same problem still waiting for a person join the case: nothing is left to confirm. So do
+    # those found just over the city's boundary before it (posted concurrently, a repeat can be processed first).
+    joining = (SensingOutcome.PENDING, SensingOutcome.GROUPED, SensingOutcome.OUTSIDE)
+    SensingEvent.objects.filter(outcome__in=joining).filter(
+        pk__in=_waiting_ids_near(event.category_id, place, rule, now)
     ).update(case_id=case.pk, outcome=SensingOutcome.MERGED)
-    return event
 
 
 def _waiting_ids_near(category_id, detection, rule, now):
-    sql = NEAR_WAITING_SQL.replace("outcome = 'pending'", "outcome IN ('pending', 'grouped')").replace("LIMIT 1", "")
+    sql = NEAR_WAITING_SQL.replace("outcome = 'pending'", "outcome IN ('pending', 'grouped', 'outside')")
+    sql = sql.replace("LIMIT 1", "")
     with connection.cursor() as cursor:
         cursor.execute(sql, _near_params(category_id, detection, rule, now))
         return [row[0] for row in cursor.fetchall()]
@@ -338,12 +383,12 @@ def sensing_photos_attach(*, case, events, now, event=None):
     )
 
 
-def _evidence(event, stored, now):
+def _evidence(event, now):
     """A detection joining a case: an entry in its timeline when it brings a snapshot (which becomes a photo), and
     otherwise at most one entry per case every SENSING_TIMELINE_QUIET_SECONDS (the repeats stay linked to the case
     as sensing events: a camera that sees a heap of rubbish every few seconds must not bury the timeline)."""
     quiet = settings.SENSING_TIMELINE_QUIET_SECONDS
-    if stored is None:
+    if not event.snapshot:
         # This process's own memory first (no round trip for the many repeats it saw lately), then the shared cache.
         seen = _timeline.get(event.case_id)
         if seen is not None and time.monotonic() - seen < quiet:
@@ -373,7 +418,9 @@ __all__ = [
     "SourceInfo",
     "sensing_account",
     "sensing_caches_clear",
+    "sensing_event_process",
     "sensing_ingest",
+    "sensing_receive",
     "sensing_rate_allow",
     "sensing_rule",
     "sensing_source_for_key",

@@ -46,6 +46,7 @@ def sensing_caches_clear() -> None:
     _sources.clear()
     _rules.clear()
     _timeline.clear()
+    _city_box.clear()
 
 
 def sensing_source_for_key(raw) -> SourceInfo | None:
@@ -70,6 +71,42 @@ def sensing_source_for_key(raw) -> SourceInfo | None:
     # A miss is cached as well (briefly): a flood of wrong keys costs no query each.
     _sources[digest] = (now + settings.SENSING_KEY_CACHE_SECONDS, info)
     return info
+
+
+MISSING = object()
+# A point this far (degrees, about 5.5 km: above the largest merging distance) outside the city's bounding box
+# cannot be a problem of the city nor join one of its cases.
+CITY_BOX_MARGIN = 0.05
+_city_box: list = []  # [(expires at, (xmin, ymin, xmax, ymax) or None)]
+
+
+def sensing_city_box():
+    """The city's bounding box with a margin (cached per process for ten minutes); None without a city grid."""
+    from grids.models import Level, Region  # noqa: PLC0415
+
+    now = time.monotonic()
+    if _city_box and _city_box[0][0] > now:
+        return _city_box[0][1]
+    city = Region.objects.filter(level=Level.CITY, valid_to__isnull=True).only("geom").first()
+    box = None
+    if city is not None and city.geom is not None:
+        xmin, ymin, xmax, ymax = city.geom.extent
+        m = CITY_BOX_MARGIN
+        box = (xmin - m, ymin - m, xmax + m, ymax + m)
+    _city_box[:] = [(now + 600, box)]
+    return box
+
+
+def sensing_source_cached(raw):
+    """What `sensing_source_for_key` knows of this key without the database (a SourceInfo, None for a known bad
+    key), or MISSING: lets the server answer the many posts of a known source without handing them to a database
+    thread first."""
+    if not raw or not isinstance(raw, str) or len(raw) > 200:
+        return None
+    cached = _sources.get(key_hash(raw))
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    return MISSING
 
 
 def sensing_source_revoke(*, source: SensingSource) -> None:

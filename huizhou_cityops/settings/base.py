@@ -282,6 +282,15 @@ SENSING_TIMELINE_QUIET_SECONDS = env.int("SENSING_TIMELINE_QUIET_SECONDS", defau
 # Threads per server process that run the ingestion endpoint's database work, each on one kept connection (0: on
 # the request's own thread and connection, as the tests do inside their transaction).
 SENSING_DB_THREADS = env.int("SENSING_DB_THREADS", default=4)
+# The POST only stores a detection (`received`); the task followup.sensing_process on the followup queue decides what it
+# becomes (cases.services.sensing_queue). SENSING_KICK: the POST asks for a run (off in the tests, which run the step
+# themselves). A run works at most SENSING_PROCESS_BUDGET_SECONDS (below the task's soft limit) in batches of
+# SENSING_PROCESS_BATCH rows, then hands over to a new run; beat sweeps every SENSING_SWEEP_SECONDS for rows a lost
+# kick or a killed run left.
+SENSING_KICK = env.bool("SENSING_KICK", default=True)
+SENSING_PROCESS_BUDGET_SECONDS = env.int("SENSING_PROCESS_BUDGET_SECONDS", default=40)
+SENSING_PROCESS_BATCH = env.int("SENSING_PROCESS_BATCH", default=200)
+SENSING_SWEEP_SECONDS = env.int("SENSING_SWEEP_SECONDS", default=10)
 
 # Unit grids (单元网格): the edge of a generated square cell in metres (100 m gives the classic 10,000 m²
 # "万米单元网格"), and the area (m²) an imported layer's overlaps, gaps and cells outside their community may
@@ -396,6 +405,11 @@ FOLLOWUP_BATCH = env.int("FOLLOWUP_BATCH", default=100)
 FOLLOWUP_KEEP_DAYS = env.int("FOLLOWUP_KEEP_DAYS", default=7)
 FOLLOWUP_REPAIR_SECONDS = env.int("FOLLOWUP_REPAIR_SECONDS", default=60)
 FOLLOWUP_REPAIR_BUDGET_SECONDS = env.int("FOLLOWUP_REPAIR_BUDGET_SECONDS", default=50)
+CELERY_BEAT_SCHEDULE["sensing-process"] = {
+    "task": "followup.sensing_process",
+    "schedule": SENSING_SWEEP_SECONDS,
+    "options": {"expires": SENSING_SWEEP_SECONDS, "queue": FOLLOWUP_QUEUE},
+}
 CELERY_BEAT_SCHEDULE["followup-repair"] = {
     "task": "followup.repair",
     "schedule": FOLLOWUP_REPAIR_SECONDS,

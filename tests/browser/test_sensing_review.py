@@ -8,6 +8,7 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from cases.models import Case, SensingEvent, Source, Status
+from cases.services.sensing_queue import sensing_process
 from tests.factories.sensing import detection, sensing_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,7 +32,11 @@ def test_an_operator_confirms_a_detection_below_threshold_from_the_queue(
     _source, key = sensing_source(owner=personas["handler_department"], classes=(("E0102", "0.8"),))
     body = detection(event_id="qd-cam-017-30001", lon=cases.lon, lat=cases.lat, confidence=0.62)
     posted = httpx.post(f"{live_server.url}/api/v1/sensing/events/", json=body, headers={"X-Api-Key": key})
-    assert posted.status_code == 201 and posted.json()["outcome"] == "pending"
+    assert posted.status_code == 202 and posted.json()["state"] == "pending"
+    # The worker's step (run here, as the followup worker would) puts it in 待核实; the source reads that back.
+    assert sensing_process() == {"pending": 1}
+    answer = httpx.get(f"{live_server.url}/api/v1/sensing/events/{body['event_id']}/", headers={"X-Api-Key": key})
+    assert answer.json()["state"] == "processed" and answer.json()["outcome"] == "pending"
 
     session = browser_session(personas["operator"], **DESKTOP)
     page = session.page

@@ -46,7 +46,7 @@ def test_a_new_source_shows_its_key_once_and_keeps_only_its_hash(admin_client, c
     source = SensingSource.objects.get()
     assert source.key_hash == key_hash(raw) and raw not in (source.key_hash, source.key_prefix)
     assert source.thresholds.get().threshold == pytest.approx(0.75)
-    assert sensing_post(raw, detection(event_id="a", lon=cases.lon, lat=cases.lat)).status_code == 201
+    assert sensing_post(raw, detection(event_id="a", lon=cases.lon, lat=cases.lat)).status_code == 202
     # The page the form leads to shows it; no page after that does.
     assert raw in admin_client.get(response["Location"]).content.decode()
     assert raw not in admin_client.get(f"/admin/cases/sensingsource/{source.pk}/change/").content.decode()
@@ -59,7 +59,7 @@ def test_issuing_a_new_key_retires_the_old_one_and_revoking_refuses_it(admin_cli
     response = admin_client.post(changelist, {"action": "issue_new_key", "_selected_action": [source.pk]})
     [new] = _keys(response)
     assert sensing_post(old, detection(event_id="a", lon=cases.lon, lat=cases.lat)).status_code == 401
-    assert sensing_post(new, detection(event_id="b", lon=cases.lon, lat=cases.lat)).status_code == 201
+    assert sensing_post(new, detection(event_id="b", lon=cases.lon, lat=cases.lat)).status_code == 202
     admin_client.post(changelist, {"action": "revoke_key", "_selected_action": [source.pk]})
     assert sensing_post(new, detection(event_id="c", lon=cases.lon, lat=cases.lat)).status_code == 401
     source.refresh_from_db()

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from cases.models import Case, CasePhoto, SensingEvent, Source, Status
+from cases.services.sensing_queue import sensing_process
 from tests.factories.accounts import user_posted
 from tests.factories.sensing import detection, sensing_post, sensing_source
 from tests.fixtures.cases import jpeg_upload
@@ -22,6 +23,7 @@ def waiting(cases, personas):
     body["snapshot"] = jpeg_upload("snap.jpg")
     first = sensing_post(key, body, multipart=True).json()
     sensing_post(key, detection(event_id="low-2", lon=cases.lon, lat=cases.lat, confidence=0.6))
+    sensing_process()
     return SensingEvent.objects.get(pk=first["id"])
 
 

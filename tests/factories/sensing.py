@@ -51,3 +51,18 @@ def sensing_post(key, body, *, header="x-api-key", multipart=False):
     client = APIClient()
     headers = {"X-Api-Key": key} if header == "x-api-key" else {"Authorization": f"Key {key}"}
     return client.post("/api/v1/sensing/events/", body, format="multipart" if multipart else "json", headers=headers)
+
+
+def sensing_get(key, event_id):
+    """GET what became of the source's event `event_id`."""
+    return APIClient().get(f"/api/v1/sensing/events/{event_id}/", headers={"X-Api-Key": key})
+
+
+def sensing_posted(key, body):
+    """POST a detection, let the worker's step process what is received, and answer what became of it (a dict)."""
+    from cases.services.sensing_queue import sensing_process  # noqa: PLC0415
+
+    response = sensing_post(key, body)
+    assert response.status_code in (200, 202), response.content
+    sensing_process()
+    return sensing_get(key, body["event_id"]).json()

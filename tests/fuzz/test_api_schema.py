@@ -129,10 +129,10 @@ def test_sensing_ingestion_answers_as_documented_with_a_valid_key(personas, fuzz
     above reach only its 401)."""
     _source, key = sensing_source(owner=personas["handler_department"], classes=(("E0102", "0.8"),), rate_limit=10**6)
     schema = schemathesis.openapi.from_wsgi(SCHEMA_URL, wsgi_app)
-    operation = schema["/api/v1/sensing/events/"]["POST"]
-    tally = Tally(operations=1)
-    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-        _fuzz_operation(operation, mode, {"X-Api-Key": key}, tally)
+    tally = Tally(operations=2)
+    for operation in (schema["/api/v1/sensing/events/"]["POST"], schema["/api/v1/sensing/events/{event_id}/"]["GET"]):
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            _fuzz_operation(operation, mode, {"X-Api-Key": key}, tally)
     with capsys.disabled():
         print(f"\n{tally.line('sensing source key')}")
     assert tally.cases > 0

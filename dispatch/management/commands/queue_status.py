@@ -1,4 +1,5 @@
-"""`manage.py queue_status [--json]`: the queues' lengths, each periodic task's last run, the outbox backlog."""
+"""`manage.py queue_status [--json]`: the queues' lengths, each periodic task's last run, the outbox backlog, the
+sensing detections waiting for the worker."""
 
 import json
 
@@ -25,12 +26,14 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="One JSON object instead of the table.")
 
     def handle(self, *args, **options):
+        from cases.services.sensing_queue import sensing_backlog
         from dispatch.workers import workers_status
 
         try:
             status = workers_status()
         except redis.RedisError as exc:
             raise CommandError(_("The Celery broker (Redis) is not answering: %(error)s") % {"error": exc}) from exc
+        status["sensing"] = sensing_backlog()
         if options["json"]:
             for row in status["periodic"]:
                 at = row["last_finished_at"]
@@ -57,4 +60,9 @@ class Command(BaseCommand):
         self.stdout.write(
             _("outbox: %(due)d due, the oldest due for %(age)s; %(failed)d failed")
             % {"due": outbox["due"], "age": _seconds(outbox["oldest_due_seconds"]), "failed": outbox["failed"]}
+        )
+        sensing = status["sensing"]
+        self.stdout.write(
+            _("sensing: %(n)d detections received, the oldest waiting %(age)s")
+            % {"n": sensing["received"], "age": _seconds(sensing["oldest_seconds"])}
         )
