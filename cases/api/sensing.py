@@ -8,14 +8,10 @@ rate (the administrators are told). GET /api/v1/sensing/events/<event id>/ answe
 
 import json
 import math
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db import InterfaceError, OperationalError, connection
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -31,61 +27,24 @@ from cases.photos import PhotoError
 from cases.services.sensing import Detection, SourceInfo, sensing_rate_allow, sensing_receive, sensing_source_for_key
 from cases.services.sensing_queue import sensing_kick
 from cases.services.sensing_sources import MISSING, sensing_source_cached
+from huizhou_cityops.dbthreads import DatabaseThreads
 from huizhou_cityops.errors import ErrorSerializer
 
 ATTRIBUTES_MAX_BYTES = 8192
-_pool = None
-
-
-def _db_pool():
-    """The process's few threads that run ingestion's database work; each keeps one database connection open.
-
-    Why: under the ASGI server every request runs on a thread of its own, so Django opens (and PostgreSQL forks a
-    backend for) a new connection per request, which costs more than the whole ingestion of a repeat. Sources post
-    many times a second; their work goes to these threads instead, like the live stream's (dispatch/live/stream.py).
-    """
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=settings.SENSING_DB_THREADS, thread_name_prefix="sensing-db")
-    return _pool
-
-
-def _guarded(function, kwargs):
-    try:
-        return function(**kwargs)
-    except (InterfaceError, OperationalError):
-        # The thread's connection broke (a database restart): once more on a new one. Safe: ingestion is
-        # idempotent on the source's event id.
-        connection.close()
-        return function(**kwargs)
+# The process's few threads that run ingestion's database work, each on a connection it keeps: sources post many
+# times a second, and a new connection per request would cost more than the whole ingestion of a repeat.
+_threads = DatabaseThreads("sensing-db", lambda: settings.SENSING_DB_THREADS)
 
 
 def db_threads_close():
-    """Close the pool's database connections and the pool (the test suite drops its database afterwards)."""
-    global _pool
-    pool, _pool = _pool, None
-    if pool is None:
-        return
-    workers = pool._max_workers
-    # Every worker must run one close: a barrier keeps each of them busy until all have taken one.
-    barrier = threading.Barrier(workers)
-
-    def close():
-        try:
-            barrier.wait(timeout=5)
-        finally:
-            connection.close()
-
-    for _worker in range(workers):
-        pool.submit(close)
-    pool.shutdown(wait=True)
+    _threads.close()
 
 
 def in_db_thread(function, /, **kwargs):
     """Run `function` on the ingestion's database threads (SENSING_DB_THREADS = 0: here, on the request's own)."""
     if not settings.SENSING_DB_THREADS:
         return function(**kwargs)
-    return _db_pool().submit(partial(_guarded, function, kwargs)).result()
+    return _threads.run(function, **kwargs)
 
 
 def presented_key(request) -> str:

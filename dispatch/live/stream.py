@@ -19,18 +19,16 @@ cursor that only moved past events the user may not see is sent the same way, as
 
 import asyncio
 import json
-import threading
 import time
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
 
 from accounts.scope import user_scope
 from dispatch import selectors
 from dispatch.api.events import FeedEventSerializer
+from huizhou_cityops.dbthreads import DatabaseThreads
 
 from .hub import UP
 
@@ -44,50 +42,17 @@ PAGE = 100
 # A client that does not stream gets at most this many pages at once; it continues from the cursor.
 ONCE_PAGES = 10
 
-_pool = None
-
-
-def _db_pool():
-    """The process's few threads that run the streams' queries; each keeps one database connection open."""
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=settings.EVENTS_STREAM_DB_THREADS, thread_name_prefix="feed-db")
-    return _pool
-
-
-def _guarded(function, kwargs):
-    try:
-        return function(**kwargs)
-    except (InterfaceError, OperationalError):
-        # The thread's connection broke (a database restart): once more on a new one.
-        connection.close()
-        return function(**kwargs)
+# The process's few threads that run the streams' queries, each on a connection it keeps.
+_threads = DatabaseThreads("feed-db", lambda: settings.EVENTS_STREAM_DB_THREADS)
 
 
 async def in_db_thread(function, /, **kwargs):
     """Run a database read on the feed's thread pool (never on the event loop, never a thread per stream)."""
-    return await asyncio.get_running_loop().run_in_executor(_db_pool(), partial(_guarded, function, kwargs))
+    return await _threads.arun(function, **kwargs)
 
 
 def db_threads_close():
-    """Close the pool's database connections and the pool (the test suite drops its database afterwards)."""
-    global _pool
-    pool, _pool = _pool, None
-    if pool is None:
-        return
-    workers = settings.EVENTS_STREAM_DB_THREADS
-    # Every worker must run one close: a barrier keeps each of them busy until all have taken one.
-    barrier = threading.Barrier(workers)
-
-    def close():
-        try:
-            barrier.wait(timeout=5)
-        finally:
-            connection.close()
-
-    for _ in range(workers):
-        pool.submit(close)
-    pool.shutdown(wait=True)
+    _threads.close()
 
 
 class BatchShare:

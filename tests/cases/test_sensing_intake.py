@@ -269,7 +269,7 @@ def test_on_the_servers_database_threads_ingestion_keeps_its_connections(cases, 
         sensing_process()
         answers = [sensing_get(key, f"t{n}") for n in range(4)]
         assert [a.json()["outcome"] for a in answers] == ["created", "merged", "merged", "merged"]
-        assert api._pool is not None and api._pool._max_workers == 2
+        assert api._threads.started and api._threads.pool._max_workers == 2
     finally:
         api.db_threads_close()
     assert Case.objects.filter(source=Source.SENSOR).count() == 1
