@@ -143,3 +143,37 @@ def test_a_frozen_month_keeps_its_enforcement_figures_when_a_chain_event_arrives
     assert again.counts["chains_opened"] == 2
     live = period_results(span=OCTOBER, subjects=["department"], live=True).one("department", body.code)
     assert live.counts["chains_opened"] == 3
+
+
+def test_the_pages_show_the_new_figures_and_list_the_cases_behind_them(cases, personas, assessor):
+    from django.test import Client
+    from django.urls import reverse
+
+    from cases.models import Case
+
+    body, _street = play_october(cases, personas)
+    client = Client()
+    client.force_login(assessor)
+    period = f"?period={OCTOBER.key}"
+    page = client.get(reverse("assessment:department", args=[body.code]) + period).content.decode()
+    assert "违法确认及时率" in page or "confirmations on time" in page
+    explain = client.get(
+        reverse("assessment:explain")
+        + period
+        + f"&unit=department&key={body.code}&indicator=confirmation_timeliness_rate"
+    )
+    assert explain.status_code == 200 and "50" in explain.content.decode()
+    # The cases behind a figure: the source cases of the chains (a department and a grid).
+    chains = list(EnforcementCase.objects.order_by("pk").values_list("source__number", flat=True))
+    for unit, key in (("department", body.code), ("region", cases.community.code)):
+        listed = client.get(
+            reverse("assessment:cases") + period + f"&unit={unit}&key={key}&indicator=enforcement_close_rate"
+            "&count=chains_opened"
+        ).content.decode()
+        assert all(number in listed for number in chains), unit
+    late = Case.objects.get(supervision_orders__replied_at__date=date(2026, 10, 16))
+    listed = client.get(
+        reverse("assessment:cases") + period + f"&unit=department&key={cases.p['handler_department'].code}"
+        "&indicator=order_reply_rate&count=orders_replied"
+    ).content.decode()
+    assert late.number in listed
