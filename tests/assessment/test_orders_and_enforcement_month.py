@@ -177,3 +177,19 @@ def test_the_pages_show_the_new_figures_and_list_the_cases_behind_them(cases, pe
         "&indicator=order_reply_rate&count=orders_replied"
     ).content.decode()
     assert late.number in listed
+
+
+def test_the_dashboard_ranks_by_the_enforcement_scheme_with_its_figures(cases, personas, assessor):
+    from django.test import Client
+    from django.urls import reverse
+
+    body, _street = play_october(cases, personas)
+    client = Client()
+    client.force_login(assessor)
+    url = reverse("assessment:dashboard") + f"?period={OCTOBER.key}"
+    standard = client.get(url).content.decode()
+    assert 'data-figure="confirmation_timeliness_rate"' not in standard
+    chosen = client.get(url + "&scheme=enforcement-standard").content.decode()
+    for name in ("confirmation_timeliness_rate", "enforcement_close_rate", "order_on_time_reply_rate"):
+        assert f'data-figure="{name}"' in chosen
+    assert f'data-unit="{body.code}"' in chosen
