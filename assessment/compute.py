@@ -138,18 +138,21 @@ def post_rows(posts):
     ]
 
 
-def period_compute(span, *, versions, now=None, upto=None, track_upto=None, subjects=None):
+def period_compute(span, *, versions, now=None, upto=None, track_upto=None, enforcement_upto=None, subjects=None):
     """{subject: [UnitRow, …] ranked} for the period, scored with `versions` ({subject: SchemeVersion}).
 
     `now` bounds the deadlines that count as passed (default: the current time); `upto` reads only events up
-    to that id and `track_upto` only patrol track points up to that id (an "as of" recomputation).
+    to that id, `track_upto` only patrol track points up to that id and `enforcement_upto` only enforcement-chain
+    events up to that id (an "as of" recomputation).
     """
     now = now or timezone.now()
     subjects = set(subjects or Subject.values)
     days = (span.after - span.first).days
     result = {}
     if subjects & {Subject.DEPARTMENT, Subject.REGION}:
-        departments, leaves = unit_counts(start=span.start, end=span.end, bound=now, upto=upto)
+        departments, leaves = unit_counts(
+            start=span.start, end=span.end, bound=now, upto=upto, enforcement_upto=enforcement_upto
+        )
         if Subject.DEPARTMENT in subjects:
             result[Subject.DEPARTMENT] = department_rows(departments)
         if Subject.REGION in subjects:

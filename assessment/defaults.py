@@ -77,6 +77,43 @@ SCHEMES = [
         "thresholds": {},
     },
     {
+        # 督办 weighed in: how the department answers the leaders' supervision orders (reply and reply on time).
+        "code": "department-orders",
+        "name": "部门评价（含督办）",
+        "subject": "department",
+        "primary": False,
+        "description": (
+            "结案率 × 25 % + 按期处置率 × 25 % + (100 − 返工率) × 20 % + 督办回复率 × 10 % + 督办按时回复率 × 20 %"
+        ),
+        "components": [
+            _c("close_rate", 0.25),
+            _c("on_time_handling_rate", 0.25),
+            _c("rework_rate", 0.2, "inverse"),
+            _c("order_reply_rate", 0.1),
+            _c("order_on_time_reply_rate", 0.2),
+        ],
+        "thresholds": {},
+    },
+    {
+        # Law-enforcement units: the enforcement chain's timeliness and outcomes, and their answers to 督办.
+        "code": "enforcement-standard",
+        "name": "执法与督办评价",
+        "subject": "department",
+        "primary": False,
+        "description": (
+            "违法确认及时率 × 25 % + 执法办结率 × 25 % + 挂牌督办销号率 × 20 % + 移送及时率 × 10 % + "
+            "督办按时回复率 × 20 %"
+        ),
+        "components": [
+            _c("confirmation_timeliness_rate", 0.25),
+            _c("enforcement_close_rate", 0.25),
+            _c("listing_clearance_rate", 0.2),
+            _c("transfer_timeliness_rate", 0.1),
+            _c("order_on_time_reply_rate", 0.2),
+        ],
+        "thresholds": {},
+    },
+    {
         "code": "region-standard",
         "name": "区域评价（标准）",
         "subject": "region",

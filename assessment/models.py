@@ -130,6 +130,8 @@ class AssessmentRun(models.Model):
     # The last patrol track point the run read (漏报率): points uploaded later, e.g. from a phone that was offline,
     # are left out of an "as of" recomputation and of the cases behind the run's figures. Empty: no bound.
     last_track_point_id = models.BigIntegerField(_("last track point read"), null=True, blank=True)
+    # The last enforcement-chain event the run read (移送, 违法确认, 执法办结, 挂牌督办 figures). Empty: no bound.
+    last_enforcement_event_id = models.BigIntegerField(_("last enforcement event read"), null=True, blank=True)
     as_of = models.DateTimeField(_("deadlines counted up to"))
     supersedes = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("replaces")

@@ -7,7 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import CaseEvent
+from cases.models import CaseEvent, EnforcementEvent
 from grids.models import TrackPoint
 from huizhou_cityops.errors import ConflictError
 
@@ -39,7 +39,18 @@ def scheme_version_create(*, scheme: Scheme, components, thresholds, grades, not
     )
 
 
-def _store(*, span: Span, kind, actor=None, reason="", supersedes=None, now=None, upto=None, track_upto=None):
+def _store(
+    *,
+    span: Span,
+    kind,
+    actor=None,
+    reason="",
+    supersedes=None,
+    now=None,
+    upto=None,
+    track_upto=None,
+    enforcement_upto=None,
+):
     """Compute every unit of the period and write the run with its results in one transaction."""
     started = time.monotonic()
     now = now or timezone.now()
@@ -48,9 +59,13 @@ def _store(*, span: Span, kind, actor=None, reason="", supersedes=None, now=None
     last_event_id = upto if upto is not None else (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0)
     if track_upto is None:
         track_upto = TrackPoint.objects.aggregate(m=Max("id"))["m"] or 0
+    if enforcement_upto is None:
+        enforcement_upto = EnforcementEvent.objects.aggregate(m=Max("id"))["m"] or 0
     versions = scheme_versions_in_force()
     as_of = min(now, span.end)
-    rows = period_compute(span, versions=versions, now=as_of, upto=last_event_id, track_upto=track_upto)
+    rows = period_compute(
+        span, versions=versions, now=as_of, upto=last_event_id, track_upto=track_upto, enforcement_upto=enforcement_upto
+    )
     extras = {
         "top_categories": top_categories_by_region(span=span, upto=last_event_id),
         "bulletin": bulletin_splits_by_region(span=span, upto=last_event_id),
@@ -67,6 +82,7 @@ def _store(*, span: Span, kind, actor=None, reason="", supersedes=None, now=None
             computed_at=now,
             last_event_id=last_event_id,
             last_track_point_id=track_upto,
+            last_enforcement_event_id=enforcement_upto,
             as_of=as_of,
             supersedes=supersedes,
             extras=extras,
@@ -169,4 +185,5 @@ def assessment_recompute(*, span: Span, actor, reason: str, as_of_run: Assessmen
         now=now,
         upto=as_of_run.last_event_id if as_of_run is not None else None,
         track_upto=as_of_run.last_track_point_id if as_of_run is not None else None,
+        enforcement_upto=as_of_run.last_enforcement_event_id if as_of_run is not None else None,
     )

@@ -30,7 +30,7 @@ def _transfer(shift, case, ago, violation, note):
 
 
 def seed_enforcement(shift) -> str:
-    """Five chains at different steps; nothing when the enforcer's account is missing or chains exist already."""
+    """Six chains at different steps; nothing when the enforcer's account is missing or chains exist already."""
     users, now = shift.users, shift.now
     enforcer, leader = users.get("enforcer"), users["leader"]
     if enforcer is None or EnforcementCase.objects.filter(Q(source__idempotency_key__startswith="demo:")).exists():
@@ -83,4 +83,17 @@ def seed_enforcement(shift) -> str:
     svc.enforcement_rectify(enforcement_id=fifth.pk, actor=enforcer, note="当事人已自行撤离", now=at(90))
     svc.enforcement_verify(enforcement_id=fifth.pk, actor=enforcer, passed=True, note="复查无占道", now=at(80))
     svc.enforcement_feedback(enforcement_id=fifth.pk, actor=enforcer, note="责令改正，不予处罚，已整改", now=at(79))
+    # 6. Listed with the street office, rectified and lifted before its deadline, reported back and filed away: the
+    # assessment's 执法办结率 and 挂牌督办销号率 have a chain to count (dashboard → the detachment, the street office).
+    sixth = _transfer(shift, _source(shift, "enforce-6", "E0513", h(104)), h(100), "违规倾倒", "河堤旁倾倒装修垃圾")
+    step = {"enforcement_id": sixth.pk, "actor": enforcer}
+    svc.enforcement_confirm(**step, offence_code="WGQD", now=at(98))
+    svc.enforcement_decide(**step, circumstance="general", fine="5000", now=at(96))
+    svc.enforcement_list(
+        **step, responsible=STREET_OFFICE, rectification="清运垃圾并恢复河堤绿化", deadline=at(30), now=at(95)
+    )
+    svc.enforcement_rectify(**step, note="垃圾已清运，绿化已补种", now=at(50))
+    svc.enforcement_verify(**step, passed=True, note="现场复查合格", now=at(45))
+    svc.enforcement_feedback(**step, note="罚款5000元，已整改销号", now=at(44))
+    svc.enforcement_close(**step, now=at(43))
     return f"{EnforcementCase.objects.count()} enforcement chains ({first.number} waits for confirmation)"

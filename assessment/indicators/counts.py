@@ -150,6 +150,46 @@ COUNTS = {
             "action IN ('rate', 'callback') AND satisfaction = 'basic'",
             U,
         ),
+        # 督办: supervision orders issued in the period to the department (the case's lead department then) and in the
+        # grid, not withdrawn by the period end; of those, replied before the period end, and replied by the reply
+        # deadline (`outcome`, sql.py).
+        C(
+            "orders_due",
+            _("supervision orders (督办) to answer"),
+            "action = 'order_issued' AND outcome IS DISTINCT FROM 'withdrawn'",
+            U,
+        ),
+        C(
+            "orders_replied",
+            _("supervision orders replied"),
+            "action = 'order_issued' AND outcome IN ('on_time', 'late')",
+            U,
+        ),
+        C(
+            "orders_replied_on_time",
+            _("supervision orders replied by the deadline"),
+            "action = 'order_issued' AND outcome = 'on_time'",
+            U,
+        ),
+        # 移送: transfers to enforcement in the period (the body they went to; the grid), and those made by the
+        # deadline of the stage the case was in.
+        C("transfers", _("transfers to enforcement (移送)"), "action = 'transfer_to_enforcement'", U),
+        C(
+            "transfers_on_time",
+            _("transfers made within the stage's limit"),
+            "action = 'transfer_to_enforcement' AND stage_met",
+            U,
+        ),
+        # Enforcement chains (cases_enforcementevent): opened in the period by a transfer to the body, and of those
+        # ended (filed away or declined) before the period end; confirmation steps (违法确认) the body ended in the
+        # period, and those ended by their deadline; 挂牌督办 listings of the responsible body due in the period, and
+        # those lifted by their deadline.
+        C("chains_opened", _("enforcement cases opened"), "action = 'enf_opened'", U),
+        C("chains_ended", _("enforcement cases opened and ended"), "action = 'enf_opened' AND closed_after", U),
+        C("confirm_steps", _("confirmations (违法确认)"), "action = 'enf_confirm'", U),
+        C("confirm_steps_on_time", _("confirmations on time"), "action = 'enf_confirm' AND stage_met", U),
+        C("listings_due", _("listings (挂牌督办) due"), "action = 'enf_listing_due'", U),
+        C("listings_lifted", _("listings lifted by their deadline"), "action = 'enf_listing_due' AND stage_met", U),
         # Shift lead: filings of the period voided before it ended. Dispatcher: dispatches returned before it ended.
         C("filed_voided", _("filed, later voided"), "action = 'register' AND voided_later", (POST,)),
         C("dispatches_returned", _("dispatched, later returned"), "action = 'dispatch' AND returned_later", (POST,)),

@@ -21,6 +21,10 @@ that component out and spreads its weight over the others (scoring.py). Denomina
   核查按时派发率 = check_sent_on_time / check_sent. Shift lead: 按时结案率 = close_steps_on_time / close_steps.
 - 满意度 = (rated_satisfied + rated_basic) / rated: the share of ratings (portal and call-back) that were 满意 or
   基本满意.
+- 督办回复率 = orders_replied / orders_due; 督办按时回复率 = orders_replied_on_time / orders_due (orders issued in the
+  period and not withdrawn; replied before the period end, by the reply deadline).
+- 移送及时率 = transfers_on_time / transfers; 违法确认及时率 = confirm_steps_on_time / confirm_steps;
+  执法办结率 = chains_ended / chains_opened; 挂牌督办销号率 = listings_lifted / listings_due.
 - 平均处置时长 (hours) = handling_seconds / handled / 3600 (natural time from the start of the round).
 """
 
@@ -128,6 +132,50 @@ INDICATORS = {
                 "(回访). Satisfied and basically satisfied count as satisfied."
             ),
         ),
+        Indicator(
+            "order_reply_rate",
+            _("supervision orders replied (督办回复率)"),
+            ("orders_replied",),
+            ("orders_due",),
+            note=_("Supervision orders (督办) issued in the period and not withdrawn; replied before the period end."),
+        ),
+        Indicator(
+            "order_on_time_reply_rate",
+            _("supervision orders replied on time (督办按时回复率)"),
+            ("orders_replied_on_time",),
+            ("orders_due",),
+            note=_("Replied by the order's reply deadline (working time from its issue)."),
+        ),
+        Indicator(
+            "transfer_timeliness_rate",
+            _("transfers on time (移送及时率)"),
+            ("transfers_on_time",),
+            ("transfers",),
+            note=_(
+                "Transfers to enforcement made by the deadline of the stage the case was in, counted for the "
+                "enforcement body the case went to and for its grid."
+            ),
+        ),
+        Indicator(
+            "confirmation_timeliness_rate",
+            _("confirmations on time (违法确认及时率)"),
+            ("confirm_steps_on_time",),
+            ("confirm_steps",),
+        ),
+        Indicator(
+            "enforcement_close_rate",
+            _("enforcement cases ended (执法办结率)"),
+            ("chains_ended",),
+            ("chains_opened",),
+            note=_("Enforcement cases opened in the period and filed away or declined before its end."),
+        ),
+        Indicator(
+            "listing_clearance_rate",
+            _("listings lifted on time (挂牌督办销号率)"),
+            ("listings_lifted",),
+            ("listings_due",),
+            note=_("Listings whose deadline fell in the period, lifted (rectification verified) by that deadline."),
+        ),
         Indicator("public_report_rate", _("public report rate (监督举报率)"), ("public_verified",), ("filed",), False),
         Indicator("on_time_filing_rate", _("filed on time (按时立案率)"), ("filed_on_time",), ("filed",)),
         Indicator(
@@ -204,13 +252,15 @@ INDICATORS = {
 DEPARTMENT_INDICATORS = [
     "dispatched", "due", "handled", "closed", "handling_rate", "on_time_handling_rate", "late_handling_rate",
     "overdue_open_rate", "rework_rate", "close_rate", "on_time_close_rate", "extension_rate", "returns",
-    "avg_handling_hours", "satisfaction_rate",
+    "avg_handling_hours", "satisfaction_rate", "order_reply_rate", "order_on_time_reply_rate",
+    "transfer_timeliness_rate", "confirmation_timeliness_rate", "enforcement_close_rate", "listing_clearance_rate",
 ]  # fmt: skip
 REGION_INDICATORS = [
     "accepted", "filed", "due", "handled", "closed", "public_report_rate", "handling_rate", "on_time_handling_rate",
     "rework_rate", "close_rate", "on_time_close_rate", "on_time_filing_rate", "filing_accuracy_rate",
     "on_time_dispatch_rate", "dispatch_accuracy_rate", "extension_rate", "returns", "avg_handling_hours",
-    "self_handled", "satisfaction_rate",
+    "self_handled", "satisfaction_rate", "order_reply_rate", "order_on_time_reply_rate", "transfer_timeliness_rate",
+    "enforcement_close_rate", "listing_clearance_rate",
 ]  # fmt: skip
 POST_INDICATORS = {
     "grid_worker": [

@@ -33,6 +33,21 @@ Rules (counts.py says what each figure means):
   ending event (the lead department) or the case's lead department, and to the grid; verify and check rows
   to the grid worker who did the task, or to whom it is assigned.
 - satisfaction (rate and callback rows): the rating in the event's data (满意度), NULL on every other row.
+- outcome (order_issued rows, 督办): how the supervision order ended by the period end — the first reply or withdrawal
+  of the same order (`data.order`) after it, before the period end (and, for an "as of" run, among the events the
+  run read): 'on_time' for a reply at or before the reply deadline the issue event recorded (`data.reply_deadline`),
+  'late' for a later reply, 'withdrawn'; NULL while it is unanswered. One index probe on (case_id, id) per order.
+  The row belongs to the department the order was issued to (the case's lead department then) and to the grid.
+- transfer_to_enforcement rows (移送): stage_met is whether the transfer was made by the deadline of the stage the
+  case was in (at <= stage_deadline; NULL without a limit). The row belongs to the event's department (the
+  enforcement body the case went to) and to the grid.
+- enforcement rows (the chain's own events, `cases_enforcementevent`, listed under their source case): pseudo-actions
+  `enf_opened` (a chain's transfer in the period; closed_after: the chain ended — filed away or declined — before
+  the period end), `enf_confirm` (the confirmation step 违法确认 ended in the period, by confirming or declining;
+  stage_met: by its deadline), `enf_listing_due` (a 挂牌督办 listing whose deadline fell in [start, bound); stage_met:
+  lifted — its rectification verified as passed — by that deadline, before the period end). Opened and confirm
+  rows belong to the event's department (the enforcement body), listing rows to the listed responsible body; all
+  to the source case's grid. `enforcement_upto` bounds the chain's events as `upto` bounds the case events.
 - missed rows (漏报, posts only): one row per (case, grid worker) of missed.py's rule, with the pseudo-action
   `missed`, the report's time and the worker as actor in the grid-worker role. Only these rows read the patrol
   tracks; `track_upto` bounds the track points a frozen run read as `upto` bounds its events.
@@ -49,6 +64,8 @@ from .counts import HANDLING_END_ACTIONS, POST_COUNTS, UNIT_COUNTS
 from .missed import missed_params, missed_sql
 
 EVENTS = "cases_caseevent"
+ENF_EVENTS = "cases_enforcementevent"
+ENF_CASES = "cases_enforcementcase"
 CASES = "cases_case"
 USERS = "accounts_user"
 
@@ -126,7 +143,58 @@ def _period(alias, actions, upto, narrow=""):
 REGION_NARROW = (" AND e.region_path LIKE %(key)s", " AND c.region_path LIKE %(key)s")
 
 
-def unit_events_sql(upto=None, region=False):
+def _enf_upto(alias, enforcement_upto):
+    return "" if enforcement_upto is None else f" AND {alias}.id <= %(enforcement_upto)s"
+
+
+def _enf_later(alias, enforcement_upto):
+    """A chain event that came before the period end (and, for an as-of run, that the run read)."""
+    return f"{alias}.at < %(end)s{_enf_upto(alias, enforcement_upto)}"
+
+
+def orders_and_enforcement_sql(upto=None, enforcement_upto=None, region=False):
+    """The `ev` rows of 督办 (order_issued with its outcome), 移送 and the enforcement chains (module docstring)."""
+    narrow, _narrow_case = REGION_NARROW if region else ("", "")
+    enf_narrow = narrow.replace("e.", "x.")
+    settled = f"""(
+        SELECT CASE WHEN s.action = 'order_withdrawn' THEN 'withdrawn'
+                    WHEN s.at <= (e.data ->> 'reply_deadline')::timestamptz THEN 'on_time' ELSE 'late' END
+        FROM {EVENTS} s
+        WHERE s.case_id = e.case_id AND s.id > e.id AND s.action IN ('order_replied', 'order_withdrawn')
+          AND s.data ->> 'order' = e.data ->> 'order' AND s.at < %(end)s{_upto("s", upto)}
+        ORDER BY s.id LIMIT 1)"""  # noqa: S608
+    ended = f"""EXISTS (
+        SELECT 1 FROM {ENF_EVENTS} d WHERE d.enforcement_id = x.enforcement_id AND d.id > x.id
+          AND d.to_state IN ('closed', 'declined') AND {_enf_later("d", enforcement_upto)})"""  # noqa: S608
+    lifted = f"""EXISTS (
+        SELECT 1 FROM {ENF_EVENTS} d WHERE d.enforcement_id = x.enforcement_id AND d.id > x.id
+          AND d.action = 'verify' AND (d.data ->> 'passed')::boolean
+          AND d.at <= (x.data ->> 'deadline')::timestamptz AND {_enf_later("d", enforcement_upto)})"""  # noqa: S608
+    return f"""
+    SELECT e.case_id, e.action, e.to_status, e.stage, NULL::boolean, e.department_id, e.region_path,
+           NULL::boolean, NULL::float, NULL::text, {settled} AS outcome
+    FROM {EVENTS} e WHERE {_period("e", ("order_issued",), upto, narrow)}
+    UNION ALL
+    SELECT e.case_id, e.action, e.to_status, e.stage, e.at <= e.stage_deadline, e.department_id, e.region_path,
+           NULL, NULL, NULL, NULL
+    FROM {EVENTS} e WHERE {_period("e", ("transfer_to_enforcement",), upto, narrow)}
+    UNION ALL
+    SELECT c.source_id, CASE WHEN x.action = 'transfer' THEN 'enf_opened' ELSE 'enf_confirm' END, x.to_state,
+           x.step, x.step_met, x.department_id, x.region_path,
+           CASE WHEN x.action = 'transfer' THEN {ended} END, NULL, NULL, NULL
+    FROM {ENF_EVENTS} x JOIN {ENF_CASES} c ON c.id = x.enforcement_id
+    WHERE (x.action = 'transfer' OR (x.action IN ('confirm', 'decline') AND x.step = 'confirm'))
+      AND x.at >= %(start)s AND x.at < %(end)s{_enf_upto("x", enforcement_upto)}{enf_narrow}
+    UNION ALL
+    SELECT c.source_id, 'enf_listing_due', x.to_state, x.step, {lifted}, x.department_id, x.region_path,
+           NULL, NULL, NULL, NULL
+    FROM {ENF_EVENTS} x JOIN {ENF_CASES} c ON c.id = x.enforcement_id
+    WHERE x.action = 'list' AND (x.data ->> 'deadline')::timestamptz >= %(start)s
+      AND (x.data ->> 'deadline')::timestamptz < %(bound)s{_enf_upto("x", enforcement_upto)}{enf_narrow}
+    """  # noqa: S608
+
+
+def unit_events_sql(upto=None, region=False, enforcement_upto=None):
     """The `ev` rows for departments and regions: the period's events plus the overdue-handling rows.
 
     The period's events are read once (`base`, materialized) and split: plain rows, and the rows the windows
@@ -140,7 +208,7 @@ def unit_events_sql(upto=None, region=False):
         FROM {EVENTS} e WHERE {_period("e", UNIT_PLAIN + WINDOWED, upto, narrow)}
     )
     SELECT b.case_id, b.action, b.to_status, b.stage, b.stage_met, b.department_id, b.region_path,
-           NULL::boolean AS closed_after, NULL::float AS handling_seconds, b.satisfaction
+           NULL::boolean AS closed_after, NULL::float AS handling_seconds, b.satisfaction, NULL::text AS outcome
     FROM base b WHERE b.action IN {_in(UNIT_PLAIN)}
     UNION ALL
     SELECT w.case_id, w.action, w.to_status, w.stage, w.stage_met, w.department_id, w.region_path,
@@ -150,7 +218,7 @@ def unit_events_sql(upto=None, region=False):
                WHERE p.case_id = w.case_id AND p.id < w.id AND p.to_status = 'handling'
                  AND p.action IN ('dispatch', 'redispatch', 'check', 'reopen')
                ORDER BY p.id DESC LIMIT 1))) END,
-           NULL
+           NULL, NULL
     FROM (
         SELECT b.*, lead(b.action, 1) OVER w AS next1, lead(b.action, 2) OVER w AS next2,
                lag(b.at) OVER w AS previous_at
@@ -158,15 +226,17 @@ def unit_events_sql(upto=None, region=False):
         WINDOW w AS (PARTITION BY b.case_id ORDER BY b.id)
     ) w
     UNION ALL
-    SELECT e.case_id, 'overdue_handling', NULL, NULL, NULL, e.department_id, e.region_path, NULL, NULL, NULL
+    SELECT e.case_id, 'overdue_handling', NULL, NULL, NULL, e.department_id, e.region_path, NULL, NULL, NULL, NULL
     FROM {EVENTS} e
     WHERE e.action IN {_in(HANDLING_END_ACTIONS)} AND e.stage = 'handling' AND e.stage_deadline IS NOT NULL
       AND e.stage_deadline >= %(start)s AND e.stage_deadline < %(bound)s AND {_later("e", upto)}{narrow}
     UNION ALL
-    SELECT c.id, 'overdue_handling', NULL, NULL, NULL, c.lead_department_id, c.region_path, NULL, NULL, NULL
+    SELECT c.id, 'overdue_handling', NULL, NULL, NULL, c.lead_department_id, c.region_path, NULL, NULL, NULL, NULL
     FROM {CASES} c
     WHERE c.stage = 'handling' AND c.stage_deadline IS NOT NULL
       AND c.stage_deadline >= %(start)s AND c.stage_deadline < %(bound)s{narrow_case}{_running_then(upto, ["handling"])}
+    UNION ALL
+    {orders_and_enforcement_sql(upto, enforcement_upto, region)}
     """  # noqa: S608
 
 
@@ -214,11 +284,12 @@ def _aggregates(counts):
     return ",\n       ".join(parts)
 
 
-def unit_counts_sql(upto=None):
+def unit_counts_sql(upto=None, enforcement_upto=None):
     return f"""
     SELECT GROUPING(department_id) = 1 AS by_region, department_id, region_path,
        {_aggregates(UNIT_COUNTS)}
-    FROM ({unit_events_sql(upto)}) ev GROUP BY GROUPING SETS ((department_id), (region_path))
+    FROM ({unit_events_sql(upto, enforcement_upto=enforcement_upto)}) ev
+    GROUP BY GROUPING SETS ((department_id), (region_path))
     """  # noqa: S608
 
 
@@ -234,10 +305,12 @@ def post_counts_sql(upto=None, track_upto=None):
     """  # noqa: S608
 
 
-def _params(start, end, bound, upto, track_upto=None):
+def _params(start, end, bound, upto, track_upto=None, enforcement_upto=None):
     params = {"start": start, "end": end, "bound": min(end, bound), **missed_params(track_upto)}
     if upto is not None:
         params["upto"] = upto
+    if enforcement_upto is not None:
+        params["enforcement_upto"] = enforcement_upto
     return params
 
 
@@ -252,11 +325,14 @@ def _run(sql, params):
         return cursor.fetchall()
 
 
-def unit_counts(*, start, end, bound, upto=None):
-    """({department_id: counts}, {leaf region_path: counts}) for the period; counts are {name: number}."""
+def unit_counts(*, start, end, bound, upto=None, enforcement_upto=None):
+    """({department_id: counts}, {leaf region_path: counts}) for the period; counts are {name: number}.
+
+    `enforcement_upto` reads only the enforcement chains' events up to that id (a frozen run's)."""
     names = [c.name for c in UNIT_COUNTS]
     departments, leaves = {}, {}
-    for by_region, department_id, region_path, *values in _run(unit_counts_sql(upto), _params(start, end, bound, upto)):
+    sql, params = unit_counts_sql(upto, enforcement_upto), _params(start, end, bound, upto, None, enforcement_upto)
+    for by_region, department_id, region_path, *values in _run(sql, params):
         figures = dict(zip(names, values, strict=True))
         if not by_region:
             if department_id is not None:
@@ -279,20 +355,20 @@ def post_counts(*, start, end, bound, upto=None, track_upto=None, with_names=Fal
     return result
 
 
-def case_ids_sql(*, count, unit_kind, upto=None, track_upto=None):
+def case_ids_sql(*, count, unit_kind, upto=None, track_upto=None, enforcement_upto=None):
     """SQL selecting the ids of the cases behind one count of one unit (params from `case_ids_params`)."""
     if unit_kind == "post":
         narrow = "actor_id = %(key)s AND actor_role = %(role)s"
         inner = post_events_sql(upto, track_upto)
     elif unit_kind == "department":
-        narrow, inner = "department_id = %(key)s", unit_events_sql(upto)
+        narrow, inner = "department_id = %(key)s", unit_events_sql(upto, enforcement_upto=enforcement_upto)
     else:
-        narrow, inner = "true", unit_events_sql(upto, region=True)
+        narrow, inner = "true", unit_events_sql(upto, region=True, enforcement_upto=enforcement_upto)
     # noqa below: the fragments are this module's constants; the unit, period and ids are parameters.
     return f"SELECT DISTINCT case_id FROM ({inner}) ev WHERE {narrow} AND {count.sql}"  # noqa: S608
 
 
-def case_ids_params(*, start, end, bound, upto=None, track_upto=None, key=None, role=None):
-    params = _params(start, end, bound, upto, track_upto)
+def case_ids_params(*, start, end, bound, upto=None, track_upto=None, enforcement_upto=None, key=None, role=None):
+    params = _params(start, end, bound, upto, track_upto, enforcement_upto)
     params.update(key=key, role=role)
     return params

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db.models import Max
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, EnforcementEvent
 
 from ..comparison import compare
 from ..compute import UnitRow, period_compute
@@ -201,20 +201,25 @@ def _frozen_order(row):
     return (row.rank is None, row.rank or 0, row.score is None, -(row.score or 0), row.key)
 
 
-def _live_rows(span, *, subjects, versions, now, upto=None, track_upto=None):
+def _live_rows(span, *, subjects, versions, now, upto=None, track_upto=None, enforcement_upto=None):
     """Rows computed now (cached for a minute per newest event when the cache is on)."""
     seconds = _live_cache_seconds()
     compute = {"versions": versions, "now": now, "subjects": subjects, "upto": upto, "track_upto": track_upto}
+    compute["enforcement_upto"] = enforcement_upto
     if not seconds:
         return period_compute(span, **compute)
     # The newest event id is part of the key: any new event makes a new entry (one index probe).
     last = upto if upto is not None else (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0)
-    key = "assessment:live:{}:{}:{}:{}:{}:{}".format(
+    if enforcement_upto is None:
+        enforcement_upto = EnforcementEvent.objects.aggregate(m=Max("id"))["m"] or 0
+        compute["enforcement_upto"] = enforcement_upto
+    key = "assessment:live:{}:{}:{}:{}:{}:{}:{}".format(
         span.key,
         ",".join(sorted(subjects)),
         ",".join(f"{s}={v.pk}" for s, v in sorted(versions.items())),
         last,
         track_upto,
+        enforcement_upto,
         now.strftime("%Y%m%d%H%M"),
     )
     rows = _cache_get(key)
@@ -247,6 +252,7 @@ def period_results(*, span: Span, subjects=None, overrides=None, now=None, live=
                     now=run.as_of,
                     upto=run.last_event_id,
                     track_upto=run.last_track_point_id,
+                    enforcement_upto=run.last_enforcement_event_id,
                 )
             )
         return PeriodResults(span=span, rows=rows, run=run, versions={}, rescored=tuple(overrides))
@@ -300,11 +306,11 @@ def case_list_for_figure(*, user, span, run, unit_kind, key, role, count):
 
     upto = run.last_event_id if run is not None else None
     track_upto = run.last_track_point_id if run is not None else None
+    enforcement_upto = run.last_enforcement_event_id if run is not None else None
     now = run.as_of if run is not None else timezone.now()
-    sql = case_ids_sql(count=count, unit_kind=unit_kind, upto=upto, track_upto=track_upto)
-    params = case_ids_params(
-        start=span.start, end=span.end, bound=now, upto=upto, track_upto=track_upto, key=key, role=role
-    )
+    bounds = {"upto": upto, "track_upto": track_upto, "enforcement_upto": enforcement_upto}
+    sql = case_ids_sql(count=count, unit_kind=unit_kind, **bounds)
+    params = case_ids_params(start=span.start, end=span.end, bound=now, **bounds, key=key, role=role)
     # RawSQL takes positional params: turn the named ones into %s in order of appearance.
     names = re.findall(r"%\((\w+)\)s", sql)
     positional = re.sub(r"%\((\w+)\)s", "%s", sql)

@@ -9,9 +9,10 @@ from django.urls import reverse
 
 from grids.models import Level, Region
 
+from ..indicators import INDICATORS
 from ..models import Subject
 from ..permissions import departments_readable, reader_region_roots, reads_dashboard
-from ..selectors import period_results, schemes_for_subject, trend
+from ..selectors import period_results, scheme_versions_in_force, schemes_for_subject, trend
 from .common import cells, chart_of, compare_cells, headers, ranking, span_from
 
 RANKED_DEPARTMENT = ["dispatched", "due", "handling_rate", "on_time_handling_rate", "close_rate", "rework_rate"]
@@ -39,6 +40,16 @@ def _ids_under(root):
     return root._ids_under
 
 
+def department_columns(scheme):
+    """The department ranking's figures: the standard ones, then those the chosen scheme weighs that are not among
+    them (e.g. 督办 and enforcement rates under 执法与督办评价)."""
+    if not scheme:
+        return RANKED_DEPARTMENT
+    version = scheme_versions_in_force(overrides={Subject.DEPARTMENT: scheme}).get(Subject.DEPARTMENT)
+    weighed = [c["indicator"] for c in (version.components if version else [])]
+    return RANKED_DEPARTMENT + [n for n in weighed if n in INDICATORS and n not in RANKED_DEPARTMENT]
+
+
 @login_required
 def dashboard(request):
     if not reads_dashboard(request.user):
@@ -59,6 +70,7 @@ def dashboard(request):
     prev_top = previous.one(Subject.REGION, root.code) if root else None
     year_top = year_ago.one(Subject.REGION, root.code) if root else None
     compare_cells(totals, prev_top, year_top)
+    columns = department_columns(scheme)
     context = {
         "span": span,
         "results": current,
@@ -67,10 +79,10 @@ def dashboard(request):
         "totals": totals,
         "schemes": schemes_for_subject(Subject.DEPARTMENT),
         "scheme": scheme,
-        "department_headers": headers(RANKED_DEPARTMENT),
+        "department_headers": headers(columns),
         "departments": ranking(
             [r for r in departments if r.score is not None or r.counts.get("dispatched")],
-            RANKED_DEPARTMENT,
+            columns,
             span,
             "department",
             previous.of(Subject.DEPARTMENT),

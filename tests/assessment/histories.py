@@ -7,11 +7,14 @@ before the action, whether the stage the action ended was ended by that deadline
 (the returning department for an approved return, the lead department otherwise) and the actor in their role.
 Deadlines, extensions and suspensions move the way cases/clock.py moves them, on a natural clock with
 random limits, so the assessment sees every kind of stage: on time, late, overdue and still running, ended by
-later events. Timer and order events (from = to) are sprinkled in: the assessment must ignore them.
+later events. Timer events (from = to) are sprinkled in: the assessment must ignore them. Supervision orders (督办)
+are sprinkled in the same way, as the order service writes them: an `order_issued` event with the order's id and
+reply deadline, later perhaps its `order_replied` (on time or late) or `order_withdrawn`.
 """
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import count
 
 from django.contrib.gis.geos import Point
 
@@ -55,7 +58,8 @@ OPENS = {
     "request_suspension": "suspension",
     "request_void": "void",
 }
-NOISE = ("timer_warning", "timer_overdue", "order_issued", "order_replied")
+NOISE = ("timer_warning", "timer_overdue", "order_issued", "order_replied", "order_withdrawn")
+ORDER_IDS = count(1)
 # The main path through the loop; walks take it more often than the side branches, so most cases get far.
 MAIN = (
     "accept",
@@ -93,6 +97,7 @@ class Walk:
     pending: set = field(default_factory=set)
     resume: str = ""
     events: list = field(default_factory=list)
+    orders: list = field(default_factory=list)  # [(order id, reply deadline)] not yet answered
 
 
 def _pick(draw, options):
@@ -234,7 +239,7 @@ def make_case(draw, world, number):
         if walk.status in FINAL_STATUSES:
             break
         at = at + timedelta(minutes=1 + draw(3 * 24 * 60))
-        if draw(10) == 0:
+        if draw(8) == 0 or (walk.orders and draw(3) == 0):
             events.append(_noise(draw, walk, at))
             continue
         options = _allowed(walk, source, self_handled)
@@ -292,16 +297,36 @@ def _ratings(draw, world, walk, at):
     return rows
 
 
+def _order_data(draw, walk, action, at):
+    """The data an order event carries (dispatch/services/orders.py); None when there is no open order to answer."""
+    if action == "order_issued":
+        order, deadline = next(ORDER_IDS), at + timedelta(hours=1 + draw(72))
+        walk.orders.append((order, deadline))
+        return {"order": order, "formal": draw(4) == 0, "reply_deadline": deadline.isoformat()}
+    if action in ("order_replied", "order_withdrawn"):
+        if not walk.orders:
+            return None
+        order, deadline = walk.orders.pop(draw(len(walk.orders)))
+        return {"order": order, "on_time": at <= deadline} if action == "order_replied" else {"order": order}
+    return {}
+
+
 def _noise(draw, walk, at):
-    """A timer or order event: from = to, the stage facts as they are, ignored by every count."""
+    """A timer or order event: from = to, the stage facts as they are; only the orders' own counts read orders."""
+    action = "order_issued" if draw(2) == 0 else _pick(draw, NOISE)
+    if walk.orders and draw(2) == 0:  # an open order is answered more often than not
+        action = "order_withdrawn" if draw(4) == 0 else "order_replied"
+    data = _order_data(draw, walk, action, at)
+    if data is None:
+        action, data = "timer_warning", {}
     return {
-        "action": _pick(draw, NOISE),
+        "action": action,
         "from_status": walk.status,
         "to_status": walk.status,
         "actor": None,
         "actor_role": "system",
         "at": at,
-        "data": {},
+        "data": data,
         "stage": walk.stage,
         "stage_deadline": walk.deadline,
         "stage_met": None,
@@ -321,3 +346,84 @@ def histories_write(draw, world, count, first_number=0):
     rows.sort(key=lambda e: e.at)
     CaseEvent.objects.bulk_create(rows)
     return cases
+
+
+# ---- enforcement chains (cases_enforcementevent), as cases/workflow/enforcement.py and the services write them ----
+
+# The chain's path: state after each action, and the step that state is timed on (STEP_OF_STATE).
+CHAIN_STEP = {"transferred": "confirm", "confirmed": "decide", "decided": "rectify", "listed": "rectify"}
+CHAIN_STEP |= {"rectified": "verify", "verified": "feedback"}
+
+
+def _chain_events(draw, world, source, at):
+    """One chain's events of `source` (fields of EnforcementEvent without the chain): transfer, then confirm or
+    decline, decide, maybe list (a responsible body and a deadline), rectify / verify (passed or not), report
+    back, file away — stopping anywhere. Each row records the step it ended, its deadline and whether it was met."""
+    body = _pick(draw, world.departments)
+    rows, state, step, deadline = [], "", "", None
+
+    def move(action, new_state, when, department=None, data=None):
+        nonlocal state, step, deadline
+        ended = {"step": "", "step_deadline": None, "step_met": None}
+        new_step = CHAIN_STEP.get(new_state, "")
+        if new_step != step:
+            if step:
+                ended = {"step": step, "step_deadline": deadline}
+                ended["step_met"] = None if deadline is None else when <= deadline
+            step, deadline = new_step, (_limit(draw, when) if new_step else None)
+        row = {"action": action, "from_state": state, "to_state": new_state, "at": when, "data": data or {}}
+        row.update(ended, department=department or body, region_path=source.region_path)
+        state = new_state
+        rows.append(row)
+
+    move("transfer", "transferred", at)
+    path = ["confirm", "decide", "list", "rectify", "verify", "feedback", "close"]
+    while path and draw(6) != 0:
+        at = at + timedelta(minutes=1 + draw(4 * 24 * 60))
+        name = path[0]
+        if name == "confirm" and draw(4) == 0:
+            move("decline", "declined", at)
+            break
+        if name == "list":
+            path.pop(0)
+            if draw(2) == 0:
+                listed = at + timedelta(hours=1 + draw(10 * 24))
+                data = {"deadline": listed.isoformat(), "responsible": "x", "public": False}
+                move("list", "listed", at, _pick(draw, world.departments), data)
+                deadline = listed  # the listing's own deadline times the rectification
+            continue
+        if name == "verify" and draw(3) == 0:
+            listed = any(r["action"] == "list" for r in rows)
+            move("verify", "listed" if listed else "decided", at, data={"passed": False})
+            path.insert(0, "rectify")
+            continue
+        path.pop(0)
+        states = {"confirm": "confirmed", "decide": "decided", "rectify": "rectified", "verify": "verified"}
+        states |= {"feedback": "fed_back", "close": "closed"}
+        move(name, states[name], at, data={"passed": True} if name == "verify" else None)
+    return body, rows
+
+
+def chains_write(draw, world, cases):
+    """Random enforcement chains on about half of `cases`; event ids in time order across chains."""
+    from cases.models import EnforcementCase, EnforcementEvent
+
+    made = []
+    for case in cases:
+        if draw(2):
+            continue
+        at = world.start + timedelta(minutes=draw(110 * 24 * 60))
+        body, rows = _chain_events(draw, world, case, at)
+        chain = EnforcementCase.objects.create(
+            number=f"ZFT{case.pk:09d}",
+            source=case,
+            body=body,
+            violation="random",
+            region_path=case.region_path,
+            transferred_by=world.creator,
+            transferred_at=at,
+            state=rows[-1]["to_state"],
+        )
+        made += [EnforcementEvent(enforcement=chain, **r) for r in rows]
+    made.sort(key=lambda e: e.at)
+    return EnforcementEvent.objects.bulk_create(made)

@@ -7,6 +7,7 @@ the SQL on random histories. The missed reports (漏报) read the patrol tracks:
 """
 
 from collections import defaultdict
+from datetime import datetime
 
 from cases.models import FINAL_STATUSES
 from cases.workflow import STAGE_OF
@@ -101,6 +102,27 @@ def _unit_counts(e, later, history, add):
             put("rated_satisfied")
         if e.data["satisfaction"] == "basic":
             put("rated_basic")
+    if a == "order_issued":
+        # 督办: the first reply or withdrawal of the same order among the later events of the period.
+        settled = next(
+            (
+                x
+                for x in later
+                if x.action in ("order_replied", "order_withdrawn") and x.data.get("order") == e.data.get("order")
+            ),
+            None,
+        )
+        withdrawn = settled is not None and settled.action == "order_withdrawn"
+        if not withdrawn:
+            put("orders_due")
+        if settled is not None and not withdrawn:
+            put("orders_replied")
+            if settled.at <= datetime.fromisoformat(e.data["reply_deadline"]):
+                put("orders_replied_on_time")
+    if a == "transfer_to_enforcement":
+        put("transfers")
+        if e.stage_deadline is not None and e.at <= e.stage_deadline:
+            put("transfers_on_time")
     if a == "feedback":
         put("handled")
         if e.stage_met is True:
@@ -246,3 +268,56 @@ def oracle_missed(*, start, end, window, tolerance_m, upto=None, track_upto=None
                             missed[worker].setdefault(case.pk, s.pk)
                             missed[worker][case.pk] = min(missed[worker][case.pk], s.pk)
     return {w: dict(c) for w, c in missed.items()}
+
+
+def oracle_enforcement(events, *, start, end, bound, enforcement_upto=None):
+    """(departments, leaves) counts of the enforcement chains, from their event rows, chain by chain.
+
+    Written from counts.py's definitions: a transfer of the period opens a chain (ended when a later event of the
+    chain, before the period end, declined it or filed it away); an event that ended the confirmation step in the
+    period is a confirmation (on time when it met its deadline); a listing is due when its deadline falls in
+    [start, min(end, bound)), lifted when a passed verification came by that deadline and before the period end.
+    """
+    bound = min(bound, end)
+    upto = enforcement_upto if enforcement_upto is not None else float("inf")
+    chains = defaultdict(list)
+    for e in events:
+        if e.id <= upto:
+            chains[e.enforcement_id].append(e)
+    departments = defaultdict(lambda: defaultdict(float))
+    leaves = defaultdict(lambda: defaultdict(float))
+
+    def add(e, name):
+        departments[e.department_id][name] += 1
+        leaves[e.region_path][name] += 1
+
+    for history in chains.values():
+        history.sort(key=lambda e: e.id)
+        for i, e in enumerate(history):
+            later = [x for x in history[i + 1 :] if x.at < end]
+            if e.action == "transfer" and start <= e.at < end:
+                add(e, "chains_opened")
+                if any(x.to_state in ("closed", "declined") for x in later):
+                    add(e, "chains_ended")
+            if e.step == "confirm" and start <= e.at < end:
+                add(e, "confirm_steps")
+                if e.step_met is True:
+                    add(e, "confirm_steps_on_time")
+            if e.action == "list":
+                due = datetime.fromisoformat(e.data["deadline"])
+                if start <= due < bound:
+                    add(e, "listings_due")
+                    if any(x.action == "verify" and x.data.get("passed") is True and x.at <= due for x in later):
+                        add(e, "listings_lifted")
+    clean = lambda table: {k: dict(c) for k, c in table.items() if any(c.values())}  # noqa: E731
+    return clean(departments), clean(leaves)
+
+
+def merged(*tables):
+    """Add count tables ({unit: {name: value}}) together."""
+    total = defaultdict(lambda: defaultdict(float))
+    for table in tables:
+        for unit, counts in table.items():
+            for name, value in counts.items():
+                total[unit][name] += value
+    return {k: dict(c) for k, c in total.items()}

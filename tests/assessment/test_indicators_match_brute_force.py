@@ -12,8 +12,8 @@ from assessment.indicators.sql import post_counts, unit_counts
 from assessment.periods import span_containing, span_custom
 from cases.models import CaseEvent
 
-from .histories import histories_write
-from .oracle import oracle_counts
+from .histories import chains_write, histories_write
+from .oracle import merged, oracle_counts, oracle_enforcement
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +25,10 @@ EXAMPLES = settings(
 )
 
 
-def _sql(span, bound, upto):
-    departments, leaves = unit_counts(start=span.start, end=span.end, bound=bound, upto=upto)
+def _sql(span, bound, upto, enforcement_upto=None):
+    departments, leaves = unit_counts(
+        start=span.start, end=span.end, bound=bound, upto=upto, enforcement_upto=enforcement_upto
+    )
     posts = post_counts(start=span.start, end=span.end, bound=bound, upto=upto)
 
     def clean(table):
@@ -65,14 +67,20 @@ def test_every_count_matches_the_brute_force_on_random_histories(world, rnd, spa
 
     with transaction.atomic():
         made = histories_write(draw, world, cases)
+        chain_events = chains_write(draw, world, made)
         events = list(CaseEvent.objects.filter(case__in=made).order_by("id"))
         # "now": somewhere around the period's end (a live period, or one that ended a while ago).
         now = span.end + timedelta(days=now_after)
-        upto = None
+        upto = enforcement_upto = None
         if as_of and events:
             upto = events[draw(len(events))].id
-        expected = oracle_counts(made, events, start=span.start, end=span.end, bound=now, upto=upto)
-        got = _sql(span, now, upto)
+        if as_of and chain_events:
+            enforcement_upto = chain_events[draw(len(chain_events))].id
+        window = {"start": span.start, "end": span.end, "bound": now}
+        departments, leaves, posts = oracle_counts(made, events, **window, upto=upto)
+        chain_departments, chain_leaves = oracle_enforcement(chain_events, **window, enforcement_upto=enforcement_upto)
+        expected = (merged(departments, chain_departments), merged(leaves, chain_leaves), posts)
+        got = _sql(span, now, upto, enforcement_upto)
         transaction.set_rollback(True)
     for name, want, have in zip(("departments", "leaves", "posts"), expected, got, strict=True):
         assert _approx(have) == _approx(want), name
