@@ -26,6 +26,9 @@ PUBLIC_WORDS = {
     "close": _("Closed: the problem is dealt with."),
     "approve_void": _("Withdrawn by the supervision centre."),
     "reopen": _("Reopened: the department works on it again."),
+    "transfer_to_enforcement": _("Passed to the law-enforcement authority."),
+    "enforcement_confirmed": _("The law-enforcement authority confirmed a violation."),
+    "enforcement_feedback": _("The law-enforcement authority reported its result."),
     "self_close": _("Fixed on the spot."),
 }
 # What a resident reads as the state of their report.

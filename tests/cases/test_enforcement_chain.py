@@ -172,6 +172,14 @@ def test_a_street_trading_case_runs_the_whole_chain_and_closes_only_after_the_re
     for expected in ("transfer_to_enforcement", "enforcement_confirmed", "enforcement_listed", "enforcement_feedback"):
         assert expected in source_actions
     assert source_actions.index("enforcement_feedback") < source_actions.index("close")
+    # A resident following the report reads the chain in public words, without its notes.
+    from dispatch.models import PublicFollow, token_digest
+
+    PublicFollow.objects.create(case=case, token_digest=token_digest("chain-follow"))
+    follow = Client(HTTP_ACCEPT_LANGUAGE="en").get("/public/follow/chain-follow/").content.decode()
+    assert "Passed to the law-enforcement authority." in follow
+    assert "The law-enforcement authority reported its result." in follow
+    assert "罚款200元" not in follow
 
 
 def test_a_declined_transfer_comes_back_to_the_source_case_and_restarts_its_clock(
