@@ -33,7 +33,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -58,6 +57,7 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import Posting, User  # noqa: E402
+from benchmarks.production_server import start_server  # noqa: E402
 from cases.models import Case, CaseEvent  # noqa: E402
 from cases.services import case_transition  # noqa: E402
 from cases.services.intake import case_report  # noqa: E402
@@ -90,34 +90,6 @@ def screens_users(count):
                 )
         users.append(user)
     return [_session_cookie(user) for user in users], _session_cookie(model)
-
-
-def start_server():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    (ROOT / "var").mkdir(exist_ok=True)
-    log = (ROOT / "var" / "live-screens-server.log").open("w")
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", "GUNICORN_GRACEFUL_TIMEOUT": "5"}
-    process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        [gunicorn, "--config", "docker/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "--worker-tmp-dir", "/tmp", "huizhou_cityops.asgi"],  # noqa: S108
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("the server did not start; see var/live-screens-server.log")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code in (200, 503):
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    process.terminate()
-    raise SystemExit("the server did not answer within 60 s; see var/live-screens-server.log")
 
 
 def server_resources(process):
@@ -293,7 +265,7 @@ def main():
     parser.add_argument("--transitions", type=int, default=5)
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    process, url = (None, args.url.rstrip("/")) if args.url else start_server()
+    process, url = (None, args.url.rstrip("/")) if args.url else start_server("live-screens")
     try:
         asyncio.run(run(args, url, process))
     finally:

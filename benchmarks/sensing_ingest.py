@@ -35,7 +35,6 @@ import logging
 import math
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -59,6 +58,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.gis.geos import Point  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from benchmarks.production_server import start_server  # noqa: E402
 from cases.models import Category, SensingEvent, SensingSource, SensingThreshold  # noqa: E402
 from grids.models import Department, Level, Region  # noqa: E402
 
@@ -158,34 +158,6 @@ def detections(total, repeat_share, problems, sources, rng, tag):
         }
         posts.append((problem, rng.randrange(sources), body))
     return posts
-
-
-def start_server():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    (ROOT / "var").mkdir(exist_ok=True)
-    log = (ROOT / "var" / "sensing-ingest-server.log").open("w")
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", "GUNICORN_GRACEFUL_TIMEOUT": "5"}
-    process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        [gunicorn, "--config", "docker/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "--worker-tmp-dir", "/tmp", "huizhou_cityops.asgi"],  # noqa: S108
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("the server did not start; see var/sensing-ingest-server.log")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code in (200, 503):
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    process.terminate()
-    raise SystemExit("the server did not answer within 60 s; see var/sensing-ingest-server.log")
 
 
 def start_worker(concurrency):
@@ -326,7 +298,7 @@ def main():
     posts = detections(args.events, args.repeat, problems, args.sources, rng, tag)
     problems_posted = len({p for p, _s, _b in posts})
     connection.close()
-    process, url = (None, args.url) if args.url else start_server()
+    process, url = (None, args.url) if args.url else start_server("sensing-ingest")
     worker = None if args.url else start_worker(args.worker_concurrency)
     try:
         servers, workers = server_pids(process), [worker.pid, *server_pids(worker)] if worker else []

@@ -1,0 +1,43 @@
+"""The production web server (gunicorn with uvicorn workers, docker/gunicorn.conf.py) on a free port, for the
+benchmarks that measure what a deployment would do. Its log goes to var/<name>-server.log."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_server(name: str):
+    """(process, url) once /healthz answers; SystemExit naming the log when it does not within 60 s."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (ROOT / "var").mkdir(exist_ok=True)
+    log_name = f"var/{name}-server.log"
+    log = (ROOT / log_name).open("w")
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", "GUNICORN_GRACEFUL_TIMEOUT": "5"}
+    process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+        [gunicorn, "--config", "docker/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+         "--worker-tmp-dir", "/tmp", "huizhou_cityops.asgi"],  # noqa: S108
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server did not start; see {log_name}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code in (200, 503):
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise SystemExit(f"the server did not answer within 60 s; see {log_name}")
