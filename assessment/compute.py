@@ -138,6 +138,18 @@ def post_rows(posts):
     ]
 
 
+def _unit_counts(span, *, now, upto, enforcement_upto):
+    """The period's department and grid counts: from the daily roll-ups plus today when they can answer (a live
+    reading), else from the events directly (an "as of" reading, or roll-ups not written yet)."""
+    if upto is None and enforcement_upto is None:
+        from .rollups.read import unit_counts as rolled_up
+
+        counts = rolled_up(span=span, now=now)
+        if counts is not None:
+            return counts
+    return unit_counts(start=span.start, end=span.end, bound=now, upto=upto, enforcement_upto=enforcement_upto)
+
+
 def period_compute(span, *, versions, now=None, upto=None, track_upto=None, enforcement_upto=None, subjects=None):
     """{subject: [UnitRow, …] ranked} for the period, scored with `versions` ({subject: SchemeVersion}).
 
@@ -150,9 +162,7 @@ def period_compute(span, *, versions, now=None, upto=None, track_upto=None, enfo
     days = (span.after - span.first).days
     result = {}
     if subjects & {Subject.DEPARTMENT, Subject.REGION}:
-        departments, leaves = unit_counts(
-            start=span.start, end=span.end, bound=now, upto=upto, enforcement_upto=enforcement_upto
-        )
+        departments, leaves = _unit_counts(span, now=now, upto=upto, enforcement_upto=enforcement_upto)
         if Subject.DEPARTMENT in subjects:
             result[Subject.DEPARTMENT] = department_rows(departments)
         if Subject.REGION in subjects:
