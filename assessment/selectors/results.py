@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db.models import Max
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, EnforcementEvent
+from cases.models import Case
 
 from ..comparison import compare
 from ..compute import UnitRow, period_compute
@@ -127,6 +127,19 @@ UNIT_KEY_FIELD = {Subject.DEPARTMENT: "department__code", Subject.REGION: "regio
 
 
 def _rows_from_run(run, subjects, key=None):
+    """The run's rows of `subjects` (or of one unit); a run never changes, so they are cached by its id."""
+    seconds = _live_cache_seconds()
+    if not seconds:
+        return _read_run(run, subjects, key)
+    cache_key = "assessment:run:{}:{}:{}".format(run.pk, ",".join(sorted(subjects)), key or "")
+    rows = _cache_get(cache_key)
+    if rows is None:
+        rows = _read_run(run, subjects, key)
+        _cache_set(cache_key, rows, 24 * 3600)
+    return rows
+
+
+def _read_run(run, subjects, key=None):
     results = UnitResult.objects.filter(run=run, subject__in=subjects)
     if key is not None:
         # One unit of one subject: its row only (the trend reads one unit over several frozen periods).
@@ -202,25 +215,28 @@ def _frozen_order(row):
 
 
 def _live_rows(span, *, subjects, versions, now, upto=None, track_upto=None, enforcement_upto=None):
-    """Rows computed now (cached for a minute per newest event when the cache is on)."""
+    """Rows computed now, cached when the cache is on.
+
+    A live reading is keyed by the daily roll-ups' version and the current time bucket (ASSESSMENT_LIVE_CACHE_SECONDS
+    long): every request of the bucket shares one computation, however many events arrive meanwhile. A reading "as
+    of" a run is keyed by the run's bounds.
+    """
     seconds = _live_cache_seconds()
     compute = {"versions": versions, "now": now, "subjects": subjects, "upto": upto, "track_upto": track_upto}
     compute["enforcement_upto"] = enforcement_upto
     if not seconds:
         return period_compute(span, **compute)
-    # The newest event id is part of the key: any new event makes a new entry (one index probe).
-    last = upto if upto is not None else (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0)
-    if enforcement_upto is None:
-        enforcement_upto = EnforcementEvent.objects.aggregate(m=Max("id"))["m"] or 0
-        compute["enforcement_upto"] = enforcement_upto
-    key = "assessment:live:{}:{}:{}:{}:{}:{}:{}".format(
+    if upto is None:
+        from ..rollups.read import rollup_version
+
+        bounds = f"live:{rollup_version()}:{int(now.timestamp()) // seconds}"
+    else:
+        bounds = f"asof:{upto}:{track_upto}:{enforcement_upto}:{now.isoformat()}"
+    key = "assessment:rows:{}:{}:{}:{}".format(
         span.key,
         ",".join(sorted(subjects)),
         ",".join(f"{s}={v.pk}" for s, v in sorted(versions.items())),
-        last,
-        track_upto,
-        enforcement_upto,
-        now.strftime("%Y%m%d%H%M"),
+        bounds,
     )
     rows = _cache_get(key)
     if rows is None:
@@ -279,7 +295,10 @@ def trend(*, span: Span, subject, key, names, periods=6, overrides=None):
         if run is not None:
             row = next(iter(_rows_from_run(run, [subject], key=key).get(subject, [])), None)
         else:
-            row = period_results(span=s, subjects=[subject], overrides=overrides).one(subject, key)
+            # Departments and regions are computed together: the live period's figures come from the same cached
+            # computation as the page's own.
+            together = [Subject.DEPARTMENT, Subject.REGION] if subject in (Subject.DEPARTMENT, Subject.REGION) else []
+            row = period_results(span=s, subjects=together or [subject], overrides=overrides).one(subject, key)
         points.append(
             {
                 "label": s.label,
