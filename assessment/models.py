@@ -220,6 +220,8 @@ class RollupDay(models.Model):
     events = models.IntegerField(_("events read"), default=0)
     enforcement_events = models.IntegerField(_("enforcement events read"), default=0)
     computed_at = models.DateTimeField(_("computed at"))
+    # Today's roll-up is written in parts as the day goes: its rows cover [day start, through); empty: the whole day.
+    through = models.DateTimeField(_("through"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("daily roll-up")

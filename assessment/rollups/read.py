@@ -10,20 +10,18 @@ MAX_DAYS_NOW of them; beyond that, or for an "as of" reading, the caller counts 
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
-from cases.models import CaseEvent
-
 from ..indicators.counts import UNIT_COUNTS
+from ..livecache import _cache_get, _cache_set, _live_cache_seconds
 from ..models import DailyCategoryCounts, DailyUnitCounts, RollupDay
-from .services import day_bounds, day_rows
+from .services import NO_LIMIT, day_categories, day_rows
 from .sql import RUNNING_OVERDUE_SQL
 
 MAX_DAYS_NOW = 3
 NAMES = [c.name for c in UNIT_COUNTS]
 SUMMED = {c.name for c in UNIT_COUNTS if c.summed}
-NO_LIMIT = 2**63 - 1
 
 
 def rollup_version():
@@ -32,20 +30,27 @@ def rollup_version():
     return stamp.strftime("%Y%m%d%H%M%S%f") if stamp else "none"
 
 
-def _days_missing(first: date, yesterday: date):
-    """Finished days from `first` to yesterday without a roll-up (days before the first one hold no events)."""
-    if first > yesterday:
-        return []
-    bounds = RollupDay.objects.aggregate(lo=Min("day"), hi=Max("day"))
-    if bounds["lo"] is None:
+def _to_compute(first: date, now):
+    """[(day, start or None, bound or None)]: the parts of the days from `first` to today that the roll-ups do not
+    hold and a reading computes now (a whole day the beat has not written yet, the rest of a day written in part,
+    today since its last part); None when there are no roll-ups or more than MAX_DAYS_NOW whole days are missing.
+    Days before the first roll-up hold no events."""
+    today = timezone.localdate(now)
+    lowest = RollupDay.objects.aggregate(lo=Min("day"))["lo"]
+    if lowest is None:
         return None
-    have = set(
-        RollupDay.objects.filter(day__gte=max(first, bounds["lo"]), day__lte=yesterday).values_list("day", flat=True)
-    )
-    start = max(first, bounds["lo"])
-    return [
-        start + timedelta(days=n) for n in range((yesterday - start).days + 1) if start + timedelta(days=n) not in have
-    ]
+    start = max(first, lowest)
+    written = dict(RollupDay.objects.filter(day__gte=start, day__lte=today).values_list("day", "through"))
+    parts, whole = [], 0
+    for n in range((today - start).days + 1):
+        day = start + timedelta(days=n)
+        bound = now if day == today else None
+        if day not in written:
+            whole += day != today
+            parts.append((day, None, bound))
+        elif written[day] is not None:
+            parts.append((day, written[day], bound))
+    return None if whole > MAX_DAYS_NOW else parts
 
 
 def _zero():
@@ -82,11 +87,24 @@ def _stored(span, totals):
             row["overdue_open"] += values[-1] or 0
 
 
-def _computed(span, day, totals, *, bound=None):
-    """Add one day's rows computed now (today so far, or a finished day the beat has not written yet)."""
-    for department_id, region_path, since, values in day_rows(
-        day, upto=NO_LIMIT, enforcement_upto=NO_LIMIT, bound=bound
-    ):
+def _day_rows(day, start, bound):
+    """Rows of [start, bound) of a day, computed now. Today's are shared through the cache for the live results' time
+    bucket, so the periods of one page (this month, the last one, a year ago) compute them once."""
+    seconds = _live_cache_seconds()
+    if not seconds or bound is None:
+        return day_rows(day, upto=NO_LIMIT, enforcement_upto=NO_LIMIT, start=start, bound=bound)
+    since = start.timestamp() if start else ""
+    key = f"assessment:today:{day.isoformat()}:{since}:{int(bound.timestamp()) // seconds}"
+    rows = _cache_get(key)
+    if rows is None:
+        rows = day_rows(day, upto=NO_LIMIT, enforcement_upto=NO_LIMIT, start=start, bound=bound)
+        _cache_set(key, rows, seconds)
+    return rows
+
+
+def _computed(span, day, totals, *, start=None, bound=None):
+    """Add the rows of [start, bound) of one day, computed now."""
+    for department_id, region_path, since, values in _day_rows(day, start, bound):
         key = ("d", department_id) if department_id is not None else ("r", region_path)
         if span.first <= day <= span.last:
             if since is None or since >= span.first:
@@ -111,18 +129,15 @@ def _running_overdue(span, now, totals):
 def unit_counts(*, span, now):
     """({department_id: counts}, {leaf region_path: counts}) as indicators.sql.unit_counts gives them, from the
     roll-ups; None when they cannot answer (no roll-ups, too many days missing, a period after today)."""
-    today = timezone.localdate(now)
-    if span.first > today:
+    if span.first > timezone.localdate(now):
         return None
-    yesterday = today - timedelta(days=1)
-    missing = _days_missing(span.first, yesterday)
-    if missing is None or len(missing) > MAX_DAYS_NOW:
+    parts = _to_compute(span.first, now)
+    if parts is None:
         return None
     totals = {}
     _stored(span, totals)
-    for day in missing:
-        _computed(span, day, totals)
-    _computed(span, today, totals, bound=now)
+    for day, start, bound in parts:
+        _computed(span, day, totals, start=start, bound=bound)
     _running_overdue(span, now, totals)
     departments, leaves = {}, {}
     for (kind, key), counts in totals.items():
@@ -135,13 +150,12 @@ def unit_counts(*, span, now):
 
 
 def top_categories(*, span, region_path, now):
-    """[(category_id, filed)] of the period under a city, district or street path, from the roll-ups plus today;
-    None when they cannot answer (a deeper path, days missing)."""
-    if region_path.count("/") > 4:
+    """{category_id: filed} of the period under a city, district or street path, from the roll-ups plus what they do
+    not hold yet; None when they cannot answer (a deeper path, too many days missing, a period after today)."""
+    if region_path.count("/") > 4 or span.first > timezone.localdate(now):
         return None
-    today = timezone.localdate(now)
-    missing = _days_missing(span.first, today - timedelta(days=1))
-    if missing or missing is None or span.first > today:
+    parts = _to_compute(span.first, now)
+    if parts is None:
         return None
     counts = {}
     stored = DailyCategoryCounts.objects.filter(
@@ -149,11 +163,8 @@ def top_categories(*, span, region_path, now):
     )
     for category_id, filed in stored.values_list("category_id").annotate(n=Sum("filed")).order_by():
         counts[category_id] = counts.get(category_id, 0) + filed
-    if span.first <= today <= span.last:
-        start, _end = day_bounds(today)
-        live = CaseEvent.objects.filter(
-            action="register", at__gte=start, at__lt=now, region_path__startswith=region_path
-        )
-        for category_id, n in live.values_list("case__category_id").annotate(n=Count("id")).order_by():
-            counts[category_id] = counts.get(category_id, 0) + n
+    for day, start, bound in parts:
+        if span.first <= day <= span.last:
+            for category_id, n in day_categories(day, region_path=region_path, start=start, bound=bound).items():
+                counts[category_id] = counts.get(category_id, 0) + n
     return counts

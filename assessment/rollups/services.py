@@ -15,6 +15,7 @@ from .sql import COLUMNS, day_categories_sql, day_counts_sql
 # New events are looked for among the last this many event ids, not only above the newest id a roll-up read: an
 # event id is taken at insert, so a transaction that commits late can hold an id below one already read.
 RESCAN_EVENTS = 50_000
+NO_LIMIT = 2**63 - 1
 
 
 def day_bounds(day: date):
@@ -24,9 +25,12 @@ def day_bounds(day: date):
     return start, datetime(following.year, following.month, following.day, tzinfo=zone)
 
 
-def day_params(day: date, *, upto, enforcement_upto, bound=None):
-    start, end = day_bounds(day)
+def day_params(day: date, *, upto, enforcement_upto, start=None, end=None, bound=None):
+    """Parameters of the day statement over [start, end) of `day` (default: the whole day)."""
+    day_start, day_end = day_bounds(day)
+    start, end = start or day_start, min(end or day_end, day_end)
     return {
+        "day_start": day_start,
         "start": start,
         "end": end,
         "bound": min(bound, end) if bound is not None else end,
@@ -48,10 +52,11 @@ def _kept(by_region, department_id, region_path):
     return region_path is not None if by_region else department_id is not None
 
 
-def day_rows(day: date, *, upto, enforcement_upto, bound=None):
-    """[(department_id, region_path, since, {count: value, overdue_ended})] of one day, computed now."""
+def day_rows(day: date, *, upto, enforcement_upto, start=None, bound=None):
+    """[(department_id, region_path, since, {count: value, overdue_ended})] of [start, bound) of one day, now."""
+    params = day_params(day, upto=upto, enforcement_upto=enforcement_upto, start=start, end=bound, bound=bound)
     with transaction.atomic(), connection.cursor() as cursor:
-        _execute(cursor, day_counts_sql(), day_params(day, upto=upto, enforcement_upto=enforcement_upto, bound=bound))
+        _execute(cursor, day_counts_sql(), params)
         return [
             (department_id if not by_region else None, region_path if by_region else "", since,
              dict(zip(COLUMNS, values, strict=True)))
@@ -60,23 +65,27 @@ def day_rows(day: date, *, upto, enforcement_upto, bound=None):
         ]  # fmt: skip
 
 
-def _event_counts(day: date):
-    start, end = day_bounds(day)
+def day_categories(day: date, *, region_path, start=None, bound=None):
+    """{category id: cases filed} in [start, bound) of one day under a grid path, computed now."""
+    params = day_params(day, upto=NO_LIMIT, enforcement_upto=NO_LIMIT, start=start, end=bound, bound=bound)
+    with connection.cursor() as cursor:
+        cursor.execute(day_categories_sql(), params)
+        counts = {}
+        for street_path, category_id, n in cursor.fetchall():
+            if (street_path or "").startswith(region_path):
+                counts[category_id] = counts.get(category_id, 0) + n
+        return counts
+
+
+def _event_counts(day: date, end=None):
+    start, day_end = day_bounds(day)
+    end = end or day_end
     events = CaseEvent.objects.filter(at__gte=start, at__lt=end).count()
     return events, EnforcementEvent.objects.filter(at__gte=start, at__lt=end).count()
 
 
-@transaction.atomic
-def rollup_day(*, day: date) -> RollupDay:
-    """Write (or rewrite) one finished day's roll-up rows as of the newest events; idempotent."""
-    upto = CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0
-    enforcement_upto = EnforcementEvent.objects.aggregate(m=Max("id"))["m"] or 0
-    events, enforcement_events = _event_counts(day)
-    params = day_params(day, upto=upto, enforcement_upto=enforcement_upto)
-    params["day"] = day
+def _write_rows(day, params):
     columns = ", ".join(COLUMNS)
-    DailyUnitCounts.objects.filter(day=day).delete()
-    DailyCategoryCounts.objects.filter(day=day).delete()
     with connection.cursor() as cursor:
         _execute(
             cursor,
@@ -85,14 +94,29 @@ def rollup_day(*, day: date) -> RollupDay:
                    CASE WHEN by_region THEN region_path ELSE '' END, {columns}
             FROM ({day_counts_sql()}) d
             WHERE CASE WHEN by_region THEN region_path IS NOT NULL ELSE department_id IS NOT NULL END""",  # noqa: S608
-            params,
+            {**params, "day": day},
         )
         cursor.execute(
             f"""INSERT INTO {DailyCategoryCounts._meta.db_table} (day, street_path, category_id, filed)
             SELECT %(day)s, street_path, category_id, n FROM ({day_categories_sql()}) d(street_path, category_id, n)
             WHERE street_path IS NOT NULL""",  # noqa: S608
-            params,
+            {**params, "day": day},
         )
+
+
+def _marks():
+    upto = CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    return upto, EnforcementEvent.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+@transaction.atomic
+def rollup_day(*, day: date) -> RollupDay:
+    """Write (or rewrite) one finished day's roll-up rows as of the newest events; idempotent."""
+    upto, enforcement_upto = _marks()
+    events, enforcement_events = _event_counts(day)
+    DailyUnitCounts.objects.filter(day=day).delete()
+    DailyCategoryCounts.objects.filter(day=day).delete()
+    _write_rows(day, day_params(day, upto=upto, enforcement_upto=enforcement_upto))
     record, _created = RollupDay.objects.update_or_create(
         day=day,
         defaults={
@@ -101,6 +125,39 @@ def rollup_day(*, day: date) -> RollupDay:
             "events": events,
             "enforcement_events": enforcement_events,
             "computed_at": timezone.now(),
+            "through": None,
+        },
+    )
+    return record
+
+
+@transaction.atomic
+def rollup_today(*, now=None) -> RollupDay:
+    """Write today's roll-up up to `now`: the part since the last one is added to it, so a live reading computes only
+    the last few minutes. When the events before that part changed meanwhile (a late event, a transaction that
+    committed late), the day so far is written again as a whole."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    upto, enforcement_upto = _marks()
+    record = RollupDay.objects.select_for_update().filter(day=today).first()
+    start = None
+    partial = record is not None and record.through is not None and record.through <= now
+    if partial and (record.events, record.enforcement_events) == _event_counts(today, record.through):
+        start = record.through
+    if start is None:
+        DailyUnitCounts.objects.filter(day=today).delete()
+        DailyCategoryCounts.objects.filter(day=today).delete()
+    _write_rows(today, day_params(today, upto=upto, enforcement_upto=enforcement_upto, start=start, end=now, bound=now))
+    events, enforcement_events = _event_counts(today, now)
+    record, _created = RollupDay.objects.update_or_create(
+        day=today,
+        defaults={
+            "last_event_id": upto,
+            "last_enforcement_event_id": enforcement_upto,
+            "events": events,
+            "enforcement_events": enforcement_events,
+            "computed_at": timezone.now(),
+            "through": now,
         },
     )
     return record
@@ -113,7 +170,7 @@ def _first_day():
 
 def days_due(*, today: date) -> list[date]:
     """The finished days without a roll-up, and those whose events changed since theirs was written."""
-    newest = RollupDay.objects.aggregate(m=Max("day"))["m"]
+    newest = RollupDay.objects.filter(through__isnull=True).aggregate(m=Max("day"))["m"]
     start = newest + timedelta(days=1) if newest else _first_day()
     due = []
     if start is not None:
@@ -125,14 +182,16 @@ def days_due(*, today: date) -> list[date]:
 def _late_days(*, today: date) -> set[date]:
     """Rolled-up days that recent events (case or enforcement) landed in, when their number of events changed."""
     today_start, _end = day_bounds(today)
-    marks = RollupDay.objects.aggregate(e=Max("last_event_id"), x=Max("last_enforcement_event_id"))
+    marks = RollupDay.objects.filter(through__isnull=True).aggregate(
+        e=Max("last_event_id"), x=Max("last_enforcement_event_id")
+    )
     if marks["e"] is None:
         return set()
     recent = CaseEvent.objects.filter(id__gt=marks["e"] - RESCAN_EVENTS, at__lt=today_start)
     days = {timezone.localdate(at) for at in recent.values_list("at", flat=True).distinct()}
     chain = EnforcementEvent.objects.filter(id__gt=(marks["x"] or 0) - RESCAN_EVENTS, at__lt=today_start)
     days |= {timezone.localdate(at) for at in chain.values_list("at", flat=True)}
-    stored = {r.day: r for r in RollupDay.objects.filter(day__in=days)}
+    stored = {r.day: r for r in RollupDay.objects.filter(day__in=days, through__isnull=True)}
     late = {d for d, r in stored.items() if (r.events, r.enforcement_events) != _event_counts(d)}
     # A late step of an enforcement chain can lift a 挂牌督办 listing: its row is on the listing's deadline day.
     chains = {x for x, at in chain.values_list("enforcement_id", "at") if timezone.localdate(at) in late}
@@ -151,11 +210,12 @@ def _late_days(*, today: date) -> set[date]:
 
 def rollups_sweep(*, now=None) -> list[date]:
     """Roll up every finished day that has none, and redo those late events landed in (the beat task's work)."""
-    today = timezone.localdate(now or timezone.now())
+    now = now or timezone.now()
     done = []
-    for day in days_due(today=today):
+    for day in days_due(today=timezone.localdate(now)):
         rollup_day(day=day)
         done.append(day)
+    rollup_today(now=now)
     return done
 
 

@@ -15,9 +15,10 @@ a row when both days are in it, so a finished day's rows never change when later
 - overdue_ended: a handling stage ended on this day whose deadline fell on an earlier day `since`: for a period
   that holds `since` and ended before this day, it was 超期未处置. Stages still running are counted live.
 
-挂牌督办 listings are rows of their deadline's day (lifted by then or not). The rows of a day read events of that
-day with id <= upto (the last event when the day was written) and earlier events of the same cases, which never
-change: a case's events are appended in time order (sql.py).
+挂牌督办 listings are rows of their deadline's day (lifted by then or not). The same statement over a part of a day
+[start, end) gives that part's rows: the parts of a day add up to the day (today is written in parts, rollups/).
+The rows of a day read events of that day with id <= upto (the last event when the day was written) and earlier
+events of the same cases, which never change: a case's events are appended in time order (sql.py).
 """
 
 from ..indicators.counts import HANDLING_END_ACTIONS, UNIT_COUNTS
@@ -111,7 +112,7 @@ def _rows():
            {_day("b.stage_deadline")}
     FROM base b
     WHERE b.action IN {_in(HANDLING_END_ACTIONS)} AND b.stage = 'handling' AND b.stage_deadline IS NOT NULL
-      AND b.stage_deadline < %(start)s
+      AND b.stage_deadline < %(day_start)s
     UNION ALL
     SELECT CASE WHEN x.action = 'transfer' THEN 'enf_opened' ELSE 'enf_confirm' END, x.to_state, x.step,
            x.step_met, x.department_id, x.region_path, NULL, NULL, NULL, NULL, NULL
@@ -141,7 +142,8 @@ def _rows():
 
 
 def day_counts_sql():
-    """Rows (by_region, department_id, region_path, since, counts…) of one day [start, end), as of upto."""
+    """Rows (by_region, department_id, region_path, since, counts…) of the events in [start, end) of the day that
+    starts at day_start (the whole day, or a part of it: the parts of a day add up to it), as of upto."""
     return f"""
     SELECT GROUPING(department_id) = 1 AS by_region, department_id, region_path, since,
        {_aggregates()}

@@ -4,7 +4,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Max
 from django.utils import timezone
 
@@ -13,17 +12,12 @@ from cases.models import Case
 from ..comparison import compare
 from ..compute import UnitRow, period_compute
 from ..indicators.rates import DEPARTMENT_INDICATORS, POST_INDICATORS, REGION_INDICATORS
+from ..livecache import _cache_get, _cache_set, _live_cache_seconds
 from ..models import AssessmentRun, Scheme, SchemeVersion, Subject, UnitResult
 from ..periods import Span, spans_back
 from ..ranking import sample_size, wilson_lower
 
 logger = logging.getLogger(__name__)
-
-
-def _live_cache_seconds():
-    from django.conf import settings
-
-    return getattr(settings, "ASSESSMENT_LIVE_CACHE_SECONDS", 60)
 
 
 def scheme_versions_in_force(*, overrides=None):
@@ -192,22 +186,6 @@ def _read_run(run, subjects, key=None):
             row.bound = wilson_lower(row.score, row.sample)
         subject_rows.sort(key=_frozen_order)
     return rows
-
-
-def _cache_get(key):
-    # The cache only saves time: when it does not answer (Redis down), the page computes the results itself.
-    try:
-        return cache.get(key)
-    except Exception:  # the backend's own connection errors; any of them means "no cached value"
-        logger.warning("assessment cache unavailable; computing live results without it", exc_info=True)
-        return None
-
-
-def _cache_set(key, rows, seconds):
-    try:
-        cache.set(key, rows, seconds)
-    except Exception:  # as in _cache_get: results not kept is no reason to fail the page
-        logger.warning("assessment cache unavailable; results not kept", exc_info=True)
 
 
 def _frozen_order(row):
