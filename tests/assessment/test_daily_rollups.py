@@ -147,3 +147,27 @@ def test_summing_a_period_takes_the_same_queries_whatever_its_rows(world):
 def test_without_roll_ups_the_period_is_counted_directly(world):
     assert RollupDay.objects.count() == 0
     assert read.unit_counts(span=span_containing("month", timezone.localdate()), now=timezone.now()) is None
+
+
+def test_the_live_dashboard_from_roll_ups_is_rendered_once_per_scope_and_bucket(settings, world, assessor):
+    """First request: roll-ups + today; the next one reads the rendered figures (a handful of queries, whatever the
+    number of cases); another reader's scope gets its own rendering."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    settings.ASSESSMENT_LIVE_CACHE_SECONDS = 86_400  # one bucket for the whole test
+    rnd = random.Random(11)
+    histories_write(lambda n: rnd.randrange(n) if n > 1 else 0, world, 20)
+    rollups_sweep()
+    client = Client()
+    client.force_login(assessor)
+    url = reverse("assessment:dashboard")
+    first = client.get(url)
+    assert first.status_code == 200 and "departments" in first.context
+    with CaptureQueriesContext(connection) as cached:
+        again = client.get(url)
+    assert again.status_code == 200
+    assert again.content.split(b'id="departments"')[1] == first.content.split(b'id="departments"')[1]
+    assert len(cached) <= 10
