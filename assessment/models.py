@@ -249,7 +249,11 @@ class DailyUnitCounts(models.Model):
     overdue_ended = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["day"], name="daily_unit_counts_day")]
+        indexes = [
+            models.Index(fields=["day"], name="daily_unit_counts_day"),
+            # 超期未处置 of a period: stages with their deadline in it that ended on a later day (rollups/read.py).
+            models.Index(fields=["since"], condition=Q(overdue_ended__gt=0), name="daily_unit_counts_overdue"),
+        ]
 
     def __str__(self):
         return f"{self.day} {self.department_id or self.region_path} {self.since or ''}"

@@ -68,13 +68,21 @@ def _add(totals, key, values, *, overdue_only):
 
 def _stored(span, totals):
     """Add the stored rows of the period (and the later days' ended overdue stages) to totals."""
-    sums = ", ".join(f"sum({n}) FILTER (WHERE day <= %(last)s)" for n in NAMES)
+    sums = ", ".join(f"sum({n})" for n in NAMES)
+    zeros = ", ".join("0" for _n in NAMES)
     table = DailyUnitCounts._meta.db_table
+    # Two parts, each on its own index: the period's days (by day), and the handling stages with their deadline in
+    # the period that ended on a later day (the partial index on since, overdue rows only).
     sql = f"""
-    SELECT department_id, region_path, {sums}, sum(overdue_ended) FILTER (WHERE day > %(last)s)
-    FROM {table}
-    WHERE (day BETWEEN %(first)s AND %(last)s AND (since IS NULL OR since >= %(first)s))
-       OR (day > %(last)s AND since BETWEEN %(first)s AND %(last)s AND overdue_ended > 0)
+    SELECT department_id, region_path, {sums}, sum(overdue_after) FROM (
+        SELECT department_id, region_path, {", ".join(NAMES)}, 0 AS overdue_after
+        FROM {table}
+        WHERE day BETWEEN %(first)s AND %(last)s AND (since IS NULL OR since >= %(first)s)
+        UNION ALL
+        SELECT department_id, region_path, {zeros}, overdue_ended
+        FROM {table}
+        WHERE overdue_ended > 0 AND since BETWEEN %(first)s AND %(last)s AND day > %(last)s
+    ) rows
     GROUP BY department_id, region_path
     """  # noqa: S608
     with connection.cursor() as cursor:
