@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from cases.models import CaseEvent, EnforcementEvent
@@ -188,9 +189,9 @@ def _late_days(*, today: date) -> set[date]:
     if marks["e"] is None:
         return set()
     recent = CaseEvent.objects.filter(id__gt=marks["e"] - RESCAN_EVENTS, at__lt=today_start)
-    days = {timezone.localdate(at) for at in recent.values_list("at", flat=True).distinct()}
+    days = set(recent.annotate(day=TruncDate("at")).values_list("day", flat=True).distinct())
     chain = EnforcementEvent.objects.filter(id__gt=(marks["x"] or 0) - RESCAN_EVENTS, at__lt=today_start)
-    days |= {timezone.localdate(at) for at in chain.values_list("at", flat=True)}
+    days |= set(chain.annotate(day=TruncDate("at")).values_list("day", flat=True).distinct())
     stored = {r.day: r for r in RollupDay.objects.filter(day__in=days, through__isnull=True)}
     late = {d for d, r in stored.items() if (r.events, r.enforcement_events) != _event_counts(d)}
     # A late step of an enforcement chain can lift a 挂牌督办 listing: its row is on the listing's deadline day.
@@ -220,7 +221,8 @@ def rollups_sweep(*, now=None) -> list[date]:
 
 
 def rollups_rebuild(*, first: date | None = None, last: date | None = None) -> list[date]:
-    """Rewrite the roll-ups of every finished day in [first, last] (default: from the first event to yesterday)."""
+    """Rewrite the roll-ups of every finished day in [first, last] (default: from the first event to yesterday), then
+    write today so far."""
     yesterday = timezone.localdate() - timedelta(days=1)
     first = first or _first_day()
     last = min(last or yesterday, yesterday)
@@ -229,4 +231,5 @@ def rollups_rebuild(*, first: date | None = None, last: date | None = None) -> l
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     for day in days:
         rollup_day(day=day)
+    rollup_today()
     return days
