@@ -150,6 +150,17 @@ def _unit_counts(span, *, now, upto, enforcement_upto):
     return unit_counts(start=span.start, end=span.end, bound=now, upto=upto, enforcement_upto=enforcement_upto)
 
 
+def _post_counts(span, window, *, upto, track_upto):
+    """The posts' counts with names: from the daily roll-ups plus today for a live reading, else from the events."""
+    if upto is None and track_upto is None:
+        from .rollups.read import post_counts as rolled_up
+
+        counts = rolled_up(span=span, now=window["bound"])
+        if counts is not None:
+            return counts
+    return post_counts(**window, upto=upto, track_upto=track_upto, with_names=True)
+
+
 def period_compute(span, *, versions, now=None, upto=None, track_upto=None, enforcement_upto=None, subjects=None):
     """{subject: [UnitRow, …] ranked} for the period, scored with `versions` ({subject: SchemeVersion}).
 
@@ -169,7 +180,7 @@ def period_compute(span, *, versions, now=None, upto=None, track_upto=None, enfo
             result[Subject.REGION] = region_rows(leaves)
     if subjects & set(POST_SUBJECTS):
         window = {"start": span.start, "end": span.end, "bound": now}
-        rows = post_rows(post_counts(**window, upto=upto, track_upto=track_upto, with_names=True))
+        rows = post_rows(_post_counts(span, window, upto=upto, track_upto=track_upto))
         for subject in POST_SUBJECTS:
             if subject in subjects:
                 result[subject] = [r for r in rows if r.subject == subject]

@@ -274,13 +274,41 @@ class DailyCategoryCounts(models.Model):
         return f"{self.day} {self.street_path} {self.category_id}"
 
 
+class DailyPostCounts(models.Model):
+    """A day's input counts of one person in one post (grid worker, operator, shift lead, dispatcher); `since` as in
+    DailyUnitCounts (a report filed later, a filing voided, a dispatch returned, a task that ended after its
+    deadline's day). Missed reports and running tasks are not here: they are counted live (rollups/read.py)."""
+
+    day = models.DateField()
+    since = models.DateField(null=True)
+    actor_id = models.IntegerField()
+    actor_role = models.CharField(max_length=20)
+    overdue_verify_ended = models.IntegerField(default=0)
+    overdue_check_ended = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day"], name="daily_post_counts_day"),
+            models.Index(
+                fields=["since"],
+                condition=Q(overdue_verify_ended__gt=0) | Q(overdue_check_ended__gt=0),
+                name="daily_post_counts_overdue",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.actor_id} {self.actor_role} {self.since or ''}"
+
+
 def _add_count_columns():
     # One column per input count of departments and regions (indicators/counts.py), so a period is summed in SQL.
-    from .indicators.counts import UNIT_COUNTS
+    from .indicators.counts import POST_COUNTS, UNIT_COUNTS
 
     for count in UNIT_COUNTS:
         field = models.FloatField(default=0) if count.summed else models.IntegerField(default=0)
         DailyUnitCounts.add_to_class(count.name, field)
+    for count in POST_COUNTS:
+        DailyPostCounts.add_to_class(count.name, models.IntegerField(default=0))
 
 
 _add_count_columns()

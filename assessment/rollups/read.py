@@ -9,15 +9,16 @@ MAX_DAYS_NOW of them; beyond that, or for an "as of" reading, the caller counts 
 
 from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
 from ..indicators.counts import UNIT_COUNTS
 from ..livecache import _cache_get, _cache_set, _live_cache_seconds
-from ..models import DailyCategoryCounts, DailyUnitCounts, RollupDay
-from .services import NO_LIMIT, day_categories, day_rows
-from .sql import RUNNING_OVERDUE_SQL
+from ..models import DailyCategoryCounts, DailyPostCounts, DailyUnitCounts, RollupDay
+from .services import NO_LIMIT, day_categories, day_rows, post_day_rows
+from .sql import RUNNING_OVERDUE_SQL, RUNNING_TASKS_SQL
 
 MAX_DAYS_NOW = 3
 NAMES = [c.name for c in UNIT_COUNTS]
@@ -176,3 +177,94 @@ def top_categories(*, span, region_path, now):
             for category_id, n in day_categories(day, region_path=region_path, start=start, bound=bound).items():
                 counts[category_id] = counts.get(category_id, 0) + n
     return counts
+
+
+def _post_names():
+    from ..indicators.counts import POST_COUNTS
+
+    return [c.name for c in POST_COUNTS]
+
+
+def _post_stored(span, totals):
+    names = _post_names()
+    sums = ", ".join(f"sum({n})" for n in names)
+    zeros = ", ".join("0" for _n in names)
+    table = DailyPostCounts._meta.db_table
+    sql = f"""
+    SELECT actor_id, actor_role, {sums}, sum(verify_after), sum(check_after) FROM (
+        SELECT actor_id, actor_role, {", ".join(names)}, 0 AS verify_after, 0 AS check_after
+        FROM {table}
+        WHERE day BETWEEN %(first)s AND %(last)s AND (since IS NULL OR since >= %(first)s)
+        UNION ALL
+        SELECT actor_id, actor_role, {zeros}, overdue_verify_ended, overdue_check_ended
+        FROM {table}
+        WHERE (overdue_verify_ended > 0 OR overdue_check_ended > 0) AND since BETWEEN %(first)s AND %(last)s
+          AND day > %(last)s
+    ) rows
+    GROUP BY actor_id, actor_role
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"first": span.first, "last": span.last})
+        for actor_id, role, *values in cursor.fetchall():
+            row = totals.setdefault((actor_id, role), dict.fromkeys(names, 0))
+            for name, value in zip(names, values, strict=False):
+                row[name] += value or 0
+            row["overdue_verify"] += values[-2] or 0
+            row["overdue_check"] += values[-1] or 0
+
+
+def _post_computed(span, day, totals, *, start=None, bound=None):
+    names = _post_names()
+    for actor_id, role, since, values in post_day_rows(day, upto=NO_LIMIT, start=start, bound=bound):
+        if span.first <= day <= span.last:
+            if since is None or since >= span.first:
+                row = totals.setdefault((actor_id, role), dict.fromkeys(names, 0))
+                for name in names:
+                    row[name] += values[name]
+        elif day > span.last and since is not None and span.first <= since <= span.last:
+            overdue = values["overdue_verify_ended"] + values["overdue_check_ended"]
+            if overdue:
+                row = totals.setdefault((actor_id, role), dict.fromkeys(names, 0))
+                row["overdue_verify"] += values["overdue_verify_ended"]
+                row["overdue_check"] += values["overdue_check_ended"]
+
+
+def _post_live(span, now, totals):
+    """Verify/check tasks running with their deadline in the period, and the missed reports (漏报: the patrol tracks
+    may arrive late, and the rule reads them with the period's own bounds)."""
+    from ..indicators.missed import missed_params, missed_sql
+
+    names = _post_names()
+    bound = min(span.end, now)
+    params = {"start": span.start, "end": span.end, "bound": bound, **missed_params(None)}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        if bound > span.start:
+            cursor.execute(RUNNING_TASKS_SQL, params)
+            for assignee_id, stage, n in cursor.fetchall():
+                totals.setdefault((assignee_id, "grid_worker"), dict.fromkeys(names, 0))[f"overdue_{stage}"] += n
+        cursor.execute(f"SELECT m.worker_id, count(*) FROM ({missed_sql(None, None)}) m GROUP BY 1", params)  # noqa: S608
+        for worker_id, n in cursor.fetchall():
+            totals.setdefault((worker_id, "grid_worker"), dict.fromkeys(names, 0))["missed"] += n
+
+
+def post_counts(*, span, now):
+    """{(user_id, role): (username, full name, counts)} as indicators.sql.post_counts(with_names=True) gives them,
+    from the roll-ups; None when they cannot answer."""
+    if span.first > timezone.localdate(now):
+        return None
+    parts = _to_compute(span.first, now)
+    if parts is None:
+        return None
+    totals = {}
+    _post_stored(span, totals)
+    for day, start, bound in parts:
+        _post_computed(span, day, totals, start=start, bound=bound)
+    _post_live(span, now, totals)
+    users = get_user_model().objects.filter(pk__in={k[0] for k in totals}).values_list("id", "username", "full_name")
+    people = {pk: (username, full_name) for pk, username, full_name in users}
+    return {
+        key: (*people[key[0]], {n: int(v) for n, v in counts.items()})
+        for key, counts in totals.items()
+        if key[0] in people
+    }

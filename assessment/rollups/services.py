@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from cases.models import CaseEvent, EnforcementEvent
 
-from ..models import DailyCategoryCounts, DailyUnitCounts, RollupDay
-from .sql import COLUMNS, day_categories_sql, day_counts_sql
+from ..models import DailyCategoryCounts, DailyPostCounts, DailyUnitCounts, RollupDay
+from .sql import COLUMNS, _post_columns, day_categories_sql, day_counts_sql, post_day_sql
 
 # New events are looked for among the last this many event ids, not only above the newest id a roll-up read: an
 # event id is taken at insert, so a transaction that commits late can hold an id below one already read.
@@ -66,6 +66,15 @@ def day_rows(day: date, *, upto, enforcement_upto, start=None, bound=None):
         ]  # fmt: skip
 
 
+def post_day_rows(day: date, *, upto, start=None, bound=None):
+    """[(actor_id, actor_role, since, {count: value, overdue_*_ended})] of [start, bound) of one day, now."""
+    params = day_params(day, upto=upto, enforcement_upto=NO_LIMIT, start=start, end=bound, bound=bound)
+    names = _post_columns()
+    with transaction.atomic(), connection.cursor() as cursor:
+        _execute(cursor, post_day_sql(), params)
+        return [(a, r, since, dict(zip(names, v, strict=True))) for a, r, since, *v in cursor.fetchall()]
+
+
 def day_categories(day: date, *, region_path, start=None, bound=None):
     """{category id: cases filed} in [start, bound) of one day under a grid path, computed now."""
     params = day_params(day, upto=NO_LIMIT, enforcement_upto=NO_LIMIT, start=start, end=bound, bound=bound)
@@ -97,6 +106,12 @@ def _write_rows(day, params):
             WHERE CASE WHEN by_region THEN region_path IS NOT NULL ELSE department_id IS NOT NULL END""",  # noqa: S608
             {**params, "day": day},
         )
+        posts = ", ".join(_post_columns())
+        cursor.execute(
+            f"""INSERT INTO {DailyPostCounts._meta.db_table} (day, actor_id, actor_role, since, {posts})
+            SELECT %(day)s, d.* FROM ({post_day_sql()}) d""",  # noqa: S608
+            {**params, "day": day},
+        )
         cursor.execute(
             f"""INSERT INTO {DailyCategoryCounts._meta.db_table} (day, street_path, category_id, filed)
             SELECT %(day)s, street_path, category_id, n FROM ({day_categories_sql()}) d(street_path, category_id, n)
@@ -115,8 +130,8 @@ def rollup_day(*, day: date) -> RollupDay:
     """Write (or rewrite) one finished day's roll-up rows as of the newest events; idempotent."""
     upto, enforcement_upto = _marks()
     events, enforcement_events = _event_counts(day)
-    DailyUnitCounts.objects.filter(day=day).delete()
-    DailyCategoryCounts.objects.filter(day=day).delete()
+    for model in (DailyUnitCounts, DailyPostCounts, DailyCategoryCounts):
+        model.objects.filter(day=day).delete()
     _write_rows(day, day_params(day, upto=upto, enforcement_upto=enforcement_upto))
     record, _created = RollupDay.objects.update_or_create(
         day=day,
@@ -146,8 +161,8 @@ def rollup_today(*, now=None) -> RollupDay:
     if partial and (record.events, record.enforcement_events) == _event_counts(today, record.through):
         start = record.through
     if start is None:
-        DailyUnitCounts.objects.filter(day=today).delete()
-        DailyCategoryCounts.objects.filter(day=today).delete()
+        for model in (DailyUnitCounts, DailyPostCounts, DailyCategoryCounts):
+            model.objects.filter(day=today).delete()
     _write_rows(today, day_params(today, upto=upto, enforcement_upto=enforcement_upto, start=start, end=now, bound=now))
     events, enforcement_events = _event_counts(today, now)
     record, _created = RollupDay.objects.update_or_create(

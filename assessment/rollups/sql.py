@@ -171,3 +171,94 @@ RUNNING_OVERDUE_SQL = f"""
       AND c.stage_deadline >= %(start)s AND c.stage_deadline < %(bound)s
     GROUP BY GROUPING SETS ((c.lead_department_id), (c.region_path))
 """  # noqa: S608
+
+
+# Posts: the events of indicators/sql.py's post statement. Its cohort facts (a report filed or fixed on the spot, a
+# filing voided, a dispatch returned — by the period end) are rows of the day of the *first* later event that makes
+# them true, with the earlier event's day in `since`; overdue verify/check tasks that ended after their deadline's
+# day likewise. Missed reports (漏报) read the patrol tracks, which may arrive late, and tasks still running are
+# counted live.
+POST_PAIRS = {
+    # pseudo-action: (earlier action, the later actions that make it true)
+    "pair_effective": ("report", ("register", "self_close")),
+    "pair_self_closed": ("report", ("self_close",)),
+    "pair_voided": ("register", ("approve_void",)),
+    "pair_returned": ("dispatch", ("approve_return",)),
+}
+POST_PAIR_TERMS = {
+    "effective_reports": "+ count(*) FILTER (WHERE action = 'pair_effective')",
+    "self_handled_reports": "+ count(*) FILTER (WHERE action = 'pair_self_closed')",
+    "filed_voided": "+ count(*) FILTER (WHERE action = 'pair_voided')",
+    "dispatches_returned": "+ count(*) FILTER (WHERE action = 'pair_returned')",
+}
+POST_EXTRA = ["overdue_verify_ended", "overdue_check_ended"]
+
+
+def _post_columns():
+    from ..indicators.counts import POST_COUNTS
+
+    return [c.name for c in POST_COUNTS] + POST_EXTRA
+
+
+def _post_aggregates():
+    from ..indicators.counts import POST_COUNTS
+
+    parts = [
+        f"count(*) FILTER (WHERE since IS NULL AND {c.sql}) {POST_PAIR_TERMS.get(c.name, '')} AS {c.name}"
+        for c in POST_COUNTS
+    ]
+    parts += [f"count(*) FILTER (WHERE action = '{n}') AS {n}" for n in POST_EXTRA]
+    return ",\n       ".join(parts)
+
+
+def _post_pair(name, earlier, later):
+    return f"""
+    SELECT '{name}', NULL, NULL, NULL, NULL, NULL, r.actor_id, r.actor_role, {_day("r.at")}
+    FROM base l
+    JOIN {EVENTS} r ON r.case_id = l.case_id AND r.id < l.id AND r.action = '{earlier}'
+    WHERE l.action IN {_in(later)} AND NOT EXISTS (
+        SELECT 1 FROM {EVENTS} q WHERE q.case_id = l.case_id AND q.id > r.id AND q.id < l.id
+          AND q.action IN {_in(later)})"""  # noqa: S608
+
+
+def post_day_sql():
+    """Rows (actor_id, actor_role, since, counts…) of the posts for [start, end) of the day starting at day_start."""
+    from ..indicators.sql import POST_ACTIONS, POST_ROLES
+
+    read = tuple(dict.fromkeys(POST_ACTIONS + ("verify", "check")))
+    pairs = "\n    UNION ALL".join(_post_pair(name, *rule) for name, rule in POST_PAIRS.items())
+    return f"""
+    WITH base AS MATERIALIZED (
+        SELECT e.id, e.case_id, e.action, e.to_status, e.stage, e.stage_met, e.stage_deadline, e.at, e.actor_id,
+               e.actor_role
+        FROM {EVENTS} e
+        WHERE e.action IN {_in(read)} AND e.at >= %(start)s AND e.at < %(end)s AND e.id <= %(upto)s
+    ), ev AS (
+    SELECT b.action, b.to_status, b.stage, b.stage_met, b.stage_deadline, b.at, b.actor_id, b.actor_role,
+           NULL::date AS since, false AS effective, false AS self_closed, false AS voided_later,
+           false AS returned_later
+    FROM base b WHERE b.action IN {_in(POST_ACTIONS)}
+    UNION ALL
+    SELECT 'overdue_' || b.stage || '_ended', NULL, NULL, NULL, NULL, NULL, b.actor_id, b.actor_role,
+           {_day("b.stage_deadline")}, NULL, NULL, NULL, NULL
+    FROM base b
+    WHERE b.action IN ('verify', 'check') AND b.stage IN ('verify', 'check') AND b.stage_deadline IS NOT NULL
+      AND b.stage_deadline < %(day_start)s
+    UNION ALL
+    SELECT p.*, NULL, NULL, NULL, NULL FROM ({pairs}
+    ) p(action, to_status, stage, stage_met, stage_deadline, at, actor_id, actor_role, since)
+    )
+    SELECT actor_id, actor_role, since, {_post_aggregates()}
+    FROM ev WHERE actor_id IS NOT NULL AND actor_role IN {_in(POST_ROLES)}
+    GROUP BY actor_id, actor_role, since
+    """  # noqa: S608
+
+
+# Verify and check tasks running now, assigned to a grid worker, whose deadline fell in [start, bound).
+RUNNING_TASKS_SQL = f"""
+    SELECT c.assignee_id, c.stage, count(*)
+    FROM {CASES} c
+    WHERE c.stage IN ('verify', 'check') AND c.assignee_id IS NOT NULL AND c.stage_deadline IS NOT NULL
+      AND c.stage_deadline >= %(start)s AND c.stage_deadline < %(bound)s
+    GROUP BY 1, 2
+"""  # noqa: S608
