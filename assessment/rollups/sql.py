@@ -213,7 +213,8 @@ def _post_aggregates():
 
 def _post_pair(name, earlier, later):
     return f"""
-    SELECT '{name}', NULL, NULL, NULL, NULL, NULL, r.actor_id, r.actor_role, {_day("r.at")}
+    SELECT '{name}'::text, NULL::text, NULL::text, NULL::boolean, NULL::timestamptz, NULL::timestamptz, r.actor_id,
+           r.actor_role, {_day("r.at")}
     FROM base l
     JOIN {EVENTS} r ON r.case_id = l.case_id AND r.id < l.id AND r.action = '{earlier}'
     WHERE l.action IN {_in(later)} AND NOT EXISTS (
@@ -239,13 +240,14 @@ def post_day_sql():
            false AS returned_later
     FROM base b WHERE b.action IN {_in(POST_ACTIONS)}
     UNION ALL
-    SELECT 'overdue_' || b.stage || '_ended', NULL, NULL, NULL, NULL, NULL, b.actor_id, b.actor_role,
-           {_day("b.stage_deadline")}, NULL, NULL, NULL, NULL
+    SELECT 'overdue_' || b.stage || '_ended', NULL, NULL, NULL::boolean, NULL::timestamptz, NULL::timestamptz,
+           b.actor_id, b.actor_role, {_day("b.stage_deadline")}, NULL::boolean, NULL::boolean, NULL::boolean,
+           NULL::boolean
     FROM base b
     WHERE b.action IN ('verify', 'check') AND b.stage IN ('verify', 'check') AND b.stage_deadline IS NOT NULL
       AND b.stage_deadline < %(day_start)s
     UNION ALL
-    SELECT p.*, NULL, NULL, NULL, NULL FROM ({pairs}
+    SELECT p.*, NULL::boolean, NULL::boolean, NULL::boolean, NULL::boolean FROM ({pairs}
     ) p(action, to_status, stage, stage_met, stage_deadline, at, actor_id, actor_role, since)
     )
     SELECT actor_id, actor_role, since, {_post_aggregates()}

@@ -1,4 +1,5 @@
-"""Daily roll-ups: a period summed from its days' rows (plus today) equals the direct count of its events."""
+"""Daily roll-ups: a period summed from its days' rows (plus today) equals the direct count of its events, for the
+departments, the grids and the posts."""
 
 import os
 import random
@@ -11,7 +12,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessment.indicators.sql import unit_counts
+from assessment.indicators.sql import post_counts, unit_counts
 from assessment.models import DailyUnitCounts, RollupDay
 from assessment.periods import span_containing, span_custom
 from assessment.rollups import read
@@ -86,12 +87,16 @@ def test_the_rolled_up_period_equals_the_direct_count_on_random_histories(world,
         _roll_up_history(now, part)
         rolled = read.unit_counts(span=span, now=now)
         direct = unit_counts(start=span.start, end=span.end, bound=now)
+        rolled_posts = read.post_counts(span=span, now=now)
+        direct_posts = post_counts(start=span.start, end=span.end, bound=now)
         transaction.set_rollback(True)
     if span.first > timezone.localdate(now):
         assert rolled is None  # a period after today: counted directly (it holds nothing yet)
         return
     assert _clean(rolled[0]) == _clean(direct[0])
     assert _clean(rolled[1]) == _clean(direct[1])
+    # The posts: the same people (an actor whose events count for nothing is listed too) and the same counts.
+    assert {key: counts for key, (_username, _name, counts) in rolled_posts.items()} == direct_posts
 
 
 def test_a_late_event_makes_the_sweep_rewrite_its_day(world):
