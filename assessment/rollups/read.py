@@ -1,10 +1,11 @@
-"""A period's unit counts from the daily roll-ups: the sum of its finished days' rows plus today computed now.
+"""A period's counts (departments, grids, posts) from the daily roll-ups: its days' rows plus what they lack.
 
 A row counts for the period [first, last] when its day is in the period and its `since` (if any) is too; the
 handling stages that ended after the period with their deadline in it (rows of later days, `overdue_ended`) and the
-stages still running with their deadline in it make 超期未处置. Today's rows come from the same statement over the
-events of today so far; a finished day without a roll-up yet (the beat has not run) is computed the same way, up to
-MAX_DAYS_NOW of them; beyond that, or for an "as of" reading, the caller counts the events directly.
+stages still running with their deadline in it make 超期未处置 (the same for the posts' verify and check tasks). What
+the roll-ups do not hold is computed by the same statement: today since its last written part, the rest of a day
+written in part, a finished day the beat has not written yet (up to MAX_DAYS_NOW of them). Beyond that, or for an
+"as of" reading, the caller counts the events directly.
 """
 
 from datetime import date, timedelta

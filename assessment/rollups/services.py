@@ -87,11 +87,22 @@ def day_categories(day: date, *, region_path, start=None, bound=None):
         return counts
 
 
-def _event_counts(day: date, end=None):
+def _event_counts(day: date, end=None, marks=None):
+    """How many case and enforcement events of the day (before `end`) there are, or were up to the ids `marks`: a
+    roll-up records the numbers it read, so an event that lands in its day later (a late one, or one whose
+    transaction committed after the roll-up read) makes the numbers differ."""
     start, day_end = day_bounds(day)
-    end = end or day_end
-    events = CaseEvent.objects.filter(at__gte=start, at__lt=end).count()
-    return events, EnforcementEvent.objects.filter(at__gte=start, at__lt=end).count()
+    events = CaseEvent.objects.filter(at__gte=start, at__lt=end or day_end)
+    chain = EnforcementEvent.objects.filter(at__gte=start, at__lt=end or day_end)
+    if marks is not None:
+        events, chain = events.filter(id__lte=marks[0]), chain.filter(id__lte=marks[1])
+    return events.count(), chain.count()
+
+
+def _lock():
+    # One writer of the roll-ups at a time (the beat, the command): a day's rows are replaced as a whole.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('assessment.rollups'))")
 
 
 def _write_rows(day, params):
@@ -128,8 +139,9 @@ def _marks():
 @transaction.atomic
 def rollup_day(*, day: date) -> RollupDay:
     """Write (or rewrite) one finished day's roll-up rows as of the newest events; idempotent."""
+    _lock()
     upto, enforcement_upto = _marks()
-    events, enforcement_events = _event_counts(day)
+    events, enforcement_events = _event_counts(day, marks=(upto, enforcement_upto))
     for model in (DailyUnitCounts, DailyPostCounts, DailyCategoryCounts):
         model.objects.filter(day=day).delete()
     _write_rows(day, day_params(day, upto=upto, enforcement_upto=enforcement_upto))
@@ -154,8 +166,9 @@ def rollup_today(*, now=None) -> RollupDay:
     committed late), the day so far is written again as a whole."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    _lock()
     upto, enforcement_upto = _marks()
-    record = RollupDay.objects.select_for_update().filter(day=today).first()
+    record = RollupDay.objects.filter(day=today).first()
     start = None
     partial = record is not None and record.through is not None and record.through <= now
     if partial and (record.events, record.enforcement_events) == _event_counts(today, record.through):
@@ -164,7 +177,7 @@ def rollup_today(*, now=None) -> RollupDay:
         for model in (DailyUnitCounts, DailyPostCounts, DailyCategoryCounts):
             model.objects.filter(day=today).delete()
     _write_rows(today, day_params(today, upto=upto, enforcement_upto=enforcement_upto, start=start, end=now, bound=now))
-    events, enforcement_events = _event_counts(today, now)
+    events, enforcement_events = _event_counts(today, now, marks=(upto, enforcement_upto))
     record, _created = RollupDay.objects.update_or_create(
         day=today,
         defaults={
