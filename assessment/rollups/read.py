@@ -15,10 +15,12 @@ from django.db import connection, transaction
 from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
+from cases.models import CaseEvent
+
 from ..indicators.counts import UNIT_COUNTS
 from ..livecache import _cache_get, _cache_set, _live_cache_seconds
 from ..models import DailyCategoryCounts, DailyPostCounts, DailyUnitCounts, RollupDay
-from .services import NO_LIMIT, day_categories, day_rows, post_day_rows
+from .services import NO_LIMIT, day_bounds, day_categories, day_rows, post_day_rows
 from .sql import RUNNING_OVERDUE_SQL, RUNNING_TASKS_SQL
 
 MAX_DAYS_NOW = 3
@@ -35,12 +37,14 @@ def rollup_version():
 def _to_compute(first: date, now):
     """[(day, start or None, bound or None)]: the parts of the days from `first` to today that the roll-ups do not
     hold and a reading computes now (a whole day the beat has not written yet, the rest of a day written in part,
-    today since its last part); None when there are no roll-ups or more than MAX_DAYS_NOW whole days are missing.
-    Days before the first roll-up hold no events."""
+    today since its last part); None when there are no roll-ups, when events came before the first one, or when more
+    than MAX_DAYS_NOW whole days are missing."""
     today = timezone.localdate(now)
     lowest = RollupDay.objects.aggregate(lo=Min("day"))["lo"]
     if lowest is None:
         return None
+    if first < lowest and CaseEvent.objects.filter(at__lt=day_bounds(lowest)[0]).exists():
+        return None  # the roll-ups start after the first events (a partial rebuild): they cannot answer
     start = max(first, lowest)
     written = dict(RollupDay.objects.filter(day__gte=start, day__lte=today).values_list("day", "through"))
     parts, whole = [], 0

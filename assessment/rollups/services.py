@@ -228,11 +228,7 @@ def _late_days(*, today: date) -> set[date]:
     for data in listings.values_list("data", flat=True):
         deadline = (data or {}).get("deadline")
         day = timezone.localdate(datetime.fromisoformat(deadline)) if deadline else None
-        if (
-            day is not None
-            and day < today
-            and day in set(RollupDay.objects.filter(day=day).values_list("day", flat=True))
-        ):
+        if day is not None and day < today and RollupDay.objects.filter(day=day, through__isnull=True).exists():
             late.add(day)
     return late
 
