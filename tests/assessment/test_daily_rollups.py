@@ -176,3 +176,25 @@ def test_the_live_dashboard_from_roll_ups_is_rendered_once_per_scope_and_bucket(
     assert again.status_code == 200
     assert again.content.split(b'id="departments"')[1] == first.content.split(b'id="departments"')[1]
     assert len(cached) <= 10
+
+
+def test_the_live_dashboard_from_roll_ups_takes_the_same_queries_for_3_and_30_cases(world, assessor):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    rnd = random.Random(13)
+    client = Client()
+    client.force_login(assessor)
+    url = reverse("assessment:dashboard")
+    counted = []
+    for n, first_number in ((3, 0), (27, 100)):
+        histories_write(lambda k: rnd.randrange(k) if k > 1 else 0, world, n, first_number=first_number)
+        RollupDay.objects.all().delete()
+        rollups_sweep()
+        client.get(url)  # the session and the scheme lookups
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counted.append(len(queries))
+    assert counted[0] == counted[1]
