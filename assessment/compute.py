@@ -138,6 +138,29 @@ def post_rows(posts):
     ]
 
 
+def _unit_counts(span, *, now, upto, enforcement_upto):
+    """The period's department and grid counts: from the daily roll-ups plus today when they can answer (a live
+    reading), else from the events directly (an "as of" reading, or roll-ups not written yet)."""
+    if upto is None and enforcement_upto is None:
+        from .rollups.read import unit_counts as rolled_up
+
+        counts = rolled_up(span=span, now=now)
+        if counts is not None:
+            return counts
+    return unit_counts(start=span.start, end=span.end, bound=now, upto=upto, enforcement_upto=enforcement_upto)
+
+
+def _post_counts(span, window, *, upto, track_upto):
+    """The posts' counts with names: from the daily roll-ups plus today for a live reading, else from the events."""
+    if upto is None and track_upto is None:
+        from .rollups.read import post_counts as rolled_up
+
+        counts = rolled_up(span=span, now=window["bound"])
+        if counts is not None:
+            return counts
+    return post_counts(**window, upto=upto, track_upto=track_upto, with_names=True)
+
+
 def period_compute(span, *, versions, now=None, upto=None, track_upto=None, enforcement_upto=None, subjects=None):
     """{subject: [UnitRow, …] ranked} for the period, scored with `versions` ({subject: SchemeVersion}).
 
@@ -150,16 +173,14 @@ def period_compute(span, *, versions, now=None, upto=None, track_upto=None, enfo
     days = (span.after - span.first).days
     result = {}
     if subjects & {Subject.DEPARTMENT, Subject.REGION}:
-        departments, leaves = unit_counts(
-            start=span.start, end=span.end, bound=now, upto=upto, enforcement_upto=enforcement_upto
-        )
+        departments, leaves = _unit_counts(span, now=now, upto=upto, enforcement_upto=enforcement_upto)
         if Subject.DEPARTMENT in subjects:
             result[Subject.DEPARTMENT] = department_rows(departments)
         if Subject.REGION in subjects:
             result[Subject.REGION] = region_rows(leaves)
     if subjects & set(POST_SUBJECTS):
         window = {"start": span.start, "end": span.end, "bound": now}
-        rows = post_rows(post_counts(**window, upto=upto, track_upto=track_upto, with_names=True))
+        rows = post_rows(_post_counts(span, window, upto=upto, track_upto=track_upto))
         for subject in POST_SUBJECTS:
             if subject in subjects:
                 result[subject] = [r for r in rows if r.subject == subject]

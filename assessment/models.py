@@ -208,3 +208,107 @@ class UnitResult(models.Model):
         if self.pk is not None:
             raise ValueError("frozen results are immutable")
         super().save(*args, **kwargs)
+
+
+class RollupDay(models.Model):
+    """One local day of the daily roll-ups (rollups/): when it was written and the last event ids it read."""
+
+    day = models.DateField(_("day"), primary_key=True)
+    last_event_id = models.BigIntegerField(_("last event read"))
+    last_enforcement_event_id = models.BigIntegerField(_("last enforcement event read"))
+    # How many case and enforcement events of the day it read: a different number now means late events.
+    events = models.IntegerField(_("events read"), default=0)
+    enforcement_events = models.IntegerField(_("enforcement events read"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+    # Today's roll-up is written in parts as the day goes: its rows cover [day start, through); empty: the whole day.
+    through = models.DateTimeField(_("through"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("daily roll-up")
+        verbose_name_plural = _("daily roll-ups")
+        ordering = ["-day"]
+
+    def __str__(self):
+        return self.day.isoformat()
+
+
+class DailyUnitCounts(models.Model):
+    """A day's input counts of one department (department_id) or one grid (region_path), from the events of the day.
+
+    `since` is empty for the day's own facts. A fact made true by an event of this day about an earlier event (a
+    close about its feedback, a reply about its order, a chain's end about its transfer, the end of an overdue
+    handling stage about its deadline) carries the earlier event's day (or the deadline's day) in `since`: a period
+    counts it only when that day is in the period too (rollups/read.py).
+    """
+
+    day = models.DateField()
+    since = models.DateField(null=True)
+    department_id = models.IntegerField(null=True)
+    region_path = models.CharField(max_length=80, blank=True)
+    # Handling stages with their deadline on day `since` that ended on this day (超期未处置 of periods ending earlier).
+    overdue_ended = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day"], name="daily_unit_counts_day"),
+            # 超期未处置 of a period: stages with their deadline in it that ended on a later day (rollups/read.py).
+            models.Index(fields=["since"], condition=Q(overdue_ended__gt=0), name="daily_unit_counts_overdue"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.department_id or self.region_path} {self.since or ''}"
+
+
+class DailyCategoryCounts(models.Model):
+    """Cases filed on a day per street (the first three segments of the grid path) and minor category: 高发问题."""
+
+    day = models.DateField()
+    street_path = models.CharField(max_length=80)
+    category_id = models.IntegerField()
+    filed = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="daily_category_counts_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.street_path} {self.category_id}"
+
+
+class DailyPostCounts(models.Model):
+    """A day's input counts of one person in one post (grid worker, operator, shift lead, dispatcher); `since` as in
+    DailyUnitCounts (a report filed later, a filing voided, a dispatch returned, a task that ended after its
+    deadline's day). Missed reports and running tasks are not here: they are counted live (rollups/read.py)."""
+
+    day = models.DateField()
+    since = models.DateField(null=True)
+    actor_id = models.IntegerField()
+    actor_role = models.CharField(max_length=20)
+    overdue_verify_ended = models.IntegerField(default=0)
+    overdue_check_ended = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day"], name="daily_post_counts_day"),
+            models.Index(
+                fields=["since"],
+                condition=Q(overdue_verify_ended__gt=0) | Q(overdue_check_ended__gt=0),
+                name="daily_post_counts_overdue",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.actor_id} {self.actor_role} {self.since or ''}"
+
+
+def _add_count_columns():
+    # One column per input count of departments and regions (indicators/counts.py), so a period is summed in SQL.
+    from .indicators.counts import POST_COUNTS, UNIT_COUNTS
+
+    for count in UNIT_COUNTS:
+        field = models.FloatField(default=0) if count.summed else models.IntegerField(default=0)
+        DailyUnitCounts.add_to_class(count.name, field)
+    for count in POST_COUNTS:
+        DailyPostCounts.add_to_class(count.name, models.IntegerField(default=0))
+
+
+_add_count_columns()

@@ -1,15 +1,20 @@
 """Assessment benchmark: score every department and region for one month, against one hand-written SQL query.
 
-Usage: .venv/bin/python benchmarks/assessment_month.py [--month 2026-10] [--repeat 5] [--min-cases 1000000]
-Needs cases in the configured database (DATABASE_URL), e.g. `DEBUG=1 manage.py seed_load --cases 1000000`.
+Usage: .venv/bin/python benchmarks/assessment_month.py [--month 2026-10] [--repeat 5] [--min-cases 1000000] [--json]
+Needs cases in the configured database (DATABASE_URL), e.g. `DEBUG=1 manage.py seed_load --cases 1000000`, and the
+daily roll-ups (`manage.py assessment_rollups`).
 
-It times `period_compute` for departments and regions (the two-grouping-set statement of
-assessment/indicators/sql.py, the roll-up of the grid from community to city, every indicator and the score and
-grade of each of ~1,560 units) and, alternately, one hand-written query computing the same department numbers,
-checks that the department numbers agree, and prints both medians and their ratio.
+It times, alternately, `period_compute` for departments and regions as a live reading does it (the month's daily
+roll-ups summed, today's part and the running overdue stages; the roll-up of the grid from community to city, every
+indicator and the score and grade of each of ~1,560 units), the same from the events as a freeze reads them (the
+two-grouping-set statement of assessment/indicators/sql.py), and one hand-written query computing the same department
+numbers from the events. It checks that the department numbers agree and that both readings give every unit the same
+counts, and prints the medians (wall clock and this process's CPU) and the ratios. With --json the last line is
+{"rows": [...]} for the city-scale orchestrator.
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -25,12 +30,15 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection, reset_queries, transaction  # noqa: E402
+from django.db.models import Max  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from assessment.compute import period_compute  # noqa: E402
+from assessment.indicators.sql import _params, unit_counts_sql  # noqa: E402
 from assessment.periods import span_containing  # noqa: E402
 from assessment.selectors import scheme_versions_in_force  # noqa: E402
-from cases.models import Case  # noqa: E402
+from cases.models import Case, CaseEvent  # noqa: E402
 
 # One query, written by hand for departments only: the month's events, a window over each case's
 # dispatch/check/feedback/close rows for "closed" and the handling time, and the overdue stages.
@@ -99,6 +107,7 @@ def main() -> int:
     parser.add_argument("--month", help="YYYY-MM (default: the last complete month)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each (default 5; medians are printed)")
     parser.add_argument("--min-cases", type=int, default=1_000_000, help="refuse to run with fewer cases")
+    parser.add_argument("--json", action="store_true", help="print the JSON rows as the last line")
     args = parser.parse_args()
 
     cases = Case.objects.count()
@@ -121,8 +130,21 @@ def main() -> int:
     events.execute("SELECT count(*) FROM cases_caseevent WHERE at >= %s AND at < %s", [span.start, span.end])
     in_month = events.fetchone()[0]
 
-    # Warm-up (caches, plans), and the check that both compute the same department numbers.
-    rows = period_compute(span, versions=versions, now=now, subjects=["department", "region"])
+    # Warm-up (caches, plans), and the check that all three compute the same department numbers.
+    marks = {"upto": CaseEvent.objects.aggregate(m=Max("id"))["m"], "enforcement_upto": _max_enforcement_event()}
+    rolled_up = rollups_available(span, now)
+
+    def ours_rolled():
+        return period_compute(span, versions=versions, now=now, subjects=["department", "region"])
+
+    def ours_direct():
+        # With the bounds of a freeze ("every event up to the newest id") period_compute reads the events directly.
+        return period_compute(span, versions=versions, now=now, subjects=["department", "region"], **marks)
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = ours_rolled()
+    rolled_queries = len(queries)
+    direct_rows = ours_direct()
     mine = {r.obj_id: r.counts for r in rows["department"] if any(r.counts.values())}
     theirs = reference(span, now)
     same = all(
@@ -130,29 +152,87 @@ def main() -> int:
         for d, figures in theirs.items()
         for k, v in figures.items()
     ) and set(theirs) == set(mine)
+    same_direct = _figures(rows) == _figures(direct_rows)
 
-    ours, hand = [], []
+    def bare():
+        # The one statement period_compute runs for these figures, alone: every count of every department and grid,
+        # without the roll-up of the grid, the indicators, the scores or the ranking.
+        params = _params(span.start, span.end, now, marks["upto"], None, marks["enforcement_upto"])
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute(unit_counts_sql(marks["upto"], marks["enforcement_upto"]), params)
+            return cursor.fetchall()
+
+    timings = {"rolled": [], "direct": [], "hand": [], "bare": []}
+    steps = (("rolled", ours_rolled), ("direct", ours_direct), ("hand", lambda: reference(span, now)), ("bare", bare))
     for _i in range(args.repeat):
-        started = time.perf_counter()
-        period_compute(span, versions=versions, now=now, subjects=["department", "region"])
-        ours.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        reference(span, now)
-        hand.append(time.perf_counter() - started)
+        for name, fn in steps:
+            wall, cpu = time.perf_counter(), time.process_time()
+            fn()
+            timings[name].append((time.perf_counter() - wall, time.process_time() - cpu))
         reset_queries()
-    ours_median, hand_median = statistics.median(ours), statistics.median(hand)
+    median = {name: statistics.median(t[0] for t in runs) for name, runs in timings.items()}
+    cpu = {name: statistics.median(t[1] for t in runs) for name, runs in timings.items()}
     units = len(rows["department"]) + len(rows["region"])
-    print(f"{cases:,} cases; {span.label}: {in_month:,} events in the month")
+    print(f"{cases:,} cases; {span.label}: {in_month:,} events in the month; load average {os.getloadavg()[0]:.1f}")
+    print(f"daily roll-ups cover the month: {'yes' if rolled_up else 'NO (period_compute counts the events)'}")
+    for name, label in (
+        ("rolled", f"score {len(rows['department'])} departments + {len(rows['region'])} regions ({units} units), "
+                   f"from the daily roll-ups ({rolled_queries} queries)"),
+        ("direct", "the same, from the events (a freeze's reading)"),
+        ("hand", "hand-written SQL, department numbers only"),
+        ("bare", "the statement of the events reading alone (all its figures, no Python)"),
+    ):  # fmt: skip
+        runs = ", ".join(f"{t[0]:.2f}" for t in timings[name])
+        print(f"{label}: median {median[name]:.2f} s, CPU of this process {cpu[name]:.2f} s (runs: {runs})")
+    ratio_rolled, ratio_direct = median["rolled"] / median["hand"], median["direct"] / median["hand"]
+    ratio_bare = median["direct"] / median["bare"]
     print(
-        f"score {len(rows['department'])} departments + {len(rows['region'])} regions ({units} units): "
-        f"median {ours_median:.2f} s (runs: {', '.join(f'{t:.2f}' for t in ours)})"
+        f"ratio from roll-ups {ratio_rolled:.2f}x, from the events {ratio_direct:.2f}x; "
+        f"the events reading over its statement alone {ratio_bare:.2f}x"
     )
-    print(
-        f"hand-written SQL, department numbers only: median {hand_median:.2f} s "
-        f"(runs: {', '.join(f'{t:.2f}' for t in hand)})"
-    )
-    print(f"ratio {ours_median / hand_median:.2f}x; department numbers identical: {'yes' if same else 'NO'}")
-    return 0 if same else 2
+    print(f"department numbers identical to the hand-written SQL: {'yes' if same else 'NO'}; "
+          f"roll-ups identical to the events for every unit: {'yes' if same_direct else 'NO'}")  # fmt: skip
+    if args.json:
+        baseline = round(median["hand"], 3)
+        rows_out = [
+            {"what": "monthly assessment from daily roll-ups / hand-written SQL", "value": round(ratio_rolled, 3),
+             "unit": "x", "goal": "<= 1.1x", "met": ratio_rolled <= 1.1 and same and same_direct,
+             "baseline": baseline, "queries": rolled_queries},
+            {"what": "monthly assessment from the events (freeze) / hand-written SQL", "value": round(ratio_direct, 3),
+             "unit": "x", "goal": "<= 1.1x", "met": ratio_direct <= 1.1 and same, "baseline": baseline,
+             "queries": None},
+            {"what": "monthly assessment from the events (freeze) / its one statement alone", "value":
+             round(ratio_bare, 3), "unit": "x", "goal": "<= 1.1x", "met": ratio_bare <= 1.1,
+             "baseline": round(median["bare"], 3), "queries": None},
+            {"what": "monthly assessment from daily roll-ups", "value": round(median["rolled"], 3), "unit": "s",
+             "goal": "<= 2 s", "met": median["rolled"] <= 2, "baseline": round(median["direct"], 3),
+             "queries": rolled_queries},
+        ]  # fmt: skip
+        print(json.dumps({"rows": rows_out}, ensure_ascii=False))
+    return 0 if same and same_direct else 2
+
+
+def _max_enforcement_event():
+    from cases.models import EnforcementEvent
+
+    return EnforcementEvent.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+def _figures(rows):
+    return {
+        (subject, r.key): {n: round(float(v), 3) for n, v in r.counts.items()}
+        for subject, units in rows.items()
+        for r in units
+    }
+
+
+def rollups_available(span, now):
+    from assessment.rollups.read import _to_compute
+
+    parts = _to_compute(span.first, now)
+    return parts is not None
 
 
 if __name__ == "__main__":

@@ -28,6 +28,10 @@ def top_categories(*, span: Span, region_path="", department_id=None, limit=10, 
         stored = (run.extras or {}).get("top_categories", {}).get(code)
         if stored is not None:
             return [_category(*row) for row in stored[:limit]]
+    if run is None and not department_id:
+        rolled = _top_categories_rolled_up(span=span, region_path=region_path or "/", limit=limit)
+        if rolled is not None:
+            return rolled
     events = CaseEvent.objects.filter(action="register", at__gte=span.start, at__lt=span.end)
     if run is not None:
         events = events.filter(id__lte=run.last_event_id)
@@ -43,6 +47,26 @@ def top_categories(*, span: Span, region_path="", department_id=None, limit=10, 
     return [
         _category(r["case__category__kind"], r["case__category__code"], r["case__category__name"], r["n"]) for r in rows
     ]
+
+
+def _top_categories_rolled_up(*, span, region_path, limit):
+    """高发问题 of a live period under the city, a district or a street: the daily roll-ups plus today."""
+    from django.utils import timezone
+
+    from cases.models import Category
+
+    from ..rollups.read import top_categories as rolled_up
+
+    counts = rolled_up(span=span, region_path=region_path, now=timezone.now())
+    if counts is None:
+        return None
+    categories = Category.objects.filter(pk__in=[pk for pk, n in counts.items() if n]).values(
+        "id", "kind", "code", "name"
+    )
+    rows = sorted(
+        ((counts[c["id"]], c["kind"], c["code"], c["name"]) for c in categories), key=lambda r: (-r[0], r[1], r[2])
+    )
+    return [_category(kind, code, name, n) for n, kind, code, name in rows[:limit]]
 
 
 def top_categories_by_region(*, span: Span, upto=None, limit=10, depth=3):

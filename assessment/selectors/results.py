@@ -4,26 +4,20 @@ import logging
 import re
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Max
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, EnforcementEvent
+from cases.models import Case
 
 from ..comparison import compare
 from ..compute import UnitRow, period_compute
 from ..indicators.rates import DEPARTMENT_INDICATORS, POST_INDICATORS, REGION_INDICATORS
+from ..livecache import _cache_get, _cache_set, _live_cache_seconds
 from ..models import AssessmentRun, Scheme, SchemeVersion, Subject, UnitResult
 from ..periods import Span, spans_back
 from ..ranking import sample_size, wilson_lower
 
 logger = logging.getLogger(__name__)
-
-
-def _live_cache_seconds():
-    from django.conf import settings
-
-    return getattr(settings, "ASSESSMENT_LIVE_CACHE_SECONDS", 60)
 
 
 def scheme_versions_in_force(*, overrides=None):
@@ -127,6 +121,19 @@ UNIT_KEY_FIELD = {Subject.DEPARTMENT: "department__code", Subject.REGION: "regio
 
 
 def _rows_from_run(run, subjects, key=None):
+    """The run's rows of `subjects` (or of one unit); a run never changes, so they are cached by its id."""
+    seconds = _live_cache_seconds()
+    if not seconds:
+        return _read_run(run, subjects, key)
+    cache_key = "assessment:run:{}:{}:{}".format(run.pk, ",".join(sorted(subjects)), key or "")
+    rows = _cache_get(cache_key)
+    if rows is None:
+        rows = _read_run(run, subjects, key)
+        _cache_set(cache_key, rows, 24 * 3600)
+    return rows
+
+
+def _read_run(run, subjects, key=None):
     results = UnitResult.objects.filter(run=run, subject__in=subjects)
     if key is not None:
         # One unit of one subject: its row only (the trend reads one unit over several frozen periods).
@@ -181,46 +188,33 @@ def _rows_from_run(run, subjects, key=None):
     return rows
 
 
-def _cache_get(key):
-    # The cache only saves time: when it does not answer (Redis down), the page computes the results itself.
-    try:
-        return cache.get(key)
-    except Exception:  # the backend's own connection errors; any of them means "no cached value"
-        logger.warning("assessment cache unavailable; computing live results without it", exc_info=True)
-        return None
-
-
-def _cache_set(key, rows, seconds):
-    try:
-        cache.set(key, rows, seconds)
-    except Exception:  # as in _cache_get: results not kept is no reason to fail the page
-        logger.warning("assessment cache unavailable; results not kept", exc_info=True)
-
-
 def _frozen_order(row):
     return (row.rank is None, row.rank or 0, row.score is None, -(row.score or 0), row.key)
 
 
 def _live_rows(span, *, subjects, versions, now, upto=None, track_upto=None, enforcement_upto=None):
-    """Rows computed now (cached for a minute per newest event when the cache is on)."""
+    """Rows computed now, cached when the cache is on.
+
+    A live reading is keyed by the daily roll-ups' version and the current time bucket (ASSESSMENT_LIVE_CACHE_SECONDS
+    long): every request of the bucket shares one computation, however many events arrive meanwhile. A reading "as
+    of" a run is keyed by the run's bounds.
+    """
     seconds = _live_cache_seconds()
     compute = {"versions": versions, "now": now, "subjects": subjects, "upto": upto, "track_upto": track_upto}
     compute["enforcement_upto"] = enforcement_upto
     if not seconds:
         return period_compute(span, **compute)
-    # The newest event id is part of the key: any new event makes a new entry (one index probe).
-    last = upto if upto is not None else (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0)
-    if enforcement_upto is None:
-        enforcement_upto = EnforcementEvent.objects.aggregate(m=Max("id"))["m"] or 0
-        compute["enforcement_upto"] = enforcement_upto
-    key = "assessment:live:{}:{}:{}:{}:{}:{}:{}".format(
+    if upto is None:
+        from ..rollups.read import rollup_version
+
+        bounds = f"live:{rollup_version()}:{int(now.timestamp()) // seconds}"
+    else:
+        bounds = f"asof:{upto}:{track_upto}:{enforcement_upto}:{now.isoformat()}"
+    key = "assessment:rows:{}:{}:{}:{}".format(
         span.key,
         ",".join(sorted(subjects)),
         ",".join(f"{s}={v.pk}" for s, v in sorted(versions.items())),
-        last,
-        track_upto,
-        enforcement_upto,
-        now.strftime("%Y%m%d%H%M"),
+        bounds,
     )
     rows = _cache_get(key)
     if rows is None:
@@ -279,7 +273,10 @@ def trend(*, span: Span, subject, key, names, periods=6, overrides=None):
         if run is not None:
             row = next(iter(_rows_from_run(run, [subject], key=key).get(subject, [])), None)
         else:
-            row = period_results(span=s, subjects=[subject], overrides=overrides).one(subject, key)
+            # Departments and regions are computed together: the live period's figures come from the same cached
+            # computation as the page's own.
+            together = [Subject.DEPARTMENT, Subject.REGION] if subject in (Subject.DEPARTMENT, Subject.REGION) else []
+            row = period_results(span=s, subjects=together or [subject], overrides=overrides).one(subject, key)
         points.append(
             {
                 "label": s.label,

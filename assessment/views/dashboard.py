@@ -1,17 +1,25 @@
 """The dashboard: rankings of departments, districts and streets, totals with 环比/同比, trend, 高发问题."""
 
+import hashlib
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from grids.models import Level, Region
 
 from ..indicators import INDICATORS
-from ..models import Subject
+from ..livecache import _cache_get, _cache_set, _live_cache_seconds
+from ..models import AssessmentRun, Subject
 from ..permissions import departments_readable, reader_region_roots, reads_dashboard
+from ..rollups.read import rollup_version
 from ..selectors import period_results, scheme_versions_in_force, schemes_for_subject, trend
 from .common import cells, chart_of, compare_cells, headers, ranking, span_from
 
@@ -56,6 +64,47 @@ def dashboard(request):
         raise PermissionDenied
     span = span_from(request)
     scheme = request.GET.get("scheme") or ""
+    key = body_cache_key(request, span, scheme)
+    body = _cache_get(key) if key else None
+    context = {"span": span}
+    if body is None:
+        context.update(dashboard_context(request, span, scheme))
+        body = render_to_string("assessment/_dashboard_body.html", context, request)
+        if key:
+            _cache_set(key, body, _live_cache_seconds())
+    context["body"] = mark_safe(body)  # noqa: S308 - rendered above by the template engine, escaped there
+    return render(request, "assessment/dashboard.html", context)
+
+
+def body_cache_key(request, span, scheme):
+    """The key of the dashboard's rendered figures: what the reader may see (root region and departments), the
+    language, the period and scheme, the daily roll-ups' version, the newest run and the current time bucket. Every
+    reader of the same scope shares one rendering per bucket; a new roll-up or a freeze makes a new one."""
+    seconds = _live_cache_seconds()
+    if not seconds:
+        return ""
+    root = reader_root(request.user)
+    codes = sorted(departments_readable(request.user).values_list("code", flat=True))
+    scope = hashlib.sha256(",".join(codes).encode()).hexdigest()[:16]
+    newest_run = AssessmentRun.objects.aggregate(m=Max("id"))["m"]
+    bucket = int(timezone.now().timestamp()) // seconds
+    return ":".join(
+        [
+            "assessment:dashboard",
+            span.key,
+            scheme,
+            get_language() or "",
+            root.code if root else "-",
+            scope,
+            rollup_version(),
+            str(newest_run),
+            str(bucket),
+        ]
+    )
+
+
+def dashboard_context(request, span, scheme):
+    """Everything the dashboard's figures show, computed (or read from the live results' cache)."""
     overrides = {Subject.DEPARTMENT: scheme} if scheme else None
     subjects = [Subject.DEPARTMENT, Subject.REGION]
     current = period_results(span=span, subjects=subjects, overrides=overrides)
@@ -104,7 +153,7 @@ def dashboard(request):
     context["category_chart"] = [{"name": t["category"].name, "count": t["count"]} for t in context["top_categories"]]
     context["ranking_chart"] = chart_of(context["departments"])
     context["score_map_url"] = score_map_url(root, span, scheme="")
-    return render(request, "assessment/dashboard.html", context)
+    return context
 
 
 def score_map_url(root, span, scheme=""):

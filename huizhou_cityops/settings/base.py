@@ -432,6 +432,13 @@ ASSESSMENT_MISSED_TOLERANCE_M = env.float("ASSESSMENT_MISSED_TOLERANCE_M", defau
 
 # Assessment: freeze each day, week, month, quarter and year once it has ended (the task finds what is due and
 # skips what is frozen already, so a late or doubled beat is harmless).
+# Daily roll-ups (assessment/rollups/): each finished day is written once and again when late events land in it;
+# the live dashboard sums them and computes only today.
+CELERY_BEAT_SCHEDULE["assessment-rollup-days"] = {
+    "task": "assessment.rollup_days",
+    "schedule": env.int("ASSESSMENT_ROLLUP_SECONDS", default=600),
+    "options": {"expires": 600},
+}
 CELERY_BEAT_SCHEDULE["assessment-freeze-due"] = {
     "task": "assessment.freeze_due",
     "schedule": env.int("ASSESSMENT_FREEZE_SECONDS", default=600),
@@ -515,6 +522,8 @@ TASK_TIME_LIMITS = {
         EXPORT_SWEEP_BATCH * EXPORT_TIME_LIMIT_SECONDS + 30, EXPORT_SWEEP_BATCH * EXPORT_TIME_LIMIT_SECONDS + 60
     ),
     "assessment.freeze_due": _limits(540, 600),  # every 10 minutes; a freeze is one transaction per period
+    # Usually a day or two; after an outage the days it missed, each one statement (a second or so at city scale).
+    "assessment.rollup_days": _limits(1740, 1800),
 }
 # Anything not listed (follow-up work of a transition is short): a minute at most.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=50)
