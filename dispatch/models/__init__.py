@@ -13,6 +13,7 @@ from .notifications import (  # noqa: F401
 )
 from .orders import OrderState, SupervisionOrder  # noqa: F401
 from .phrases import CannedPhrase  # noqa: F401
+from .counts import QueueCount, QueueCountDelta  # noqa: F401
 from .public import PublicFollow, token_digest, token_new  # noqa: F401
 from .routing import CaseRouting, CommandLevel, ResponsibilityRule, RoutingBasis  # noqa: F401
 from .timers import EscalationStep, EscalationTarget, TimerMark  # noqa: F401
