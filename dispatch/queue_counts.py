@@ -82,10 +82,7 @@ def queue_counts_statement(*, user, now):
         parts.append(_KEYS_OF_ROWS.format(rows=sql))
         params += [*extra_params, now]
     if parts:
-        if beyond is None:
-            seen = _roots_q(roots)
-        else:
-            seen = (subtree_q(roots, "region_path") | beyond) if roots else beyond
+        seen = _roots_q(roots) if beyond is None else subtree_q(roots, "region_path") | beyond
         extensions = Case.objects.filter(seen, _pending_extension_cases())
         sql, ext_params = _sql(extensions.values("id"))
         parts.append(f"SELECT 'approvals', 1 FROM ({sql}) ext")  # noqa: S608 - compiled by the ORM
