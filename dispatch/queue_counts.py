@@ -1,10 +1,9 @@
 """The command centre's tab counts for one user, read from the counters (dispatch.models.counts) in one query.
 
 The counters hold every tab per grid subtree; a user's grids are disjoint subtrees, so their counts are the sum of
-those subtrees' rows. Three small parts are read live in the same statement: the cases whose deadline passed in
-the current minute (the counters hold a running clock under its deadline's minute), the pending extensions (an
-approval that is a request, not a status; there are few) and what the user sees beyond their grids (cases they
-reported or are assigned to, their departments' cases), counted exactly with the same keys.
+those subtrees' rows. Two small parts are read live in the same statement: the cases whose deadline passed in the
+current minute (the counters hold a running clock under its deadline's minute) and what the user sees beyond their
+grids (cases they reported or are assigned to, their departments' cases), counted with the counters' own keys.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ from django.db import connection
 from django.db.models import Q
 
 from accounts.scope import subtree_q, user_scope
-from cases.models import Case, CaseRequest, RequestKind, RequestState, Status
+from cases.models import Case
 from cases.models.status import open_q
 
 from .queues import QUEUE_KEYS
@@ -24,7 +23,7 @@ MINUTE = timedelta(minutes=1)
 # The counters' keys of some case rows, counted live: the deadline compared with now itself.
 _KEYS_OF_ROWS = (
     "SELECT k.queue, 1 FROM ({rows}) c CROSS JOIN LATERAL dispatch_queue_keys(c.status, c.supervised, c.overdue,"
-    " c.stage_deadline, c.stage_remaining) k"
+    " c.stage_deadline, c.stage_remaining, dispatch_queue_extension(c.id)) k"
     " WHERE k.queue <> 'overdue' OR c.stage_deadline IS NULL OR c.stage_deadline < %s"
 )
 
@@ -50,11 +49,6 @@ def _roots_q(roots):
     return Q() if roots == [""] else subtree_q(roots, "region_path")
 
 
-def _pending_extension_cases():
-    pending = CaseRequest.objects.filter(kind=RequestKind.EXTENSION, state=RequestState.PENDING)
-    return Q(status=Status.HANDLING, pk__in=pending.values("case_id"))
-
-
 def queue_counts_statement(*, user, now):
     """(sql, params) of the user's counts: rows of (tab, count)."""
     roots = count_roots(user)
@@ -67,7 +61,7 @@ def queue_counts_statement(*, user, now):
             params += [roots, minute]
         # Deadlines in the current minute are not yet in the counters' past minutes.
         late = Case.objects.filter(_roots_q(roots), open_q(), stage_deadline__gte=minute, stage_deadline__lt=now)
-        sql, late_params = _sql(late.values("id"))
+        sql, late_params = _sql(late.order_by().values("stage_deadline"))
         parts.append(f"SELECT 'overdue', 1 FROM ({sql}) late")  # noqa: S608 - compiled by the ORM
         params += late_params
     beyond = None
@@ -76,17 +70,11 @@ def queue_counts_statement(*, user, now):
         if roots:
             beyond &= ~subtree_q(roots, "region_path")
         extra = Case.objects.filter(beyond, open_q()).values(
-            "status", "supervised", "overdue", "stage_deadline", "stage_remaining"
+            "id", "status", "supervised", "overdue", "stage_deadline", "stage_remaining"
         )
-        sql, extra_params = _sql(extra)
+        sql, extra_params = _sql(extra.order_by())
         parts.append(_KEYS_OF_ROWS.format(rows=sql))
         params += [*extra_params, now]
-    if parts:
-        seen = _roots_q(roots) if beyond is None else subtree_q(roots, "region_path") | beyond
-        extensions = Case.objects.filter(seen, _pending_extension_cases())
-        sql, ext_params = _sql(extensions.values("id"))
-        parts.append(f"SELECT 'approvals', 1 FROM ({sql}) ext")  # noqa: S608 - compiled by the ORM
-        params += ext_params
     if not parts:
         return None, []
     union = " UNION ALL ".join(parts)

@@ -5,11 +5,13 @@ from django.db import migrations, models
 # The tabs of dispatch.queues, in SQL: which (tab, due) keys an open case counts under. The status tabs, "all",
 # "supervised", the approvals that are a status, and "overdue": a running clock under its deadline's minute (the
 # reader counts it once that minute has passed and adds the cases of the current minute itself), a clock stopped
-# after its deadline under the epoch (always in). A pending extension (also an approval) is a request, read live: there are
-# few. tests/dispatch/test_queue_counts.py checks these keys against dispatch.queues.queue_q after every action.
+# after its deadline under the epoch (always in). A case in handling with a pending extension request is an approval
+# too: the case's trigger looks the request up, the requests' trigger counts it when it is made or decided (both
+# run inside case_transition, which holds the case row locked). tests/dispatch/test_queue_counts.py checks these
+# keys against dispatch.queues.queue_q after every action.
 SQL = """
 CREATE FUNCTION dispatch_queue_keys(status varchar, supervised boolean, overdue boolean,
-                                    deadline timestamptz, remaining interval)
+                                    deadline timestamptz, remaining interval, extension boolean)
 RETURNS TABLE (queue varchar, due timestamptz) LANGUAGE sql IMMUTABLE AS $$
     SELECT k.queue, k.due FROM (VALUES
         ('all', 'epoch'::timestamptz, true),
@@ -20,6 +22,7 @@ RETURNS TABLE (queue varchar, due timestamptz) LANGUAGE sql IMMUTABLE AS $$
             WHEN 'return_pending' THEN 'approvals' WHEN 'suspend_pending' THEN 'approvals'
             WHEN 'void_pending' THEN 'approvals' END, 'epoch', true),
         ('supervised', 'epoch', supervised),
+        ('approvals', 'epoch', status = 'handling' AND extension),
         ('overdue', to_timestamp(floor(extract(epoch FROM deadline) / 60) * 60), deadline IS NOT NULL),
         ('overdue', 'epoch', deadline IS NULL AND remaining IS NOT NULL AND overdue)
     ) AS k (queue, due, member)
@@ -28,6 +31,12 @@ RETURNS TABLE (queue varchar, due timestamptz) LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- '/4413/441302/' -> '', '/4413/', '/4413/441302/': the city and every grid the case lies in.
+-- Whether the case has a pending extension request (one at most: case_request_one_pending_per_kind).
+CREATE FUNCTION dispatch_queue_extension(case_id bigint) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM cases_caserequest r
+                    WHERE r.case_id = $1 AND r.kind = 'extension' AND r.state = 'pending')
+$$;
+
 CREATE FUNCTION dispatch_queue_paths(path varchar) RETURNS SETOF varchar LANGUAGE sql IMMUTABLE AS $$
     SELECT ''::varchar
     UNION ALL
@@ -43,7 +52,7 @@ BEGIN
         SELECT p.p, k.queue, k.due, count(*)
           FROM new_rows c
           CROSS JOIN LATERAL dispatch_queue_keys(c.status, c.supervised, c.overdue, c.stage_deadline,
-                                                 c.stage_remaining) k
+                                                 c.stage_remaining, dispatch_queue_extension(c.id)) k
           CROSS JOIN LATERAL dispatch_queue_paths(c.region_path) p (p)
          GROUP BY 1, 2, 3;
     ELSIF TG_OP = 'DELETE' THEN
@@ -51,19 +60,19 @@ BEGIN
         SELECT p.p, k.queue, k.due, -count(*)
           FROM old_rows c
           CROSS JOIN LATERAL dispatch_queue_keys(c.status, c.supervised, c.overdue, c.stage_deadline,
-                                                 c.stage_remaining) k
+                                                 c.stage_remaining, dispatch_queue_extension(c.id)) k
           CROSS JOIN LATERAL dispatch_queue_paths(c.region_path) p (p)
          GROUP BY 1, 2, 3;
     ELSE
         INSERT INTO dispatch_queuecountdelta (path, queue, due, n)
         SELECT p.p, k.queue, k.due, sum(c.sign)
-          FROM (SELECT -1 AS sign, region_path, status, supervised, overdue, stage_deadline, stage_remaining
+          FROM (SELECT -1 AS sign, id, region_path, status, supervised, overdue, stage_deadline, stage_remaining
                   FROM old_rows
                 UNION ALL
-                SELECT 1, region_path, status, supervised, overdue, stage_deadline, stage_remaining
+                SELECT 1, id, region_path, status, supervised, overdue, stage_deadline, stage_remaining
                   FROM new_rows) c
           CROSS JOIN LATERAL dispatch_queue_keys(c.status, c.supervised, c.overdue, c.stage_deadline,
-                                                 c.stage_remaining) k
+                                                 c.stage_remaining, dispatch_queue_extension(c.id)) k
           CROSS JOIN LATERAL dispatch_queue_paths(c.region_path) p (p)
          GROUP BY 1, 2, 3
         HAVING sum(c.sign) <> 0;
@@ -79,15 +88,48 @@ CREATE TRIGGER dispatch_queue_count_update AFTER UPDATE ON cases_case
     FOR EACH STATEMENT EXECUTE FUNCTION dispatch_queue_count_sync();
 CREATE TRIGGER dispatch_queue_count_delete AFTER DELETE ON cases_case
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dispatch_queue_count_sync();
+-- A pending extension made, decided or lapsed: an approval more or less while the case is in handling.
+CREATE FUNCTION dispatch_queue_count_request_delta(case_id bigint, sign integer) RETURNS void AS $$
+    INSERT INTO dispatch_queuecountdelta (path, queue, due, n)
+    SELECT p.p, 'approvals', 'epoch', $2
+      FROM cases_case c CROSS JOIN LATERAL dispatch_queue_paths(c.region_path) p (p)
+     WHERE c.id = $1 AND c.status = 'handling'
+$$ LANGUAGE sql;
+
+CREATE FUNCTION dispatch_queue_count_request_sync() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM dispatch_queue_count_request_delta(case_id, -1)
+           FROM old_rows WHERE kind = 'extension' AND state = 'pending';
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM dispatch_queue_count_request_delta(case_id, 1)
+           FROM new_rows WHERE kind = 'extension' AND state = 'pending';
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER dispatch_queue_count_request_insert AFTER INSERT ON cases_caserequest
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dispatch_queue_count_request_sync();
+CREATE TRIGGER dispatch_queue_count_request_update AFTER UPDATE ON cases_caserequest
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION dispatch_queue_count_request_sync();
+CREATE TRIGGER dispatch_queue_count_request_delete AFTER DELETE ON cases_caserequest
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dispatch_queue_count_request_sync();
 -- Always, even in a session with session_replication_role = replica (the load generator's bulk COPY).
 ALTER TABLE cases_case ENABLE ALWAYS TRIGGER dispatch_queue_count_insert;
 ALTER TABLE cases_case ENABLE ALWAYS TRIGGER dispatch_queue_count_update;
 ALTER TABLE cases_case ENABLE ALWAYS TRIGGER dispatch_queue_count_delete;
+ALTER TABLE cases_caserequest ENABLE ALWAYS TRIGGER dispatch_queue_count_request_insert;
+ALTER TABLE cases_caserequest ENABLE ALWAYS TRIGGER dispatch_queue_count_request_update;
+ALTER TABLE cases_caserequest ENABLE ALWAYS TRIGGER dispatch_queue_count_request_delete;
 
 INSERT INTO dispatch_queuecount (path, queue, due, n)
 SELECT p.p, k.queue, k.due, count(*)
   FROM cases_case c
-  CROSS JOIN LATERAL dispatch_queue_keys(c.status, c.supervised, c.overdue, c.stage_deadline, c.stage_remaining) k
+  CROSS JOIN LATERAL dispatch_queue_keys(c.status, c.supervised, c.overdue, c.stage_deadline, c.stage_remaining,
+                                         dispatch_queue_extension(c.id)) k
   CROSS JOIN LATERAL dispatch_queue_paths(c.region_path) p (p)
  WHERE c.status NOT IN ('closed', 'not_accepted', 'not_registered', 'self_closed', 'voided')
  GROUP BY 1, 2, 3;
@@ -97,19 +139,25 @@ ALTER TABLE dispatch_queuecountdelta SET (autovacuum_vacuum_scale_factor = 0, au
 """
 
 REVERSE = """
+DROP TRIGGER IF EXISTS dispatch_queue_count_request_insert ON cases_caserequest;
+DROP TRIGGER IF EXISTS dispatch_queue_count_request_update ON cases_caserequest;
+DROP TRIGGER IF EXISTS dispatch_queue_count_request_delete ON cases_caserequest;
+DROP FUNCTION IF EXISTS dispatch_queue_count_request_sync();
+DROP FUNCTION IF EXISTS dispatch_queue_count_request_delta(bigint, integer);
 DROP TRIGGER IF EXISTS dispatch_queue_count_insert ON cases_case;
 DROP TRIGGER IF EXISTS dispatch_queue_count_update ON cases_case;
 DROP TRIGGER IF EXISTS dispatch_queue_count_delete ON cases_case;
 DROP FUNCTION IF EXISTS dispatch_queue_count_sync();
 DROP FUNCTION IF EXISTS dispatch_queue_paths(varchar);
-DROP FUNCTION IF EXISTS dispatch_queue_keys(varchar, boolean, boolean, timestamptz, interval);
+DROP FUNCTION IF EXISTS dispatch_queue_keys(varchar, boolean, boolean, timestamptz, interval, boolean);
+DROP FUNCTION IF EXISTS dispatch_queue_extension(bigint);
 """
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0022_sensing_received'),
+        ('cases', '0023_open_deadline_path'),
         ('dispatch', '0013_timer_mark_no_fk_checks'),
     ]
 

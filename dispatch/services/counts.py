@@ -40,7 +40,8 @@ ON CONFLICT (path, due, queue) DO UPDATE SET n = dispatch_queuecount.n + EXCLUDE
 _RECOUNT = """
 SELECT p.p AS path, k.queue, CASE WHEN k.due < %(fold)s THEN %(always)s ELSE k.due END AS due, count(*)::int AS n
   FROM cases_case c
-  CROSS JOIN LATERAL dispatch_queue_keys(c.status, c.supervised, c.overdue, c.stage_deadline, c.stage_remaining) k
+  CROSS JOIN LATERAL dispatch_queue_keys(c.status, c.supervised, c.overdue, c.stage_deadline, c.stage_remaining,
+                                         dispatch_queue_extension(c.id)) k
   CROSS JOIN LATERAL dispatch_queue_paths(c.region_path) p (p)
  WHERE c.status NOT IN ('closed', 'not_accepted', 'not_registered', 'self_closed', 'voided')
  GROUP BY 1, 2, 3
