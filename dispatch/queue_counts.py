@@ -49,46 +49,61 @@ def _roots_q(roots):
     return Q() if roots == [""] else subtree_q(roots, "region_path")
 
 
-def queue_counts_statement(*, user, now):
-    """(sql, params) of the user's counts: rows of (tab, count)."""
-    roots = count_roots(user)
-    minute = minute_of(now)
+def _grid_parts(roots, now):
+    """The user's grids (`roots`): the counters, and the deadlines passed in the current minute."""
     parts, params = [], []
+    if not roots:
+        return parts, params
+    minute = minute_of(now)
+    stored = "SELECT queue, n FROM {table} WHERE path = ANY(%s) AND due < %s"
+    for table in ("dispatch_queuecount", "dispatch_queuecountdelta"):
+        parts.append(stored.format(table=table))
+        params += [roots, minute]
+    # Deadlines in the current minute are not yet in the counters' past minutes (index case_open_deadline_path).
+    late = Case.objects.filter(_roots_q(roots), open_q(), stage_deadline__gte=minute, stage_deadline__lt=now)
+    sql, late_params = _sql(late.order_by().values("stage_deadline"))
+    parts.append(f"SELECT 'overdue', 1 FROM ({sql}) late")  # noqa: S608 - compiled by the ORM
+    params += late_params
+    return parts, params
+
+
+def _beyond_parts(user, roots, now):
+    """What the user sees beyond their grids, counted with the counters' keys (usually nothing: an index probe)."""
+    if roots == [""] or not user.is_authenticated:
+        return [], []
+    beyond = Case.objects.beyond_grids_q(user)
     if roots:
-        stored = "SELECT queue, n FROM {table} WHERE path = ANY(%s) AND due < %s"
-        for table in ("dispatch_queuecount", "dispatch_queuecountdelta"):
-            parts.append(stored.format(table=table))
-            params += [roots, minute]
-        # Deadlines in the current minute are not yet in the counters' past minutes.
-        late = Case.objects.filter(_roots_q(roots), open_q(), stage_deadline__gte=minute, stage_deadline__lt=now)
-        sql, late_params = _sql(late.order_by().values("stage_deadline"))
-        parts.append(f"SELECT 'overdue', 1 FROM ({sql}) late")  # noqa: S608 - compiled by the ORM
-        params += late_params
-    beyond = None
-    if roots != [""] and user.is_authenticated:
-        beyond = Case.objects.beyond_grids_q(user)
-        if roots:
-            beyond &= ~subtree_q(roots, "region_path")
-        extra = Case.objects.filter(beyond, open_q()).values(
-            "id", "status", "supervised", "overdue", "stage_deadline", "stage_remaining"
-        )
-        sql, extra_params = _sql(extra.order_by())
-        parts.append(_KEYS_OF_ROWS.format(rows=sql))
-        params += [*extra_params, now]
+        beyond &= ~subtree_q(roots, "region_path")
+    rows = Case.objects.filter(beyond, open_q()).order_by()
+    sql, params = _sql(rows.values("id", "status", "supervised", "overdue", "stage_deadline", "stage_remaining"))
+    return [_KEYS_OF_ROWS.format(rows=sql)], [*params, now]
+
+
+def _counted(parts, params) -> dict:
+    counts = dict.fromkeys(QUEUE_KEYS, 0)
     if not parts:
-        return None, []
+        return counts
     union = " UNION ALL ".join(parts)
-    return f"SELECT queue, sum(n)::int FROM ({union}) t (queue, n) GROUP BY queue", params  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT queue, sum(n)::int FROM ({union}) t (queue, n) GROUP BY queue", params)  # noqa: S608
+        for queue, n in cursor.fetchall():
+            counts[queue] = n
+    return counts
 
 
 def queue_counts_for_user(*, user, now) -> dict:
     """{tab: number of cases} for every command-centre tab, as the lists would count them at `now` (one query)."""
-    counts = dict.fromkeys(QUEUE_KEYS, 0)
-    sql, params = queue_counts_statement(user=user, now=now)
-    if sql is None:
-        return counts
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for queue, n in cursor.fetchall():
-            counts[queue] = n
-    return counts
+    roots = count_roots(user)
+    grid_parts, grid_params = _grid_parts(roots, now)
+    beyond_parts, beyond_params = _beyond_parts(user, roots, now)
+    return _counted(grid_parts + beyond_parts, grid_params + beyond_params)
+
+
+def queue_counts_in_grids(*, roots, now) -> dict:
+    """The counts over the grid subtrees `roots` (count_roots): the same for every user holding those grids."""
+    return _counted(*_grid_parts(list(roots), now))
+
+
+def queue_counts_beyond_grids(*, user, now) -> dict:
+    """The counts of what `user` sees beyond their grids; with queue_counts_in_grids, queue_counts_for_user."""
+    return _counted(*_beyond_parts(user, count_roots(user), now))
