@@ -244,3 +244,24 @@ def test_the_counts_endpoint_and_the_page_cost_a_fixed_number_of_queries(cases, 
     with CaptureQueriesContext(connection) as more:
         assert client.get("/command/").status_code == 200
     assert len(page) == len(more) == COMMAND_PAGE_QUERIES
+
+
+def test_a_bulk_load_keeps_the_counters(reference_data):
+    """seed_load COPYs its cases with the triggers of other tables off: the counters' triggers still run."""
+    from accounts import demo as accounts_demo
+    from grids.services.departments import departments_seed_huizhou
+
+    departments_seed_huizhou()
+    accounts_demo.seed()
+    now = timezone.now()
+    call_command("seed_load", cases=300, seed=11, now=now, force=True, batch=120, open_share=0.5, overdue=5)
+    assert Case.objects.open().exists()
+    assert queue_counts_recount(repair=False).keys == 0
+    for instant in (now, now + timedelta(hours=5), now + timedelta(days=30)):
+        assert queue_counts_for_user(user=_superuser(), now=instant) == recount(_superuser(), instant)
+
+
+def _superuser():
+    from accounts.models import User
+
+    return User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("counts-admin", "", "x")
