@@ -64,15 +64,27 @@ BEGIN
           CROSS JOIN LATERAL dispatch_queue_paths(c.region_path) p (p)
          GROUP BY 1, 2, 3;
     ELSE
+        -- Only the rows whose counted fields changed (an edit of the text, a flag the tabs do not read, the
+        -- escalations' bulk UPDATE cost one hash join here and write nothing).
         INSERT INTO dispatch_queuecountdelta (path, queue, due, n)
         SELECT p.p, k.queue, k.due, sum(c.sign)
-          FROM (SELECT -1 AS sign, id, region_path, status, supervised, overdue, stage_deadline, stage_remaining
-                  FROM old_rows
+          FROM (SELECT o.id, o.region_path AS o_path, o.status AS o_status, o.supervised AS o_supervised,
+                       o.overdue AS o_overdue, o.stage_deadline AS o_deadline, o.stage_remaining AS o_remaining,
+                       n.region_path, n.status, n.supervised, n.overdue, n.stage_deadline, n.stage_remaining
+                  FROM old_rows o JOIN new_rows n ON n.id = o.id
+                 WHERE (o.region_path, o.status, o.supervised, o.overdue, o.stage_deadline, o.stage_remaining)
+                       IS DISTINCT FROM
+                       (n.region_path, n.status, n.supervised, n.overdue, n.stage_deadline, n.stage_remaining)
+               ) changed
+         CROSS JOIN LATERAL (
+                SELECT -1 AS sign, changed.o_path AS region_path, changed.o_status AS status,
+                       changed.o_supervised AS supervised, changed.o_overdue AS overdue,
+                       changed.o_deadline AS stage_deadline, changed.o_remaining AS stage_remaining
                 UNION ALL
-                SELECT 1, id, region_path, status, supervised, overdue, stage_deadline, stage_remaining
-                  FROM new_rows) c
+                SELECT 1, changed.region_path, changed.status, changed.supervised, changed.overdue,
+                       changed.stage_deadline, changed.stage_remaining) c
           CROSS JOIN LATERAL dispatch_queue_keys(c.status, c.supervised, c.overdue, c.stage_deadline,
-                                                 c.stage_remaining, dispatch_queue_extension(c.id)) k
+                                                 c.stage_remaining, dispatch_queue_extension(changed.id)) k
           CROSS JOIN LATERAL dispatch_queue_paths(c.region_path) p (p)
          GROUP BY 1, 2, 3
         HAVING sum(c.sign) <> 0;
