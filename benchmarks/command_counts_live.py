@@ -46,8 +46,8 @@ PATHS = ("/command/counts/", "/command/")
 class CountingScreen:
     """One stream asking for the counts: when each event arrived, and when counts covering it arrived."""
 
-    def __init__(self, cookie):
-        self.cookie = cookie
+    def __init__(self, cookie, query="?counts=1"):
+        self.cookie, self.query = cookie, query
         self.ready = asyncio.Event()
         self.counted = []  # (monotonic time, cursor) of each message carrying counts
         self.failed = None
@@ -55,7 +55,7 @@ class CountingScreen:
     async def follow(self, client, url):
         try:
             headers = {"Accept": "text/event-stream", "Cookie": self.cookie}
-            async with client.stream("GET", f"{url}/live/events/?counts=1", headers=headers, timeout=None) as r:
+            async with client.stream("GET", f"{url}/live/events/{self.query}", headers=headers, timeout=None) as r:
                 if r.status_code != 200:
                     self.failed = f"HTTP {r.status_code}"
                     self.ready.set()
@@ -106,11 +106,23 @@ def counter_scans():
     return scans
 
 
-async def run(args, url):
+def server_cpu_seconds(process):
+    """User + system CPU of the server's worker processes so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+async def run(args, url, process):
     cookies, dispatcher_cookie = await asyncio.to_thread(screens_users, args.screens)
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     async with httpx.AsyncClient(limits=limits, timeout=30) as streams:
-        screens = [CountingScreen(cookie) for cookie in cookies]
+        query = "" if args.no_counts else "?counts=1"
+        screens = [CountingScreen(cookie, query) for cookie in cookies]
         tasks = [asyncio.create_task(screen.follow(streams, url)) for screen in screens]
         await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in screens)), 60)
         failed = sum(1 for s in screens if s.failed)
@@ -118,6 +130,7 @@ async def run(args, url):
         await asyncio.get_running_loop().run_in_executor(pool, request_loops, url, dispatcher_cookie, 0.1)
         await asyncio.sleep(1)
         scans_before = await asyncio.to_thread(counter_scans)
+        cpu_before = server_cpu_seconds(process)
         messages_before = sum(len(s.counted) for s in screens)
         loops = asyncio.get_running_loop().run_in_executor(pool, request_loops, url, dispatcher_cookie, args.seconds)
         committed, started = [], time.monotonic()
@@ -127,6 +140,8 @@ async def run(args, url):
             committed.append(await asyncio.to_thread(_transition))
         feed_seconds = time.monotonic() - started
         latencies = await loops
+        window = time.monotonic() - started
+        cpu = server_cpu_seconds(process) - cpu_before
         pool.shutdown()
         await asyncio.sleep(2.5)
         scans = await asyncio.to_thread(counter_scans) - scans_before
@@ -151,6 +166,7 @@ async def run(args, url):
         "missing": missing,
         "messages": messages,
         "reads": scans,
+        "server_cpu_per_second": round(cpu / window, 2),
     }
 
 
@@ -160,11 +176,12 @@ def main():
     parser.add_argument("--rate", type=float, default=10, help="events a second")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--json", action="store_true", help="the raw figures as one JSON line")
+    parser.add_argument("--no-counts", action="store_true", help="streams without the counts, for comparison")
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     process, url = start_server("command-counts")
     try:
-        result = asyncio.run(run(args, url))
+        result = asyncio.run(run(args, url, process))
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -180,6 +197,7 @@ def main():
         print(f"  commit → counts on every screen: p50 {percentile(result['delays'], 0.5):.0f} ms, "
               f"p95 {percentile(result['delays'], 0.95):.0f} ms, missing {result['missing']}")  # fmt: skip
     print(f"  {result['messages']} counts messages to the screens from {result['reads']} counts reads")
+    print(f"  the server's workers used {result['server_cpu_per_second']} CPU-seconds a second")
 
 
 if __name__ == "__main__":
