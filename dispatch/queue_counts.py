@@ -6,7 +6,7 @@ current minute (the counters hold a running clock under its deadline's minute) a
 grids (cases they reported or are assigned to, their departments' cases), counted with the counters' own keys.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import Q
@@ -19,7 +19,6 @@ from .queues import QUEUE_KEYS
 
 # Keys that are always counted are stored under this instant (dispatch migration 0014).
 ALWAYS = datetime(1970, 1, 1, tzinfo=UTC)
-MINUTE = timedelta(minutes=1)
 # The counters' keys of some case rows, counted live: the deadline compared with now itself.
 _KEYS_OF_ROWS = (
     "SELECT k.queue, 1 FROM ({rows}) c CROSS JOIN LATERAL dispatch_queue_keys(c.status, c.supervised, c.overdue,"

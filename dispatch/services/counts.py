@@ -3,7 +3,7 @@
 The triggers on the cases write the changes as they happen; nothing here is needed for the counts to be right.
 The compaction keeps reading them cheap: it folds the deltas into one row per key and the deadline minutes long
 past into the always-counted key. The recount compares the counters with the cases and, where they differ (a
-bug, or rows changed with the triggers disabled), reports it and replaces them with the recount.
+bug, or rows changed with the triggers disabled), reports it and corrects them.
 """
 
 import logging
@@ -17,7 +17,7 @@ from dispatch.queue_counts import ALWAYS, minute_of
 
 logger = logging.getLogger(__name__)
 
-# One compaction or recount at a time (a transaction-level advisory lock; the key is arbitrary but fixed).
+# One compaction at a time (a transaction-level advisory lock; the key is arbitrary but fixed).
 LOCK_KEY = 74_613_101
 # Minutes are folded into the always-counted key only this long after they passed, so a web process whose clock
 # runs a little behind the database's never counts a case both from the counters and from its current minute.
@@ -54,11 +54,15 @@ held AS (SELECT path, queue, CASE WHEN due < %(fold)s THEN %(always)s ELSE due E
            FROM (SELECT path, queue, due, n FROM dispatch_queuecount
                  UNION ALL SELECT path, queue, due, n FROM dispatch_queuecountdelta) s
           GROUP BY 1, 2, 3 HAVING sum(n) <> 0)
-SELECT coalesce(e.path, h.path), coalesce(e.queue, h.queue), coalesce(e.n, 0), coalesce(h.n, 0)
+SELECT coalesce(e.path, h.path) AS path, coalesce(e.queue, h.queue) AS queue, coalesce(e.due, h.due) AS due,
+       coalesce(e.n, 0) AS expected, coalesce(h.n, 0) AS held
   FROM expected e FULL JOIN held h ON h.path = e.path AND h.queue = e.queue AND h.due = e.due
  WHERE e.n IS DISTINCT FROM h.n
 """
 _DRIFT = _DRIFT_OVER.format(recount=_RECOUNT)
+# The repair adds the difference as deltas, computed in the one snapshot of its statement: a transition committed
+# after that snapshot adds its own delta on top, so nothing is lost or counted twice, and nothing waits.
+_REPAIR = "INSERT INTO dispatch_queuecountdelta (path, queue, due, n) SELECT path, queue, due, expected - held FROM ("
 
 
 @dataclass
@@ -93,16 +97,15 @@ def queue_counts_compact(*, now=None) -> int:
 
 
 def queue_counts_recount(*, now=None, repair: bool = True) -> Drift:
-    """Recount the tabs from the cases, report where the counters differ and (`repair`) replace them.
+    """Recount the tabs from the cases, report where the counters differ and (`repair`) correct them.
 
-    The comparison takes no lock. A repair holds off the triggers' inserts (EXCLUSIVE on the deltas) while it
-    recounts, so no change is lost or counted twice: a transition that changed a case before the lock commits
-    first and is in the recount; one after waits, then adds its delta to the recount. Readers are never blocked."""
+    Takes no lock and holds up no transition: the comparison is one statement (one snapshot of the cases and the
+    counters, which the triggers keep in step), and so is the correction, added as deltas. Readers never wait."""
     params = {"fold": minute_of(now or timezone.now()) - FOLD_AFTER, "always": ALWAYS}
     drift = Drift()
     with connection.cursor() as cursor:
         cursor.execute(_DRIFT, params)
-        for path, queue, expected, held in cursor.fetchall():
+        for path, queue, _due, expected, held in cursor.fetchall():
             drift.keys += 1
             if path == "":
                 drift.city[queue] = drift.city.get(queue, 0) + held - expected
@@ -111,15 +114,6 @@ def queue_counts_recount(*, now=None, repair: bool = True) -> Drift:
             "queue counters drifted on %d keys (city-wide, counted minus recounted: %s)", drift.keys, drift.city
         )
         if repair:
-            _replace(params)
+            with connection.cursor() as cursor:
+                cursor.execute(_REPAIR + _DRIFT + ") drift", params)
     return drift
-
-
-@transaction.atomic
-def _replace(params):
-    with connection.cursor() as cursor:
-        _locked(cursor)
-        cursor.execute("LOCK TABLE dispatch_queuecountdelta IN EXCLUSIVE MODE")
-        cursor.execute("DELETE FROM dispatch_queuecountdelta")
-        cursor.execute("DELETE FROM dispatch_queuecount")
-        cursor.execute("INSERT INTO dispatch_queuecount (path, queue, due, n) " + _RECOUNT, params)

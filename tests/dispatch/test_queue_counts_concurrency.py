@@ -79,3 +79,40 @@ def test_transitions_in_many_threads_at_once_keep_the_counters(cases, personas):
     assert errors == []
     assert queue_counts_recount(repair=False).keys == 0
     assert queue_counts_for_user(user=personas["dispatcher"], now=timezone.now())["handling"] == len(waiting)
+
+
+def test_a_repair_while_a_transition_is_in_flight_counts_it_once(cases, personas):
+    from dispatch.models import QueueCount
+
+    first = cases.to("to_dispatch")
+    queue_counts_compact()
+    QueueCount.objects.filter(path="", queue="all").update(n=99)  # drift, e.g. rows changed with triggers off
+    holding, release, errors = threading.Event(), threading.Event(), []
+
+    def in_flight():
+        try:
+            with transaction.atomic():
+                cases.act(first, "dispatcher", "dispatch", lead_department=personas["handler_department"].code)
+                holding.set()
+                release.wait(10)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+            holding.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=in_flight)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+            assert queue_counts_recount().city == {"all": 98}
+    finally:
+        release.set()
+        thread.join(20)
+    assert errors == []
+    assert queue_counts_recount(repair=False).keys == 0
+    counts = queue_counts_for_user(user=personas["dispatcher"], now=timezone.now())
+    assert (counts["all"], counts["to_dispatch"], counts["handling"]) == (1, 0, 1)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 class Command(BaseCommand):
     help = (
         "Recount the command centre's tab counts from the cases and compare them with the counters kept as cases "
-        "change; where they differ, report the difference and replace the counters (unless --check)."
+        "change; where they differ, report the difference and correct the counters (unless --check)."
     )
 
     def add_arguments(self, parser):
@@ -31,4 +31,4 @@ class Command(BaseCommand):
         }
         self.stdout.write(message)
         if not options["check"]:
-            self.stdout.write(_("Replaced them with the recount."))
+            self.stdout.write(_("Corrected them to the recount."))
