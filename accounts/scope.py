@@ -28,6 +28,14 @@ class Scope:
         paths |= {path for roles, path in self.department_roles.values() if role is None or role in roles}
         return sorted(paths)
 
+    def grid_roots(self):
+        """The grid subtrees the user's region postings cover, a subtree inside another left out: disjoint."""
+        roots = []
+        for path in sorted(p for p, roles in self.region_roles.items() if roles):
+            if not any(path.startswith(root) for root in roots):
+                roots.append(path)
+        return roots
+
     def department_ids(self, role=None):
         return sorted(d for d, (roles, _p) in self.department_roles.items() if role is None or role in roles)
 

@@ -79,3 +79,19 @@ def followup_repair_task():
     from dispatch.services.followup import followup_repair
 
     return followup_repair()
+
+
+@shared_task(name="dispatch.queue_counts_compact", ignore_result=True)
+def queue_counts_compact_task():
+    """Fold the tab counters' changes (beat, every QUEUE_COUNT_COMPACT_SECONDS). Safe to run twice at once."""
+    from dispatch.services.counts import queue_counts_compact
+
+    return queue_counts_compact()
+
+
+@shared_task(name="dispatch.queue_counts_recount", ignore_result=True)
+def queue_counts_recount_task():
+    """Recount the tab counters from the cases and repair drift, logged (beat, every QUEUE_COUNT_RECOUNT_SECONDS)."""
+    from dispatch.services.counts import queue_counts_recount
+
+    return queue_counts_recount().as_dict()

@@ -202,6 +202,11 @@ class Case(models.Model):
             models.Index(
                 fields=["stage_deadline", "-id"], name="case_supervised_deadline_id", condition=Q(supervised=True)
             ),
+            # The command centre's counts (dispatch.queue_counts) count the open cases whose deadline passed in the
+            # current minute, in the user's grids: thousands at a million cases, read from this index alone.
+            models.Index(
+                fields=["stage_deadline"], include=["region_path"], condition=open_q(), name="case_open_deadline_path"
+            ),
             # Open cases only, with what their light is read from: the big screen's aggregates over a city's open
             # cases (lights, per community) are an index-only scan of this, not a pass over every case ever filed.
             models.Index(

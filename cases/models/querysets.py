@@ -51,12 +51,16 @@ class CaseQuerySet(models.QuerySet):
             return self.all()
         if not user.is_authenticated:
             return self.none()
-        region_paths = [p for p, roles in scope.region_roles.items() if roles]
-        q = subtree_q(region_paths, "region_path") | Q(reporter=user) | Q(assignee=user)
-        departments = scope.department_ids(Role.HANDLER)
+        return self.filter(subtree_q(scope.grid_roots(), "region_path") | self.beyond_grids_q(user))
+
+    def beyond_grids_q(self, user):
+        """What a signed-in user sees beyond their grids' subtrees: the cases they reported or are assigned to,
+        their departments' cases (the command centre's counts read the subtrees from counters, these live)."""
+        q = Q(reporter=user) | Q(assignee=user)
+        departments = user_scope(user).department_ids(Role.HANDLER)
         if departments:
             q |= self.department_q(departments) | self.summoned_q(departments)
-        return self.filter(q)
+        return q
 
     def department_q(self, departments):
         """Cases led or assisted by any of `departments` (one EXISTS, no duplicate rows from the M2M join)."""

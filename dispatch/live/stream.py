@@ -15,6 +15,13 @@ The id is the cursor, so a reconnecting browser sends it back as Last-Event-ID a
 missed from the database before it goes live. The stream opens with `event: cursor` (where it starts), and a
 cursor that only moved past events the user may not see is sent the same way, as is the heartbeat.
 `event: fallback` tells the screen that Redis does not answer and it should poll instead; the stream then ends.
+
+A command-centre screen asks for its tab counts with the feed (`?counts=1`): every message after a read then
+carries `"counts": {tab: n}` as of that read, so the screen never asks for them itself. The counts of a set of
+grids are read once for all the streams woken by the same announcement, or beating in the same second, over
+those grids (dispatch.queue_counts: a few index ranges of the counters); what a user sees beyond their grids
+(cases they reported or are assigned to, their departments') is the stream's own small read, repeated at its
+heartbeat and whenever an event of such a case arrives.
 """
 
 import asyncio
@@ -24,10 +31,13 @@ import weakref
 from functools import partial
 
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.scope import user_scope
+from accounts.surfaces import COMMAND
 from dispatch import selectors
 from dispatch.api.events import FeedEventSerializer
+from dispatch.queue_counts import count_roots, queue_counts_beyond_grids, queue_counts_in_grids
 from huizhou_cityops.dbthreads import DatabaseThreads
 
 from .hub import UP
@@ -65,6 +75,7 @@ class BatchShare:
     def __init__(self):
         self.generation, self.reads = None, {}
         self.beat_second, self.beats = None, {}
+        self.counts_tag, self.count_reads = None, {}
 
     async def batch(self, generation, after, read):
         """The batch after `after` for a stream woken at `generation`; None when a later wake-up has come since
@@ -85,12 +96,24 @@ class BatchShare:
             self.beat_second, self.beats = second, {}
         return await _shared(self.beats, after, read)
 
+    async def grid_counts(self, tag, roots, read):
+        """The counts of the grids `roots` for a stream woken by announcement `tag` ("gen", generation) or beating
+        in second `tag` ("beat", second): one read for all such streams over the same grids. A read shared under a
+        generation starts after that announcement, so it counts the change announced."""
+        if tag != self.counts_tag:
+            self.counts_tag, self.count_reads = tag, {}
+        return await _shared(self.count_reads, roots, read, _grid_counts)
 
-async def _shared(reads, after, read):
-    """The read after `after` in `reads`, started by the first stream that asks; the others await the same."""
+
+async def _shared(reads, after, read, function=None):
+    """The read after `after` in `reads`, started by the first stream that asks; the others await the same.
+    (`function`: another shared read, keyed by `after`, e.g. the counts of a set of grids.)"""
     task = reads.get(after)
     if task is None:
-        task = asyncio.ensure_future(read(_batch, after=after))
+        if function is None:
+            task = asyncio.ensure_future(read(_batch, after=after))
+        else:
+            task = asyncio.ensure_future(read(function, roots=after))
         reads[after] = task
         task.add_done_callback(partial(_settled, reads, after))
     # A stream that ends while it waits must not cancel the read the others await.
@@ -140,27 +163,80 @@ def _page_of(shared, user):
     return [shared.data[event.id] for event in events], cursor, behind
 
 
-def _cursor_message(cursor):
-    return f'id: {cursor}\nevent: cursor\ndata: {{"cursor":{cursor}}}\n\n'
+def _grid_counts(*, roots):
+    return queue_counts_in_grids(roots=roots, now=timezone.now())
 
 
-def _message(events, cursor):
-    data = json.dumps({"events": events, "cursor": cursor}, ensure_ascii=False, separators=(",", ":"))
+def _beyond_counts(*, user):
+    return queue_counts_beyond_grids(user=user, now=timezone.now())
+
+
+def _counts_wanted(*, user):
+    """The grids whose counts the stream carries (count_roots), or None: not a command-centre user."""
+    return tuple(count_roots(user)) if COMMAND.opens_for(user) else None
+
+
+class StreamCounts:
+    """The tab counts one command-centre stream carries: its grids' (shared) plus what it sees beyond them."""
+
+    def __init__(self, user, roots):
+        self.user, self.roots = user, roots
+        self.beyond = None
+
+    def touched_beyond(self, shared, events):
+        """Whether any of these events (of a shared batch) is of a case beyond the stream's grids."""
+        if self.roots == ("",):
+            return False
+        cases = {event.id: event.case_id for event in shared.batch.events}
+        return any(
+            not any(shared.batch.facts[cases[e["id"]]].region_path.startswith(root) for root in self.roots)
+            for e in events
+            if e["id"] in cases
+        )
+
+    async def read(self, *, share, tag, read, refresh_beyond):
+        grids = (
+            await share.grid_counts(tag, self.roots, read)
+            if tag is not None
+            else await read(_grid_counts, roots=self.roots)
+        )
+        if self.roots == ("",):
+            return grids
+        if refresh_beyond or self.beyond is None:
+            self.beyond = await read(_beyond_counts, user=self.user)
+        return {key: n + self.beyond.get(key, 0) for key, n in grids.items()}
+
+
+def _cursor_message(cursor, counts=None):
+    if counts is None:
+        return f'id: {cursor}\nevent: cursor\ndata: {{"cursor":{cursor}}}\n\n'
+    data = json.dumps({"cursor": cursor, "counts": counts}, separators=(",", ":"))
+    return f"id: {cursor}\nevent: cursor\ndata: {data}\n\n"
+
+
+def _message(events, cursor, counts=None):
+    body = {"events": events, "cursor": cursor}
+    if counts is not None:
+        body["counts"] = counts
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return f"id: {cursor}\nevent: events\ndata: {data}\n\n"
 
 
-async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, read=in_db_thread):
+async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, read=in_db_thread, counts=False):
     """Yield the SSE text for `user` from the cursor `after` on: the backlog from the database, then live.
 
     `once`: only the backlog, then the end (a client that does not ask for text/event-stream, e.g. a script).
     `lifetime`: the stream ends after this many seconds and the browser reconnects with Last-Event-ID, so
     a long-open screen picks up changes of the user's scope and sign-in. `read` runs the database reads.
+    `counts`: every message after a read carries the command centre's tab counts (a command-centre user's).
     """
     listener = hub.listen()
     share = _share_of(hub)
     ends_at = time.monotonic() + lifetime
     cursor = after
     pages = 0
+    tally = None  # StreamCounts, once the first read knows the user's scope
+    beat = False
     try:
         yield f"retry: {RETRY_MS}\n" + _cursor_message(cursor)
         # How the next read is made: the stream's own, or its part of a read shared with the process's other
@@ -171,18 +247,31 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
         while True:
             listener.clear()
             shared = None
+            generation = hub.generation
             if how == WOKEN:
-                shared = await share.batch(hub.generation, cursor, read)
+                shared = await share.batch(generation, cursor, read)
             elif how == HEARTBEAT:
                 shared = await share.heartbeat(cursor, read)
             if shared is not None:
                 events, next_cursor, behind = _page_of(shared, user)
             else:
                 events, next_cursor, behind = await read(_page, user=user, after=cursor)
+            if counts and tally is None:
+                roots = await read(_counts_wanted, user=user)
+                counts = roots is not None
+                tally = StreamCounts(user, roots) if counts else None
+            tabs = None
+            if tally is not None and (events or next_cursor != cursor or beat):
+                tag = None
+                if shared is not None:
+                    tag = ("gen", generation) if how == WOKEN else ("beat", share.beat_second)
+                refresh = shared is None or beat or tally.touched_beyond(shared, events)
+                tabs = await tally.read(share=share, tag=tag, read=read, refresh_beyond=refresh)
             if events:
-                yield _message(events, next_cursor)
-            elif next_cursor != cursor:
-                yield _cursor_message(next_cursor)
+                yield _message(events, next_cursor, tabs)
+            elif next_cursor != cursor or tabs is not None:
+                yield _cursor_message(next_cursor, tabs)
+            beat = False
             full_page = len(events) == PAGE
             cursor = next_cursor
             pages += 1
@@ -205,7 +294,11 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
                 # At a gap the recheck is the stream's own (it waits for one id); a heartbeat's read is shared.
                 how = OWN if behind else HEARTBEAT
                 if not behind:
-                    # The heartbeat: proxies see traffic, the page sees that its stream is alive.
-                    yield _cursor_message(cursor)
+                    if tally is not None:
+                        # The heartbeat goes out after the read, with the counts (the overdue tab moves with time).
+                        beat = True
+                    else:
+                        # The heartbeat: proxies see traffic, the page sees that its stream is alive.
+                        yield _cursor_message(cursor)
     finally:
         hub.forget(listener)

@@ -2,6 +2,7 @@
 
     Accept: text/event-stream   the stream: the backlog after the cursor, then live, with heartbeats
     anything else               the backlog only, then the end (scripts, curl)
+    ?counts=1                   every message also carries the command centre's tab counts (its users only)
 
 The cursor is the Last-Event-ID header a reconnecting browser sends, else `?after=`, else "from now". Signed-in
 users only, and each receives only events of cases in their scope, as from the poll API /api/v1/events/.
@@ -66,7 +67,13 @@ async def live_events(request):
     if after is None:
         after = await read(selectors.event_feed_start)
     stream = event_stream(
-        user=user, after=after, hub=hub, once=once, lifetime=settings.EVENTS_STREAM_MAX_SECONDS, read=read
+        user=user,
+        after=after,
+        hub=hub,
+        once=once,
+        lifetime=settings.EVENTS_STREAM_MAX_SECONDS,
+        read=read,
+        counts=request.GET.get("counts") == "1",
     )
     response = StreamingHttpResponse(
         _detached(stream) if asgi else stream, content_type="text/event-stream; charset=utf-8"

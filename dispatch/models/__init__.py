@@ -1,5 +1,6 @@
 """Models of the dispatch app, one module per area."""
 
+from .counts import QueueCount, QueueCountDelta  # noqa: F401
 from .exports import Export, ExportFormat, ExportState, ExportSurface  # noqa: F401
 from .followup import FollowUp, FollowUpKind, FollowUpState  # noqa: F401
 from .notifications import (  # noqa: F401

@@ -74,6 +74,14 @@ def feed_config():
     return {"feedUrl": FEED_PATH, "streamUrl": reverse("live-events"), "feedCursor": event_feed_start()}
 
 
+def _feed_with_counts():
+    """The feed, its stream asked to carry the tab counts (dispatch.live.stream), so no screen asks for them."""
+    config = feed_config()
+    if config["streamUrl"]:
+        config["streamUrl"] += "?counts=1"
+    return config
+
+
 def _map_view(user):
     """The box of the user's grids, so the map opens on what they work over (one query)."""
     scope = user_scope(user)
@@ -138,7 +146,7 @@ def command_centre(request):
             "countsUrl": reverse("command-counts"),
             "listUrl": reverse("command-cases"),
             "panelUrl": reverse("command-panel", args=[0]),
-            **feed_config(),
+            **_feed_with_counts(),
             "pollSeconds": 15,
             "lights": {light.value: str(light.label) for light in Light},
             "text": {

@@ -25,6 +25,7 @@ from cases.clock import LIGHT_FIELDS, light_at, light_q
 from cases.models import FINAL_STATUSES, Case, Light
 from cases.selectors import case_list_for_user
 from cases.workflow.params import serving_departments
+from dispatch.queue_counts import queue_counts_for_user
 from dispatch.queues import (  # noqa: F401 (QUEUES, QUEUE_KEYS, Queue: the pages' names for them)
     COMMAND_LIST_ORDER,
     DEPARTMENT_LIST_ORDER,
@@ -61,12 +62,9 @@ def has_handler_role(user) -> bool:
 
 
 def command_queue_counts(*, user, now) -> dict:
-    """{queue key: number of cases} for every tab, in one aggregate query over the user's open cases.
-
-    Every tab lists open cases only, so the aggregate reads the open cases (the partial index
-    case_open_deadline_id), never the closed history, which grows every day."""
-    aggregates = {q.key: Count("pk", filter=queue_q(q.key, now)) for q in QUEUES}
-    return Case.objects.visible_to(user).open().aggregate(**aggregates)
+    """{queue key: number of cases} for every tab, from the counters kept as cases change (one small query; see
+    dispatch.queue_counts). `queue_q` remains the tabs' definition: the counters are tested against it."""
+    return queue_counts_for_user(user=user, now=now)
 
 
 @dataclass

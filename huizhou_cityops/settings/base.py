@@ -353,6 +353,21 @@ CELERY_BEAT_SCHEDULE["dispatch-orders-sweep"] = {
     "options": {"expires": ORDER_SWEEP_SECONDS},
 }
 
+# The command centre's tab counters (dispatch.models.counts): how often beat folds their changes (reads stay one
+# index range), and how often it recounts them from the cases, repairing (and logging) any drift.
+QUEUE_COUNT_COMPACT_SECONDS = env.int("QUEUE_COUNT_COMPACT_SECONDS", default=60)
+QUEUE_COUNT_RECOUNT_SECONDS = env.int("QUEUE_COUNT_RECOUNT_SECONDS", default=3600)
+CELERY_BEAT_SCHEDULE["dispatch-queue-counts-compact"] = {
+    "task": "dispatch.queue_counts_compact",
+    "schedule": QUEUE_COUNT_COMPACT_SECONDS,
+    "options": {"expires": QUEUE_COUNT_COMPACT_SECONDS},
+}
+CELERY_BEAT_SCHEDULE["dispatch-queue-counts-recount"] = {
+    "task": "dispatch.queue_counts_recount",
+    "schedule": QUEUE_COUNT_RECOUNT_SECONDS,
+    "options": {"expires": QUEUE_COUNT_RECOUNT_SECONDS},
+}
+
 # 街道吹哨、部门报到 (dispatch.services.whistles): working hours a summoned department has to report (报到), and
 # how often beat sweeps the summonses past that deadline (idempotent, like the orders sweep).
 WHISTLE_REPORT_HOURS = env.float("WHISTLE_REPORT_HOURS", default=2.0)

@@ -1,11 +1,13 @@
 /* The live feed for a page that follows case events (command centre, department workspace).
  *
- * CityopsFeed.follow({streamUrl, pollUrl, cursor, pollSeconds, onEvents, onCursor}) opens the server-sent event
+ * CityopsFeed.follow({streamUrl, pollUrl, cursor, pollSeconds, onEvents, onCursor, onCounts}) opens the server-sent event
  * stream (/live/events/) from the cursor the page was rendered at, so nothing between the render and the stream
  * is missed; the browser reconnects by itself with Last-Event-ID and the server replays what was missed. When the
  * stream is not available (Redis down: a 503 or an "event: fallback"; or it keeps failing) the page polls the
  * feed (/api/v1/events/?after=cursor, no waiting) every pollSeconds instead, and tries the stream again every
- * minute. Every batch is also announced as a "cityops:feed" DOM event, which the top bar's bell follows. */
+ * minute. Every batch is also announced as a "cityops:feed" DOM event, which the top bar's bell follows. A stream
+ * opened with ?counts=1 (the command centre's) carries the tab counts with its messages: onCounts gets them before
+ * the events they go with. */
 (function () {
   "use strict";
 
@@ -22,6 +24,9 @@
       cursor = to;
       if (options.onCursor) options.onCursor(cursor);
     }
+    function counted(data) {
+      if (data.counts && options.onCounts) options.onCounts(data.counts);
+    }
     function deliver(events, to) {
       if (events.length) options.onEvents(events);
       announce(events);
@@ -32,7 +37,8 @@
     function openStream() {
       clearTimeout(retryTimer);
       if (source) source.close();
-      var url = options.streamUrl + (cursor != null ? "?after=" + encodeURIComponent(cursor) : "");
+      var sep = options.streamUrl.indexOf("?") >= 0 ? "&" : "?";
+      var url = options.streamUrl + (cursor != null ? sep + "after=" + encodeURIComponent(cursor) : "");
       source = new EventSource(url, { withCredentials: true });
       source.addEventListener("open", function () {
         stopPolling();
@@ -41,12 +47,15 @@
       source.addEventListener("cursor", function (message) {
         // The stream's start and its heartbeat: alive, nothing new (the bell need not poll).
         errors = 0;
+        var data = JSON.parse(message.data);
+        counted(data);
         announce([]);
-        moved(JSON.parse(message.data).cursor);
+        moved(data.cursor);
       });
       source.addEventListener("events", function (message) {
         errors = 0;
         var data = JSON.parse(message.data);
+        counted(data);
         deliver(data.events || [], data.cursor);
       });
       // The server says Redis does not answer: poll until it does.

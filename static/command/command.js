@@ -420,15 +420,21 @@
     var id = Number(p.dataset.case), seen = Number(p.dataset.lastEvent || 0);
     return events.some(function (e) { return e.case && e.case.id === id && e.id > seen; });
   }
-  // Counts are one aggregate query: however many events arrive, read them at most once every few seconds
-  // (a second of jitter spreads the screens of a busy centre).
+  // The stream carries the counts with its messages (read once for all the screens over the same grids), so a
+  // screen on the stream never asks for them. While it polls the feed instead, it reads them itself, at most once
+  // every few seconds however many events arrive (a second of jitter spreads the screens of a busy centre).
   var COUNTS_EVERY_MS = 3000;
+  var countsPushed = false;
   var refreshCountsSoon = CityopsFeed.throttle(function () {
     setTimeout(function () { refreshCounts().catch(function () {}); }, Math.random() * 1000);
   }, COUNTS_EVERY_MS);
+  function onCounts(counts) {
+    countsPushed = true;
+    applyCounts(counts);
+  }
   function onEvents(events) {
     if (!events.length) return;
-    refreshCountsSoon();
+    if (!countsPushed) refreshCountsSoon();
     if (panelIsBehind(events)) refreshPanel();
     if (events.some(function (e) { return e.case; })) scheduleListRefresh();
     else loadCases();
@@ -445,10 +451,15 @@
       cursor: config.feedCursor,
       pollSeconds: config.pollSeconds,
       onEvents: onEvents,
+      onCounts: onCounts,
       // How far this page has followed the feed: every event up to this id has been applied (counts, list,
       // panel). Anyone checking that a screen is live can read it here, and the browser tests wait on it.
       onCursor: function (cursor) { centre.dataset.feedCursor = String(cursor); },
-      onMode: function (mode) { centre.dataset.feedMode = mode; }
+      onMode: function (mode) {
+        centre.dataset.feedMode = mode;
+        // Polling the feed: the counts no longer come with it.
+        if (mode === "polling") countsPushed = false;
+      }
     });
   }
 

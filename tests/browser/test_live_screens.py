@@ -43,3 +43,39 @@ def test_a_dispatchers_screen_receives_a_new_case_live(browser, asgi_server, cas
     finally:
         session.close()
     assert foreign == []
+
+
+def test_a_tab_count_changes_on_a_second_screen_when_another_user_acts(browser, asgi_server, cases, personas):  # noqa: F811
+    """Two command-centre screens (the city's and a district's) follow the stream; an operator accepts a report
+    elsewhere: both tabs change without a reload, and neither screen asks for the counts itself."""
+    from dispatch.demo import seed as seed_responsibility_list
+
+    seed_responsibility_list()
+    story = Story(cases, personas)
+    case = story.report("E0505", "机动车长时间占用人行道停放，影响行人通行", "441302002004")
+    foreign, sessions, asked = [], [], []
+    try:
+        pages = []
+        for persona in ("dispatcher", "district_dispatcher"):
+            user = personas[persona]
+            user.set_password("a-browser-test-password")
+            user.save(update_fields=["password"])
+            session = BrowserSession(browser, asgi_server, foreign, viewport={"width": 1440, "height": 900})
+            sessions.append(session)
+            page = session.login(user.username, "a-browser-test-password")
+            page.on("request", lambda request: asked.append(request.url) if "/command/counts/" in request.url else 0)
+            page.goto(session.url("/command/"))
+            expect(page.locator("#command-centre")).to_have_attribute("data-feed-mode", "live")
+            expect(page.locator('[data-count="reported"]')).to_have_text("1")
+            pages.append(page)
+        story.walk(case, "to_register")
+        for page in pages:
+            expect(page.locator('[data-count="reported"]')).to_have_text("0")
+            expect(page.locator('[data-count="to_register"]')).to_have_text("1")
+            expect(page.locator("#counts-live")).to_contain_text(re.compile("待立案|To register"))
+            assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload
+    finally:
+        for session in sessions:
+            session.close()
+    assert foreign == []
+    assert asked == []

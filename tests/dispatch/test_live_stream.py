@@ -234,3 +234,46 @@ def test_bad_cursors_are_400_and_anonymous_callers_are_sent_to_sign_in(personas)
     assert client.post("/live/events/").status_code == 405
     anonymous = Client().get("/live/events/")
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+
+
+async def _open_counting(user):
+    client = AsyncClient()
+    await client.aforce_login(user)
+    response = await client.get("/live/events/?counts=1", headers=STREAM)
+    assert response.status_code == 200, response.content
+    return Stream(response)
+
+
+def test_a_command_screen_gets_its_tab_counts_with_the_events_and_other_screens_do_not(
+    cases, personas, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from dispatch.queue_counts import queue_counts_for_user
+
+    async def scenario():
+        city = await _open_counting(personas["dispatcher"])
+        district = await _open_counting(personas["district_dispatcher"])
+        handler = await _open_counting(personas["handler"])  # not a command-centre user: no counts
+        try:
+            for stream in (city, district, handler):
+                assert (await stream.next())[0] == "cursor"
+            case = await _committed(django_capture_on_commit_callbacks, lambda: cases.to("to_dispatch"))()
+            last = await sync_to_async(lambda: CaseEvent.objects.filter(case=case).latest("id").id)()
+            for user, stream in ((personas["dispatcher"], city), (personas["district_dispatcher"], district)):
+                got = await stream.until(_reached(last))
+                kind, data = got[-1]
+                assert kind == "events" and data["counts"]["to_dispatch"] == 1
+                expected = await sync_to_async(queue_counts_for_user)(user=user, now=timezone.now())
+                assert data["counts"] == expected
+            got = await handler.until(_reached(last))
+            assert all("counts" not in data for _kind, data in got)
+            # The heartbeat carries them too: the overdue tab moves with time, without any event.
+            kind, data = await city.next()
+            assert kind == "cursor" and data["counts"]["to_dispatch"] == 1
+        finally:
+            for stream in (city, district, handler):
+                await stream.close()
+            await _stop_hub()
+
+    async_to_sync(scenario)()
