@@ -306,7 +306,7 @@ FIRE_COLUMNS = (
     "data",
 )  # fmt: skip
 # Raw SQL because it is the hot path: building 10,000 CaseEvent objects costs more than the database's work, and
-# the values go as one array literal per column (parsing 2,400 × 14 bound values cost more than the inserts).
+# the values go as one array literal per column (2,400 × 11 values bound one by one cost ~30 ms more CPU a batch).
 # The event is an overlay (from_status = to_status, actor NULL, role "system"); a new CaseEvent column needs a
 # database default or a place here (the sweep's tests would fail first). The timers' update runs whatever the
 # inserts find (a stale timer fires nothing and is still moved on); the case row is only read (and locked).
