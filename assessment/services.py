@@ -7,7 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import CaseEvent, EnforcementEvent
+from cases.models import NOT_TIMER_EVENT, CaseEvent, EnforcementEvent
 from grids.models import TrackPoint
 from huizhou_cityops.errors import ConflictError
 
@@ -137,8 +137,10 @@ def assessment_freeze(*, span: Span, now=None) -> AssessmentRun:
 
 def period_has_data(span: Span) -> bool:
     """Whether anything had happened by the end of the period: a case event before its end (a quiet day of a
-    running city has data, its backlog; a month before the first case has none)."""
-    return CaseEvent.objects.filter(at__lt=span.end).exists()
+    running city has data, its backlog; a month before the first case has none). The timer sweep's events are left
+    out, so the probe is one step into case_event_at_no_timer: a case's timer events never come before its first
+    event."""
+    return CaseEvent.objects.filter(NOT_TIMER_EVENT, at__lt=span.end).exists()
 
 
 def assessment_freeze_due(*, now=None, kinds=FROZEN_KINDS) -> list[AssessmentRun]:

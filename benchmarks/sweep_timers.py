@@ -98,14 +98,12 @@ def vacuum() -> None:
 STATEMENT_KINDS = (
     ("claim", "FOR UPDATE"),
     ("ladder", "dispatch_escalationstep"),
-    ("event ids", "nextval("),
-    ("marks+events+follow-up", "INSERT INTO"),
-    ("advance", "UPDATE"),
+    ("marks+events+timers", "INSERT INTO"),
 )
 
 
 def statement_kind(sql: str) -> str:
-    if sql.startswith(("SAVEPOINT", "RELEASE", "COMMIT", "BEGIN")):
+    if sql.startswith(("SAVEPOINT", "RELEASE", "COMMIT", "BEGIN", "SET LOCAL")):
         return "transaction"
     return next((name for name, marker in STATEMENT_KINDS if marker in sql), sql[:40])
 

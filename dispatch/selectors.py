@@ -200,7 +200,7 @@ FEED_SCAN = 1000
 def _feed_horizon(rows, after, now):
     """The highest id up to which every id has committed or been given up on.
 
-    Ids are drawn at insert (the timer sweep even reserves them before its batch), not at commit, so a later
+    Ids are drawn at insert (the timer sweep draws a batch's before its inserts), not at commit, so a later
     id can be visible while an earlier one is still in flight. The cursor therefore stops before a gap until the
     gap fills, or until the event after it is FEED_GAP_GRACE old: then the missing id belongs to a rolled-back
     insert or an unused reservation and never comes.

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
-from cases.models import CaseEvent
+from cases.models import NOT_TIMER_EVENT, CaseEvent
 
 from ..indicators.counts import UNIT_COUNTS
 from ..livecache import _cache_get, _cache_set, _live_cache_seconds
@@ -43,7 +43,7 @@ def _to_compute(first: date, now):
     lowest = RollupDay.objects.aggregate(lo=Min("day"))["lo"]
     if lowest is None:
         return None
-    if first < lowest and CaseEvent.objects.filter(at__lt=day_bounds(lowest)[0]).exists():
+    if first < lowest and CaseEvent.objects.filter(NOT_TIMER_EVENT, at__lt=day_bounds(lowest)[0]).exists():
         return None  # the roll-ups start after the first events (a partial rebuild): they cannot answer
     start = max(first, lowest)
     written = dict(RollupDay.objects.filter(day__gte=start, day__lte=today).values_list("day", "through"))

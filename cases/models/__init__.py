@@ -1,6 +1,8 @@
 from .assist import REPORTABLE_STATES, AssistPart, PartState, Summons, SummonsState, Whistle
 from .calendar import CalendarDay, CalendarYear, DayKind, WorkingPeriod
 from .case import (
+    NOT_TIMER_EVENT,
+    TIMER_EVENT_ACTIONS,
     Case,
     CaseEvent,
     CaseNumberSequence,
@@ -85,6 +87,7 @@ __all__ = [
     "CaseRequest",
     "CaseTimer",
     "CommandLevel",
+    "NOT_TIMER_EVENT",
     "Light",
     "Open311Client",
     "Open311Request",
@@ -93,6 +96,7 @@ __all__ = [
     "RequestState",
     "Source",
     "Stage",
+    "TIMER_EVENT_ACTIONS",
     "Status",
     "CalendarDay",
     "CalendarYear",

@@ -252,6 +252,13 @@ class CaseTimer(models.Model):
         return f"{self.case_id} {self.due_at}"
 
 
+# The events the timer sweep writes (dispatch.services.timers), thousands at a time: the case's timeline and the
+# live feed show them (through the case and id indexes), no reader looks for them by time, action or region, so
+# those indexes leave them out (each reader that filters on them names its actions, which implies the condition).
+TIMER_EVENT_ACTIONS = ("timer_warning", "timer_overdue", "timer_escalation")
+NOT_TIMER_EVENT = ~Q(action__in=TIMER_EVENT_ACTIONS)
+
+
 class CaseEvent(models.Model):
     """An immutable row per transition: the timeline, the audit trail and the input of the assessment."""
 
@@ -272,7 +279,8 @@ class CaseEvent(models.Model):
         db_index=False,
     )
     actor_role = models.CharField(_("role"), max_length=20, blank=True)
-    at = models.DateTimeField(_("at"), db_index=True)
+    # db_index=False: case_event_at_no_timer holds the events other than the timer sweep's.
+    at = models.DateTimeField(_("at"))
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
     # Facts for the assessment: the stage this action ended, its deadline and whether that was met.
@@ -295,8 +303,14 @@ class CaseEvent(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["case", "id"], name="case_event_case"),
-            models.Index(fields=["action", "at"], name="case_event_action_at"),
-            models.Index(fields=["region_path"], name="case_event_region", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["action", "at"], name="case_event_action_at_no_timer", condition=NOT_TIMER_EVENT),
+            models.Index(fields=["at"], name="case_event_at_no_timer", condition=NOT_TIMER_EVENT),
+            models.Index(
+                fields=["region_path"],
+                name="case_event_region_no_timer",
+                opclasses=["varchar_pattern_ops"],
+                condition=NOT_TIMER_EVENT,
+            ),
             models.Index(fields=["actor"], name="case_event_actor", condition=Q(actor__isnull=False)),
         ]
 

@@ -89,7 +89,8 @@ class TimerMark(models.Model):
         "cases.CaseEvent", on_delete=models.PROTECT, related_name="timer_mark", db_constraint=False
     )
     # Set by the follow-up that announced the mark (lift to city, `timers_fired`), in the same transaction; the
-    # follow-up outbox (dispatch.services.followup) guarantees that announcement, this only records it.
+    # follow-up outbox (dispatch.services.followup) guarantees that announcement, this only records it. Not indexed,
+    # so the announcing update of a mark can stay on its page (HOT).
     announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
 
     class Meta:
@@ -99,10 +100,8 @@ class TimerMark(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "stage", "stage_started_at", "level"], name="timer_mark_once"),
         ]
-        indexes = [
-            # Only marks whose announcement is still pending (normally none): the re-announce probe is free.
-            models.Index(fields=["fired_at"], condition=Q(announced_at__isnull=True), name="timer_mark_unannounced"),
-        ]
+        # No index on the announcement: the follow-up row of the batch is what brings it about (and its repair
+        # sweep reads the follow-ups, not the marks), so nothing looks for unannounced marks.
 
     def __str__(self):
         return f"{self.case_id} {self.stage} {self.level}"

@@ -8,15 +8,16 @@ to the warning point by the stage clock (a trigger copies `Case.timer_due_at`), 
 sweep with nothing due is one index probe however many cases are open.
 
 The sweep claims due timers with their cases in short transactions (FOR UPDATE SKIP LOCKED on both rows: two
-sweeps share the work, never a case; a case being transitioned is skipped and seen next time), inserts a mark
-per level that became due (ON CONFLICT DO NOTHING: an existing mark means the effect already happened), writes
-one event per new mark (the same statement writes one follow-up row for the batch's new marks,
-dispatch.services.followup), then moves the timers on, raising their overdue flag at the deadline. The case row
+sweeps share the work, never a case; a case being transitioned is skipped and seen next time), then in one
+statement inserts a mark per level that became due (ON CONFLICT DO NOTHING: an existing mark means the effect
+already happened), one event per new mark and one follow-up row for the batch's new marks
+(dispatch.services.followup), and moves the timers on, raising their overdue flag at the deadline. The case row
 is only read (and locked): firing never rewrites it and its twenty indexes. That is all the sweep does: the
 announcing (the cases whose step says so lifted to the city level, then one `timers_fired` signal, i.e. the
 notifications) is the follow-up's work, on the `followup` queue right after the commit, or the repair sweep's
 after a crash. A crash rolls back the batch in flight and the next sweep redoes it; marks committed earlier
-keep everything that already happened from happening again.
+keep everything that already happened from happening again. For the same reason a batch's commit does not wait
+for the disk (see _commit_without_waiting_for_the_disk).
 """
 
 import json
@@ -129,20 +130,39 @@ def _sweep_batch(*, now, batch, ladder, result, after=None):
         claimed = _claim(now=now, batch=batch, after=after)
         if not claimed:
             return 0, after
+        _commit_without_waiting_for_the_disk()
         steps = ladder()
         plans = [(case, *_plan(case, steps, now)) for case in claimed]
         fired, followup = _fire(plans, now)
-        _advance(plans)
         if fired:
-            event_ids, case_ids = [item["event_id"] for item in fired], [item["case_id"] for item in fired]
+            event_ids, case_ids = [item[0] for item in fired], [item[1] for item in fired]
             transaction.on_commit(lambda: feed_publish(event_ids=event_ids, case_ids=case_ids))
         if followup is not None:
             followup_kick_on_commit([followup])
             result.followups.append(followup)
     result.cases += len(claimed)
     result.batches += 1
-    result.fired.update(item["level"] for item in fired)
+    result.fired.update(item[2] for item in fired)
     return len(claimed), claimed[-1]["timer_due_at"]
+
+
+def _commit_without_waiting_for_the_disk():
+    """This batch's commit returns before its WAL reaches the disk (synchronous_commit off, this transaction only).
+
+    Sound because a batch lost that way is simply done again, completely and once:
+    - everything the batch writes (marks, events, timers, its follow-up row) is in this one transaction, and the
+      deadlines it works from are in the database: a crash in the short window (at most a few hundred
+      milliseconds, until the WAL writer flushes) undoes the whole batch, as if it had never run, and the next
+      sweep claims the same timers and fires the same levels (the marks are unique, nothing else remembers it);
+    - the database replays its log in order, so a lost batch takes every later commit with it and no committed
+      transaction can have built on it: whatever wrote after reading the batch (its follow-up's lifts and
+      notifications, which commit synchronously) flushed the batch's commit with its own;
+    - what left the transaction at its commit was only the fast path's hand-over of the follow-up id (a task that
+      finds no such row does nothing; the redone batch writes and announces its own) and the live feed's wake-up
+      (a screen may show a timer event that the redone batch writes again).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 class Ladder:
@@ -241,56 +261,68 @@ def _plan(case, ladder, now):
 
 
 def _fire(plans, now):
-    """A mark per due level, an event per mark that was new and the batch's follow-up row, in one statement;
-    returns (the new marks as dicts, the follow-up's id or None when no mark was new).
+    """One statement for the batch: a mark per due level, an event per mark that was new, the batch's follow-up row
+    and every claimed timer moved on; returns (the new marks as (event id, case id, level), the follow-up's id or
+    None when no mark was new).
 
-    Event ids are drawn from the sequence first so that each mark names its event: the mark insert decides
-    (ON CONFLICT DO NOTHING) and only the winners' events are written. The foreign key is checked at commit.
+    Event ids are drawn from the sequence in the statement, before the marks, so that each mark names its event:
+    the mark insert decides (ON CONFLICT DO NOTHING) and only the winners' events are written.
     """
-    rows = [(case, level) for case, due, _next in plans for level in due]
-    if not rows:
-        return [], None
-    event_ids = _reserve_event_ids(len(rows))
-    data = [_event_json(level) for _case, level in rows]
-    won, followup = _insert_marks_and_events(rows, event_ids, data, now)
-    fired = [
-        {
-            "mark_id": won[event_id],
-            "case_id": case["id"],
-            "event_id": event_id,
-            "stage": case["stage"],
-            "level": level.name,
-        }
-        for (case, level), event_id in zip(rows, event_ids, strict=True)
-        if event_id in won
-    ]
-    return fired, followup
-
-
-def _reserve_event_ids(count):
+    # One array element per value, quoted once per case (a case fires 2.4 levels on average) and once per instant
+    # (many due cases share one); the columns are the transposed rows.
+    instants = _Instants()
+    rows = []
+    for case, due, _next in plans:
+        if due:
+            head = (
+                str(case["id"]),
+                _text(case["stage"]),
+                instants[case["stage_started_at"]],
+                _text(case["status"]),
+                instants[case["stage_deadline"]],
+                _int(case["lead_department_id"]),
+                _text(case["region_path"]),
+            )
+            rows.extend((*head, *_level_elements(level, instants)) for level in due)
+    transposed = zip(*rows, strict=True) if rows else ((),) * len(FIRE_COLUMNS)
+    columns = {name: _array(column) for name, column in zip(FIRE_COLUMNS, transposed, strict=True)}
+    # The timers: each to its next instant (NULL after the last), overdue once the deadline's level fired.
+    columns["timer"] = _array(str(case["id"]) for case, _due, _next in plans)
+    columns["next_at"] = _array(instants[next_at] for _case, _due, next_at in plans)
+    columns["overdue"] = _array("t" if any(lv.name == OVERDUE for lv in due) else "f" for _case, due, _next in plans)
+    followup = {
+        "kind": FollowUpKind.TIMERS.value,
+        "pending": FollowUpState.PENDING.value,
+        "next": timezone.now() + grace(),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [CaseEvent._meta.db_table, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(_fire_sql(), {**columns, **followup, "now": now, "role": SYSTEM_ROLE})
+        won = cursor.fetchall()
+    return [(event_id, case_id, level) for event_id, case_id, level, _f in won], (won[0][3] if won else None)
 
 
-# Raw SQL because it is the hot path: building 10,000 CaseEvent objects costs more than the database's work.
+FIRE_COLUMNS = (
+    "case_id", "stage", "started", "status", "deadline", "department", "region_path", "level", "due_at", "action",
+    "data",
+)  # fmt: skip
+# Raw SQL because it is the hot path: building 10,000 CaseEvent objects costs more than the database's work, and
+# the values go as one array literal per column (2,400 × 11 values bound one by one cost ~30 ms more CPU a batch).
 # The event is an overlay (from_status = to_status, actor NULL, role "system"); a new CaseEvent column needs a
-# database default or a place here (the sweep's tests would fail first).
+# database default or a place here (the sweep's tests would fail first). The timers' update runs whatever the
+# inserts find (a stale timer fires nothing and is still moved on); the case row is only read (and locked).
 FIRE_SQL = """
-WITH v AS (
-    SELECT * FROM unnest(
-        %(event_id)s::bigint[], %(case_id)s::bigint[], %(stage)s::varchar[], %(started)s::timestamptz[],
-        %(level)s::varchar[], %(due_at)s::timestamptz[], %(action)s::varchar[], %(status)s::varchar[],
-        %(deadline)s::timestamptz[], %(department)s::bigint[], %(region_path)s::varchar[], %(data)s::jsonb[]
-    ) AS v(event_id, case_id, stage, started, level, due_at, action, status, deadline, department, region_path, data)
+WITH v AS MATERIALIZED (
+    SELECT nextval((SELECT pg_get_serial_sequence('{events}', 'id'))::regclass) AS event_id, v.*
+    FROM unnest(
+        %(case_id)s::bigint[], %(stage)s::varchar[], %(started)s::timestamptz[], %(level)s::varchar[],
+        %(due_at)s::timestamptz[], %(action)s::varchar[], %(status)s::varchar[], %(deadline)s::timestamptz[],
+        %(department)s::bigint[], %(region_path)s::varchar[], %(data)s::jsonb[]
+    ) AS v(case_id, stage, started, level, due_at, action, status, deadline, department, region_path, data)
 ), won AS (
     INSERT INTO {marks} (case_id, stage, stage_started_at, level, due_at, fired_at, event_id)
     SELECT case_id, stage, started, level, due_at, %(now)s, event_id FROM v
     ON CONFLICT (case_id, stage, stage_started_at, level) DO NOTHING
-    RETURNING event_id, id
+    RETURNING event_id, id, case_id, level
 ), events AS (
     INSERT INTO {events} (id, case_id, action, from_status, to_status, actor_id, actor_role, at, note, data, stage,
                           stage_deadline, stage_met, department_id, region_path)
@@ -303,40 +335,57 @@ WITH v AS (
            %(pending)s, 0, %(next)s, '', %(now)s
     FROM won HAVING count(*) > 0
     RETURNING id
+), moved AS (
+    UPDATE {timers} AS t SET due_at = m.next_at, overdue = t.overdue OR m.overdue
+    FROM unnest(%(timer)s::bigint[], %(next_at)s::timestamptz[], %(overdue)s::boolean[]) AS m(id, next_at, overdue)
+    WHERE t.case_id = m.id
 )
-SELECT won.event_id, won.id, (SELECT id FROM followup) FROM won
+SELECT won.event_id, won.case_id, won.level, (SELECT id FROM followup) FROM won
 """
 
 
-def _insert_marks_and_events(rows, event_ids, data, now):
-    """Insert the marks that do not exist yet, their events and the follow-up announcing them; returns
-    ({event id: mark id} of the marks inserted, the follow-up's id or None)."""
-    columns = {
-        "event_id": event_ids,
-        "case_id": [case["id"] for case, _level in rows],
-        "stage": [case["stage"] for case, _level in rows],
-        "started": [case["stage_started_at"] for case, _level in rows],
-        "level": [level.name for _case, level in rows],
-        "due_at": [level.due_at for _case, level in rows],
-        "action": [ESCALATION_ACTION if level.step else ACTION_OF_LEVEL[level.name] for _case, level in rows],
-        "status": [case["status"] for case, _level in rows],
-        "deadline": [case["stage_deadline"] for case, _level in rows],
-        "department": [case["lead_department_id"] for case, _level in rows],
-        "region_path": [case["region_path"] for case, _level in rows],
-        "data": data,
-    }
-    sql = FIRE_SQL.format(
-        marks=TimerMark._meta.db_table, events=CaseEvent._meta.db_table, followups=FollowUp._meta.db_table
+def _fire_sql():
+    return FIRE_SQL.format(
+        marks=TimerMark._meta.db_table,
+        events=CaseEvent._meta.db_table,
+        followups=FollowUp._meta.db_table,
+        timers=CaseTimer._meta.db_table,
     )
-    followup = {
-        "kind": FollowUpKind.TIMERS.value,
-        "pending": FollowUpState.PENDING.value,
-        "next": timezone.now() + grace(),
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {**columns, **followup, "now": now, "role": SYSTEM_ROLE})
-        rows = cursor.fetchall()
-    return {event_id: mark_id for event_id, mark_id, _f in rows}, (rows[0][2] if rows else None)
+
+
+def _array(elements):
+    """A PostgreSQL array literal of elements already quoted (or numbers, booleans, NULL)."""
+    return "{" + ",".join(elements) + "}"
+
+
+def _int(value):
+    return "NULL" if value is None else str(value)
+
+
+def _text(value):
+    """A string (never NULL here) as an array element: quoted, with backslashes and double quotes escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class _Instants(dict):
+    """Instants as array elements, each written once per batch."""
+
+    def __missing__(self, value):
+        element = self[value] = "NULL" if value is None else f'"{value.isoformat()}"'
+        return element
+
+
+def _level_elements(level, instants):
+    """A level's array elements: its name, instant, event action and event data."""
+    name_and_action = _LEVEL_TEXTS.get(level.name)
+    if name_and_action is None:
+        action = ESCALATION_ACTION if level.step else ACTION_OF_LEVEL[level.name]
+        name_and_action = _LEVEL_TEXTS[level.name] = (_text(level.name), _text(action))
+    due_at = instants[level.due_at]
+    return name_and_action[0], due_at, name_and_action[1], _text(_event_json(level, due_at[1:-1]))
+
+
+_LEVEL_TEXTS = {}
 
 
 def _event_data(level):
@@ -353,10 +402,12 @@ def _event_data(level):
     return data
 
 
-def _event_json(level):
+def _event_json(level, due_at=None):
     """`_event_data(level)` as the JSON text json.dumps writes, without a dict and an encoding per event (10,000 due
-    cases are 24,000 events): the level's name and instant need no escaping, the step's part is encoded once."""
-    head = f'{{"level": "{level.name}", "percent": {level.percent}, "due_at": "{level.due_at.isoformat()}"'
+    cases are 24,000 events): the level's name and instant need no escaping, the step's part is encoded once.
+    `due_at`: the instant's isoformat, when the caller has it."""
+    due_at = due_at or level.due_at.isoformat()
+    head = f'{{"level": "{level.name}", "percent": {level.percent}, "due_at": "{due_at}"'
     return head + (_step_json(level.step) if level.step is not None else "}")
 
 
@@ -370,28 +421,6 @@ def _step_json(step):
 
 
 _STEP_JSON = {}
-
-
-def _advance(plans):
-    """One UPDATE for the batch: each timer to its next instant (NULL after the last), overdue once the deadline's
-    level fired. The case rows are not written.
-
-    The rows are locked by this transaction, so no condition beyond the id is needed: nobody changed them.
-    """
-    ids, nexts, overdue = [], [], []
-    for case, due, next_at in plans:
-        ids.append(case["id"])
-        nexts.append(next_at)
-        overdue.append(any(level.name == OVERDUE for level in due))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {CaseTimer._meta.db_table} AS t SET due_at = v.next_at, overdue = t.overdue OR v.overdue
-            FROM unnest(%s::bigint[], %s::timestamptz[], %s::boolean[]) AS v(id, next_at, overdue)
-            WHERE t.case_id = v.id
-            """,  # noqa: S608 - the table name is ours; every value is a parameter
-            [ids, nexts, overdue],
-        )
 
 
 MESSAGE_FIELDS = ("mark_id", "case_id", "event_id", "level", "stage", "percent")

@@ -292,3 +292,27 @@ def test_the_event_data_text_is_what_json_would_write(ladder):
     for level in levels:
         assert timers._event_json(level) == json.dumps(timers._event_data(level))
         assert json.loads(timers._event_json(level))["level"] == level.name
+        due_at = timers._Instants()[level.due_at][1:-1]
+        assert timers._event_json(level, due_at) == timers._event_json(level)
+
+
+def test_the_batch_values_come_back_from_their_array_literals_unchanged():
+    """The sweep sends each column as one array literal: quotes, backslashes, NULLs and instants survive it."""
+    texts = ["plain", 'with "quotes"', "back\\slash", "/4413/441302/", "{braces},comma", "", "NULL", "空格 中文"]
+    instants = [datetime(2026, 11, 24, 15, 30, 0, 123, tzinfo=SH), None, WARNING_AT]
+    numbers = [1, None, 2**40]
+    data = [json.dumps({"note": 'say "hi"\\', "n": 1})]
+    element = timers._Instants()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::varchar[], %s::timestamptz[], %s::bigint[], %s::jsonb[]",
+            [
+                timers._array(map(timers._text, texts)),
+                timers._array(element[value] for value in instants),
+                timers._array(map(timers._int, numbers)),
+                timers._array(map(timers._text, data)),
+            ],
+        )
+        got_texts, got_instants, got_numbers, got_data = cursor.fetchone()
+    assert (got_texts, got_instants, got_numbers) == (texts, instants, numbers)
+    assert [json.loads(value) for value in got_data] == [json.loads(data[0])]

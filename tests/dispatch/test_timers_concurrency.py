@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -151,4 +151,49 @@ def test_a_failing_receiver_rolls_the_announcement_back_until_a_retry_delivers_i
     assert calls[1:] == [2 * len(due_cases)] * 2
     assert not TimerMark.objects.filter(announced_at__isnull=True).exists()
     assert Notification.objects.count() == told
+    assert_each_level_once(due_cases)
+
+
+def test_a_batch_whose_commit_is_lost_after_its_hand_over_is_redone_completely_and_once(due_cases, monkeypatch):
+    """A batch commits without waiting for the disk: a crash can lose one whose commit had returned, after its
+    follow-up was handed over and the live feed woken. Simulated: the sweep runs inside a transaction that is
+    rolled back after the batches' on-commit hand-overs are taken, and those run as if the commit had held."""
+    received, woken = [], []
+
+    def receiver(sender, *, marks, **kwargs):
+        received.extend(mark["event_id"] for mark in marks)
+
+    monkeypatch.setattr(timers, "feed_publish", lambda **kwargs: woken.extend(kwargs["event_ids"]))
+    timers_fired.connect(receiver, dispatch_uid="test-lost-commit")
+    try:
+        with transaction.atomic():
+            lost = timers_sweep(now=DEADLINE, batch=100)
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                assert cursor.fetchone()[0] == "off"  # set by the batches, for this transaction only
+            hand_overs = [hook for _savepoints, hook, _robust in connection.run_on_commit]
+            transaction.set_rollback(True)
+        assert lost.cases == len(due_cases) and lost.batches == 4
+        for hook in hand_overs:  # the follow-ups' fast path (inline in tests) and the feed's wake-up
+            hook()
+        # Nothing of the lost batches is left: the fast path found no follow-up row and announced nothing.
+        assert len(woken) == 2 * len(due_cases)
+        assert received == []
+        assert not TimerMark.objects.exists() and not CaseEvent.objects.filter(action__in=TIMER_ACTIONS).exists()
+        assert not FollowUp.objects.filter(pk__in=lost.followups).exists()
+        assert not FollowUp.objects.filter(kind="timers").exists()
+        assert CaseTimer.objects.filter(case_id__in=due_cases, due_at__lte=DEADLINE).count() == len(due_cases)
+
+        redone = timers_sweep(now=DEADLINE, batch=100)
+        assert timers_sweep(now=DEADLINE + timedelta(minutes=1)).cases == 0
+    finally:
+        timers_fired.disconnect(dispatch_uid="test-lost-commit")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"  # the connection's own setting is untouched
+    assert redone.cases == len(due_cases) and dict(redone.fired) == dict(lost.fired)
+    assert sorted(received) == sorted(TimerMark.objects.values_list("event_id", flat=True))
+    timer_followups = FollowUp.objects.filter(kind="timers")
+    assert sorted(timer_followups.filter(state="done").values_list("id", flat=True)) == sorted(redone.followups)
+    assert timer_followups.count() == redone.batches
     assert_each_level_once(due_cases)

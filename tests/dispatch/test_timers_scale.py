@@ -89,9 +89,10 @@ def test_a_sweep_touches_only_the_due_cases(crowd):
     assert CaseEvent.objects.filter(action="timer_overdue").count() == DUE
     # Set-based: one batch costs the same handful of statements however many cases it holds.
     statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    # Claim, ladder, event ids, marks with their events and the batch's follow-up, advance; the announcement is
-    # the follow-up's work.
-    assert len(statements) == 5, statements
+    # Claim, the commit's setting, ladder, then one statement for the marks with their events, the batch's
+    # follow-up and the timers moved on; the announcement is the follow-up's work.
+    assert len(statements) == 4, statements
+    assert statements[1] == "SET LOCAL synchronous_commit TO OFF"
 
 
 def test_a_sweep_with_nothing_due_is_one_index_probe(crowd):
