@@ -66,6 +66,8 @@ class Timer:
         if action in DECISION_ACTIONS:
             return rng.randint(5, 180), False
         if action == "resume":
+            if rng.random() < spread.LONG_SUSPENSION_SHARE:  # 挂账: waits for a plan, a season, a budget
+                return rng.randint(45 * DAY, spread.LONG_SUSPENSION_DAYS * DAY), True
             return rng.randint(DAY, 45 * DAY), True
         limit, natural = (None, True) if paused or not stage else self.sim.limit_minutes(d, stage, near)
         if limit is None:
@@ -77,7 +79,8 @@ class Timer:
         elif action == "request_check":  # the check stage runs from the feedback over two steps
             share = rng.uniform(0.05, 0.35)
         elif rng.random() < spread.LATE_SHARE.get(stage, 0.05):
-            share = rng.uniform(1.02, 2.5)
+            # Most late answers come within a few limits; stragglers (owners unclear, works to plan) take weeks.
+            share = rng.uniform(1.02, 2.5) if rng.random() >= spread.STRAGGLER_SHARE else rng.uniform(2.5, 25)
         else:
             share = rng.uniform(0.05, 0.6 if action == "check" else 0.95)
         return max(int(limit * share), 1), natural
