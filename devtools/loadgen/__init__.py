@@ -149,7 +149,8 @@ def _window(options, now):
     year = options.year or timezone.localdate(now).year
     today = timezone.localdate(now)
     first = min(date(year, 1, 1), options.since or today, today - timedelta(days=STEADY_DAYS)) - timedelta(days=30)
-    last = max(today, date(year, 12, 31)) + timedelta(days=400)
+    # Room for the histories of the latest arrivals: months of suspension and of lateness past the year's end.
+    last = max(today, date(year, 12, 31)) + timedelta(days=800)
     return first, last
 
 

@@ -135,6 +135,7 @@ PENDING_EXTENSION_SHARE = 0.3  # of open handling cases with an extension: still
 
 # Of late answers, the share that comes many limits late (2.5–25 times the limit) rather than 1–2.5 times.
 STRAGGLER_SHARE = 0.2
+LATE_MAX_DAYS = 120  # days (working days on a working clock) a late answer waits at most
 # Share of late answers per stage (the action came after the stage's deadline).
 LATE_SHARE = {
     "accept": 0.03,

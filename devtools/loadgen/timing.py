@@ -22,6 +22,7 @@ GREEN, WARNING, DUE, OVERDUE = "green", "warning", "due", "overdue"
 # A "due" case's deadline passed within this many minutes of its clock: newly due, as a sweep would find it.
 RECENT = 60
 DAY = 1440
+WORKING_DAY = 480  # minutes of a working day, for caps only (the clock itself reads the calendar)
 
 
 class TimingFailed(Exception):
@@ -83,7 +84,8 @@ class Timer:
             share = rng.uniform(1.02, 2.5) if rng.random() >= spread.STRAGGLER_SHARE else rng.uniform(2.5, 25)
         else:
             share = rng.uniform(0.05, 0.6 if action == "check" else 0.95)
-        return max(int(limit * share), 1), natural
+        # A straggler waits months at most: a 30-day limit 25 times over would run past the load's window.
+        return max(min(int(limit * share), spread.LATE_MAX_DAYS * (DAY if natural else WORKING_DAY)), 1), natural
 
     def forward(self, d, start):
         """Times of d.steps from the report at `start` on."""
