@@ -76,6 +76,7 @@ def measure(client, zoom_name, zoom, bboxes):
     times, cpu, sizes, queries, baselines, missing = [], [], [], [], [], 0
     shapes = []
     for bbox in bboxes:
+        bbox = tuple(round(v, 5) for v in bbox)  # as the page sends it (command.js bboxParam)
         url = "/command/map/cases/?bbox=" + ",".join(f"{v:.5f}" for v in bbox)
         with CaptureQueriesContext(connection) as captured:
             started, started_cpu = time.perf_counter(), time.process_time()
