@@ -105,12 +105,24 @@ class ShiftScreen:
         self._last_counts = time.monotonic()
         await asyncio.sleep(random.random() * COUNTS_JITTER)
         self.counts += 1
-        self.errors += (await self._get(client, f"{url}/command/counts/")).status_code != 200
+        await self._fetch(client, f"{url}/command/counts/")
 
     async def _list(self, client, url):
         await asyncio.sleep(LIST_DEBOUNCE)
         self.lists += 1
-        self.errors += (await self._get(client, f"{url}/command/cases/?queue=all&size=25")).status_code != 200
+        await self._fetch(client, f"{url}/command/cases/?queue=all&size=25")
+
+    async def _fetch(self, client, url):
+        try:
+            self.errors += (await self._get(client, url)).status_code != 200
+        except httpx.HTTPError:
+            self.errors += 1
+
+    def stop(self):
+        """Cancels the refreshes still waiting (the page is closed)."""
+        for task in (self._counts_task, self._list_task):
+            if task is not None:
+                task.cancel()
 
 
 # ---- the transitions (a process of their own) ----
@@ -203,7 +215,10 @@ async def run(args, url):
         await asyncio.sleep(LIST_DEBOUNCE + COUNTS_EVERY + COUNTS_JITTER)  # the last refreshes
         for task in tasks:
             task.cancel()
+        for screen in screens:
+            screen.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.sleep(0)  # the cancelled refreshes end before the client closes
     return screens, committed, taken, latencies, errors, cpu, quiet[0]
 
 
