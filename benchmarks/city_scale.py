@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/city_scale.py --database-url postgis://postgres@127.0.0.1:5432/cityops_1m --build
     .venv/bin/python benchmarks/city_scale.py --database-url postgis://postgres@127.0.0.1:5432/cityops_1m [--json]
 
-1. The database: with --build it is made if missing (a copy of --template, or migrate + seed_demo) and topped up
-   to --cases cases with `seed_load` in steady state (cases arriving over the past year, open while their history
+1. The database: with --build it is made if missing (a copy of --template, or migrate + seed_demo), migrated,
+   and topped up to --cases cases with `seed_load` in steady state (cases arriving over the past year, open while their history
    runs); without it the database is used as it is, and its case counts are printed.
 2. Runs each surface's script of SURFACES in turn (`<script> --json` with DATABASE_URL set to the database), one
    after the other so they do not measure each other. Each prints, as its LAST stdout line,
@@ -172,6 +172,7 @@ def build(url: str, *, cases: int, template: str, env: dict):
                 cursor.execute("CREATE EXTENSION IF NOT EXISTS postgis")
             _manage(env, "migrate", "--no-input")
             _manage(env, "seed_demo")
+    _manage(env, "migrate", "--no-input")  # a copy or an older database gets this code's indexes
     have = database_counts(url)[0]
     if have < cases:
         _manage(env, "seed_load", "--cases", str(cases - have))
