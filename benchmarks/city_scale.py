@@ -4,8 +4,8 @@
     .venv/bin/python benchmarks/city_scale.py --database-url postgis://postgres@127.0.0.1:5432/cityops_1m [--json]
 
 1. The database: with --build it is made if missing (a copy of --template, or migrate + seed_demo), migrated,
-   and topped up to --cases cases with `seed_load` in steady state (cases arriving over the past year, open while their history
-   runs); without it the database is used as it is, and its case counts are printed.
+   and topped up to --cases cases with `seed_load` in steady state (cases arriving over the past year, open
+   while their history runs); without it the database is used as it is, and its case counts are printed.
 2. Runs each surface's script of SURFACES in turn (`<script> --json` with DATABASE_URL set to the database), one
    after the other so they do not measure each other. Each prints, as its LAST stdout line,
    {"rows": [{"what", "value", "unit", "goal", "met", "baseline", "queries"}]}, each value measured against its
