@@ -124,6 +124,8 @@ def _lights(options, groups, chosen):
 
 def _plan_steady(options, rng, clock, now_minute):
     """Arrivals over the past year at the year's rhythm; only the asked due/warning/overdue cases are anchored."""
+    if options.year is not None:
+        raise LoadError("a steady load covers the 365 days before now: give --open-share to load a calendar year")
     today = now_minute // DAY
     first = max(today - STEADY_DAYS + 1, (options.since - clock.first).days if options.since else 0, 0)
     wanted = options.due + options.warning + options.overdue

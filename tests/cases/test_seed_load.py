@@ -415,3 +415,8 @@ def test_it_prints_the_open_cases_per_week_and_per_status(demo):
     assert weeks and all(datetime.fromisoformat(monday).weekday() == 0 for monday, _n in weeks)
     opened = int(re.search(r"Open cases: ([\d,]+)", text)[1].replace(",", ""))
     assert sum(int(n.replace(",", "")) for _m, n in weeks) == opened
+
+
+def test_a_steady_load_refuses_a_calendar_year(demo):
+    with pytest.raises(CommandError, match="365 days"):
+        call_command("seed_load", cases=10, year=2026, now=NOW, force=True)

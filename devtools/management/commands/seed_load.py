@@ -28,7 +28,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=1, help="Random seed: same seed, --now and --batch, same data (default 1)."
         )
-        parser.add_argument("--year", type=int, help="Year of the final cases' reports (default: this year, to now).")
+        parser.add_argument(
+            "--year",
+            type=int,
+            help="Year of the final cases' reports with --open-share (default: this year, to now).",
+        )
         parser.add_argument(
             "--open-share",
             type=float,
