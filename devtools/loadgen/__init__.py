@@ -5,6 +5,12 @@
 service would (`simulate.py`) and streams the rows into PostgreSQL with COPY in batches (`rows.py`,
 `writer.py`). Final cases are generated day by day through the year, so ids grow with the report time;
 the open ones come last, anchored at "now".
+
+Without an open share (`open_share=None`, `seed_load`'s default) the load is a city in steady state: every case
+arrives at the year's steady rhythm over the past 365 days and is timed forward from its report; the cases whose
+history has not ended by now are open at the step they have reached (the recent tail, the late ones and the long
+suspensions), marked as the timer sweep would have left them. Only the --due/--warning/--overdue cases are
+anchored at now, last.
 """
 
 import random
@@ -40,7 +46,7 @@ class LoadOptions:
     cases: int
     seed: int = 1
     year: int | None = None
-    open_share: float = 0.3
+    open_share: float | None = 0.3  # None: steady state, the open cases are those not ended by now
     batch: int = 50_000
     due: int = 0
     warning: int = 0
@@ -63,6 +69,8 @@ class LoadResult:
     open: int = 0
     seconds: float = 0.0
     groups: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)  # open cases per status
+    weeks: Counter = field(default_factory=Counter)  # open cases per Monday of their report week
     stats: dict = field(default_factory=dict)
 
 
@@ -70,9 +78,15 @@ class LoadResult:
 class _Plan:
     finals: list  # (day index, number of final cases reported that day), ascending
     opens: list  # (goal, void prior, light group) per open case
+    steady: bool = False  # finals are arrivals, final or open by now
+
+
+STEADY_DAYS = 365
 
 
 def _plan(options, rng, clock, now_minute):
+    if options.open_share is None:
+        return _plan_steady(options, rng, clock, now_minute)
     year = options.year or clock.date(now_minute).year
     # `since` alone may reach back into last year (six weeks from early January); with a year it stays inside it.
     start = (
@@ -95,30 +109,60 @@ def _plan(options, rng, clock, now_minute):
     groups = [None] * n_open
     for i in running:
         groups[i] = GREEN
-    chosen = rng.sample(running, wanted)
+    _lights(options, groups, rng.sample(running, wanted))
+    return _Plan(finals, list(zip(goals, priors, groups, strict=True)))
+
+
+def _lights(options, groups, chosen):
     for i in chosen[: options.due]:
         groups[i] = DUE
     for i in chosen[options.due : options.due + options.warning]:
         groups[i] = WARNING
     for i in chosen[options.due + options.warning :]:
         groups[i] = OVERDUE
-    return _Plan(finals, list(zip(goals, priors, groups, strict=True)))
+
+
+def _plan_steady(options, rng, clock, now_minute):
+    """Arrivals over the past year at the year's rhythm; only the asked due/warning/overdue cases are anchored."""
+    if options.year is not None:
+        raise LoadError("a steady load covers the 365 days before now: give --open-share to load a calendar year")
+    today = now_minute // DAY
+    first = max(today - STEADY_DAYS + 1, (options.since - clock.first).days if options.since else 0, 0)
+    wanted = options.due + options.warning + options.overdue
+    if wanted > options.cases:
+        raise LoadError(f"--due/--warning/--overdue ask {wanted} cases of {options.cases}")
+    weights = day_weights(clock, first, today, rng)
+    arrivals = sorted(Counter(rng.choices(range(first, today + 1), weights=weights, k=options.cases - wanted)).items())
+    open_weights = options.open_weights or OPEN_STATUS_WEIGHTS
+    running = {g: w for g, w in open_weights.items() if g != "suspended"}
+    if wanted and not running:
+        raise LoadError("no open status with a running clock for --due/--warning/--overdue")
+    goals = rng.choices(list(running), weights=list(running.values()), k=wanted)
+    priors = [None] * wanted
+    for i, goal in enumerate(goals):
+        while goal == "void_pending" and priors[i] in (None, "suspended"):
+            priors[i] = void_prior_draw(rng)
+    groups = [None] * wanted
+    _lights(options, groups, list(range(wanted)))
+    return _Plan(arrivals, list(zip(goals, priors, groups, strict=True)), steady=True)
 
 
 def _window(options, now):
     year = options.year or timezone.localdate(now).year
     today = timezone.localdate(now)
-    first = min(date(year, 1, 1), options.since or today, today - timedelta(days=150)) - timedelta(days=30)
-    last = max(today, date(year, 12, 31)) + timedelta(days=400)
+    first = min(date(year, 1, 1), options.since or today, today - timedelta(days=STEADY_DAYS)) - timedelta(days=30)
+    # Room for the histories of the latest arrivals: months of suspension and of lateness past the year's end.
+    last = max(today, date(year, 12, 31)) + timedelta(days=800)
     return first, last
 
 
 def _drafts(plan, drawer, size):
-    """Batches of drafts: the final cases day by day, then the open ones."""
+    """Batches of drafts: the final cases (or arrivals) day by day, then the anchored open ones."""
     batch = []
+    draw = drawer.arrival if plan.steady else drawer.final
     for day, count in plan.finals:
         for _case in range(count):
-            batch.append(drawer.final(day))
+            batch.append(draw(day))
             if len(batch) >= size:
                 yield batch
                 batch = []
@@ -156,6 +200,9 @@ def _render(drafts, *, clock, rng, result):
         if d.closed is None:
             result.open += 1
             result.groups[d.group or "stopped"] += 1
+            result.statuses[d.status] += 1
+            day = clock.date(d.created)
+            result.weeks[day - timedelta(days=day.weekday())] += 1
     return rendered
 
 

@@ -14,6 +14,7 @@ from .timing import DUE, GREEN, OVERDUE, WARNING, TimingFailed, walk
 
 DAY = 1440
 MAX_FINAL_TRIES = 12
+RETIME_TRIES = 4  # forward timings of an arrival tried to keep its next timer out of the margin
 # Open goals whose last step is part of the goal (kept when optional steps are dropped).
 GOAL_TAIL = {"return_pending": 1, "suspend_pending": 1, "void_pending": 1}
 
@@ -35,7 +36,7 @@ class Drawer:
 
     def __init__(self, *, reference, simulator, timer, rng, now):
         self.ref, self.sim, self.timer, self.rng, self.now = reference, simulator, timer, rng, now
-        self.stats = {"short_green": 0, "simplified": 0, "moved_back": 0}
+        self.stats = {"short_green": 0, "simplified": 0, "moved_back": 0, "retimed": 0}
         kinds = reference.kinds
         self.kinds = {
             wet: Chooser(kinds, [_kind_weight(k) * (spread.WET_FACTOR if wet and k.display in spread.WET_SEASON else 1)
@@ -128,6 +129,53 @@ class Drawer:
         # The sweep marks a stage overdue once its deadline passes; the flag stays when the case ends late.
         d.overdue = d.overdue or d.events[-1][10] is False
         return d
+
+    # Steady state: forward from the report, open if the history has not ended by now
+
+    def arrival(self, day):
+        """A case reported on `day`, timed forward: final if its history ended before now, else open at the step
+        it has reached, with the light the timer sweep would have left (warned, overdue)."""
+        rng, d = self.rng, Draft()
+        source = self.sources(rng)
+        self._facts(d, source=source, goal=goal_draw(rng, source=source), month=self.timer.clock.date(day * DAY).month)
+        d.steps = path_build(rng, goal=d.goal, source=source)
+        start = day * DAY + self.hours[source](rng) * 60 + rng.randrange(60)
+        if start >= self.now - 1:  # reported today after now: some time earlier today instead
+            start = rng.randint(min(day * DAY, self.now - 2), self.now - 2)
+        for attempt in range(RETIME_TRIES + 1):
+            d.times = self.timer.forward(d, start)
+            if d.times[-1] < self.now:
+                self.sim.run(d)
+                d.overdue = d.overdue or d.events[-1][10] is False
+                return d
+            if self._open_now(d, keep_margin=attempt < RETIME_TRIES):
+                return d
+            self.stats["retimed"] += 1
+        raise AssertionError("unreachable: the last try keeps the case")
+
+    def _open_now(self, d, *, keep_margin):
+        """Cut a forward-timed history at now; False when its next timer falls within the margin after now
+        and `keep_margin` (a stage begun minutes ago may not allow it: the case is then kept, as a short green)."""
+        full_steps, full_times = d.steps, d.times
+        done = bisect_right(full_times, self.now - 1)
+        d.steps, d.times = full_steps[:done], full_times[:done]
+        self.sim.run(d)
+        if d.deadline is None:
+            d.group = None
+        elif d.deadline <= self.now:
+            # The sweep has fired every level up the ladder (no TimerMark rows, though), as for OVERDUE below.
+            d.overdue, d.timer, d.group = True, None, OVERDUE
+        elif d.warn <= self.now:
+            d.timer, d.group = d.deadline, "warned"  # the warning fired; the sweep waits for the deadline
+        else:
+            d.group = GREEN
+        if d.timer is not None and d.timer <= self.now + self.timer.margin:
+            if keep_margin:
+                d.steps, d.times = full_steps, full_times
+                return False
+            self.stats["short_green"] += 1
+        d.goal = d.status  # not merged (yet): no master to link
+        return True
 
     # Open cases: anchored at now
 

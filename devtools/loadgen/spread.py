@@ -126,10 +126,16 @@ EXTENSION_APPROVED_SHARE = 0.85
 EXTENSION_HOURS = ((2, 2.0), (4, 3.0), (8, 3.0), (16, 2.0), (24, 1.0), (40, 0.5))
 SUSPENSION_SHARE = 0.015
 SUSPENSION_APPROVED_SHARE = 0.7
+# Of approved suspensions (挂账), the share that waits months (up to LONG_SUSPENSION_DAYS) rather than weeks.
+LONG_SUSPENSION_SHARE = 0.25
+LONG_SUSPENSION_DAYS = 240
 REJECTED_RETURN_SHARE = 0.01
 REJECTED_VOID_SHARE = 0.005
 PENDING_EXTENSION_SHARE = 0.3  # of open handling cases with an extension: still waiting for the decision
 
+# Of late answers, the share that comes many limits late (2.5–25 times the limit) rather than 1–2.5 times.
+STRAGGLER_SHARE = 0.2
+LATE_MAX_DAYS = 120  # days (working days on a working clock) a late answer waits at most
 # Share of late answers per stage (the action came after the stage's deadline).
 LATE_SHARE = {
     "accept": 0.03,

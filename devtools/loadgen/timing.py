@@ -22,6 +22,7 @@ GREEN, WARNING, DUE, OVERDUE = "green", "warning", "due", "overdue"
 # A "due" case's deadline passed within this many minutes of its clock: newly due, as a sweep would find it.
 RECENT = 60
 DAY = 1440
+WORKING_DAY = 480  # minutes of a working day, for caps only (the clock itself reads the calendar)
 
 
 class TimingFailed(Exception):
@@ -66,6 +67,8 @@ class Timer:
         if action in DECISION_ACTIONS:
             return rng.randint(5, 180), False
         if action == "resume":
+            if rng.random() < spread.LONG_SUSPENSION_SHARE:  # 挂账: waits for a plan, a season, a budget
+                return rng.randint(45 * DAY, spread.LONG_SUSPENSION_DAYS * DAY), True
             return rng.randint(DAY, 45 * DAY), True
         limit, natural = (None, True) if paused or not stage else self.sim.limit_minutes(d, stage, near)
         if limit is None:
@@ -77,10 +80,12 @@ class Timer:
         elif action == "request_check":  # the check stage runs from the feedback over two steps
             share = rng.uniform(0.05, 0.35)
         elif rng.random() < spread.LATE_SHARE.get(stage, 0.05):
-            share = rng.uniform(1.02, 2.5)
+            # Most late answers come within a few limits; stragglers (owners unclear, works to plan) take weeks.
+            share = rng.uniform(1.02, 2.5) if rng.random() >= spread.STRAGGLER_SHARE else rng.uniform(2.5, 25)
         else:
             share = rng.uniform(0.05, 0.6 if action == "check" else 0.95)
-        return max(int(limit * share), 1), natural
+        # A straggler waits months at most: a 30-day limit 25 times over would run past the load's window.
+        return max(min(int(limit * share), spread.LATE_MAX_DAYS * (DAY if natural else WORKING_DAY)), 1), natural
 
     def forward(self, d, start):
         """Times of d.steps from the report at `start` on."""

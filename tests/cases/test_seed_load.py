@@ -1,5 +1,6 @@
 """`manage.py seed_load`: generated cases are the cases the live service would have produced, fast and repeatable."""
 
+import io
 import random
 import re
 from collections import Counter, defaultdict
@@ -355,3 +356,67 @@ def test_it_names_what_to_seed_when_people_are_missing(demo):
     Posting.objects.filter(role="handler").delete()
     with pytest.raises(CommandError, match="handler"):
         _load(cases=10)
+
+
+def test_a_steady_load_leaves_open_the_recent_tail_and_the_stragglers(demo):
+    cases = _load(cases=4000, seed=5)
+    now = NOW.replace(second=0)
+    open_cases = [c for c in cases if c.status not in FINAL_STATUSES]
+    assert 0 < len(open_cases) < 0.1 * 4000
+    ages = [(now - c.created_at).days for c in open_cases]
+    assert sum(age < 14 for age in ages) > len(ages) / 2  # most of what is open arrived in the last two weeks
+    assert any(age > 30 for age in ages)  # late and suspended ones from weeks before
+    reported = [c.created_at for c in cases]
+    assert min(reported) >= now - timedelta(days=366) and max(reported) < now
+    # A steady rate through the year: no week (holidays aside) far from the median week.
+    per_week = sorted(Counter((now - at).days // 7 for at in reported if (now - at).days < 364).values())
+    median = per_week[len(per_week) // 2]
+    assert len(per_week) == 52 and per_week[-1] < 1.5 * median and per_week[3] > 0.6 * median
+    assert all(c.closed_at < now for c in cases if c.status in FINAL_STATUSES)
+
+
+def test_a_steady_load_leaves_open_cases_as_the_sweep_would_and_nothing_due(demo):
+    cases = _load(cases=3000, seed=8)
+    now = NOW.replace(second=0)
+    open_cases = [c for c in cases if c.status not in FINAL_STATUSES]
+    assert any(c.overdue for c in open_cases) and any(c.status == "suspended" for c in open_cases)
+    assert not any(c.timer_due_at is not None and c.timer_due_at <= now for c in cases)
+    for case in open_cases:
+        status = case.resume_status if case.status == "void_pending" else case.status
+        assert case.stage == STAGE_OF[status], case.number
+        if case.stage_deadline is not None and case.stage_deadline <= now:
+            assert case.overdue and case.timer_due_at is None, case.number
+    by_case = defaultdict(list)
+    for event in CaseEvent.objects.filter(case__in=cases).order_by("id"):
+        by_case[event.case_id].append(event)
+    for case in cases:
+        history = []
+        for event in by_case[case.pk]:
+            assert _legal(event, history), (case.number, event.action, event.from_status, event.to_status)
+            history.append(event)
+        assert case.status == history[-1].to_status and history[-1].at < now
+
+
+def test_a_steady_load_places_exactly_the_due_and_warned_cases_asked(demo):
+    cases = _load(cases=1500, seed=9, due=6, warning=4)
+    now = NOW.replace(second=0)
+    assert cases.count() == 1500
+    assert cases.filter(timer_due_at__lte=now).count() == 6 + 4
+    due = cases.filter(timer_due_at__lte=now, stage_deadline__lte=now, overdue=False)
+    assert due.count() == 6
+
+
+def test_it_prints_the_open_cases_per_week_and_per_status(demo):
+    out = io.StringIO()
+    call_command("seed_load", cases=600, seed=4, now=NOW, force=True, batch=700, stdout=out)
+    text = out.getvalue()
+    assert "Open cases by status: " in text and "Open cases by week of report (Monday):" in text
+    weeks = re.findall(r"^  (\d{4}-\d{2}-\d{2}) +([\d,]+)$", text, re.M)
+    assert weeks and all(datetime.fromisoformat(monday).weekday() == 0 for monday, _n in weeks)
+    opened = int(re.search(r"Open cases: ([\d,]+)", text)[1].replace(",", ""))
+    assert sum(int(n.replace(",", "")) for _m, n in weeks) == opened
+
+
+def test_a_steady_load_refuses_a_calendar_year(demo):
+    with pytest.raises(CommandError, match="365 days"):
+        call_command("seed_load", cases=10, year=2026, now=NOW, force=True)

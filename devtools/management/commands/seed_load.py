@@ -28,8 +28,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=1, help="Random seed: same seed, --now and --batch, same data (default 1)."
         )
-        parser.add_argument("--year", type=int, help="Year of the final cases' reports (default: this year, to now).")
-        parser.add_argument("--open-share", type=float, default=0.3, help="Share of open cases (default 0.3).")
+        parser.add_argument(
+            "--year",
+            type=int,
+            help="Year of the final cases' reports with --open-share (default: this year, to now).",
+        )
+        parser.add_argument(
+            "--open-share",
+            type=float,
+            help="Exact share of open cases, anchored at now. Default: a city in steady state, cases arriving over "
+            "the past year and open if their history has not ended by now.",
+        )
         parser.add_argument("--batch", type=int, default=50_000, help="Cases per COPY batch (default 50000).")
         parser.add_argument(
             "--due", type=int, default=0, help="Open cases whose deadline just passed, not yet marked overdue."
@@ -61,7 +70,7 @@ class Command(BaseCommand):
     def handle(self, *args, force=False, **options):
         if not settings.DEBUG and not force:
             raise CommandError(_("DEBUG is off: this looks like a production database. Use --force to load anyway."))
-        if options["cases"] < 0 or options["batch"] < 1 or not 0 <= options["open_share"] <= 1:
+        if options["cases"] < 0 or options["batch"] < 1 or not 0 <= (options["open_share"] or 0) <= 1:
             raise CommandError(_("--cases must be ≥ 0, --batch ≥ 1 and --open-share between 0 and 1."))
         if min(options["due"], options["warning"], options["overdue"], options["margin"]) < 0:
             raise CommandError(_("--due, --warning, --overdue and --margin cannot be negative."))
@@ -78,6 +87,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         groups = ", ".join(f"{name} {count:,}" for name, count in sorted(result.groups.items()))
         self.stdout.write(f"Open cases: {result.open:,} ({groups}); adjustments: {result.stats}")
+        statuses = ", ".join(f"{name} {count:,}" for name, count in result.statuses.most_common())
+        self.stdout.write(f"Open cases by status: {statuses}")
+        self.stdout.write("Open cases by week of report (Monday):")
+        for monday, count in sorted(result.weeks.items()):
+            self.stdout.write(f"  {monday:%Y-%m-%d} {count:>9,}")
         rate = result.cases / result.seconds if result.seconds else 0
         self.stdout.write(
             self.style.SUCCESS(
