@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0022_sensing_received"),
+        ("cases", "0024_timer_events_out_of_time_action_region_indexes"),
         ("grids", "0006_facility_knn_point_first"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
