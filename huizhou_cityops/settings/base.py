@@ -272,6 +272,10 @@ PUBLIC_CODE_TTL_MINUTES = env.int("PUBLIC_CODE_TTL_MINUTES", default=10)
 PUBLIC_CODE_MAX_TRIES = env.int("PUBLIC_CODE_MAX_TRIES", default=5)
 # 回访: a call-back that did not reach the reporter is tried again, this many times in all.
 CALLBACK_MAX_ATTEMPTS = env.int("CALLBACK_MAX_ATTEMPTS", default=3)
+# Point lookups answer from an in-memory index of the region pieces in each process (grids.point_index); it reads
+# the database's stamp of the regions at most this often, so an edit made by another process is seen within it.
+GRIDS_LOCATE_RECHECK_SECONDS = env.float("GRIDS_LOCATE_RECHECK_SECONDS", default=5)
+
 # Sensing intake: how long a process trusts what it read of a source's key and thresholds (a revoked key still
 # works this long on the other server processes); the merging distance and window of a class without its own rule
 # (admin: sensing merging rules); and the least time between two timeline entries of repeats without a snapshot.
