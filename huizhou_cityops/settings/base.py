@@ -90,6 +90,15 @@ DATABASES = {
 }
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Connections: the web server runs every request's view on a thread of its own (ASGI), and Django keeps a
+# connection per thread, so a persistent connection (CONN_MAX_AGE > 0) is never reused by the next request and
+# stays open until its thread is collected. Requests therefore close theirs (0), and the pooling is PgBouncer's in
+# session mode, in front of PostgreSQL (docs/deploy.md, "Database connections"). Commands and Celery workers run
+# on long-lived threads of their own and may keep theirs (CONN_MAX_AGE set in their environment).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A kept connection is checked before each request that reuses it, so a restarted database or pooler costs an
+# error-free reconnect rather than a 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
