@@ -13,8 +13,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_server(name: str):
-    """(process, url) once /healthz answers; SystemExit naming the log when it does not within 60 s."""
+def start_server(name: str, environ: dict[str, str] | None = None):
+    """(process, url) once /healthz answers; SystemExit naming the log when it does not within 60 s.
+
+    `environ` is added to this process's environment for the server (e.g. another DATABASE_URL)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -22,7 +24,7 @@ def start_server(name: str):
     log_name = f"var/{name}-server.log"
     log = (ROOT / log_name).open("w")
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", "GUNICORN_GRACEFUL_TIMEOUT": "5"}
+    env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", "GUNICORN_GRACEFUL_TIMEOUT": "5", **(environ or {})}
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [gunicorn, "--config", "docker/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
          "--worker-tmp-dir", "/tmp", "huizhou_cityops.asgi"],  # noqa: S108

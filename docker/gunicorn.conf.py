@@ -1,5 +1,6 @@
 """Gunicorn settings for the web container; every number can be changed through the environment."""
 
+import gc
 import os
 
 
@@ -26,6 +27,20 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # The screens of a recycled worker reconnect to another and resume at their Last-Event-ID.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# The application is loaded once, in the master, before the workers are forked: they share its ~100 MB of modules
+# copy-on-write, so each worker's own memory (USS, PSS) is what its requests add (benchmarks/worker_memory.py).
+# New code needs a restart of the whole server (a container's restart), not a HUP. GUNICORN_PRELOAD=0 turns it off.
+# Nothing opens a database or Redis connection at import, so no socket is shared across the fork.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1").lower() in ("1", "true", "yes")
+
+
+def pre_fork(server, worker):
+    # Objects loaded before the fork stay out of the collector's reach, so its passes do not write to (and copy)
+    # the shared pages.
+    if preload_app:
+        gc.freeze()
+
+
 # The heartbeat file on tmpfs: on the container's overlay filesystem a slow write can get workers killed.
 worker_tmp_dir = "/dev/shm"  # noqa: S108
 

@@ -11,22 +11,10 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from .models import Facility, Level, PatrolArea, Region, UnitGridLayer
+from .point_index import REGION_FIELDS, region_index_locate
 
 # The located region's columns and its parent's, read by one query (never the geometry).
-_LOCATE_FIELDS = [
-    "id",
-    "code",
-    "name",
-    "level",
-    "depth",
-    "parent_id",
-    "path",
-    "area_class",
-    "synthetic",
-    "geom_source",
-    "valid_from",
-    "valid_to",
-]
+_LOCATE_FIELDS = list(REGION_FIELDS)
 # Pieces are ST_Subdivide'd (few vertices each) and GiST-indexed, so ST_Covers tests a handful of small polygons.
 # Deepest first; on a shared boundary the lower code wins, so the answer is stable.
 _LOCATE_PREPARE = """
@@ -46,7 +34,22 @@ _LOCATE_PREPARE = """
 
 
 def region_locate(*, lon: float, lat: float) -> Region | None:
-    """The deepest current region covering the point (a boundary point matches), with its parent, or None."""
+    """The deepest current region covering the point (a boundary point matches), with its parent, or None.
+
+    Answered from this process's in-memory index of the pieces (grids.point_index): no query, except the
+    stamp check every GRIDS_LOCATE_RECHECK_SECONDS. The answer is region_locate_in_database's."""
+    found = region_index_locate(lon=lon, lat=lat)
+    if found is None:
+        return None
+    row, parent_row = found
+    region = Region.from_db(connection.alias, REGION_FIELDS, row)
+    if parent_row is not None:
+        region.parent = Region.from_db(connection.alias, REGION_FIELDS, parent_row)
+    return region
+
+
+def region_locate_in_database(*, lon: float, lat: float) -> Region | None:
+    """region_locate's answer from PostGIS (one query): the reference the in-memory index is tested against."""
     # One prepared statement on the pre-subdivided pieces, like MapIt; ancestors come from the region's path.
     with connection.cursor() as cursor:
         _prepare_locate(cursor)

@@ -89,3 +89,46 @@ def test_home_page_greets_in_chinese(client, django_user_model):
     body = client.get("/").content.decode()
     assert "欢迎，李明" in body
     assert "退出登录" in body
+
+
+def _production_env(**extra):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "huizhou_cityops.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "cityops.example.gov.cn",
+        **extra,
+    }
+    for name in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        if name not in extra:
+            env.pop(name, None)
+    return env
+
+
+def test_a_web_worker_loads_the_application_without_pypinyins_dictionaries():
+    # About 50 MB of every web process: only writing a category needs them.
+    script = "import sys, huizhou_cityops.asgi; print(sorted(m for m in sys.modules if m.startswith('pypinyin')))"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_production_requests_close_their_connection_and_kept_ones_are_checked():
+    script = (
+        "import django; django.setup(); from django.conf import settings; d = settings.DATABASES['default'];"
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    run = [sys.executable, "-c", script]
+    default = subprocess.run(run, cwd=settings.BASE_DIR, env=_production_env(), capture_output=True, text=True)
+    worker = subprocess.run(
+        run, cwd=settings.BASE_DIR, env=_production_env(CONN_MAX_AGE="60"), capture_output=True, text=True
+    )
+    assert default.stdout.split() == ["0", "True"], default.stderr
+    assert worker.stdout.split() == ["60", "True"], worker.stderr

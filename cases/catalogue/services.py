@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from pypinyin import Style, lazy_pinyin
 
 from cases.models import Category, FilingCondition, StepLimit, TimeLimit
 
@@ -22,6 +21,9 @@ INITIALS_LENGTH = Category._meta.get_field("initials").max_length
 
 def category_initials(*, name: str) -> str:
     """Lower-case pinyin initials of a category name ("暴露垃圾" → "bllj"); Latin letters and digits are kept."""
+    # Imported here: its dictionaries take about 50 MB, which a web worker (that never writes categories) is spared.
+    from pypinyin import Style, lazy_pinyin
+
     letters = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
     return "".join(c for c in letters if c.isascii() and c.isalnum())[:INITIALS_LENGTH]
 

@@ -3,6 +3,8 @@
 from django.db import connection
 from django.utils import timezone
 
+from ..point_index import region_index_invalidate
+
 # ST_Subdivide's vertex budget per piece: small pieces make each ST_Covers test cheap and the GiST boxes tight.
 MAX_VERTICES = 64
 
@@ -37,4 +39,7 @@ def region_pieces_rebuild(*, region_ids: list[int] | None = None) -> int:
         written = cursor.rowcount
         # Fresh statistics so the planner keeps using the GiST index right after a bulk load.
         cursor.execute("ANALYZE grids_regionpiece")
+    # The triggers gave the regions a new stamp; this process's lookups re-read it at once (the others within
+    # GRIDS_LOCATE_RECHECK_SECONDS of the commit).
+    region_index_invalidate()
     return written

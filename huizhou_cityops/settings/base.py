@@ -90,6 +90,15 @@ DATABASES = {
 }
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Connections: the web server runs every request's view on a thread of its own (ASGI), and Django keeps a
+# connection per thread, so a persistent connection (CONN_MAX_AGE > 0) is never reused by the next request and
+# stays open until its thread is collected. Requests therefore close theirs (0), and the pooling is PgBouncer's in
+# session mode, in front of PostgreSQL (docs/deploy.md, "Database connections"). Commands and Celery workers run
+# on long-lived threads of their own and may keep theirs (CONN_MAX_AGE set in their environment).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A kept connection is checked before each request that reuses it, so a restarted database or pooler costs an
+# error-free reconnect rather than a 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -272,6 +281,10 @@ PUBLIC_CODE_TTL_MINUTES = env.int("PUBLIC_CODE_TTL_MINUTES", default=10)
 PUBLIC_CODE_MAX_TRIES = env.int("PUBLIC_CODE_MAX_TRIES", default=5)
 # 回访: a call-back that did not reach the reporter is tried again, this many times in all.
 CALLBACK_MAX_ATTEMPTS = env.int("CALLBACK_MAX_ATTEMPTS", default=3)
+# Point lookups answer from an in-memory index of the region pieces in each process (grids.point_index); it reads
+# the database's stamp of the regions at most this often, so an edit made by another process is seen within it.
+GRIDS_LOCATE_RECHECK_SECONDS = env.float("GRIDS_LOCATE_RECHECK_SECONDS", default=5)
+
 # Sensing intake: how long a process trusts what it read of a source's key and thresholds (a revoked key still
 # works this long on the other server processes); the merging distance and window of a class without its own rule
 # (admin: sensing merging rules); and the least time between two timeline entries of repeats without a snapshot.

@@ -30,6 +30,8 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "test-media"))  # noqa: F405
 if XDIST_WORKER:
     MEDIA_ROOT = os.path.join(MEDIA_ROOT, XDIST_WORKER)
+# Every point lookup re-reads the regions' stamp (one query), so each test sees the regions as it left them.
+GRIDS_LOCATE_RECHECK_SECONDS = env.float("GRIDS_LOCATE_RECHECK_SECONDS", default=0)
 # Each test sees /healthz's lines as they are now (tests/test_health.py turns the memory on to test it).
 HEALTHZ_DETAIL_SECONDS = 0
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,191 @@
+"""The region pieces held in memory for point lookups: prepared GEOS geometries behind a coarse grid of cells.
+
+PostGIS answers a point lookup in about 0.2 ms, most of it the round trip; in memory it takes a few microseconds.
+Each process builds the index lazily from the pieces (grids_regionpiece, ST_Subdivide'd to few vertices) and the
+regions' columns (never their geometry), and keeps it while the database's stamp is unchanged. Statement triggers
+on grids_region and grids_regionpiece give the stamp a fresh sequence value in the writing transaction, so every
+writer (services, admin, bulk updates, a shell) invalidates it, and a rolled-back write leaves no stamp behind that
+a later one could reuse. The stamp is read at most once every GRIDS_LOCATE_RECHECK_SECONDS per process; the
+process that rebuilds pieces re-reads it at once (region_index_invalidate).
+"""
+
+import math
+import threading
+import time
+from array import array
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.gis.geos import Point, WKBReader
+from django.db import connection
+from django.utils import timezone
+
+# The regions' columns the index keeps (and region_locate returns), in this order.
+REGION_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "level",
+    "depth",
+    "parent_id",
+    "path",
+    "area_class",
+    "synthetic",
+    "geom_source",
+    "valid_from",
+    "valid_to",
+)
+_VALID_TO = REGION_FIELDS.index("valid_to")
+_PARENT_ID = REGION_FIELDS.index("parent_id")
+
+# Side of a cell in degrees (about 1 km): a cell lists the few pieces whose boxes reach it, deepest first.
+CELL_DEGREES = 0.01
+
+_STAMP_SQL = "SELECT stamp FROM grids_region_index_stamp WHERE id = 1"
+# Deepest first; on a shared boundary the lower code wins: the order of the PostGIS lookup (region_locate_in_database).
+_PIECES_SQL = """
+    SELECT p.region_id, ST_AsBinary(p.geom), ST_XMin(p.geom), ST_YMin(p.geom), ST_XMax(p.geom), ST_YMax(p.geom)
+    FROM grids_regionpiece p JOIN grids_region r ON r.id = p.region_id
+    ORDER BY p.depth DESC, r.code, p.id
+"""
+_REGIONS_SQL = "SELECT {} FROM grids_region WHERE id IN (SELECT region_id FROM grids_regionpiece) OR id IN ("
+_REGIONS_SQL += "SELECT parent_id FROM grids_region WHERE id IN (SELECT region_id FROM grids_regionpiece))"
+_REGIONS_SQL = _REGIONS_SQL.format(", ".join(REGION_FIELDS))
+
+
+@dataclass(frozen=True)
+class RegionIndex:
+    """An immutable snapshot: the pieces in lookup order, their boxes, and the cells that list them.
+
+    Kept compact (it lives in every web worker): boxes and cell lists are flat arrays, a cell's piece numbers are
+    members[starts[cell]:starts[cell + 1]], and the regions' rows share their repeated values."""
+
+    stamp: int | None
+    west: float
+    south: float
+    columns: int
+    rows: int
+    starts: array  # per cell, where its piece numbers begin in `members`; one more entry closes the last cell
+    members: array  # piece numbers, each cell's in lookup order
+    boxes: array  # per piece: xmin, ymin, xmax, ymax
+    prepared: tuple  # per piece: its PreparedGeometry
+    regions_of: tuple  # per piece: the region's row (REGION_FIELDS)
+    rows_by_id: dict  # region id -> row, for the parents
+
+    def locate(self, lon: float, lat: float, *, today) -> tuple | None:
+        """The row of the first piece (in lookup order) covering the point and current on `today`, or None."""
+        column = self._cell(lon - self.west, self.columns)
+        row = self._cell(lat - self.south, self.rows)
+        if column is None or row is None:
+            return None
+        cell = row * self.columns + column
+        boxes, members, point = self.boxes, self.members, None
+        for at in range(self.starts[cell], self.starts[cell + 1]):
+            number = members[at]
+            box = number * 4
+            if lon < boxes[box] or lat < boxes[box + 1] or lon > boxes[box + 2] or lat > boxes[box + 3]:
+                continue
+            region = self.regions_of[number]
+            valid_to = region[_VALID_TO]
+            if valid_to is not None and valid_to < today:
+                continue
+            if point is None:
+                point = Point(lon, lat, srid=4326)
+            # GEOS builds a prepared geometry's own index on its first use, which is not safe from two threads
+            # at once (ctypes lets go of the GIL during the call).
+            with _geos_lock:
+                covered = self.prepared[number].covers(point)
+            if covered:
+                return region
+        return None
+
+    def parent_of(self, region: tuple) -> tuple | None:
+        return self.rows_by_id.get(region[_PARENT_ID])
+
+    @staticmethod
+    def _cell(offset: float, count: int) -> int | None:
+        # The same arithmetic places a piece's box and a point, so a point inside a box is in one of its cells.
+        if not 0 <= offset < math.inf:  # also NaN
+            return None
+        cell = int(offset / CELL_DEGREES)
+        return cell if cell < count else None
+
+
+def region_index_build(*, stamp: int | None = None) -> RegionIndex:
+    """Read the pieces and regions (two queries, no ORM) and build the index; `stamp` is what they were read at."""
+    with connection.cursor() as cursor:
+        cursor.execute(_REGIONS_SQL)
+        shared: dict = {}  # one object for each repeated value (levels, classes, sources, dates)
+        rows_by_id = {row[0]: tuple(shared.setdefault(value, value) for value in row) for row in cursor.fetchall()}
+        cursor.execute(_PIECES_SQL)
+        pieces = cursor.fetchall()
+    if not pieces:
+        return RegionIndex(stamp, 0.0, 0.0, 0, 0, array("I", [0]), array("I"), array("d"), (), (), rows_by_id)
+    west = min(piece[2] for piece in pieces)
+    south = min(piece[3] for piece in pieces)
+    columns = int((max(piece[4] for piece in pieces) - west) / CELL_DEGREES) + 1
+    rows = int((max(piece[5] for piece in pieces) - south) / CELL_DEGREES) + 1
+    cells: dict[int, list[int]] = {}
+    boxes, prepared, regions_of = array("d"), [], []
+    reader = WKBReader()
+    for number, (region_id, wkb, xmin, ymin, xmax, ymax) in enumerate(pieces):
+        boxes.extend((xmin, ymin, xmax, ymax))
+        prepared.append(reader.read(memoryview(wkb)).prepared)
+        regions_of.append(rows_by_id[region_id])
+        first_column, last_column = int((xmin - west) / CELL_DEGREES), int((xmax - west) / CELL_DEGREES)
+        for row in range(int((ymin - south) / CELL_DEGREES), int((ymax - south) / CELL_DEGREES) + 1):
+            for column in range(first_column, last_column + 1):
+                cells.setdefault(row * columns + column, []).append(number)
+    # Pieces were numbered in lookup order, so every cell's list already is in that order.
+    starts, members = array("I", [0]), array("I")
+    for cell in range(columns * rows):
+        members.extend(cells.get(cell, ()))
+        starts.append(len(members))
+    return RegionIndex(
+        stamp, west, south, columns, rows, starts, members, boxes, tuple(prepared), tuple(regions_of), rows_by_id
+    )
+
+
+_geos_lock = threading.Lock()
+_build_lock = threading.Lock()
+_current: RegionIndex | None = None
+_checked_at = -math.inf
+
+
+def region_index_current() -> RegionIndex:
+    """This process's index, rebuilt when the database's stamp has changed (read at most every few seconds)."""
+    global _current, _checked_at
+    index = _current
+    now = time.monotonic()
+    if index is not None and now - _checked_at < settings.GRIDS_LOCATE_RECHECK_SECONDS:
+        return index
+    with _build_lock:
+        # Read the stamp before the pieces: the index is never older than the stamp it is kept under.
+        stamp = region_index_stamp()
+        if _current is None or _current.stamp != stamp or stamp is None:
+            _current = region_index_build(stamp=stamp)
+        _checked_at = now
+        return _current
+
+
+def region_index_stamp() -> int | None:
+    """The stamp the triggers give every write to the regions or their pieces (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMP_SQL)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def region_index_invalidate() -> None:
+    """Make this process re-read the stamp at its next lookup (after it wrote regions or pieces itself)."""
+    global _checked_at
+    _checked_at = -math.inf
+
+
+def region_index_locate(*, lon: float, lat: float) -> tuple[tuple, tuple | None] | None:
+    """(region row, parent row) of the deepest current region covering the point, or None."""
+    index = region_index_current()
+    region = index.locate(float(lon), float(lat), today=timezone.localdate())
+    if region is None:
+        return None
+    return region, index.parent_of(region)
