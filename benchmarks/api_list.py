@@ -15,7 +15,7 @@ production settings) on a free port and stops it at the end; its log is var/api-
 2. First page: `--requests` GETs of /api/v1/cases/ per user, one after another; p50/p95 of the answer time.
 3. Deep pages: for every filter of the list (cases.filters.CaseFilterSet: each status group, class codes, kind,
    region, department, source, overdue, light, report dates, a map box, a search text), the page a client reaches
-   after walking through `--depths` of the whole list (a cursor positioned at that share of the case ids, as
+   after walking through `--depths` of that filtered list (a cursor positioned at that share of its cases, as
    DRF's CursorPagination writes it), `--requests` GETs each as the city dispatcher; p95 per filter and depth.
 4. The number of queries of each request, counted in this process with the same URL (the server's are the same
    code).
@@ -50,6 +50,7 @@ django.setup()
 import httpx  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
+from django.http import QueryDict  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
@@ -57,7 +58,9 @@ from rest_framework.test import APIClient  # noqa: E402
 from accounts.models import User  # noqa: E402
 from accounts.security.tokens import token_issue  # noqa: E402
 from benchmarks.production_server import start_server  # noqa: E402
+from cases.filters import CaseFilterSet  # noqa: E402
 from cases.models import Case  # noqa: E402
+from cases.selectors import case_list_for_user  # noqa: E402
 from grids.models import Region  # noqa: E402
 
 GOAL_MS = 50
@@ -117,25 +120,23 @@ def filters():
     return rows
 
 
-def positions(depths):
-    """The case id at each share of the list (0 = the first page, no cursor)."""
-    total = Case.objects.count()
-    found = {}
-    for depth in depths:
-        if depth <= 0:
-            found[depth] = None
-            continue
-        offset = min(int(total * depth), total - 1)
-        found[depth] = Case.objects.order_by("-id").values_list("id", flat=True)[offset]
-    return total, found
+def positions(user, query, depths):
+    """The case id at each share of the filtered list (0 = the first page, no cursor): where a client that walks
+    the filtered list page by page arrives."""
+    filterset = CaseFilterSet(QueryDict(urlencode(_pairs(query)), mutable=False), user=user)
+    ids = (
+        case_list_for_user(user=user, filters=filterset.cleaned_filters()).order_by("-id").values_list("id", flat=True)
+    )
+    total = ids.count()
+    return {depth: ids[min(int(total * depth), total - 1)] if depth > 0 and total else None for depth in depths}
+
+
+def _pairs(query):
+    return [(key, item) for key, value in query.items() for item in (value if isinstance(value, list) else [value])]
 
 
 def path_for(query, position):
-    pairs = []
-    for key, value in query.items():
-        for item in value if isinstance(value, list) else [value]:
-            pairs.append((key, item))
-    text = urlencode(pairs)
+    text = urlencode(_pairs(query))
     if position is not None:
         text = f"{text}&cursor={quote(cursor_at(position))}" if text else f"cursor={quote(cursor_at(position))}"
     return f"/api/v1/cases/?{text}" if text else "/api/v1/cases/"
@@ -181,9 +182,8 @@ def run(args, url):
     users = {name: User.objects.get(username=name) for name in USERS}
     tokens = {name: token_issue(user=user).key for name, user in users.items()}
     depths = [float(d) for d in args.depths.split(",")]
-    total, at = positions(depths)
     rows = []
-    print(f"{total:,} cases; deep cursors at {', '.join(f'{d:.0%}: id {p}' for d, p in at.items() if p)}")
+    print(f"{Case.objects.count():,} cases; deep pages at {', '.join(f'{d:.0%}' for d in depths if d)} of each list")
     with httpx.Client(base_url=url, timeout=60) as client:
         for name, user in users.items():
             queries, _sql = counted(user, "/api/v1/cases/")
@@ -192,7 +192,7 @@ def run(args, url):
             rows.append(row(f"first page ({name}) p95", p95, queries))
         worst = None
         for label, query in filters():
-            for depth, position in at.items():
+            for depth, position in positions(users["dispatcher"], query, depths).items():
                 path = path_for(query, position)
                 queries, sql = counted(users["dispatcher"], path)
                 p50, p95 = timed(client, path, tokens["dispatcher"], args.requests)
