@@ -99,7 +99,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             )
         except PhotoError as exc:
             return _photo_error_response(exc)
-        detail = selectors.case_detail_for_user(user=request.user, case_id=case.pk)
+        # A new case is answered from what intake made (not read back); a repeated key returns the first case, read
+        # like any other.
+        if created:
+            detail = selectors.case_detail_of_new_report(case)
+        else:
+            detail = selectors.case_detail_for_user(user=request.user, case_id=case.pk)
         body = CaseDetailSerializer(detail, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

@@ -225,6 +225,8 @@ def _create(*, actor, category, region, lon, lat, now, stored, stored_after, rol
         at=now,
         data={"source": fields["source"], "self_handled": fields["self_handled"]},
     )
-    photos_attach(case=case, event=event, kind=PhotoKind.BEFORE, stored=stored, actor=actor, now=now)
-    photos_attach(case=case, event=event, kind=PhotoKind.AFTER, stored=stored_after, actor=actor, now=now)
+    photos = photos_attach(case=case, event=event, kind=PhotoKind.BEFORE, stored=stored, actor=actor, now=now)
+    photos += photos_attach(case=case, event=event, kind=PhotoKind.AFTER, stored=stored_after, actor=actor, now=now)
+    # What the API answers the report with (cases.selectors.case_detail_of_new_report), known without reading it back.
+    case.report_event, case.report_photos = event, photos
     return case
