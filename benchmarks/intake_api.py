@@ -107,6 +107,8 @@ def bare_prepare(url):
 def project_prepare():
     """The grid worker's token, a body maker (random points of their community, random event classes) and the
     queries of one report, counted in this process."""
+    from django.conf import settings
+
     from accounts.models import User
     from accounts.scope import user_scope
     from accounts.security.tokens import token_issue
@@ -141,6 +143,7 @@ def project_prepare():
 
     api = APIClient(SERVER_NAME="localhost")
     api.force_authenticate(user)
+    settings.INTAKE_DB_THREADS = 0  # counted on this thread's connection
     api.post("/api/v1/cases/", body(), format="json")  # the per-process caches, as a running server has them
     with CaptureQueriesContext(connection) as queries:
         response = api.post("/api/v1/cases/", body(), format="json")

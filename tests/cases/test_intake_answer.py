@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from cases.models import Case
 from tests.fixtures.cases import jpeg_upload
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +94,31 @@ def test_a_report_costs_the_same_queries_with_one_photo_and_with_three(cases, pe
         counts.append(len(queries))
     # The photos are one insert, whatever their number; without photos there is none.
     assert counts[0] + 1 == counts[1] == counts[2] <= INTAKE_MAX_QUERIES, counts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_servers_intake_threads_a_report_runs_on_a_kept_connection_in_the_callers_language(
+    cases, personas, settings
+):
+    from cases.api import case_views
+
+    settings.INTAKE_DB_THREADS = 2
+    client = client_for(personas["grid_worker"])
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            created = report(client, cases)
+            refused = client.post(
+                "/api/v1/cases/",
+                {"category": "X1", "description": "x", "lon": cases.lon, "lat": cases.lat},
+                format="json",
+                HTTP_ACCEPT_LANGUAGE="en",
+            )
+        assert created.status_code == 201, created.content
+        assert created.json()["timeline"][0]["action"] == "report"
+        assert refused.status_code == 400 and refused.json()["category"][0].startswith("Unknown category")
+        # Nothing of either request ran on this (the request's) thread's connection.
+        assert len(queries) == 0
+        assert case_views._intake_threads.started and case_views._intake_threads.pool._max_workers == 2
+    finally:
+        case_views.intake_threads_close()
+    assert Case.objects.filter(pk=created.json()["id"], status="reported").exists()
