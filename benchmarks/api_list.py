@@ -48,6 +48,7 @@ import django  # noqa: E402
 django.setup()
 
 import httpx  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.http import QueryDict  # noqa: E402
@@ -162,6 +163,7 @@ def timed(client, url, token, requests):
 
 def counted(user, path):
     """(queries, main SQL) of one request to `path` in this process."""
+    settings.API_DB_THREADS = 0  # counted on this thread's connection (the server runs the list on kept ones)
     api = APIClient()
     api.force_authenticate(user)
     with CaptureQueriesContext(connection) as queries:

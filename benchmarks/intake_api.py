@@ -143,7 +143,7 @@ def project_prepare():
 
     api = APIClient(SERVER_NAME="localhost")
     api.force_authenticate(user)
-    settings.INTAKE_DB_THREADS = 0  # counted on this thread's connection
+    settings.API_DB_THREADS = 0  # counted on this thread's connection
     api.post("/api/v1/cases/", body(), format="json")  # the per-process caches, as a running server has them
     with CaptureQueriesContext(connection) as queries:
         response = api.post("/api/v1/cases/", body(), format="json")

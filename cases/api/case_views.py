@@ -58,13 +58,15 @@ def _form_data(request, lists=("photos",)):
     return fields
 
 
-# Reports come often and each is small: the whole request runs on one of these threads, each with a connection it
-# keeps (settings.INTAKE_DB_THREADS), rather than on a new connection of the request's own thread.
-_intake_threads = DatabaseThreads("intake-db", lambda: settings.INTAKE_DB_THREADS)
+# Reports and list pages come often and each is small: the whole request runs on one of these threads, each with a
+# connection it keeps (settings.API_DB_THREADS), rather than on a new connection of the request's own thread.
+_api_threads = DatabaseThreads("api-db", lambda: settings.API_DB_THREADS)
+# The actions that run there: intake (POST on the list) and the list.
+KEPT_CONNECTION_ACTIONS = frozenset({"create", "list"})
 
 
-def intake_threads_close():
-    _intake_threads.close()
+def api_threads_close():
+    _api_threads.close()
 
 
 def _on_kept_connection(language, zone, function, args, kwargs):
@@ -78,13 +80,13 @@ def _on_kept_connection(language, zone, function, args, kwargs):
         raise
 
 
-def on_intake_thread(function, *args, **kwargs):
-    """`function(*args, **kwargs)` on an intake thread, in this request's language and time zone (thread-local
+def on_api_thread(function, *args, **kwargs):
+    """`function(*args, **kwargs)` on an API database thread, in this request's language and time zone (thread-local
     settings that do not cross to another thread by themselves)."""
-    if not settings.INTAKE_DB_THREADS:
+    if not settings.API_DB_THREADS:
         return function(*args, **kwargs)
     language, zone = translation.get_language(), timezone.get_current_timezone()
-    return _intake_threads.pool.submit(_on_kept_connection, language, zone, function, args, kwargs).result()
+    return _api_threads.pool.submit(_on_kept_connection, language, zone, function, args, kwargs).result()
 
 
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -98,8 +100,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def dispatch(self, request, *args, **kwargs):
         # The action is known from the method before DRF's dispatch names it (POST on the list is intake).
-        if self.action_map.get(request.method.lower()) == "create":
-            return on_intake_thread(super().dispatch, request, *args, **kwargs)
+        if self.action_map.get(request.method.lower()) in KEPT_CONNECTION_ACTIONS:
+            return on_api_thread(super().dispatch, request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
     def get_serializer_class(self):

@@ -97,12 +97,12 @@ def test_a_report_costs_the_same_queries_with_one_photo_and_with_three(cases, pe
 
 
 @pytest.mark.django_db(transaction=True)
-def test_on_the_servers_intake_threads_a_report_runs_on_a_kept_connection_in_the_callers_language(
+def test_on_the_servers_api_threads_reports_and_lists_run_on_kept_connections_in_the_callers_language(
     cases, personas, settings
 ):
     from cases.api import case_views
 
-    settings.INTAKE_DB_THREADS = 2
+    settings.API_DB_THREADS = 2
     client = client_for(personas["grid_worker"])
     try:
         with CaptureQueriesContext(connection) as queries:
@@ -113,12 +113,14 @@ def test_on_the_servers_intake_threads_a_report_runs_on_a_kept_connection_in_the
                 format="json",
                 HTTP_ACCEPT_LANGUAGE="en",
             )
+            listed = client.get("/api/v1/cases/")
         assert created.status_code == 201, created.content
+        assert listed.status_code == 200 and listed.json()["results"][0]["id"] == created.json()["id"]
         assert created.json()["timeline"][0]["action"] == "report"
         assert refused.status_code == 400 and refused.json()["category"][0].startswith("Unknown category")
-        # Nothing of either request ran on this (the request's) thread's connection.
+        # Nothing of these requests ran on this (the request's) thread's connection.
         assert len(queries) == 0
-        assert case_views._intake_threads.started and case_views._intake_threads.pool._max_workers == 2
+        assert case_views._api_threads.started and case_views._api_threads.pool._max_workers == 2
     finally:
-        case_views.intake_threads_close()
+        case_views.api_threads_close()
     assert Case.objects.filter(pk=created.json()["id"], status="reported").exists()
