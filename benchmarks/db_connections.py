@@ -143,7 +143,7 @@ async def _load(url, cookie, count, concurrency):
 
 
 def measure(name, environ, cookie, dsn, args):
-    process, url = start_server("db-connections", environ)
+    process, url = start_server("db-connections", env=environ)
     try:
         asyncio.run(_load(url, cookie, 5, 5))  # warm-up: every worker has served a request
         sequential, statuses = asyncio.run(_load(url, cookie, args.requests, 1))

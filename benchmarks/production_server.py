@@ -13,10 +13,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_server(name: str, environ: dict[str, str] | None = None):
-    """(process, url) once /healthz answers; SystemExit naming the log when it does not within 60 s.
-
-    `environ` is added to this process's environment for the server (e.g. another DATABASE_URL)."""
+def start_server(name: str, *, app: str = "huizhou_cityops.asgi", env: dict | None = None, ready: str = "/healthz"):
+    """(process, url) once `ready` answers; SystemExit naming the log when it does not within 60 s. `app` and `env`
+    serve another ASGI application (benchmarks/bare_drf) with the same gunicorn configuration."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -24,10 +23,10 @@ def start_server(name: str, environ: dict[str, str] | None = None):
     log_name = f"var/{name}-server.log"
     log = (ROOT / log_name).open("w")
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", "GUNICORN_GRACEFUL_TIMEOUT": "5", **(environ or {})}
+    env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", "GUNICORN_GRACEFUL_TIMEOUT": "5", **(env or {})}
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [gunicorn, "--config", "docker/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "--worker-tmp-dir", "/tmp", "huizhou_cityops.asgi"],  # noqa: S108
+         "--worker-tmp-dir", "/tmp", app],  # noqa: S108
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -36,7 +35,7 @@ def start_server(name: str, environ: dict[str, str] | None = None):
         if process.poll() is not None:
             raise SystemExit(f"the server did not start; see {log_name}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code in (200, 503):
+            if httpx.get(f"{url}{ready}", timeout=2).status_code in (200, 401, 503):
                 return process, url
         except httpx.HTTPError:
             pass

@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,6 +17,7 @@ from cases.ids import parse_id
 from cases.photos import PhotoError
 from cases.services import case_report, case_transition
 from cases.workflow import all_params
+from huizhou_cityops.dbthreads import DatabaseThreads
 
 from .case_serializers import (
     CaseCreateSerializer,
@@ -55,6 +58,37 @@ def _form_data(request, lists=("photos",)):
     return fields
 
 
+# Reports and list pages come often and each is small: the whole request runs on one of these threads, each with a
+# connection it keeps (settings.API_DB_THREADS), rather than on a new connection of the request's own thread.
+_api_threads = DatabaseThreads("api-db", lambda: settings.API_DB_THREADS)
+# The actions that run there: intake (POST on the list) and the list.
+KEPT_CONNECTION_ACTIONS = frozenset({"create", "list"})
+
+
+def api_threads_close():
+    _api_threads.close()
+
+
+def _on_kept_connection(language, zone, function, args, kwargs):
+    try:
+        with translation.override(language), timezone.override(zone):
+            return function(*args, **kwargs)
+    except (InterfaceError, OperationalError):
+        # A broken connection is not kept. The report is not tried again here: it may have been committed before the
+        # connection broke; the client's retry with its Idempotency-Key is the safe one.
+        connection.close()
+        raise
+
+
+def on_api_thread(function, *args, **kwargs):
+    """`function(*args, **kwargs)` on an API database thread, in this request's language and time zone (thread-local
+    settings that do not cross to another thread by themselves)."""
+    if not settings.API_DB_THREADS:
+        return function(*args, **kwargs)
+    language, zone = translation.get_language(), timezone.get_current_timezone()
+    return _api_threads.pool.submit(_on_kept_connection, language, zone, function, args, kwargs).result()
+
+
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Cases in the caller's scope. Writes go through intake (POST) and `transitions`, never PATCH."""
 
@@ -63,6 +97,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     # The list's query parameters: validated by CaseFilterSet (400 with field errors), applied by the selectors.
     filter_backends = [DjangoFilterBackend]
     filterset_class = CaseFilterSet
+
+    def dispatch(self, request, *args, **kwargs):
+        # The action is known from the method before DRF's dispatch names it (POST on the list is intake).
+        if self.action_map.get(request.method.lower()) in KEPT_CONNECTION_ACTIONS:
+            return on_api_thread(super().dispatch, request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_serializer_class(self):
         return CaseDetailSerializer if self.action == "retrieve" else CaseListSerializer
@@ -99,7 +139,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             )
         except PhotoError as exc:
             return _photo_error_response(exc)
-        detail = selectors.case_detail_for_user(user=request.user, case_id=case.pk)
+        # A new case is answered from what intake made (not read back); a repeated key returns the first case, read
+        # like any other.
+        if created:
+            detail = selectors.case_detail_of_new_report(case)
+        else:
+            detail = selectors.case_detail_for_user(user=request.user, case_id=case.pk)
         body = CaseDetailSerializer(detail, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

@@ -37,6 +37,13 @@ def open_q():
     return ~Q(status__in=sorted(FINAL_STATUSES))
 
 
+def clock_q():
+    """Cases whose stage clock runs (a deadline) or stands still (time left kept): the open ones with a clock. Every
+    traffic-light and overdue filter (cases.clock.light_q, overdue_q) implies it, so the planner may read the
+    partial index case_clock_id for them."""
+    return Q(stage_deadline__isnull=False) | Q(stage_remaining__isnull=False)
+
+
 class Light(models.TextChoices):
     GREEN = "green", _("Green")
     YELLOW = "yellow", _("Yellow (warning)")

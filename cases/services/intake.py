@@ -201,7 +201,6 @@ def case_report(
 
 def _create(*, actor, category, region, lon, lat, now, stored, stored_after, role, **fields):
     case = Case(
-        number=case_number_next(kind=category.kind, category_code=category.code, day=timezone.localdate(now)),
         kind=category.kind,
         category=category,
         point=Point(lon, lat, srid=4326),
@@ -214,6 +213,9 @@ def _create(*, actor, category, region, lon, lat, now, stored, stored_after, rol
         **fields,
     )
     stage_start(case, Stage.ACCEPT, now)
+    # The day's sequence row stays locked until the commit, and every concurrent report waits for it: the number is
+    # taken last, after the reads of the stage's limits, just before the insert.
+    case.number = case_number_next(kind=category.kind, category_code=category.code, day=timezone.localdate(now))
     case.save()
     event = case_event_record(
         case=case,
@@ -225,6 +227,8 @@ def _create(*, actor, category, region, lon, lat, now, stored, stored_after, rol
         at=now,
         data={"source": fields["source"], "self_handled": fields["self_handled"]},
     )
-    photos_attach(case=case, event=event, kind=PhotoKind.BEFORE, stored=stored, actor=actor, now=now)
-    photos_attach(case=case, event=event, kind=PhotoKind.AFTER, stored=stored_after, actor=actor, now=now)
+    photos = photos_attach(case=case, event=event, kind=PhotoKind.BEFORE, stored=stored, actor=actor, now=now)
+    photos += photos_attach(case=case, event=event, kind=PhotoKind.AFTER, stored=stored_after, actor=actor, now=now)
+    # What the API answers the report with (cases.selectors.case_detail_of_new_report), known without reading it back.
+    case.report_event, case.report_photos = event, photos
     return case

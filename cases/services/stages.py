@@ -14,6 +14,15 @@ def urgency_policy(urgency: str) -> UrgencyPolicy:
     return policy if policy is not None else UrgencyPolicy(urgency=urgency)
 
 
+def case_urgency_policy(case) -> UrgencyPolicy:
+    """`urgency_policy(case.urgency)`, read once per case object and urgency: a stage start and the emergency check
+    of the same action (intake, registration) ask for it one after the other."""
+    known = getattr(case, "_urgency_policy", None)
+    if known is None or known.urgency != case.urgency:
+        known = case._urgency_policy = urgency_policy(case.urgency)
+    return known
+
+
 def _handling_limit(case):
     urgencies = handling_urgencies(case.urgency)
     limits = {
@@ -35,7 +44,7 @@ def _step_limit(policy, step):
 
 def stage_limit(case, stage, start):
     """(budget, clock) of `stage` for this case from the catalogue (handling) or the step limits; (None, "")."""
-    policy = urgency_policy(case.urgency)
+    policy = case_urgency_policy(case)
     if stage == Stage.HANDLING:
         limit = _handling_limit(case)
         base = policy.handling_clock

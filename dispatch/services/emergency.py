@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.models import FINAL_STATUSES
-from cases.services.stages import urgency_policy
+from cases.services.stages import case_urgency_policy
 from dispatch.models import Channel, EmergencyAlert, NotificationKind, OutboxMessage, OutboxState
 from dispatch.notifications import selectors as who
 from dispatch.notifications.services import Draft, notifications_create_many
@@ -28,7 +28,7 @@ def emergency_alert(*, case, event, department_id: int | None = None) -> int:
     intake creates it), so that two alerts of the same target cannot race. Returns the number of targets alerted.
     Writes EmergencyAlert rows, inbox rows with their SMS/email copies, and an SMS to each duty phone.
     """
-    if case.status in FINAL_STATUSES or not urgency_policy(case.urgency).alert:
+    if case.status in FINAL_STATUSES or not case_urgency_policy(case).alert:
         return 0
     department_id = department_id or case.lead_department_id
     targets = [None] if department_id is None else [None, department_id]

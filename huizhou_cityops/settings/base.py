@@ -295,6 +295,11 @@ SENSING_TIMELINE_QUIET_SECONDS = env.int("SENSING_TIMELINE_QUIET_SECONDS", defau
 # Threads per server process that run the ingestion endpoint's database work, each on one kept connection (0: on
 # the request's own thread and connection, as the tests do inside their transaction).
 SENSING_DB_THREADS = env.int("SENSING_DB_THREADS", default=4)
+# The same for the case API's reports and list pages (POST and GET /api/v1/cases/): threads per server process that
+# run the whole request (authentication, the work, the answer) on one kept connection each, instead of a new
+# connection (a forked backend that reads the case table's catalogue afresh) per request. 0: on the request's own
+# thread, as the tests do.
+API_DB_THREADS = env.int("API_DB_THREADS", default=2)
 # The POST only stores a detection (`received`); the task followup.sensing_process on the followup queue decides what it
 # becomes (cases.services.sensing_queue). SENSING_KICK: the POST asks for a run (off in the tests, which run the step
 # themselves). A run works at most SENSING_PROCESS_BUDGET_SECONDS (below the task's soft limit) in batches of

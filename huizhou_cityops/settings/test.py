@@ -43,5 +43,6 @@ WHITENOISE_USE_FINDERS = True
 FOLLOWUP_INLINE = env.bool("FOLLOWUP_INLINE", default=True)
 # The ingestion endpoint's database work on the request's own connection, inside each test's transaction.
 SENSING_DB_THREADS = env.int("SENSING_DB_THREADS", default=0)
+API_DB_THREADS = env.int("API_DB_THREADS", default=0)
 # Tests run the sensing step themselves (cases.services.sensing_queue.sensing_process); real-process tests turn it on.
 SENSING_KICK = env.bool("SENSING_KICK", default=False)

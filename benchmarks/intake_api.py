@@ -1,0 +1,269 @@
+"""Intake through the API against a bare DRF create: a grid worker's POST /api/v1/cases/, 1 and 4 clients.
+
+    export DATABASE_URL=postgis://postgres@127.0.0.1:5432/cityops_1m
+    .venv/bin/python benchmarks/intake_api.py          # [--cases 200] [--clients 4] [--json] [--keep]
+
+1. Prepares the baseline, benchmarks/bare_drf (one model with a point, a ModelSerializer, a ModelViewSet, token
+   authentication), in a database of its own on the same PostgreSQL server (`--bare-database`, by default the
+   project database's name + "_bare"; made and migrated when missing).
+2. Starts both with the production server configuration (gunicorn, docker/gunicorn.conf.py: uvicorn workers; the
+   project with its production settings), one after the other, never both at once.
+3. Posts `--cases` reports with one client, then `--cases` with `--clients` clients at once, each as a JSON body
+   without photos (category, description, point, address), authenticated by an API token: to the project as the
+   demo grid worker (`gridworker`) at random points of their community and random event categories, to the
+   baseline the same fields. Every answer must be 201.
+4. Prints cases/s for each, the ratio project / baseline, the scale factor (clients / one client), the server's
+   CPU per case (its worker processes, from /proc) and the queries per case, counted in-process on one request
+   (plus the token lookup, which a real client pays).
+
+The cases it makes stay in the project database (they are ordinary reports in the grid worker's community);
+use a copy. Goals: project >= 0.5x the baseline with one client; 4 clients >= 1.8x one client. `--json` prints, as
+the last line, {"rows": [{"what", "value", "unit", "goal", "met", "baseline", "queries"}]}.
+"""
+
+import argparse
+import json
+import logging
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BARE_SETTINGS = "benchmarks.bare_drf.settings"
+BARE_MODE = "--bare-helper"
+
+if BARE_MODE not in sys.argv:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.production")
+    os.environ.setdefault("SECRET_KEY", "intake-api-benchmark-secret-key")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+else:
+    os.environ["DJANGO_SETTINGS_MODULE"] = BARE_SETTINGS
+
+import django  # noqa: E402
+
+django.setup()
+
+import httpx  # noqa: E402
+from django.contrib.gis.geos import Point  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def bare_helper():
+    """In the baseline's settings: a user with a token, and the queries of one create. Prints one JSON line."""
+    from django.contrib.auth.models import User
+    from rest_framework.authtoken.models import Token
+
+    user, _ = User.objects.get_or_create(username="bench")
+    token, _ = Token.objects.get_or_create(user=user)
+    api = APIClient()
+    api.force_authenticate(user)
+    body = {"category": "E0102", "description": "暴露垃圾", "lon": 114.4, "lat": 23.1, "address": "东湖路"}
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post("/reports/", body, format="json")
+    assert response.status_code == 201, response.content
+    print(json.dumps({"token": token.key, "queries": len(queries) + 1}))
+
+
+def bare_prepare(url):
+    """Make and migrate the baseline's database; (token, queries per create)."""
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    for database, statement in (("postgres", None), (name, "CREATE EXTENSION IF NOT EXISTS postgis")):
+        conn = psycopg2.connect(urlunsplit(("postgresql", parts.netloc, f"/{database}", "", "")))
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            if statement is None:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+                if cursor.fetchone() is None:
+                    cursor.execute(f'CREATE DATABASE "{name}"')
+            else:
+                cursor.execute(statement)
+        conn.close()
+    env = {**os.environ, "BARE_DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": BARE_SETTINGS}
+    python = sys.executable
+    subprocess.run(  # noqa: S603 - our own interpreter and module
+        [python, "-m", "django", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True
+    )
+    out = subprocess.run(  # noqa: S603 - this script in its baseline mode
+        [python, __file__, BARE_MODE], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    found = json.loads(out.strip().splitlines()[-1])
+    return found["token"], found["queries"]
+
+
+def project_prepare():
+    """The grid worker's token, a body maker (random points of their community, random event classes) and the
+    queries of one report, counted in this process."""
+    from django.conf import settings
+
+    from accounts.models import User
+    from accounts.scope import user_scope
+    from accounts.security.tokens import token_issue
+    from cases.models import Category
+    from grids.models import Region
+
+    user = User.objects.get(username="gridworker")
+    path = next(iter(user_scope(user).region_roles))
+    community = Region.objects.get(path=path)
+    minx, miny, maxx, maxy = community.geom.extent
+    classes = [
+        f"{kind}{code}"
+        for kind, code in Category.objects.filter(parent__isnull=False, active=True, kind="E").values_list(
+            "kind", "code"
+        )
+    ]
+    prepared = community.geom.prepared
+    rng = random.Random(7)
+
+    def body():
+        while True:
+            lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+            if prepared.contains(Point(lon, lat, srid=4326)):
+                break
+        return {
+            "category": rng.choice(classes),
+            "description": "路边有暴露垃圾,请尽快处理",
+            "lon": lon,
+            "lat": lat,
+            "address": "东湖路 12 号",
+        }
+
+    api = APIClient(SERVER_NAME="localhost")
+    api.force_authenticate(user)
+    settings.API_DB_THREADS = 0  # counted on this thread's connection
+    api.post("/api/v1/cases/", body(), format="json")  # the per-process caches, as a running server has them
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post("/api/v1/cases/", body(), format="json")
+    assert response.status_code == 201, response.content[:500]
+    # force_authenticate skips the token lookup and user_scope is read once per user object: a real request pays
+    # both (the token with its user, the postings).
+    return token_issue(user=user).key, body, len(queries) + 2
+
+
+def server_cpu(process) -> float:
+    """CPU seconds (user + system) of the server's worker processes so far."""
+    total = 0
+    for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+def post_many(url, path, token, bodies, clients):
+    """Post every body, `clients` at a time; the elapsed seconds."""
+    headers = {"Authorization": f"Token {token}"}
+    queue = list(bodies)
+    lock = threading.Lock()
+    failures = []
+
+    def loop():
+        with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    body = queue.pop()
+                response = client.post(path, json=body)
+                if response.status_code != 201:
+                    failures.append(f"{response.status_code} {response.text[:300]}")
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{path}: {len(failures)} posts failed, first: {failures[0]}")
+    return elapsed
+
+
+def measure(name, app, env, path, token, body, args):
+    """{clients: (cases/s, server CPU ms per case)} for 1 and `--clients` clients."""
+    from benchmarks.production_server import start_server
+
+    process, url = start_server(name, app=app, env=env, ready=path)
+    try:
+        post_many(url, path, token, [body() for _ in range(10)], args.clients)  # warm every worker
+        found = {}
+        for clients in (1, args.clients):
+            bodies = [body() for _ in range(args.cases)]
+            cpu = server_cpu(process)
+            elapsed = post_many(url, path, token, bodies, clients)
+            found[clients] = (args.cases / elapsed, (server_cpu(process) - cpu) * 1000 / args.cases)
+        return found
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=200, help="posts per measurement")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--bare-database", help="the baseline's database URL (default: <DATABASE_URL>_bare)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object, last")
+    args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    database = os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/cityops")
+    bare_url = args.bare_database or f"{database}_bare"
+    load = os.getloadavg()
+    bare_token, bare_queries = bare_prepare(bare_url)
+    token, body, queries = project_prepare()
+    connection.close()
+    bare_env = {"DJANGO_SETTINGS_MODULE": BARE_SETTINGS, "BARE_DATABASE_URL": bare_url}
+    bare = measure("intake-bare", "benchmarks.bare_drf.asgi", bare_env, "/reports/", bare_token, body, args)
+    ours = measure("intake-api", "huizhou_cityops.asgi", {}, "/api/v1/cases/", token, body, args)
+    n = args.clients
+    print(f"{args.cases} posts per run; load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    for label, found, count in (("bare DRF create", bare, bare_queries), ("CityOps intake", ours, queries)):
+        for clients, (rate, cpu) in found.items():
+            print(
+                f"{label:16} {clients} client(s): {rate:7.1f} cases/s, server CPU {cpu:5.1f} ms/case, {count} queries"
+            )
+    ratio1, ration = ours[1][0] / bare[1][0], ours[n][0] / bare[n][0]
+    scale = ours[n][0] / ours[1][0]
+    print(f"ratio to the baseline: {ratio1:.2f}x with 1 client, {ration:.2f}x with {n}; "
+          f"{n} clients / 1: {scale:.2f}x (baseline {bare[n][0] / bare[1][0]:.2f}x)")  # fmt: skip
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
+    if args.json:
+        rows = [
+            _row("intake, 1 client", ours[1][0], "/s", "", None, bare[1][0], queries),
+            _row(f"intake, {n} clients", ours[n][0], "/s", "", None, bare[n][0], queries),
+            _row("intake / bare DRF create, 1 client", ratio1, "x", ">= 0.5x", ratio1 >= 0.5, None, queries),
+            _row(f"intake, {n} clients / 1 client", scale, "x", ">= 1.8x", scale >= 1.8, None, queries),
+            _row("intake server CPU per case", ours[1][1], "ms", "", None, bare[1][1], queries),
+        ]
+        print(json.dumps({"rows": rows}, ensure_ascii=False))
+
+
+def _row(what, value, unit, goal, met, baseline, queries):
+    met = True if met is None else met
+    base = None if baseline is None else round(baseline, 2)
+    return {"what": what, "value": round(value, 2), "unit": unit, "goal": goal or "measured", "met": met,
+            "baseline": base, "queries": queries}  # fmt: skip
+
+
+if __name__ == "__main__":
+    if BARE_MODE in sys.argv:
+        bare_helper()
+    else:
+        main()
