@@ -21,8 +21,9 @@ the screens' sessions are written here.
 4. During that time, `--transitions` times: the demo grid worker reports a case and the demo operator accepts it
    (case_report, case_transition: the services, committed), and each screen's arrival of the accept event is
    timed from the service's return (after its commit).
-5. Prints p50/p95 per URL, the delays from commit to every screen, how many screens got every event, and the
-   server's threads and database connections while the screens are open.
+5. Prints p50/p95 per URL, the delays from commit to every screen, how many screens got every event, the
+   server's threads and database connections while the screens are open, and the machine's load average before
+   and after (on a shared machine the latencies follow it).
 
 Goals: p95 ≤ 200 ms for /healthz and the case list with 200 screens open, every screen within 2 s of the commit.
 The script itself (200 streams and the request loops) runs on the same machine and takes CPU from the server.
@@ -196,7 +197,12 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def load_average():
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg()) + f" ({os.cpu_count()} CPUs)"
+
+
 async def run(args, url, process):
+    print(f"before: {load_average()}")
     cookies, dispatcher_cookie = await asyncio.to_thread(screens_users, args.screens)
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     async with httpx.AsyncClient(limits=limits, timeout=30) as streams:
@@ -227,6 +233,7 @@ async def run(args, url, process):
             await asyncio.sleep(gap)
             committed.append(await asyncio.to_thread(_transition))
         latencies = await loops
+        measured_load = load_average()
         pool.shutdown()
         await asyncio.sleep(2.5)  # the last transition's arrivals
         for task in tasks:
@@ -234,6 +241,7 @@ async def run(args, url, process):
         await asyncio.gather(*tasks, return_exceptions=True)
 
     print(f"\nrequests during {args.seconds} s with {len(screens)} screens open ({args.clients} request loops):")
+    print(f"  at the end of them: {measured_load}")
     for path in PATHS:
         values = latencies.get(path, [])
         if values:
