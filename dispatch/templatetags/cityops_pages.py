@@ -1,6 +1,7 @@
 """Template helpers of the pages: the role-based navigation and small formatting filters."""
 
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -55,6 +56,16 @@ def case_clock(case, now):
     light = light_at(case, now)
     labels = {Light.RED: Light.RED.label, Light.YELLOW: Light.YELLOW.label, Light.GREEN: Light.GREEN.label}
     return {"light": light or "none", "label": labels.get(light, ""), "remaining": describe_remaining(case, now)}
+
+
+@register.simple_tag
+def traffic_light(light):
+    """A traffic light (red/yellow/green/none): colour plus text for screen readers. A tag rather than an included
+    template: a list draws one per row, and an include costs a template's render each time."""
+    text = light_label(light)
+    if not text:
+        return format_html('<span class="light light-{}" aria-hidden="true"></span>', light or "none")
+    return format_html('<span class="light light-{}" role="img" aria-label="{}" title="{}"></span>', light, text, text)
 
 
 @register.simple_tag
