@@ -5,7 +5,8 @@ Woken by an announcement, it takes its user's part of ONE read that the process 
 that cursor (BatchShare: dispatch.selectors.event_feed_batch, filtered per user by the same scope rule in Python);
 its heartbeats (which also catch an announcement that was lost) falling in the same second share one read the
 same way. Its first read and a recheck at a gap are its own (dispatch.selectors.event_feed_page_for_user, the same
-reading as the poll API). Reads run on a small shared pool of database threads. It sends:
+reading as the poll API). Reads run on a small shared pool of database threads. What a shared read gives is
+encoded once per process (SerializedBatch): the screens that send the same message write the same bytes. It sends:
 
     id: <cursor>
     event: events
@@ -18,10 +19,10 @@ cursor that only moved past events the user may not see is sent the same way, as
 """
 
 import asyncio
+import functools
 import json
 import time
 import weakref
-from functools import partial
 
 from django.conf import settings
 
@@ -92,7 +93,7 @@ async def _shared(reads, after, read):
     if task is None:
         task = asyncio.ensure_future(read(_batch, after=after))
         reads[after] = task
-        task.add_done_callback(partial(_settled, reads, after))
+        task.add_done_callback(functools.partial(_settled, reads, after))
     # A stream that ends while it waits must not cancel the read the others await.
     return await asyncio.shield(task)
 
@@ -104,12 +105,24 @@ def _settled(reads, after, task):
 
 
 class SerializedBatch:
-    """A FeedBatch with each event serialized once, for every stream that sends it."""
+    """A FeedBatch encoded once for all the process's streams that send from it: each event's JSON once, and each
+    distinct message (the same events after the same cursor: every city-wide screen's) once, as the bytes the
+    server writes. 200 screens woken by one announcement cost one encoding per event, not 200."""
 
     def __init__(self, batch):
         self.batch = batch
         serialized = FeedEventSerializer(batch.events, many=True).data
-        self.data = {event.id: data for event, data in zip(batch.events, serialized, strict=True)}
+        self.encoded = {event.id: _dumps(data) for event, data in zip(batch.events, serialized, strict=True)}
+        self._messages = {}
+
+    def message(self, events, cursor) -> bytes:
+        """The `events` message of these events (of this batch) and cursor, made by the first stream that sends it."""
+        key = (tuple(event.id for event in events), cursor)
+        message = self._messages.get(key)
+        if message is None:
+            data = '{"events":[' + ",".join(self.encoded[event.id] for event in events) + f'],"cursor":{cursor}}}'
+            message = self._messages[key] = _event_message(data, cursor)
+        return message
 
 
 def _batch(*, after):
@@ -128,25 +141,35 @@ def _share_of(hub):
 
 def _page(*, user, after):
     """A stream's own read (its first, a heartbeat, a recheck at a gap): the scope rule in SQL. It also reads the
-    user's scope (once per user object), which the stream's shared reads then filter by without a query."""
+    user's scope (once per user object), which the stream's shared reads then filter by without a query. Returns
+    (message or None when no event is visible, cursor, behind)."""
     user_scope(user)
     events, cursor, behind = selectors.event_feed_page_for_user(user=user, after=after, limit=PAGE)
-    return FeedEventSerializer(events, many=True).data, cursor, behind
+    if not events:
+        return None, cursor, behind, 0
+    data = _dumps({"events": FeedEventSerializer(events, many=True).data, "cursor": cursor})
+    return _event_message(data, cursor), cursor, behind, len(events)
 
 
 def _page_of(shared, user):
-    """The user's page of a shared batch: no query (the user's scope was read at the stream's first read)."""
+    """The user's page of a shared batch: no query (the user's scope was read at the stream's first read), and the
+    message already encoded when another stream of the process sends the same."""
     events, cursor, behind = selectors.event_feed_page_of_batch(user=user, batch=shared.batch, limit=PAGE)
-    return [shared.data[event.id] for event in events], cursor, behind
+    return (shared.message(events, cursor) if events else None), cursor, behind, len(events)
 
 
+def _dumps(data):
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=64)
 def _cursor_message(cursor):
-    return f'id: {cursor}\nevent: cursor\ndata: {{"cursor":{cursor}}}\n\n'
+    # The streams of a process mostly stand at the same cursor: their heartbeats are the same bytes.
+    return f'id: {cursor}\nevent: cursor\ndata: {{"cursor":{cursor}}}\n\n'.encode()
 
 
-def _message(events, cursor):
-    data = json.dumps({"events": events, "cursor": cursor}, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {cursor}\nevent: events\ndata: {data}\n\n"
+def _event_message(data, cursor):
+    return f"id: {cursor}\nevent: events\ndata: {data}\n\n".encode()
 
 
 async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, read=in_db_thread):
@@ -162,7 +185,7 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
     cursor = after
     pages = 0
     try:
-        yield f"retry: {RETRY_MS}\n" + _cursor_message(cursor)
+        yield f"retry: {RETRY_MS}\n".encode() + _cursor_message(cursor)
         # How the next read is made: the stream's own, or its part of a read shared with the process's other
         # streams (woken by the same announcement, or at their heartbeat in the same second). The first read is
         # the stream's own, so the user's scope is known (cached on the user object) before any shared batch is
@@ -176,14 +199,14 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
             elif how == HEARTBEAT:
                 shared = await share.heartbeat(cursor, read)
             if shared is not None:
-                events, next_cursor, behind = _page_of(shared, user)
+                message, next_cursor, behind, count = _page_of(shared, user)
             else:
-                events, next_cursor, behind = await read(_page, user=user, after=cursor)
-            if events:
-                yield _message(events, next_cursor)
+                message, next_cursor, behind, count = await read(_page, user=user, after=cursor)
+            if message is not None:
+                yield message
             elif next_cursor != cursor:
                 yield _cursor_message(next_cursor)
-            full_page = len(events) == PAGE
+            full_page = count == PAGE
             cursor = next_cursor
             pages += 1
             if once and (not behind or pages >= ONCE_PAGES):
@@ -192,7 +215,7 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
                 how = OWN
                 continue
             if not once and hub.state != UP:
-                yield "event: fallback\ndata: {}\n\n"
+                yield b"event: fallback\ndata: {}\n\n"
                 return
             remaining = ends_at - time.monotonic()
             if remaining <= 0:
