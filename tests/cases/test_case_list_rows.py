@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone, translation
 from rest_framework import serializers
 
-from cases.api.case_serializers import CaseListSerializer
+from cases.api.case_serializers import CaseDetailSerializer, CaseListSerializer
 from cases.models import Case, Status
 from cases.models.status import status_label
 from cases.selectors import case_list_for_user
@@ -63,3 +63,9 @@ def test_a_status_in_words_follows_the_active_language():
     case = Case(status=Status.TO_CHECK)
     with translation.override("en"):
         assert case.get_status_display() == "To check"
+
+
+def test_the_serializers_built_on_the_list_row_keep_all_their_fields(shapes, personas, client):
+    client.force_login(personas["dispatcher"])
+    body = client.get(f"/api/v1/cases/{shapes[2]}/").json()
+    assert set(body) == set(CaseDetailSerializer().fields) > set(CaseListSerializer().fields)
