@@ -82,8 +82,8 @@ def with_routing(qs):
     return qs.for_list().select_related("routing__proposed_lead").prefetch_related(assisting)
 
 
-# What one row of a case list (templates/includes/case_row.html) shows, and what its clock and the keyset cursor
-# read (cases.clock.light_at, describe_remaining; dispatch.pages.selectors.queue_cursor).
+# What one row of a case list (dispatch.templatetags.cityops_pages.case_row) shows, and what its clock and the keyset
+# cursor read (cases.clock.light_at, describe_remaining; dispatch.pages.selectors.queue_cursor).
 CASE_ROW_FIELDS = (
     "number", "status", "supervised", "command_level", "escalated", "urgency", "address",
     "stage_deadline", "stage_warn_at", "stage_remaining", "overdue", "stage_clock",
