@@ -110,6 +110,19 @@ def server_resources(process):
     return workers, threads, connections
 
 
+def server_cpu_seconds(process):
+    """CPU time (user + system) used so far by the server's worker processes: on a shared machine a steadier measure
+    of the server's cost than the latencies, which follow the load."""
+    if process is None:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 class Screen:
     def __init__(self, n, cookie):
         self.n, self.cookie = n, cookie
@@ -224,6 +237,7 @@ async def run(args, url, process):
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         # Started (the process imported and set up) before the clock runs, with one round of requests.
         await asyncio.get_running_loop().run_in_executor(pool, request_loops, url, dispatcher_cookie, 0.1, 1)
+        cpu_before = server_cpu_seconds(process)
         loops = asyncio.get_running_loop().run_in_executor(
             pool, request_loops, url, dispatcher_cookie, args.seconds, args.clients
         )
@@ -233,6 +247,7 @@ async def run(args, url, process):
             await asyncio.sleep(gap)
             committed.append(await asyncio.to_thread(_transition))
         latencies = await loops
+        cpu_used = None if process is None else server_cpu_seconds(process) - cpu_before
         measured_load = load_average()
         pool.shutdown()
         await asyncio.sleep(2.5)  # the last transition's arrivals
@@ -249,6 +264,11 @@ async def run(args, url, process):
                   f"p95 {percentile(values, 0.95):6.0f} ms  max {max(values):6.0f} ms")  # fmt: skip
     if latencies.get("errors"):
         print("  errors:", latencies["errors"][:5])
+    if cpu_used is not None:
+        requests = sum(len(latencies.get(path, [])) for path in PATHS)
+        each = cpu_used / requests * 1000
+        print(f"  server CPU meanwhile: {cpu_used:.1f} s for {requests} requests, {each:.1f} ms a request "
+              f"(the streams' heartbeats and {args.transitions} events included)")  # fmt: skip
 
     delays, missing = [], 0
     for event_id, at in committed:
