@@ -21,8 +21,9 @@ the screens' sessions are written here.
 4. During that time, `--transitions` times: the demo grid worker reports a case and the demo operator accepts it
    (case_report, case_transition: the services, committed), and each screen's arrival of the accept event is
    timed from the service's return (after its commit).
-5. Prints p50/p95 per URL, the delays from commit to every screen, how many screens got every event, and the
-   server's threads and database connections while the screens are open.
+5. Prints p50/p95 per URL, the delays from commit to every screen, how many screens got every event, the
+   server's threads and database connections while the screens are open, and the machine's load average before
+   and after (on a shared machine the latencies follow it).
 
 Goals: p95 ≤ 200 ms for /healthz and the case list with 200 screens open, every screen within 2 s of the commit.
 The script itself (200 streams and the request loops) runs on the same machine and takes CPU from the server.
@@ -107,6 +108,19 @@ def server_resources(process):
         )
         connections = cursor.fetchone()[0]
     return workers, threads, connections
+
+
+def server_cpu_seconds(process):
+    """CPU time (user + system) used so far by the server's worker processes: on a shared machine a steadier measure
+    of the server's cost than the latencies, which follow the load."""
+    if process is None:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 class Screen:
@@ -196,7 +210,12 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def load_average():
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg()) + f" ({os.cpu_count()} CPUs)"
+
+
 async def run(args, url, process):
+    print(f"before: {load_average()}")
     cookies, dispatcher_cookie = await asyncio.to_thread(screens_users, args.screens)
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     async with httpx.AsyncClient(limits=limits, timeout=30) as streams:
@@ -218,6 +237,7 @@ async def run(args, url, process):
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         # Started (the process imported and set up) before the clock runs, with one round of requests.
         await asyncio.get_running_loop().run_in_executor(pool, request_loops, url, dispatcher_cookie, 0.1, 1)
+        cpu_before = server_cpu_seconds(process)
         loops = asyncio.get_running_loop().run_in_executor(
             pool, request_loops, url, dispatcher_cookie, args.seconds, args.clients
         )
@@ -227,6 +247,8 @@ async def run(args, url, process):
             await asyncio.sleep(gap)
             committed.append(await asyncio.to_thread(_transition))
         latencies = await loops
+        cpu_used = None if process is None else server_cpu_seconds(process) - cpu_before
+        measured_load = load_average()
         pool.shutdown()
         await asyncio.sleep(2.5)  # the last transition's arrivals
         for task in tasks:
@@ -234,6 +256,7 @@ async def run(args, url, process):
         await asyncio.gather(*tasks, return_exceptions=True)
 
     print(f"\nrequests during {args.seconds} s with {len(screens)} screens open ({args.clients} request loops):")
+    print(f"  at the end of them: {measured_load}")
     for path in PATHS:
         values = latencies.get(path, [])
         if values:
@@ -241,6 +264,11 @@ async def run(args, url, process):
                   f"p95 {percentile(values, 0.95):6.0f} ms  max {max(values):6.0f} ms")  # fmt: skip
     if latencies.get("errors"):
         print("  errors:", latencies["errors"][:5])
+    if cpu_used is not None:
+        requests = sum(len(latencies.get(path, [])) for path in PATHS)
+        each = cpu_used / requests * 1000
+        print(f"  server CPU meanwhile: {cpu_used:.1f} s for {requests} requests, {each:.1f} ms a request "
+              f"(the streams' heartbeats and {args.transitions} events included)")  # fmt: skip
 
     delays, missing = [], 0
     for event_id, at in committed:

@@ -109,7 +109,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self):
         """The caller's cases; the filter backend narrows them with the FilterSet's cleaned filters."""
-        return selectors.case_list_for_user(user=self.request.user, filters={})
+        return selectors.case_list_rows_for_user(user=self.request.user, filters={})
 
     def retrieve(self, request, pk=None):
         case = selectors.case_detail_for_user(user=request.user, case_id=_int_or_404(pk))

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .catalogue import CategoryKind, Urgency
 from .querysets import CaseQuerySet
-from .status import FINAL_STATUSES, Status, clock_q, open_q
+from .status import FINAL_STATUSES, Status, clock_q, open_q, status_label
 
 
 class Source(models.TextChoices):
@@ -238,6 +238,10 @@ class Case(models.Model):
 
     def __str__(self):
         return self.number
+
+    def get_status_display(self):
+        # Declared, so Django does not put its own (slow for lists: see status_label) in its place.
+        return status_label(self.status)
 
     @property
     def is_final(self):

@@ -5,7 +5,8 @@ Woken by an announcement, it takes its user's part of ONE read that the process 
 that cursor (BatchShare: dispatch.selectors.event_feed_batch, filtered per user by the same scope rule in Python);
 its heartbeats (which also catch an announcement that was lost) falling in the same second share one read the
 same way. Its first read and a recheck at a gap are its own (dispatch.selectors.event_feed_page_for_user, the same
-reading as the poll API). Reads run on a small shared pool of database threads. It sends:
+reading as the poll API). Reads run on a small shared pool of database threads. What a shared read gives is
+encoded once per process (SerializedBatch): the screens that send the same message write the same bytes. It sends:
 
     id: <cursor>
     event: events
@@ -25,10 +26,10 @@ heartbeat and whenever an event of such a case arrives.
 """
 
 import asyncio
+import functools
 import json
 import time
 import weakref
-from functools import partial
 
 from django.conf import settings
 from django.utils import timezone
@@ -115,7 +116,7 @@ async def _shared(reads, after, read, function=None):
         else:
             task = asyncio.ensure_future(read(function, roots=after))
         reads[after] = task
-        task.add_done_callback(partial(_settled, reads, after))
+        task.add_done_callback(functools.partial(_settled, reads, after))
     # A stream that ends while it waits must not cancel the read the others await.
     return await asyncio.shield(task)
 
@@ -127,12 +128,31 @@ def _settled(reads, after, task):
 
 
 class SerializedBatch:
-    """A FeedBatch with each event serialized once, for every stream that sends it."""
+    """Feed events encoded once for all the process's streams that send from them: each event's JSON once, and each
+    distinct message (the same events after the same cursor: every city-wide screen's) once, as the bytes the
+    server writes. 200 screens woken by one announcement cost one encoding per event, not 200. A message carrying
+    a screen's tab counts is made for that screen (the events' JSON is still shared)."""
 
-    def __init__(self, batch):
+    def __init__(self, batch=None, *, events=None):
         self.batch = batch
-        serialized = FeedEventSerializer(batch.events, many=True).data
-        self.data = {event.id: data for event, data in zip(batch.events, serialized, strict=True)}
+        self.events = batch.events if batch is not None else events
+        serialized = FeedEventSerializer(self.events, many=True).data
+        self.encoded = {event.id: _dumps(data) for event, data in zip(self.events, serialized, strict=True)}
+        self._messages = {}
+
+    def message(self, events, cursor, counts=None) -> bytes:
+        """The `events` message of these events (of this batch) and cursor, made by the first stream that sends it."""
+        if counts is not None:
+            return self._encode(events, cursor, ',"counts":' + _dumps(counts))
+        key = (tuple(event.id for event in events), cursor)
+        message = self._messages.get(key)
+        if message is None:
+            message = self._messages[key] = self._encode(events, cursor)
+        return message
+
+    def _encode(self, events, cursor, extra=""):
+        data = '{"events":[' + ",".join(self.encoded[event.id] for event in events) + f'],"cursor":{cursor}{extra}}}'
+        return _event_message(data, cursor)
 
 
 def _batch(*, after):
@@ -151,16 +171,11 @@ def _share_of(hub):
 
 def _page(*, user, after):
     """A stream's own read (its first, a heartbeat, a recheck at a gap): the scope rule in SQL. It also reads the
-    user's scope (once per user object), which the stream's shared reads then filter by without a query."""
+    user's scope (once per user object), which the stream's shared reads then filter by without a query. Returns
+    (the events encoded, or None when none is visible, cursor, behind)."""
     user_scope(user)
     events, cursor, behind = selectors.event_feed_page_for_user(user=user, after=after, limit=PAGE)
-    return FeedEventSerializer(events, many=True).data, cursor, behind
-
-
-def _page_of(shared, user):
-    """The user's page of a shared batch: no query (the user's scope was read at the stream's first read)."""
-    events, cursor, behind = selectors.event_feed_page_of_batch(user=user, batch=shared.batch, limit=PAGE)
-    return [shared.data[event.id] for event in events], cursor, behind
+    return (SerializedBatch(events=events) if events else None), cursor, behind
 
 
 def _grid_counts(*, roots):
@@ -187,11 +202,11 @@ class StreamCounts:
         """Whether any of these events (of a shared batch) is of a case beyond the stream's grids."""
         if self.roots == ("",):
             return False
-        cases = {event.id: event.case_id for event in shared.batch.events}
+        facts = shared.batch.facts
         return any(
-            not any(shared.batch.facts[cases[e["id"]]].region_path.startswith(root) for root in self.roots)
-            for e in events
-            if e["id"] in cases
+            not any(facts[event.case_id].region_path.startswith(root) for root in self.roots)
+            for event in events
+            if event.case_id in facts
         )
 
     async def read(self, *, share, tag, read, refresh_beyond):
@@ -207,19 +222,25 @@ class StreamCounts:
         return {key: n + self.beyond.get(key, 0) for key, n in grids.items()}
 
 
+def _dumps(data):
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_cursor_message(cursor):
+    # The streams of a process mostly stand at the same cursor: their heartbeats are the same bytes.
+    return f'id: {cursor}\nevent: cursor\ndata: {{"cursor":{cursor}}}\n\n'.encode()
+
+
 def _cursor_message(cursor, counts=None):
     if counts is None:
-        return f'id: {cursor}\nevent: cursor\ndata: {{"cursor":{cursor}}}\n\n'
-    data = json.dumps({"cursor": cursor, "counts": counts}, separators=(",", ":"))
-    return f"id: {cursor}\nevent: cursor\ndata: {data}\n\n"
+        return _plain_cursor_message(cursor)
+    data = _dumps({"cursor": cursor, "counts": counts})
+    return f"id: {cursor}\nevent: cursor\ndata: {data}\n\n".encode()
 
 
-def _message(events, cursor, counts=None):
-    body = {"events": events, "cursor": cursor}
-    if counts is not None:
-        body["counts"] = counts
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {cursor}\nevent: events\ndata: {data}\n\n"
+def _event_message(data, cursor):
+    return f"id: {cursor}\nevent: events\ndata: {data}\n\n".encode()
 
 
 async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, read=in_db_thread, counts=False):
@@ -238,7 +259,7 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
     tally = None  # StreamCounts, once the first read knows the user's scope
     beat = False
     try:
-        yield f"retry: {RETRY_MS}\n" + _cursor_message(cursor)
+        yield f"retry: {RETRY_MS}\n".encode() + _cursor_message(cursor)
         # How the next read is made: the stream's own, or its part of a read shared with the process's other
         # streams (woken by the same announcement, or at their heartbeat in the same second). The first read is
         # the stream's own, so the user's scope is known (cached on the user object) before any shared batch is
@@ -253,9 +274,12 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
             elif how == HEARTBEAT:
                 shared = await share.heartbeat(cursor, read)
             if shared is not None:
-                events, next_cursor, behind = _page_of(shared, user)
+                events, next_cursor, behind = selectors.event_feed_page_of_batch(
+                    user=user, batch=shared.batch, limit=PAGE
+                )
             else:
-                events, next_cursor, behind = await read(_page, user=user, after=cursor)
+                page, next_cursor, behind = await read(_page, user=user, after=cursor)
+                events = page.events if page is not None else []
             if counts and tally is None:
                 roots = await read(_counts_wanted, user=user)
                 counts = roots is not None
@@ -268,7 +292,7 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
                 refresh = shared is None or beat or tally.touched_beyond(shared, events)
                 tabs = await tally.read(share=share, tag=tag, read=read, refresh_beyond=refresh)
             if events:
-                yield _message(events, next_cursor, tabs)
+                yield (shared if shared is not None else page).message(events, next_cursor, tabs)
             elif next_cursor != cursor or tabs is not None:
                 yield _cursor_message(next_cursor, tabs)
             beat = False
@@ -281,7 +305,7 @@ async def event_stream(*, user, after: int, hub, once: bool, lifetime: float, re
                 how = OWN
                 continue
             if not once and hub.state != UP:
-                yield "event: fallback\ndata: {}\n\n"
+                yield b"event: fallback\ndata: {}\n\n"
                 return
             remaining = ends_at - time.monotonic()
             if remaining <= 0:

@@ -110,13 +110,13 @@ def _after_cursor_q(cursor) -> Q:
 
 
 def command_case_page(*, user, queue: str, filters: dict, level: str = "", cursor=None, now, size=PAGE_SIZE):
-    """One page of a queue, most urgent first, after the keyset `cursor` ((deadline, id)), with the rows' routing."""
-    from dispatch.selectors import with_routing
+    """One page of a queue, most urgent first, after the keyset `cursor` ((deadline, id)): what its rows show."""
+    from dispatch.selectors import as_case_rows
 
     qs = command_list_queryset(user=user, queue=queue, filters=filters, level=level, now=now)
     if cursor:
         qs = qs.filter(_after_cursor_q(cursor))
-    rows = list(with_routing(qs).order_by(*COMMAND_LIST_ORDER)[: size + 1])
+    rows = list(as_case_rows(qs).order_by(*COMMAND_LIST_ORDER)[: size + 1])
     next_cursor = queue_cursor(rows[size - 1]) if len(rows) > size else None
     return CasePage(rows=rows[:size], next_cursor=next_cursor, queue=queue)
 

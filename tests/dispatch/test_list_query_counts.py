@@ -14,8 +14,9 @@ from tests.dispatch.boards import client_for
 
 pytestmark = pytest.mark.django_db
 
-# The session and its user, the user's postings, the page of cases with their stored routing (its proposed
-# assisting departments are one more query when a row has a stored routing; these have none).
+# The session and its user, the user's postings, the page of cases with what their rows show (the proposed lead
+# department of a stored routing joined in; the proposed assisting departments, which a row does not show, are
+# not read).
 COMMAND_LIST_QUERIES = 4
 # The session and its user, the user's postings, the page of cases.
 API_LIST_QUERIES = 4
