@@ -171,13 +171,18 @@ def sensing_lock_cells(category_id, lon, lat, distance_m):
     """Serialize lookups and creations of one class near one place: lock every CELL_DEGREES cell the merging
     circle touches, in a fixed order (no deadlock). Two detections within the distance share at least the cell of
     the first one's point, so the second waits and then sees the first's case or waiting event."""
+    keys = sorted(cell_keys(category_id, lon, lat, distance_m))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
+
+
+def cell_keys(category_id, lon, lat, distance_m):
+    """The advisory-lock keys of the cells of one class the merging circle around (lon, lat) touches."""
     dlat = distance_m / METRES_PER_DEGREE
     dlon = distance_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
     xs = range(math.floor((lon - dlon) / CELL_DEGREES), math.floor((lon + dlon) / CELL_DEGREES) + 1)
     ys = range(math.floor((lat - dlat) / CELL_DEGREES), math.floor((lat + dlat) / CELL_DEGREES) + 1)
-    keys = sorted(((category_id & 0xFFFFF) << 40) | ((x & 0xFFFFF) << 20) | (y & 0xFFFFF) for x in xs for y in ys)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
+    return [((category_id & 0xFFFFF) << 40) | ((x & 0xFFFFF) << 20) | (y & 0xFFFFF) for x in xs for y in ys]
 
 
 # The index-assisted distance: `point && ST_Expand(...)` lets the GiST index on the point pick the candidates (a

@@ -3,7 +3,8 @@
 The POST stores a detection `received` (one INSERT … ON CONFLICT, the row is the pending work itself) and kicks the
 task `followup.sensing_process` at most once while one is still waiting to start (a Redis key the task deletes when
 it starts). A run takes the received rows in arrival order, in batches, under one advisory lock, so one run at a time
-works through them; each row is processed in a transaction of its own with its effects (see
+works through them; the repeats of problems with an open case join it in one transaction per batch
+(`sensing_batch_merge`), every other row is processed in a transaction of its own with its effects (see
 `sensing_event_process`), so a run killed midway leaves only unprocessed rows, which the next run or the periodic
 sweep (`SENSING_SWEEP_SECONDS`) takes, and nothing is done twice.
 """
@@ -21,6 +22,7 @@ from django.db import connection
 from cases.models.sensing import SensingEvent, SensingOutcome
 
 from .sensing import sensing_event_process
+from .sensing_batch import sensing_batch_merge
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +62,12 @@ def _unlock() -> None:
 
 def _drain(tally, deadline, batch):
     while time.monotonic() < deadline:
-        received = SensingEvent.objects.filter(outcome=SensingOutcome.RECEIVED).order_by("id")
-        ids = list(received.values_list("id", flat=True)[:batch])
-        if not ids:
+        # The repeats of known problems in one transaction; the rest one at a time, in arrival order.
+        merged, left = sensing_batch_merge(limit=batch)
+        if not merged and not left:
             return True
-        for event_id in ids:
+        tally.update(merged)
+        for event_id in left:
             if time.monotonic() >= deadline:
                 return False
             outcome = sensing_event_process(event_id=event_id)
