@@ -20,10 +20,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import FINAL_STATUSES, Category, PhotoKind, Source
+from cases.models import FINAL_STATUSES, PhotoKind, Source
 from cases.models.sensing import SensingEvent, SensingOutcome
 from cases.photos import photo_process, photo_store
 from cases.workflow.spec import SYSTEM_ROLE
@@ -114,7 +115,8 @@ def sensing_event_process(*, event_id: int, now=None) -> str | None:
         event = (
             SensingEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=event_id, outcome=SensingOutcome.RECEIVED)
-            .select_related("source")
+            .select_related("source", "category")
+            .annotate(threshold=_threshold_of_source())
             .first()
         )
         if event is None:
@@ -292,12 +294,16 @@ def _insert(source, detection, category_id, stored, now, *, outcome, case_id=Non
     )
 
 
-def _threshold(event):
+def _threshold_of_source():
     from cases.models import SensingThreshold  # noqa: PLC0415
 
-    row = SensingThreshold.objects.filter(source_id=event.source_id, category_id=event.category_id)
+    rows = SensingThreshold.objects.filter(source_id=OuterRef("source_id"), category_id=OuterRef("category_id"))
+    return Subquery(rows.values("threshold")[:1])
+
+
+def _threshold(event):
     # A class the source no longer may report: a person decides (the threshold above every confidence).
-    return row.values_list("threshold", flat=True).first() or Decimal("1.001")
+    return event.threshold if event.threshold is not None else Decimal("1.001")
 
 
 def _new_problem(event, place, rule, now):
@@ -314,12 +320,13 @@ def _new_problem(event, place, rule, now):
     case = sensing_case_create(
         actor=sensing_account(),
         system=True,
-        category=Category.objects.get(pk=event.category_id),
+        category=event.category,
         source_name=event.source.name,
         confidence=event.confidence,
         lon=place.lon,
         lat=place.lat,
         now=now,
+        region=region,
     )
     _set(event, outcome=SensingOutcome.CREATED, case_id=case.pk, region_path=region.path)
     sensing_photos_attach(case=case, events=[event], now=now)
@@ -339,8 +346,9 @@ def _waiting_ids_near(category_id, detection, rule, now):
         return [row[0] for row in cursor.fetchall()]
 
 
-def sensing_case_create(*, actor, system, category, source_name, confidence, lon, lat, now):
-    """The case of a detection, entered through the intake service as a sensor report (state `reported`)."""
+def sensing_case_create(*, actor, system, category, source_name, confidence, lon, lat, now, region=None):
+    """The case of a detection, entered through the intake service as a sensor report (state `reported`); `region`:
+    the grid the caller located the point in already."""
     description = _("%(category)s detected by %(source)s (confidence %(confidence)s).") % {
         "category": category.name,
         "source": source_name,
@@ -355,6 +363,7 @@ def sensing_case_create(*, actor, system, category, source_name, confidence, lon
         lat=lat,
         source=Source.SENSOR,
         now=now,
+        region=region,
     )
     return case
 

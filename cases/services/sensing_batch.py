@@ -14,6 +14,7 @@ import json
 import math
 from collections import Counter
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,7 +27,7 @@ from .sensing_sources import METRES_PER_DEGREE, sensing_rule
 
 CLAIM_SQL = """
 SELECT id, source_id, category_id, ST_X(point), ST_Y(point), confidence, snapshot, snapshot_meta, occurred_at
-FROM cases_sensingevent WHERE outcome = 'received' ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+FROM cases_sensingevent WHERE outcome = 'received' {among} ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED
 """
 # For each detection the newest open case of its class within its distance and window: the same question as
 # NEAR_CASE_SQL, asked for the whole batch at once (a LATERAL probe of the cases' GiST index per detection).
@@ -49,15 +50,25 @@ WHERE e.id = m.id AND e.outcome = 'received'
 """
 
 
-def sensing_batch_merge(*, limit: int, now=None) -> tuple[Counter, list[int]]:
-    """Claim up to `limit` received detections in arrival order and join every one that has an open case of its
-    class near to that case, in one transaction; returns (outcomes, ids of the claimed detections left `received`
-    for the one-at-a-time step, in arrival order). Nothing claimed (none received, or all held by another run):
-    (Counter(), [])."""
+class Left(NamedTuple):
+    """A claimed detection no open case was near: for the one-at-a-time step."""
+
+    id: int
+    category_id: int
+    lon: float
+    lat: float
+
+
+def sensing_batch_merge(*, limit: int, ids=None, now=None) -> tuple[Counter, list[Left]]:
+    """Claim up to `limit` received detections in arrival order (of `ids` only, when given) and join every one that
+    has an open case of its class near to that case, in one transaction; returns (outcomes, the claimed detections
+    left `received` for the one-at-a-time step, in arrival order). Nothing claimed (none received, or all held by
+    another run): (Counter(), [])."""
     now = now or timezone.now()
+    among = "" if ids is None else "AND id = ANY(%(ids)s)"
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(CLAIM_SQL, [limit])
+            cursor.execute(CLAIM_SQL.format(among=among), {"limit": limit, "ids": list(ids or ())})
             rows = cursor.fetchall()
         if not rows:
             return Counter(), []
@@ -70,8 +81,18 @@ def sensing_batch_merge(*, limit: int, now=None) -> tuple[Counter, list[int]]:
                 cursor.execute(MERGE_SQL, {"ids": [r[0] for r in merged], "cases": [near[r[0]] for r in merged]})
             for row in merged:
                 _evidence(_event(row, near[row[0]]), now)
-    left = [row[0] for row in rows if row[0] not in near]
+    left = [Left(row[0], row[2], row[3], row[4]) for row in rows if row[0] not in near]
     return Counter({SensingOutcome.MERGED: len(merged)} if merged else {}), left
+
+
+def sensing_near_enough(one: Left, other: Left) -> bool:
+    """Whether `other` may lie within its class's merging distance of `one` (a planar estimate with a margin): after
+    `one` made a case, only such detections of the batch need looking up again."""
+    if one.category_id != other.category_id:
+        return False
+    dx = (one.lon - other.lon) * METRES_PER_DEGREE * math.cos(math.radians(one.lat))
+    dy = (one.lat - other.lat) * METRES_PER_DEGREE
+    return math.hypot(dx, dy) <= 1.5 * sensing_rule(one.category_id).distance_m + 10
 
 
 def _lock_cells(rows, rules):

@@ -22,7 +22,7 @@ from django.db import connection
 from cases.models.sensing import SensingEvent, SensingOutcome
 
 from .sensing import sensing_event_process
-from .sensing_batch import sensing_batch_merge
+from .sensing_batch import sensing_batch_merge, sensing_near_enough
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +67,41 @@ def _drain(tally, deadline, batch):
         if not merged and not left:
             return True
         tally.update(merged)
-        for event_id in left:
+        while left:
             if time.monotonic() >= deadline:
                 return False
-            outcome = sensing_event_process(event_id=event_id)
+            first = left.pop(0)
+            outcome = sensing_event_process(event_id=first.id)
             if outcome is not None:
                 tally[outcome] += 1
+            if outcome == SensingOutcome.CREATED:
+                # Later detections of the same problem in this batch join the new case together.
+                near = [other.id for other in left if sensing_near_enough(first, other)]
+                if near:
+                    merged, _left = sensing_batch_merge(limit=len(near), ids=near)
+                    tally.update(merged)
+                    joined = set(near) - {other.id for other in _left}
+                    left = [other for other in left if other.id not in joined]
     return False
+
+
+@contextlib.contextmanager
+def _commit_mode():
+    """SENSING_ASYNC_COMMIT: the run's transactions do not wait for their WAL flush (PostgreSQL's
+    synchronous_commit off for this session, set back afterwards). Each decision is one transaction with its
+    effects, so should the database server crash, the last fraction of a second of decisions is lost whole and
+    consistent: their detections are `received` again and the next run decides them anew. The detection itself was
+    stored by the POST with a synchronous commit (its 202 is durable)."""
+    if not settings.SENSING_ASYNC_COMMIT:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def sensing_process(*, budget_seconds: float | None = None, batch: int | None = None) -> Counter:
@@ -91,7 +119,8 @@ def sensing_process(*, budget_seconds: float | None = None, batch: int | None = 
         if not _try_lock():
             return tally
         try:
-            done = _drain(tally, deadline, batch)
+            with _commit_mode():
+                done = _drain(tally, deadline, batch)
         finally:
             _unlock()
         if not done:
