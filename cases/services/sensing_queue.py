@@ -21,6 +21,7 @@ from django.db import connection
 
 from cases.models.sensing import SensingEvent, SensingOutcome
 
+from .handover import handovers_gathered
 from .sensing import sensing_event_process
 from .sensing_batch import sensing_batch_merge, sensing_near_enough
 
@@ -60,8 +61,9 @@ def _unlock() -> None:
         cursor.execute("SELECT pg_advisory_unlock(%s)", [PROCESS_LOCK])
 
 
-def _drain(tally, deadline, batch):
+def _drain(tally, deadline, batch, flush):
     while time.monotonic() < deadline:
+        flush()  # the follow-up work of the cases made so far goes to its workers, one message per batch
         # The repeats of known problems in one transaction; the rest one at a time, in arrival order.
         merged, left = sensing_batch_merge(limit=batch)
         if not merged and not left:
@@ -119,8 +121,8 @@ def sensing_process(*, budget_seconds: float | None = None, batch: int | None = 
         if not _try_lock():
             return tally
         try:
-            with _commit_mode():
-                done = _drain(tally, deadline, batch)
+            with _commit_mode(), handovers_gathered() as flush:
+                done = _drain(tally, deadline, batch, flush)
         finally:
             _unlock()
         if not done:
