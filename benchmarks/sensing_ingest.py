@@ -56,6 +56,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.gis.geos import Point  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -338,6 +339,8 @@ def main():
     posts = detections(args.events, args.repeat, problems, args.sources, rng, tag)
     problems_posted = len({p for p, _s, _b in posts})
     connection.close()
+    # Follow-up work an earlier run left on the queue is done first by this run's worker: say how much there is.
+    waiting = redis.Redis.from_url(settings.CELERY_BROKER_URL).llen(settings.FOLLOWUP_QUEUE)
     process, url = (None, args.url) if args.url else start_server("sensing-ingest")
     worker = None if args.url else start_worker(args.worker_concurrency)
     try:
@@ -362,7 +365,8 @@ def main():
                 child.wait(timeout=30)
     print(
         f"sensing ingest: {args.sources} sources, {args.events} events, {args.repeat:.0%} repeats, "
-        f"{args.concurrency} connections, seed {seed}, {os.cpu_count()} CPUs"
+        f"{args.concurrency} connections, seed {seed}, {os.cpu_count()} CPUs; {waiting} messages waiting on the "
+        f"{settings.FOLLOWUP_QUEUE} queue before the run"
     )
     ok = report(results, seconds, drained, outcomes, problems_posted)
     if process is not None:

@@ -24,6 +24,7 @@ from cases.models.sensing import SensingEvent, SensingOutcome
 from .handover import handovers_gathered
 from .sensing import sensing_event_process
 from .sensing_batch import sensing_batch_merge, sensing_near_enough
+from .stages import stage_settings_kept
 
 log = logging.getLogger(__name__)
 
@@ -69,22 +70,30 @@ def _drain(tally, deadline, batch, flush):
         if not merged and not left:
             return True
         tally.update(merged)
-        while left:
-            if time.monotonic() >= deadline:
+        with stage_settings_kept():
+            if not _one_at_a_time(tally, deadline, left):
                 return False
-            first = left.pop(0)
-            outcome = sensing_event_process(event_id=first.id)
-            if outcome is not None:
-                tally[outcome] += 1
-            if outcome == SensingOutcome.CREATED:
-                # Later detections of the same problem in this batch join the new case together.
-                near = [other.id for other in left if sensing_near_enough(first, other)]
-                if near:
-                    merged, _left = sensing_batch_merge(limit=len(near), ids=near)
-                    tally.update(merged)
-                    joined = set(near) - {other.id for other in _left}
-                    left = [other for other in left if other.id not in joined]
     return False
+
+
+def _one_at_a_time(tally, deadline, left):
+    """Decide the batch's detections no open case was near, in arrival order; False when the budget ran out."""
+    while left:
+        if time.monotonic() >= deadline:
+            return False
+        first = left.pop(0)
+        outcome = sensing_event_process(event_id=first.id)
+        if outcome is not None:
+            tally[outcome] += 1
+        if outcome == SensingOutcome.CREATED:
+            # Later detections of the same problem in this batch join the new case together.
+            near = [other.id for other in left if sensing_near_enough(first, other)]
+            if near:
+                merged, _left = sensing_batch_merge(limit=len(near), ids=near)
+                tally.update(merged)
+                joined = set(near) - {other.id for other in _left}
+                left = [other for other in left if other.id not in joined]
+    return True
 
 
 @contextlib.contextmanager

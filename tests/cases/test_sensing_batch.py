@@ -142,3 +142,15 @@ def test_two_runs_of_the_batch_at_once_take_different_detections(cases, personas
     assert SensingEvent.objects.filter(outcome="merged", case=case).count() == 40
     assert not SensingEvent.objects.filter(outcome="received").exists()
     assert Case.objects.filter(source=Source.SENSOR).count() == 1
+
+
+def test_the_new_problems_of_one_batch_read_the_urgency_policy_and_step_limits_once(cases, source):
+    _source, key = source
+    for n in range(3):
+        _post(key, f"p{n}", cases.lon + n * FAR, cases.lat)
+    with CaptureQueriesContext(connection) as queries:
+        assert sensing_process() == {"created": 3}
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "cases_urgencypolicy"' in q["sql"]]
+    assert len(reads) == 1
+    steps = [q["sql"] for q in queries.captured_queries if 'FROM "cases_steplimit"' in q["sql"]]
+    assert len(steps) == len({sql for sql in steps})  # each step's limit once
