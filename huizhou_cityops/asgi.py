@@ -84,6 +84,7 @@ class SensingIntake:
 
     PATH = "/api/v1/sensing/events/"
     KICK_SECONDS = 0.5
+    clock = staticmethod(time.monotonic)
 
     def __init__(self, app, max_body):
         self.app, self.max_body = app, max_body
@@ -132,7 +133,7 @@ class SensingIntake:
                 return b"".join(chunks)[: self.max_body]
 
     def _kick_now(self):
-        now = time.monotonic()
+        now = self.clock()
         if now - self._last_kick >= self.KICK_SECONDS:
             self._last_kick = now
             return True
@@ -145,7 +146,7 @@ class SensingIntake:
 
     def _kick_later(self):
         self._kick_waiting = False
-        self._last_kick = time.monotonic()
+        self._last_kick = self.clock()
         asyncio.get_running_loop().run_in_executor(None, sensing_kick)
 
 

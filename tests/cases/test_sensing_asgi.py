@@ -11,7 +11,7 @@ from django.core.cache import cache
 
 from cases.models import SensingEvent
 from cases.services import sensing_queue
-from cases.services.sensing_queue import KICK_KEY, sensing_process
+from cases.services.sensing_queue import sensing_process
 from huizhou_cityops import asgi
 from tests.factories.sensing import detection, sensing_post, sensing_source
 from tests.fixtures.cases import jpeg_upload
@@ -137,31 +137,41 @@ def test_a_multipart_post_with_a_snapshot_is_answered_by_the_view(cases, source)
     assert SensingEvent.objects.get(external_id="snap").snapshot
 
 
-def test_posts_ask_for_one_run_per_interval_and_once_more_after_it(cases, source, settings, monkeypatch):
+def test_posts_through_the_route_ask_for_one_run_until_it_starts(cases, source, settings, monkeypatch):
     _source, key = source
     settings.SENSING_KICK = True
     sent = []
     monkeypatch.setattr(sensing_queue.current_app, "send_task", lambda name, **options: sent.append(name))
-    monkeypatch.setattr(asgi.SensingIntake, "KICK_SECONDS", 0.2)
-    intake = _intake()
+    intake = asgi.application.app
+    assert isinstance(intake, asgi.SensingIntake)
     monkeypatch.setattr(intake, "_last_kick", float("-inf"))
     monkeypatch.setattr(intake, "_kick_waiting", False)
-
-    async def run_started_then_wait():
-        assert sent == ["followup.sensing_process"]  # the first post asked; the next two found the ask too recent
-        cache.delete(KICK_KEY)  # as a starting run does: the posts after it must ask again
-        for _ in range(50):
-            if len(sent) == 2:
-                return
-            await asyncio.sleep(0.05)
-
     posts = (({"X-Api-Key": key}, detection(event_id=f"k{n}", lon=cases.lon, lat=cases.lat)) for n in range(3))
-    answers = _run(*posts, between=run_started_then_wait)
+    answers = _run(*posts)
     assert [a.status_code for a in answers] == [202] * 3
-    assert sent == ["followup.sensing_process"] * 2  # the ask scheduled for the end of the interval
+    assert sent == ["followup.sensing_process"]
+    assert sensing_process() == {"created": 1, "merged": 2}
 
 
-def _intake():
-    app = asgi.application.app
-    assert isinstance(app, asgi.SensingIntake)
-    return app
+def test_a_server_process_asks_at_most_once_an_interval_and_once_more_at_its_end(monkeypatch):
+    intake = asgi.SensingIntake(app=None, max_body=1024)
+    now = [1000.0]
+    intake.clock = lambda: now[0]
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        scheduled, ran = [], []
+        monkeypatch.setattr(loop, "call_at", lambda when, callback: scheduled.append((when, callback)))
+        monkeypatch.setattr(loop, "run_in_executor", lambda executor, function: ran.append(function))
+        assert intake._kick_now() is True  # the first post asks
+        now[0] += 0.1
+        assert intake._kick_now() is False and len(scheduled) == 1  # too soon: an ask at the interval's end
+        now[0] += 0.1
+        assert intake._kick_now() is False and len(scheduled) == 1  # that ask is already waiting
+        scheduled[0][1]()  # the interval ends
+        assert ran == [asgi.sensing_kick] and not intake._kick_waiting
+        now[0] += intake.KICK_SECONDS
+        assert intake._kick_now() is True
+        assert len(scheduled) == 1
+
+    asyncio.run(scenario())

@@ -153,4 +153,4 @@ def test_the_new_problems_of_one_batch_read_the_urgency_policy_and_step_limits_o
     reads = [q["sql"] for q in queries.captured_queries if 'FROM "cases_urgencypolicy"' in q["sql"]]
     assert len(reads) == 1
     steps = [q["sql"] for q in queries.captured_queries if 'FROM "cases_steplimit"' in q["sql"]]
-    assert len(steps) == len({sql for sql in steps})  # each step's limit once
+    assert len(steps) == len(set(steps))  # each step's limit once
