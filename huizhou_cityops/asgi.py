@@ -5,7 +5,9 @@ Ordinary views run as before (Django runs each request's synchronous work on a t
 """
 
 import asyncio
+import json
 import os
+import time
 import warnings
 
 from django.core.asgi import get_asgi_application
@@ -66,8 +68,95 @@ def _is_stream(message):
                message.get("headers", ()))  # fmt: skip
 
 
+class SensingIntake:
+    """POST /api/v1/sensing/events/ with a JSON body, answered without Django's request stack; all else to `app`.
+
+    Sources post many times a second and a post is machine to machine: no session, CSRF, locale negotiation of
+    pages, messages or person authentication apply, and Django's middleware and DRF's view cost more CPU than the
+    whole ingestion. The answers are SensingEventView's (cases.api.sensing: the same serializer, the same service,
+    401 with its realm, 400 per field, 429 with Retry-After, 200 for a repeated id, 202); a multipart post (with a
+    snapshot), a body of unknown length or over DATA_UPLOAD_MAX_MEMORY_SIZE, and every other method go to Django.
+
+    A run of the worker is asked for at most once per KICK_SECONDS per process (the rest is one Redis round trip a
+    post, the rate limit's): a post that finds the last ask too recent schedules one at the end of the interval, so
+    every stored detection is followed by an ask within KICK_SECONDS.
+    """
+
+    PATH = "/api/v1/sensing/events/"
+    KICK_SECONDS = 0.5
+    clock = staticmethod(time.monotonic)
+
+    def __init__(self, app, max_body):
+        self.app, self.max_body = app, max_body
+        self._last_kick = float("-inf")
+        self._kick_waiting = False
+
+    async def __call__(self, scope, receive, send):
+        headers = self._headers(scope)
+        if headers is None:
+            return await self.app(scope, receive, send)
+        body = await self._body(receive)
+        if body is None:
+            return None  # the client went away
+        code, answer, extra = await sensing_post_async(headers=headers, body=body, kick=self._kick_now())
+        payload = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+        out = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+            (b"x-content-type-options", b"nosniff"),
+            *((name.lower().encode(), value.encode()) for name, value in extra.items()),
+        ]
+        await send({"type": "http.response.start", "status": code, "headers": out})
+        await send({"type": "http.response.body", "body": payload})
+        return None
+
+    def _headers(self, scope):
+        """The request's headers by lower-case name when this route answers it, else None."""
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.PATH:
+            return None
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        if not headers.get("content-type", "").lower().startswith("application/json"):
+            return None
+        length = headers.get("content-length", "")
+        if not length.isdigit() or int(length) > self.max_body:
+            return None
+        return headers
+
+    async def _body(self, receive):
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                return b"".join(chunks)[: self.max_body]
+
+    def _kick_now(self):
+        now = self.clock()
+        if now - self._last_kick >= self.KICK_SECONDS:
+            self._last_kick = now
+            return True
+        if not self._kick_waiting:
+            self._kick_waiting = True
+            asyncio.get_running_loop().call_at(
+                asyncio.get_running_loop().time() + self.KICK_SECONDS - (now - self._last_kick), self._kick_later
+            )
+        return False
+
+    def _kick_later(self):
+        self._kick_waiting = False
+        self._last_kick = self.clock()
+        asyncio.get_running_loop().run_in_executor(None, sensing_kick)
+
+
 django_application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402 - after the application has set Django up
 
-application = RequestLimit(django_application, settings.WEB_MAX_CONCURRENT_REQUESTS)
+from cases.api.sensing import sensing_post_async  # noqa: E402
+from cases.services.sensing_queue import sensing_kick  # noqa: E402
+
+application = RequestLimit(
+    SensingIntake(django_application, settings.DATA_UPLOAD_MAX_MEMORY_SIZE), settings.WEB_MAX_CONCURRENT_REQUESTS
+)

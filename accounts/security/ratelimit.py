@@ -9,6 +9,7 @@ import hashlib
 import time
 
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 
 def _window_key(scope: str, ident: str, period: int, now: float) -> str:
@@ -22,13 +23,16 @@ def rate_hits(scope: str, ident: str, *, period: int, now: float | None = None) 
 
 
 def rate_allow(scope: str, ident: str, *, limit: int, period: int, now: float | None = None) -> bool:
-    """Count a hit of `ident` in `scope`; False once more than `limit` hits fell in the current `period` seconds."""
-    key = _window_key(scope, ident, period, now or time.time())
-    if cache.add(key, 1, timeout=period + 1):
-        return True
+    """Count a hit of `ident` in `scope`; False once more than `limit` hits fell in the current `period` seconds.
+
+    One round trip: the window's counter is created with its expiry if missing and incremented, in one pipeline."""
+    key = cache.make_and_validate_key(_window_key(scope, ident, period, now or time.time()))
     try:
-        count = cache.incr(key)
-    except ValueError:  # the window expired between add and incr
-        cache.add(key, 1, timeout=period + 1)
-        return True
-    return count is None or count <= limit
+        client = cache._cache.get_client(key, write=True)  # noqa: SLF001 - the backend's own Redis client
+        pipe = client.pipeline(transaction=False)
+        pipe.set(key, 0, ex=period + 1, nx=True)
+        pipe.incr(key)
+        _created, count = pipe.execute()
+    except (RedisError, OSError):
+        return True  # Redis down: the limit is not enforced (see above)
+    return count <= limit

@@ -10,8 +10,12 @@ import json
 import math
 from decimal import Decimal
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -20,6 +24,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.utils import json as drf_json
 from rest_framework.views import APIView
 
 from cases.models.sensing import SensingEvent, SensingOutcome
@@ -48,10 +53,9 @@ def in_db_thread(function, /, **kwargs):
 
 
 def presented_key(request) -> str:
-    header = request.headers.get("Authorization", "")
-    if header[:4].lower() == "key ":
-        return header[4:].strip()
-    return request.headers.get("X-Api-Key", "").strip()
+    return _key_of(
+        {"authorization": request.headers.get("Authorization", ""), "x-api-key": request.headers.get("X-Api-Key", "")}
+    )
 
 
 class SensingKeyAuthentication(BaseAuthentication):
@@ -149,16 +153,20 @@ class SensingEventOutSerializer(serializers.Serializer):
     duplicate = serializers.BooleanField(help_text="True when this event id was already received from this source.")
 
 
-def _receive(*, source, detection):
+def sensing_receive_answer(*, source, detection, kick=True) -> tuple[int, dict]:
+    """Store the detection and (unless told not to) ask for a run; (status, body): 202 for a new one, 200 with the
+    present state for a repeated id."""
     event, created = sensing_receive(source=source, detection=detection)
     if not created:
-        return _answer(source.id, event.external_id, duplicate=True)
-    sensing_kick()
+        return sensing_event_answer(source_id=source.id, external_id=event.external_id, duplicate=True)
+    if kick:
+        sensing_kick()
     body = {"id": event.pk, "event_id": event.external_id, "state": "pending", "outcome": None, "case": None}
-    return Response({**body, "duplicate": False}, status=status.HTTP_202_ACCEPTED)
+    return status.HTTP_202_ACCEPTED, {**body, "duplicate": False}
 
 
-def _answer(source_id, external_id, *, duplicate):
+def sensing_event_answer(*, source_id, external_id, duplicate) -> tuple[int, dict]:
+    """(200, the event's present state); NotFound when the source has no event with this id."""
     row = (
         SensingEvent.objects.filter(source_id=source_id, external_id=external_id)
         .values_list("id", "outcome", "case__number")
@@ -176,7 +184,26 @@ def _answer(source_id, external_id, *, duplicate):
         "case": number,
         "duplicate": duplicate,
     }
-    return Response(body, status=status.HTTP_200_OK)
+    return status.HTTP_200_OK, body
+
+
+def _response(answer):
+    code, body = answer
+    return Response(body, status=code)
+
+
+def detection_from(data) -> Detection:
+    """The serializer's validated data as the service's Detection."""
+    return Detection(
+        external_id=data["event_id"],
+        occurred_at=data["time"],
+        class_code=data["class_code"],
+        confidence=Decimal(str(round(data["confidence"], 3))),
+        lon=data["lon"],
+        lat=data["lat"],
+        attributes=data["attributes"],
+        snapshot=data.get("snapshot"),
+    )
 
 
 class SensingEventView(APIView):
@@ -205,19 +232,9 @@ class SensingEventView(APIView):
             return Response(body, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": "60"})
         form = SensingEventInSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        data = form.validated_data
-        detection = Detection(
-            external_id=data["event_id"],
-            occurred_at=data["time"],
-            class_code=data["class_code"],
-            confidence=Decimal(str(round(data["confidence"], 3))),
-            lon=data["lon"],
-            lat=data["lat"],
-            attributes=data["attributes"],
-            snapshot=data.get("snapshot"),
-        )
+        detection = detection_from(form.validated_data)
         try:
-            return in_db_thread(_receive, source=source, detection=detection)
+            return _response(in_db_thread(sensing_receive_answer, source=source, detection=detection))
         except PhotoError as exc:
             return Response({"snapshot": [exc.message], "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
 
@@ -233,4 +250,73 @@ class SensingEventDetailView(APIView):
     )
     def get(self, request, event_id):
         """What became of one of the source's own detections (pending until the worker processed it)."""
-        return in_db_thread(_answer, source_id=request.auth.id, external_id=event_id, duplicate=False)
+        answer = in_db_thread(sensing_event_answer, source_id=request.auth.id, external_id=event_id, duplicate=False)
+        return _response(answer)
+
+
+def sensing_post_handle(*, headers: dict, body: bytes, kick: bool = True) -> tuple[int, dict, dict]:
+    """The JSON POST of a detection without Django's request stack (the ASGI route, huizhou_cityops.asgi): the same
+    answers as SensingEventView, as (status, body, extra headers). `headers` by lower-case name. Runs on a database
+    thread: the key (unless cached), the rate limit (one Redis round trip), validation and the one INSERT."""
+    language = _language(headers.get("accept-language", ""))
+    with translation.override(language):
+        try:
+            code, answer = _post(headers, body, kick)
+            return code, answer, {}
+        except exceptions.Throttled as exc:
+            return exc.status_code, {"detail": str(exc.detail)}, {"Retry-After": "60"}
+        except exceptions.AuthenticationFailed as exc:
+            return exc.status_code, {"detail": str(exc.detail)}, {"WWW-Authenticate": 'Key realm="sensing"'}
+        except exceptions.NotAuthenticated as exc:
+            return exc.status_code, {"detail": str(exc.detail)}, {"WWW-Authenticate": 'Key realm="sensing"'}
+        except exceptions.ParseError as exc:
+            return exc.status_code, {"detail": str(exc.detail)}, {}
+        except DjangoValidationError as exc:
+            errors = exc.error_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.error_list}
+            detail = {field: [str(m) for e in found for m in e.messages] for field, found in errors.items()}
+            return status.HTTP_400_BAD_REQUEST, detail, {}
+        except PhotoError as exc:  # pragma: no cover - a JSON post carries no snapshot
+            return status.HTTP_400_BAD_REQUEST, {"snapshot": [exc.message], "code": exc.code}, {}
+
+
+def _language(accept):
+    request = HttpRequest()
+    if accept:
+        request.META["HTTP_ACCEPT_LANGUAGE"] = accept
+    return translation.get_language_from_request(request)
+
+
+def _post(headers, body, kick):
+    raw = _key_of(headers)
+    if not raw:
+        raise exceptions.NotAuthenticated()
+    source = sensing_source_for_key(raw=raw)
+    if source is None:
+        raise exceptions.AuthenticationFailed(_("Unknown or revoked key."))
+    if not sensing_rate_allow(source=source):
+        raise exceptions.Throttled(
+            detail=_("Too many events: at most %(limit)d a minute.") % {"limit": source.rate_limit}
+        )
+    try:
+        # As DRF's JSON parser: strict (no NaN or Infinity), an empty body is no data.
+        data = json.loads(body.decode("utf-8"), parse_constant=drf_json.strict_constant) if body else {}
+    except ValueError as exc:
+        raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+    form = SensingEventInSerializer(data=data)
+    if not form.is_valid():
+        return status.HTTP_400_BAD_REQUEST, form.errors
+    return sensing_receive_answer(source=source, detection=detection_from(form.validated_data), kick=kick)
+
+
+def _key_of(headers):
+    header = headers.get("authorization", "")
+    if header[:4].lower() == "key ":
+        return header[4:].strip()
+    return headers.get("x-api-key", "").strip()
+
+
+async def sensing_post_async(*, headers: dict, body: bytes, kick: bool) -> tuple[int, dict, dict]:
+    """`sensing_post_handle` from the event loop, on the ingestion's database threads."""
+    if not settings.SENSING_DB_THREADS:
+        return await sync_to_async(sensing_post_handle)(headers=headers, body=body, kick=kick)
+    return await _threads.arun(sensing_post_handle, headers=headers, body=body, kick=kick)

@@ -118,6 +118,7 @@ def case_report(
     now=None,
     via_portal: bool = False,
     system: bool = False,
+    region=None,
 ) -> tuple[Case, bool]:
     """Create a reported case; returns (case, created). The same idempotency key returns the first case.
 
@@ -129,7 +130,8 @@ def case_report(
     A self-handled report with `photos` only (the form before after-photos existed) takes them as the result.
     `via_portal` marks a resident's own report through the public portal (dispatch.public): no role is checked.
     `system=True` is the platform entering what a machine reported (sensing intake, under its own account): no
-    role or scope check, and the report event records the role "system".
+    role or scope check, and the report event records the role "system". `region`: the grid the caller located
+    (lon, lat) in already (not looked up again).
     """
     if source is None:
         if Role.GRID_WORKER not in user_scope(actor).roles:
@@ -147,7 +149,7 @@ def case_report(
         raise ValidationError(
             {"urgency": [_("Urgency must be one of: %(values)s.") % {"values": ", ".join(Urgency.values)}]}
         )
-    region = region_locate(lon=lon, lat=lat)
+    region = region or region_locate(lon=lon, lat=lat)
     if region is None:
         raise ValidationError({"point": [_("This point lies outside every grid of the city.")]})
     role = SYSTEM_ROLE if system else _check_report(actor=actor, source=source, region=region, via_portal=via_portal)

@@ -20,10 +20,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import FINAL_STATUSES, Category, PhotoKind, Source
+from cases.models import FINAL_STATUSES, PhotoKind, Source
 from cases.models.sensing import SensingEvent, SensingOutcome
 from cases.photos import photo_process, photo_store
 from cases.workflow.spec import SYSTEM_ROLE
@@ -114,7 +115,8 @@ def sensing_event_process(*, event_id: int, now=None) -> str | None:
         event = (
             SensingEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=event_id, outcome=SensingOutcome.RECEIVED)
-            .select_related("source")
+            .select_related("source", "category")
+            .annotate(threshold=_threshold_of_source())
             .first()
         )
         if event is None:
@@ -171,13 +173,18 @@ def sensing_lock_cells(category_id, lon, lat, distance_m):
     """Serialize lookups and creations of one class near one place: lock every CELL_DEGREES cell the merging
     circle touches, in a fixed order (no deadlock). Two detections within the distance share at least the cell of
     the first one's point, so the second waits and then sees the first's case or waiting event."""
+    keys = sorted(cell_keys(category_id, lon, lat, distance_m))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
+
+
+def cell_keys(category_id, lon, lat, distance_m):
+    """The advisory-lock keys of the cells of one class the merging circle around (lon, lat) touches."""
     dlat = distance_m / METRES_PER_DEGREE
     dlon = distance_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
     xs = range(math.floor((lon - dlon) / CELL_DEGREES), math.floor((lon + dlon) / CELL_DEGREES) + 1)
     ys = range(math.floor((lat - dlat) / CELL_DEGREES), math.floor((lat + dlat) / CELL_DEGREES) + 1)
-    keys = sorted(((category_id & 0xFFFFF) << 40) | ((x & 0xFFFFF) << 20) | (y & 0xFFFFF) for x in xs for y in ys)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
+    return [((category_id & 0xFFFFF) << 40) | ((x & 0xFFFFF) << 20) | (y & 0xFFFFF) for x in xs for y in ys]
 
 
 # The index-assisted distance: `point && ST_Expand(...)` lets the GiST index on the point pick the candidates (a
@@ -287,12 +294,16 @@ def _insert(source, detection, category_id, stored, now, *, outcome, case_id=Non
     )
 
 
-def _threshold(event):
+def _threshold_of_source():
     from cases.models import SensingThreshold  # noqa: PLC0415
 
-    row = SensingThreshold.objects.filter(source_id=event.source_id, category_id=event.category_id)
+    rows = SensingThreshold.objects.filter(source_id=OuterRef("source_id"), category_id=OuterRef("category_id"))
+    return Subquery(rows.values("threshold")[:1])
+
+
+def _threshold(event):
     # A class the source no longer may report: a person decides (the threshold above every confidence).
-    return row.values_list("threshold", flat=True).first() or Decimal("1.001")
+    return event.threshold if event.threshold is not None else Decimal("1.001")
 
 
 def _new_problem(event, place, rule, now):
@@ -309,12 +320,13 @@ def _new_problem(event, place, rule, now):
     case = sensing_case_create(
         actor=sensing_account(),
         system=True,
-        category=Category.objects.get(pk=event.category_id),
+        category=event.category,
         source_name=event.source.name,
         confidence=event.confidence,
         lon=place.lon,
         lat=place.lat,
         now=now,
+        region=region,
     )
     _set(event, outcome=SensingOutcome.CREATED, case_id=case.pk, region_path=region.path)
     sensing_photos_attach(case=case, events=[event], now=now)
@@ -334,8 +346,9 @@ def _waiting_ids_near(category_id, detection, rule, now):
         return [row[0] for row in cursor.fetchall()]
 
 
-def sensing_case_create(*, actor, system, category, source_name, confidence, lon, lat, now):
-    """The case of a detection, entered through the intake service as a sensor report (state `reported`)."""
+def sensing_case_create(*, actor, system, category, source_name, confidence, lon, lat, now, region=None):
+    """The case of a detection, entered through the intake service as a sensor report (state `reported`); `region`:
+    the grid the caller located the point in already."""
     description = _("%(category)s detected by %(source)s (confidence %(confidence)s).") % {
         "category": category.name,
         "source": source_name,
@@ -350,6 +363,7 @@ def sensing_case_create(*, actor, system, category, source_name, confidence, lon
         lat=lat,
         source=Source.SENSOR,
         now=now,
+        region=region,
     )
     return case
 

@@ -3,7 +3,8 @@
 The POST stores a detection `received` (one INSERT … ON CONFLICT, the row is the pending work itself) and kicks the
 task `followup.sensing_process` at most once while one is still waiting to start (a Redis key the task deletes when
 it starts). A run takes the received rows in arrival order, in batches, under one advisory lock, so one run at a time
-works through them; each row is processed in a transaction of its own with its effects (see
+works through them; the repeats of problems with an open case join it in one transaction per batch
+(`sensing_batch_merge`), every other row is processed in a transaction of its own with its effects (see
 `sensing_event_process`), so a run killed midway leaves only unprocessed rows, which the next run or the periodic
 sweep (`SENSING_SWEEP_SECONDS`) takes, and nothing is done twice.
 """
@@ -20,7 +21,10 @@ from django.db import connection
 
 from cases.models.sensing import SensingEvent, SensingOutcome
 
+from .handover import handovers_gathered
 from .sensing import sensing_event_process
+from .sensing_batch import sensing_batch_merge, sensing_near_enough
+from .stages import stage_settings_kept
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +62,57 @@ def _unlock() -> None:
         cursor.execute("SELECT pg_advisory_unlock(%s)", [PROCESS_LOCK])
 
 
-def _drain(tally, deadline, batch):
+def _drain(tally, deadline, batch, flush):
     while time.monotonic() < deadline:
-        received = SensingEvent.objects.filter(outcome=SensingOutcome.RECEIVED).order_by("id")
-        ids = list(received.values_list("id", flat=True)[:batch])
-        if not ids:
+        flush()  # the follow-up work of the cases made so far goes to its workers, one message per batch
+        # The repeats of known problems in one transaction; the rest one at a time, in arrival order.
+        merged, left = sensing_batch_merge(limit=batch)
+        if not merged and not left:
             return True
-        for event_id in ids:
-            if time.monotonic() >= deadline:
+        tally.update(merged)
+        with stage_settings_kept():
+            if not _one_at_a_time(tally, deadline, left):
                 return False
-            outcome = sensing_event_process(event_id=event_id)
-            if outcome is not None:
-                tally[outcome] += 1
     return False
+
+
+def _one_at_a_time(tally, deadline, left):
+    """Decide the batch's detections no open case was near, in arrival order; False when the budget ran out."""
+    while left:
+        if time.monotonic() >= deadline:
+            return False
+        first = left.pop(0)
+        outcome = sensing_event_process(event_id=first.id)
+        if outcome is not None:
+            tally[outcome] += 1
+        if outcome == SensingOutcome.CREATED:
+            # Later detections of the same problem in this batch join the new case together.
+            near = [other.id for other in left if sensing_near_enough(first, other)]
+            if near:
+                merged, _left = sensing_batch_merge(limit=len(near), ids=near)
+                tally.update(merged)
+                joined = set(near) - {other.id for other in _left}
+                left = [other for other in left if other.id not in joined]
+    return True
+
+
+@contextlib.contextmanager
+def _commit_mode():
+    """SENSING_ASYNC_COMMIT: the run's transactions do not wait for their WAL flush (PostgreSQL's
+    synchronous_commit off for this session, set back afterwards). Each decision is one transaction with its
+    effects, so should the database server crash, the last fraction of a second of decisions is lost whole and
+    consistent: their detections are `received` again and the next run decides them anew. The detection itself was
+    stored by the POST with a synchronous commit (its 202 is durable)."""
+    if not settings.SENSING_ASYNC_COMMIT:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def sensing_process(*, budget_seconds: float | None = None, batch: int | None = None) -> Counter:
@@ -88,7 +130,8 @@ def sensing_process(*, budget_seconds: float | None = None, batch: int | None = 
         if not _try_lock():
             return tally
         try:
-            done = _drain(tally, deadline, batch)
+            with _commit_mode(), handovers_gathered() as flush:
+                done = _drain(tally, deadline, batch, flush)
         finally:
             _unlock()
         if not done:

@@ -1,16 +1,43 @@
 """Starting a stage: its limit looked up in the catalogue (handling) or the step limits, then the clock started.
 
 The case's urgency policy (UrgencyPolicy, data) says which clock each kind of stage runs on and may give the
-centre's steps limits of their own; it is read whenever a stage starts, so an edit reaches new stages only.
+centre's steps limits of their own; it is read whenever a stage starts, so an edit reaches new stages only. A
+worker making many cases in a row (the sensing run, one batch of detections) may read the policies and step limits
+once for the batch (`stage_settings_kept`): an edit then reaches the stages started from its next batch.
 """
+
+import contextlib
+import contextvars
 
 from cases.clock import STEP_OF_STAGE, WORKING, clock_of, limit_duration, stage_begin
 from cases.models import HandlingClock, Stage, StepLimit, TimeLimit, UrgencyPolicy, UrgencyStepLimit, handling_urgencies
 
+_kept = contextvars.ContextVar("stage_settings_kept", default=None)
+
+
+@contextlib.contextmanager
+def stage_settings_kept():
+    """Within the block, each urgency policy and step limit is read once (a few small rows, read for every stage
+    started otherwise: two per new case, and the emergency check of each event)."""
+    token = _kept.set({})
+    try:
+        yield
+    finally:
+        _kept.reset(token)
+
+
+def _once(key, read):
+    kept = _kept.get()
+    if kept is None:
+        return read()
+    if key not in kept:
+        kept[key] = read()
+    return kept[key]
+
 
 def urgency_policy(urgency: str) -> UrgencyPolicy:
     """The policy of `urgency`; an urgency without a row runs like a normal one (working time, no alert)."""
-    policy = UrgencyPolicy.objects.filter(urgency=urgency).first()
+    policy = _once(("policy", urgency), lambda: UrgencyPolicy.objects.filter(urgency=urgency).first())
     return policy if policy is not None else UrgencyPolicy(urgency=urgency)
 
 
@@ -36,10 +63,10 @@ def _handling_limit(case):
 
 def _step_limit(policy, step):
     if policy.pk is not None:
-        own = UrgencyStepLimit.objects.filter(policy=policy, step=step).first()
+        own = _once(("own", policy.pk, step), lambda: UrgencyStepLimit.objects.filter(policy=policy, step=step).first())
         if own is not None:
             return own
-    return StepLimit.objects.filter(step=step).first()
+    return _once(("step", step), lambda: StepLimit.objects.filter(step=step).first())
 
 
 def stage_limit(case, stage, start):

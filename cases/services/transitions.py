@@ -73,9 +73,10 @@ def case_transition(
         raise ValidationError({"action": [_("Unknown action “%(action)s”.") % {"action": action}]})
     cases = Case.objects.all() if system else Case.objects.visible_to(actor)
     cases = cases.select_related("region", "filing_condition", "category").defer("region__geom")
-    # Checked once without the lock, so an outsider or a wrong request costs no photo decoding or storage;
-    # checked again under the lock, where the answer counts.
-    _check(cases.filter(pk=case_id).first(), spec, actor, system, note, photos)
+    # With photos, checked once without the lock, so an outsider or a wrong request costs no photo decoding or
+    # storage; checked (again) under the lock, where the answer counts.
+    if photos:
+        _check(cases.filter(pk=case_id).first(), spec, actor, system, note, photos)
     stored = photos_store(photos_prepare(photos))
     with transaction.atomic():
         case = cases.select_for_update(of=("self",)).filter(pk=case_id).first()

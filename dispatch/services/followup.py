@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cases.services.handover import handover_on_commit
 from dispatch.models import FollowUp, FollowUpState
 
 logger = logging.getLogger(__name__)
@@ -114,8 +115,8 @@ def followup_add_many(rows) -> list[int]:
 def followup_kick_on_commit(ids) -> None:
     """After the caller's transaction commits, hand `ids` to the fast path (nothing when it rolls back)."""
     if ids:
-        ids = list(ids)
-        transaction.on_commit(lambda: followup_kick(ids))
+        # Gathered over a sensing run's many small transactions: one `followup.run` per batch, not one per case.
+        handover_on_commit(followup_kick, ids)
 
 
 def followup_kick(ids) -> None:

@@ -309,6 +309,9 @@ SENSING_KICK = env.bool("SENSING_KICK", default=True)
 SENSING_PROCESS_BUDGET_SECONDS = env.int("SENSING_PROCESS_BUDGET_SECONDS", default=40)
 SENSING_PROCESS_BATCH = env.int("SENSING_PROCESS_BATCH", default=200)
 SENSING_SWEEP_SECONDS = env.int("SENSING_SWEEP_SECONDS", default=10)
+# The run's decisions commit without waiting for the WAL flush (a database crash loses the last fraction of a second
+# of them whole; their detections are decided again): cases.services.sensing_queue._commit_mode.
+SENSING_ASYNC_COMMIT = env.bool("SENSING_ASYNC_COMMIT", default=True)
 
 # Unit grids (单元网格): the edge of a generated square cell in metres (100 m gives the classic 10,000 m²
 # "万米单元网格"), and the area (m²) an imported layer's overlaps, gaps and cells outside their community may
