@@ -6,9 +6,10 @@
 Without --url it starts the production server (benchmarks/production_server.py) and stops it at the end.
 
 1. `--screens` users posted like the demo dispatcher (benchmarks/live_screens.py `screens_users`) each open the
-   command centre as static/command/command.js does: the page, then the live stream (/live/events/); on every
-   batch of events the counts (/command/counts/) at most once every 3 s with up to 1 s of jitter, and the list
-   (/command/cases/?queue=all, 25 rows) 0.8 s after the last batch naming a case.
+   command centre as static/command/command.js does: the page, then the live stream with the tab counts
+   (/live/events/?counts=1; only while it has carried no counts, the counts from /command/counts/ at most once
+   every 3 s with up to 1 s of jitter), and the list (/command/cases/?queue=all, 25 rows) 0.8 s after the last
+   batch naming a case.
 2. Meanwhile another process commits `--rate` transitions a second through the services (a report by the demo
    grid worker, then its acceptance by the demo operator), paced on the clock.
 3. And one person works the centre: the command page, the list and a case's panel in turn, as the demo dispatcher,
@@ -55,13 +56,15 @@ PERSON_PATHS = ("/command/", "/command/cases/?queue=all", "/command/cases/{case}
 
 
 class ShiftScreen:
-    """One command-centre screen: the stream, the throttled counts and the debounced list of command.js."""
+    """One command-centre screen as command.js behaves: the stream with its tab counts (`?counts=1`; the counts are
+    fetched, throttled, only while the stream has not carried any), and the debounced list."""
 
     def __init__(self, cookie):
         self.cookie = cookie
         self.ready = asyncio.Event()
         self.failed = None
-        self.events = self.counts = self.lists = self.errors = 0
+        self.events = self.counts = self.pushed = self.lists = self.errors = 0
+        self.counts_pushed = False
         self._last_counts = 0.0
         self._counts_task = self._list_task = None
 
@@ -72,7 +75,8 @@ class ShiftScreen:
         try:
             await self._get(client, f"{url}/command/")
             headers = {"Accept": "text/event-stream", "Cookie": self.cookie}
-            async with client.stream("GET", f"{url}/live/events/", headers=headers, timeout=None) as response:
+            stream_url = f"{url}/live/events/?counts=1"
+            async with client.stream("GET", stream_url, headers=headers, timeout=None) as response:
                 if response.status_code != 200:
                     self.failed = f"HTTP {response.status_code}"
                     return
@@ -81,8 +85,12 @@ class ShiftScreen:
                     if line.startswith("event: "):
                         kind = line[7:]
                         self.ready.set()
-                    elif line.startswith("data: ") and kind == "events":
-                        self._on_events(client, url, json.loads(line[6:]).get("events") or [])
+                    elif line.startswith("data: ") and kind in ("events", "cursor"):
+                        data = json.loads(line[6:])
+                        if "counts" in data:
+                            self.pushed += 1
+                            self.counts_pushed = True
+                        self._on_events(client, url, data.get("events") or [])
         except httpx.HTTPError as exc:
             self.failed = type(exc).__name__
         finally:
@@ -92,7 +100,7 @@ class ShiftScreen:
         if not events:
             return
         self.events += len(events)
-        if self._counts_task is None or self._counts_task.done():
+        if not self.counts_pushed and (self._counts_task is None or self._counts_task.done()):
             wait = max(0.0, self._last_counts + COUNTS_EVERY - time.monotonic())
             self._counts_task = asyncio.create_task(self._counts(client, url, wait))
         if any(event.get("case") for event in events):
@@ -228,7 +236,8 @@ def report(args, screens, committed, taken, latencies, errors, cpu, quiet):
           f"load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}")  # fmt: skip
     events = sorted(screen.events for screen in screens)
     print(f"screens: events received min {events[0]} / median {events[len(events) // 2]} of {committed}; "
-          f"counts fetched {sum(s.counts for s in screens)}, lists {sum(s.lists for s in screens)}, "
+          f"counts fetched {sum(s.counts for s in screens)}, pushed {sum(s.pushed for s in screens)}, "
+          f"lists {sum(s.lists for s in screens)}, "
           f"errors {sum(s.errors for s in screens)}; the screens' client used {cpu:.1f} s CPU")  # fmt: skip
     rows = []
     for path, values in latencies.items():
