@@ -29,7 +29,6 @@ import base64
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -38,10 +37,9 @@ from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.production")
-os.environ.setdefault("SECRET_KEY", "api-list-benchmark-secret-key")
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+from benchmarks.production_server import production_environ, start_server, stop_server  # noqa: E402
+
+production_environ("api-list")
 
 import django  # noqa: E402
 
@@ -58,7 +56,6 @@ from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from accounts.security.tokens import token_issue  # noqa: E402
-from benchmarks.production_server import start_server  # noqa: E402
 from cases.filters import CaseFilterSet  # noqa: E402
 from cases.models import Case  # noqa: E402
 from cases.selectors import case_list_for_user  # noqa: E402
@@ -235,13 +232,7 @@ def main():
     try:
         rows = run(args, url)
     finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait()
+        stop_server(process)
     print(f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, at end {os.getloadavg()[0]:.2f}")
     if args.json:
         print(json.dumps({"rows": rows}, ensure_ascii=False))

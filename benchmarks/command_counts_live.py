@@ -25,10 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.production")
-os.environ.setdefault("SECRET_KEY", "live-screens-benchmark-secret-key")
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+from benchmarks.production_server import production_environ, start_server  # noqa: E402
+
+production_environ("live-screens")
 
 import django  # noqa: E402
 
@@ -38,7 +37,6 @@ import httpx  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from benchmarks.live_screens import _transition, percentile, screens_users  # noqa: E402
-from benchmarks.production_server import start_server  # noqa: E402
 
 PATHS = ("/command/counts/", "/command/")
 

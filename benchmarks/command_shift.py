@@ -29,7 +29,6 @@ import logging
 import multiprocessing
 import os
 import random
-import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -45,7 +44,7 @@ import httpx  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from benchmarks.production_server import start_server  # noqa: E402
+from benchmarks.production_server import start_server, stop_server  # noqa: E402
 from cases.models import Case  # noqa: E402
 
 COUNTS_EVERY = 3.0  # command.js COUNTS_EVERY_MS
@@ -281,13 +280,7 @@ def main():
     try:
         rows = report(args, *asyncio.run(run(args, url)))
     finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait()
+        stop_server(process)
     if args.json:
         print(json.dumps({"rows": rows}, ensure_ascii=False))
 

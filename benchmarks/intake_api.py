@@ -35,14 +35,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.production_server import production_environ  # noqa: E402
+
 BARE_SETTINGS = "benchmarks.bare_drf.settings"
 BARE_MODE = "--bare-helper"
 
 if BARE_MODE not in sys.argv:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.production")
-    os.environ.setdefault("SECRET_KEY", "intake-api-benchmark-secret-key")
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+    production_environ("intake-api")
 else:
     os.environ["DJANGO_SETTINGS_MODULE"] = BARE_SETTINGS
 
@@ -194,7 +193,7 @@ def post_many(url, path, token, bodies, clients):
 
 def measure(name, app, env, path, token, body, args):
     """{clients: (cases/s, server CPU ms per case)} for 1 and `--clients` clients."""
-    from benchmarks.production_server import start_server
+    from benchmarks.production_server import start_server, stop_server
 
     process, url = start_server(name, app=app, env=env, ready=path)
     try:
@@ -207,12 +206,7 @@ def measure(name, app, env, path, token, body, args):
             found[clients] = (args.cases / elapsed, (server_cpu(process) - cpu) * 1000 / args.cases)
         return found
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
+        stop_server(process)
 
 
 def main():

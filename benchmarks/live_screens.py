@@ -34,7 +34,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -42,10 +41,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.production")
-os.environ.setdefault("SECRET_KEY", "live-screens-benchmark-secret-key")
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+from benchmarks.production_server import production_environ, start_server, stop_server  # noqa: E402
+
+production_environ("live-screens")
 
 import django  # noqa: E402
 
@@ -58,7 +56,6 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import Posting, User  # noqa: E402
-from benchmarks.production_server import start_server  # noqa: E402
 from cases.models import Case, CaseEvent  # noqa: E402
 from cases.services import case_transition  # noqa: E402
 from cases.services.intake import case_report  # noqa: E402
@@ -297,13 +294,7 @@ def main():
     try:
         asyncio.run(run(args, url, process))
     finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait()
+        stop_server(process)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,15 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def production_environ(name: str) -> None:
+    """The production settings for a benchmark script `name` (before it sets Django up), with what a local run
+    needs: a secret key of its own, local host names, no HTTPS redirect. Values already in the environment win."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.production")
+    os.environ.setdefault("SECRET_KEY", f"{name}-benchmark-secret-key")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+
 def start_server(name: str, *, app: str = "huizhou_cityops.asgi", env: dict | None = None, ready: str = "/healthz"):
     """(process, url) once `ready` answers; SystemExit naming the log when it does not within 60 s. `app` and `env`
     serve another ASGI application (benchmarks/bare_drf) with the same gunicorn configuration."""
@@ -42,3 +51,15 @@ def start_server(name: str, *, app: str = "huizhou_cityops.asgi", env: dict | No
         time.sleep(0.3)
     process.terminate()
     raise SystemExit(f"the server did not answer within 60 s; see {log_name}")
+
+
+def stop_server(process) -> None:
+    """Stops a server start_server started (its whole process group when it does not stop within 15 s)."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        process.wait()

@@ -47,10 +47,9 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.production")
-os.environ.setdefault("SECRET_KEY", "sensing-ingest-benchmark-secret-key")
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+from benchmarks.production_server import production_environ, start_server  # noqa: E402
+
+production_environ("sensing-ingest")
 
 import django  # noqa: E402
 
@@ -61,7 +60,6 @@ from django.conf import settings  # noqa: E402
 from django.contrib.gis.geos import Point  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from benchmarks.production_server import start_server  # noqa: E402
 from cases.models import Category, SensingEvent, SensingSource, SensingThreshold  # noqa: E402
 from grids.models import Department, Level, Region  # noqa: E402
 

@@ -23,10 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.production")
-os.environ.setdefault("SECRET_KEY", "worker-memory-benchmark-secret-key")
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+from benchmarks.production_server import production_environ, start_server  # noqa: E402
+
+production_environ("worker-memory")
 
 import django  # noqa: E402
 
@@ -39,7 +38,6 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from benchmarks.production_server import start_server  # noqa: E402
 from cases.models import Case  # noqa: E402
 
 GOAL_MB = 120
