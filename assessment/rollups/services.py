@@ -142,19 +142,28 @@ def rollup_day(*, day: date) -> RollupDay:
     """Write (or rewrite) one finished day's roll-up rows as of the newest events; idempotent."""
     _lock()
     upto, enforcement_upto = _marks()
-    events, enforcement_events = _event_counts(day, marks=(upto, enforcement_upto))
+    counted = _event_counts(day, marks=(upto, enforcement_upto))
+    _clear(day)
+    _write_rows(day, day_params(day, upto=upto, enforcement_upto=enforcement_upto))
+    return _record(day, marks=(upto, enforcement_upto), counted=counted, through=None)
+
+
+def _clear(day):
     for model in (DailyUnitCounts, DailyPostCounts, DailyCategoryCounts):
         model.objects.filter(day=day).delete()
-    _write_rows(day, day_params(day, upto=upto, enforcement_upto=enforcement_upto))
+
+
+def _record(day, *, marks, counted, through):
+    """The day's RollupDay: the event ids it read up to, the numbers of events it saw, how far (None: all day)."""
     record, _created = RollupDay.objects.update_or_create(
         day=day,
         defaults={
-            "last_event_id": upto,
-            "last_enforcement_event_id": enforcement_upto,
-            "events": events,
-            "enforcement_events": enforcement_events,
+            "last_event_id": marks[0],
+            "last_enforcement_event_id": marks[1],
+            "events": counted[0],
+            "enforcement_events": counted[1],
             "computed_at": timezone.now(),
-            "through": None,
+            "through": through,
         },
     )
     return record
@@ -175,26 +184,15 @@ def rollup_today(*, now=None) -> RollupDay:
     if partial and (record.events, record.enforcement_events) == _event_counts(today, record.through):
         start = record.through
     if start is None:
-        for model in (DailyUnitCounts, DailyPostCounts, DailyCategoryCounts):
-            model.objects.filter(day=today).delete()
+        _clear(today)
     _write_rows(today, day_params(today, upto=upto, enforcement_upto=enforcement_upto, start=start, end=now, bound=now))
-    events, enforcement_events = _event_counts(today, now, marks=(upto, enforcement_upto))
-    record, _created = RollupDay.objects.update_or_create(
-        day=today,
-        defaults={
-            "last_event_id": upto,
-            "last_enforcement_event_id": enforcement_upto,
-            "events": events,
-            "enforcement_events": enforcement_events,
-            "computed_at": timezone.now(),
-            "through": now,
-        },
-    )
-    return record
+    counted = _event_counts(today, now, marks=(upto, enforcement_upto))
+    return _record(today, marks=(upto, enforcement_upto), counted=counted, through=now)
 
 
 def _first_day():
-    first = CaseEvent.objects.aggregate(m=Min("at"))["m"]
+    # A case's first event is never the timer sweep's (and the index on `at` leaves those out).
+    first = CaseEvent.objects.filter(NOT_TIMER_EVENT).aggregate(m=Min("at"))["m"]
     return timezone.localdate(first) if first else None
 
 
