@@ -21,6 +21,9 @@ QUEUE_OF = {
     "dispatch.export_run": "reports",
     "dispatch.exports_sweep": "reports",
     "assessment.freeze_due": "reports",
+    "assessment.rollup_days": "reports",
+    "dispatch.queue_counts_compact": "followup",
+    "dispatch.queue_counts_recount": "reports",
     "followup.route_case": "followup",  # work a transition causes finds its queue by name
     "followup.sensing_process": "followup",
     "notify.fan_out": "notify",

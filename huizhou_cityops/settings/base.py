@@ -517,6 +517,10 @@ CELERY_TASK_ROUTES = {
     "dispatch.export_run": {"queue": "reports"},
     "dispatch.exports_sweep": {"queue": "reports"},
     "assessment.*": {"queue": "reports"},
+    # The tab counters: folding their changes is short and frequent (it keeps the reads one index range), the hourly
+    # recount reads every open case (seconds at city scale).
+    "dispatch.queue_counts_compact": {"queue": FOLLOWUP_QUEUE},
+    "dispatch.queue_counts_recount": {"queue": "reports"},
 }
 
 
@@ -560,6 +564,7 @@ TASK_TIME_LIMITS = {
     "assessment.freeze_due": _limits(540, 600),  # every 10 minutes; a freeze is one transaction per period
     # Usually a day or two; after an outage the days it missed, each one statement (a second or so at city scale).
     "assessment.rollup_days": _limits(1740, 1800),
+    "dispatch.queue_counts_recount": _limits(300, 330),
 }
 # Anything not listed (follow-up work of a transition is short): a minute at most.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=50)
