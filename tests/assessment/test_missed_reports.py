@@ -294,6 +294,6 @@ def test_the_sql_and_the_oracle_agree_on_random_days(cases, grid_worker, world):
 
     seen = []
     check()
-    # Not a vacuous agreement: the days have misses to agree on (how many depends a little on what the process
-    # has loaded: receivers of the task modules act on the cases made, so the bound is a fraction of the days).
+    # Not a vacuous agreement: the days have misses to agree on (11 or 12 on these twelve days, depending on the
+    # tests run before in the same process; the bound leaves room for that).
     assert sum(seen) >= len(seen) // 2, "the random days should miss a case every other day on average"
