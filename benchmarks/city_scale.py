@@ -4,8 +4,9 @@
     .venv/bin/python benchmarks/city_scale.py --database-url postgis://postgres@127.0.0.1:5432/cityops_1m [--json]
 
 1. The database: with --build it is made if missing (a copy of --template, or migrate + seed_demo), migrated,
-   and topped up to --cases cases with `seed_load` in steady state (cases arriving over the past year, open
-   while their history runs); without it the database is used as it is, and its case counts are printed.
+   topped up to --cases cases with `seed_load` in steady state (cases arriving over the past year, open
+   while their history runs), its finished days rolled up and ended periods frozen as beat would have; without it
+   the database is used as it is, and its case counts are printed.
 2. Runs each surface's script of SURFACES in turn (`<script> --json` with DATABASE_URL set to the database), one
    after the other so they do not measure each other. Each prints, as its LAST stdout line,
    {"rows": [{"what", "value", "unit", "goal", "met", "baseline", "queries"}]}, each value measured against its
@@ -176,6 +177,10 @@ def build(url: str, *, cases: int, template: str, env: dict):
     have = database_counts(url)[0]
     if have < cases:
         _manage(env, "seed_load", "--cases", str(cases - have))
+    # What beat has done by then in production: every finished day rolled up, the ended periods frozen (the
+    # assessment's live month reads them; without them its first request counts a year of events).
+    _manage(env, "assessment_rollups")
+    _manage(env, "assessment_freeze")
     return time.monotonic() - started
 
 
