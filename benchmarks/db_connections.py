@@ -30,13 +30,12 @@ import sys
 import tempfile
 import threading
 import time
-from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.production_server import production_environ, start_server  # noqa: E402
+from benchmarks.production_server import production_environ, session_cookie, start_server  # noqa: E402
 
 production_environ("db-connections")
 
@@ -47,7 +46,7 @@ django.setup()
 import httpx  # noqa: E402
 import psycopg2  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 
 PATH = "/api/v1/notifications/"
@@ -58,15 +57,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _session_cookie(user) -> str:
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
 def start_pgbouncer(folder: Path):
@@ -189,7 +179,7 @@ def main() -> int:
     if user is None:
         print("No demo grid worker: run `manage.py seed_demo` first.", file=sys.stderr)
         return 1
-    cookie = _session_cookie(user)
+    cookie = session_cookie(user)
     db = settings.DATABASES["default"]
     dsn = {"dbname": db["NAME"], "user": db["USER"], "host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432}
     if db.get("PASSWORD"):

@@ -41,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.production_server import production_environ, start_server, stop_server  # noqa: E402
+from benchmarks.production_server import production_environ, session_cookie, start_server, stop_server  # noqa: E402
 
 production_environ("live-screens")
 
@@ -50,24 +50,12 @@ import django  # noqa: E402
 django.setup()
 
 import httpx  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import Posting, User  # noqa: E402
 from cases.models import Case, CaseEvent  # noqa: E402
 from cases.services import case_transition  # noqa: E402
 from cases.services.intake import case_report  # noqa: E402
-
-
-def _session_cookie(user):
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
 def screens_users(count):
@@ -87,7 +75,7 @@ def screens_users(count):
                     user=user, role=posting.role, region=posting.region, department=posting.department
                 )
         users.append(user)
-    return [_session_cookie(user) for user in users], _session_cookie(model)
+    return [session_cookie(user) for user in users], session_cookie(model)
 
 
 def server_resources(process):

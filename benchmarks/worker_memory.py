@@ -18,12 +18,11 @@ import os
 import random
 import sys
 import time
-from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.production_server import production_environ, start_server  # noqa: E402
+from benchmarks.production_server import production_environ, session_cookie, start_server  # noqa: E402
 
 production_environ("worker-memory")
 
@@ -34,23 +33,13 @@ django.setup()
 import logging  # noqa: E402
 
 import httpx  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from cases.models import Case  # noqa: E402
 
 GOAL_MB = 120
 BASELINE_PEAK_MB = 212  # before this work: the demo mix on the production server
-
-
-def _session_cookie(user) -> str:
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
 def request_mix(rng: random.Random) -> list[tuple[str, str]]:
@@ -156,7 +145,7 @@ def main() -> int:
     if missing:
         print(f"Demo users missing ({', '.join(sorted(missing))}): run `manage.py seed_demo` first.", file=sys.stderr)
         return 1
-    cookies = {name: _session_cookie(user) for name, user in users.items()}
+    cookies = {name: session_cookie(user) for name, user in users.items()}
     rng = random.Random(args.seed)
     mix_rounds = [request_mix(rng) for _ in range(args.rounds)]
     connection.close()
