@@ -6,6 +6,7 @@ grids, the same tabs; a compaction and a recount meanwhile see only what was com
 """
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, connections, transaction
@@ -18,39 +19,47 @@ from dispatch.services.counts import queue_counts_compact, queue_counts_recount
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_an_uncommitted_transition_does_not_hold_up_another_in_the_same_tabs(cases, personas):
-    first, second = cases.to("to_dispatch"), cases.to("to_dispatch")
+@contextmanager
+def dispatch_held_open(cases, case, personas):
+    """A dispatch of `case` in another connection's transaction, left uncommitted while the block runs (every
+    statement in the block waits at most 1 s for a lock), committed after it; yields the errors of that thread."""
     holding, release, errors = threading.Event(), threading.Event(), []
 
-    def slow_transaction():
+    def held_open():
         try:
             with transaction.atomic():
-                cases.act(first, "dispatcher", "dispatch", lead_department=personas["handler_department"].code)
+                cases.act(case, "dispatcher", "dispatch", lead_department=personas["handler_department"].code)
                 holding.set()
                 release.wait(10)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+        except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion
             errors.append(exc)
             holding.set()
         finally:
             connections.close_all()
 
-    thread = threading.Thread(target=slow_transaction)
+    thread = threading.Thread(target=held_open)
     thread.start()
     try:
         assert holding.wait(10)
-        # Waiting on a lock held by the other transaction would fail at once rather than hang.
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '1s'")
-            cases.act(second, "dispatcher", "dispatch", lead_department=personas["handler_department"].code)
+            yield errors
+    finally:
+        release.set()
+        thread.join(20)
+
+
+def test_an_uncommitted_transition_does_not_hold_up_another_in_the_same_tabs(cases, personas):
+    first, second = cases.to("to_dispatch"), cases.to("to_dispatch")
+    # Waiting on a lock held by the other transaction would fail at once rather than hang.
+    with dispatch_held_open(cases, first, personas) as errors:
+        cases.act(second, "dispatcher", "dispatch", lead_department=personas["handler_department"].code)
         # Meanwhile the counts, a compaction and a recount see only what is committed.
         queue_counts_compact()
         assert queue_counts_recount(repair=False).keys == 0
         counts = queue_counts_for_user(user=personas["dispatcher"], now=timezone.now())
         assert (counts["to_dispatch"], counts["handling"]) == (1, 1)
-    finally:
-        release.set()
-        thread.join(20)
     assert errors == []
     assert Case.objects.filter(pk__in=[first.pk, second.pk], status="handling").count() == 2
     assert queue_counts_recount(repair=False).keys == 0
@@ -87,31 +96,8 @@ def test_a_repair_while_a_transition_is_in_flight_counts_it_once(cases, personas
     first = cases.to("to_dispatch")
     queue_counts_compact()
     QueueCount.objects.filter(path="", queue="all").update(n=99)  # drift, e.g. rows changed with triggers off
-    holding, release, errors = threading.Event(), threading.Event(), []
-
-    def in_flight():
-        try:
-            with transaction.atomic():
-                cases.act(first, "dispatcher", "dispatch", lead_department=personas["handler_department"].code)
-                holding.set()
-                release.wait(10)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-            holding.set()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=in_flight)
-    thread.start()
-    try:
-        assert holding.wait(10)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '1s'")
-            assert queue_counts_recount().city == {"all": 98}
-    finally:
-        release.set()
-        thread.join(20)
+    with dispatch_held_open(cases, first, personas) as errors:
+        assert queue_counts_recount().city == {"all": 98}
     assert errors == []
     assert queue_counts_recount(repair=False).keys == 0
     counts = queue_counts_for_user(user=personas["dispatcher"], now=timezone.now())
