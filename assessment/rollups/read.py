@@ -140,11 +140,32 @@ def _running_overdue(span, now, totals):
                 totals.setdefault(("d", department_id), _zero())["overdue_open"] += n
 
 
+def _one_state(read):
+    """read() over one state of the roll-ups. Its statements each see the newest commits, so a roll-up the beat
+    writes meanwhile could make the stored rows and the parts computed live overlap (today's part counted twice, a
+    day both stored and computed): a write in between (the newest `computed_at` moved) makes it read again. None
+    (the caller counts the events directly) when roll-ups were written during every attempt."""
+    for _attempt in range(ONE_STATE_ATTEMPTS):
+        version = rollup_version()
+        result = read()
+        if rollup_version() == version:
+            return result
+    return None
+
+
+# How often a reading is tried again when roll-ups are written while it reads.
+ONE_STATE_ATTEMPTS = 3
+
+
 def unit_counts(*, span, now):
     """({department_id: counts}, {leaf region_path: counts}) as indicators.sql.unit_counts gives them, from the
     roll-ups; None when they cannot answer (no roll-ups, too many days missing, a period after today)."""
     if span.first > timezone.localdate(now):
         return None
+    return _one_state(lambda: _unit_counts(span, now))
+
+
+def _unit_counts(span, now):
     parts = _to_compute(span.first, now)
     if parts is None:
         return None
@@ -168,6 +189,10 @@ def top_categories(*, span, region_path, now):
     not hold yet; None when they cannot answer (a deeper path, too many days missing, a period after today)."""
     if region_path.count("/") > 4 or span.first > timezone.localdate(now):
         return None
+    return _one_state(lambda: _top_categories(span, region_path, now))
+
+
+def _top_categories(span, region_path, now):
     parts = _to_compute(span.first, now)
     if parts is None:
         return None
@@ -258,6 +283,10 @@ def post_counts(*, span, now):
     from the roll-ups; None when they cannot answer."""
     if span.first > timezone.localdate(now):
         return None
+    return _one_state(lambda: _post_counts(span, now))
+
+
+def _post_counts(span, now):
     parts = _to_compute(span.first, now)
     if parts is None:
         return None

@@ -16,7 +16,7 @@ from assessment.indicators.sql import post_counts, unit_counts
 from assessment.models import DailyUnitCounts, RollupDay
 from assessment.periods import span_containing, span_custom
 from assessment.rollups import read
-from assessment.rollups.services import rollup_day, rollups_sweep
+from assessment.rollups.services import rollup_day, rollup_today, rollups_sweep
 from cases.models import CaseEvent, EnforcementEvent
 
 from .histories import chains_write, histories_write
@@ -125,6 +125,39 @@ def test_a_late_event_makes_the_sweep_rewrite_its_day(world):
     assert after.events == before.events + 1
     assert sum(r.filed for r in DailyUnitCounts.objects.filter(day=day, department_id=None)) == filed + 1
     assert rollups_sweep() == []
+
+
+def test_a_roll_up_written_while_a_reading_runs_makes_it_read_again(world, monkeypatch):
+    """The beat writes today's next part between a reading's look at what is stored and its read of the stored rows:
+    read as they came, the new part would be both stored and computed live (counted twice)."""
+    rnd = random.Random(11)
+
+    def draw(n):
+        return rnd.randrange(n) if n > 1 else 0
+
+    made = histories_write(draw, world, 12)
+    rollups_sweep()  # the finished days, and today so far
+    # A case is filed after today's stored part: the next part holds it.
+    CaseEvent.objects.create(
+        case=made[0], action="register", at=timezone.now(), region_path=made[0].region_path,
+        from_status="to_register", to_status="to_dispatch", data={},
+    )  # fmt: skip
+    now = timezone.now()
+    span = span_containing("month", timezone.localdate(now))
+    stored, calls = read._stored, []
+
+    def beat_writes_meanwhile(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            rollup_today(now=now)
+        return stored(*args, **kwargs)
+
+    monkeypatch.setattr(read, "_stored", beat_writes_meanwhile)
+    rolled = read.unit_counts(span=span, now=now)
+    assert len(calls) == 2  # read again, over one state
+    direct = unit_counts(start=span.start, end=span.end, bound=now)
+    assert _clean(rolled[0]) == _clean(direct[0])
+    assert _clean(rolled[1]) == _clean(direct[1])
 
 
 def test_summing_a_period_takes_the_same_queries_whatever_its_rows(world):
