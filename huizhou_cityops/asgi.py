@@ -90,6 +90,8 @@ class SensingIntake:
         self.app, self.max_body = app, max_body
         self._last_kick = float("-inf")
         self._kick_waiting = False
+        # Posts that left their ask to the one at the interval's end and have not stored their detection yet.
+        self._waiting_posts = 0
 
     async def __call__(self, scope, receive, send):
         headers = self._headers(scope)
@@ -98,7 +100,12 @@ class SensingIntake:
         body = await self._body(receive)
         if body is None:
             return None  # the client went away
-        code, answer, extra = await sensing_post_async(headers=headers, body=body, kick=self._kick_now())
+        kick = self._kick_now()
+        self._waiting_posts += not kick
+        try:
+            code, answer, extra = await sensing_post_async(headers=headers, body=body, kick=kick)
+        finally:
+            self._waiting_posts -= not kick
         payload = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
         out = [
             (b"content-type", b"application/json"),
@@ -118,7 +125,7 @@ class SensingIntake:
         if not headers.get("content-type", "").lower().startswith("application/json"):
             return None
         length = headers.get("content-length", "")
-        if not length.isdigit() or int(length) > self.max_body:
+        if not (length.isascii() and length.isdigit()) or int(length) > self.max_body:
             return None
         return headers
 
@@ -145,6 +152,11 @@ class SensingIntake:
         return False
 
     def _kick_later(self):
+        if self._waiting_posts:
+            # A post this ask stands for is still storing its detection: a run asked for now could end before it
+            # commits, leaving it to the sweep. Ask once it has, at the next interval's end.
+            asyncio.get_running_loop().call_at(asyncio.get_running_loop().time() + self.KICK_SECONDS, self._kick_later)
+            return
         self._kick_waiting = False
         self._last_kick = self.clock()
         asyncio.get_running_loop().run_in_executor(None, sensing_kick)

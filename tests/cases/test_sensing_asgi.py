@@ -175,3 +175,35 @@ def test_a_server_process_asks_at_most_once_an_interval_and_once_more_at_its_end
         assert len(scheduled) == 1
 
     asyncio.run(scenario())
+
+
+def test_the_ask_at_the_interval_end_waits_for_the_posts_still_storing(monkeypatch):
+    intake = asgi.SensingIntake(app=None, max_body=1024)
+    now = [1000.0]
+    intake.clock = lambda: now[0]
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        scheduled, ran = [], []
+        monkeypatch.setattr(loop, "call_at", lambda when, callback: scheduled.append((when, callback)))
+        monkeypatch.setattr(loop, "run_in_executor", lambda executor, function: ran.append(function))
+        assert intake._kick_now() is True
+        now[0] += 0.1
+        assert intake._kick_now() is False
+        intake._waiting_posts = 1  # that post's INSERT has not committed yet
+        scheduled.pop()[1]()
+        assert ran == [] and intake._kick_waiting and len(scheduled) == 1  # asked for at the next interval's end
+        intake._waiting_posts = 0  # stored
+        scheduled.pop()[1]()
+        assert ran == [asgi.sensing_kick] and not intake._kick_waiting
+
+    asyncio.run(scenario())
+
+
+def test_a_content_length_of_other_digits_goes_to_django():
+    intake = asgi.SensingIntake(app=None, max_body=1024)
+    scope = {
+        "type": "http", "method": "POST", "path": intake.PATH,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", "²".encode("latin-1"))],
+    }  # fmt: skip
+    assert intake._headers(scope) is None
