@@ -4,6 +4,7 @@ field with nothing stored, 429 with Retry-After — and a run of the worker aske
 a later ask for the posts in between; a multipart post still reaches the view."""
 
 import asyncio
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -143,7 +144,10 @@ def test_posts_through_the_route_ask_for_one_run_until_it_starts(cases, source, 
     # A run asked for by an earlier test of this process (the ask is remembered in the cache for a sweep's period).
     cache.delete(sensing_queue.KICK_KEY)
     sent = []
-    monkeypatch.setattr(sensing_queue.current_app, "send_task", lambda name, **options: sent.append(name))
+    # The module's own name for the Celery app: a stand-in seen from every thread the post may run on.
+    monkeypatch.setattr(
+        sensing_queue, "current_app", SimpleNamespace(send_task=lambda name, **options: sent.append(name))
+    )
     intake = asgi.application.app
     assert isinstance(intake, asgi.SensingIntake)
     monkeypatch.setattr(intake, "_last_kick", float("-inf"))
