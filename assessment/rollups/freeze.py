@@ -17,14 +17,15 @@ are never changed or deleted, so the same number is the same events. A day whose
 written it) or saw another number (a late event landed in it, a transaction committed after it read, a correction
 such as a void approved with an earlier time) is rolled up again within the freeze, as of the freeze's bounds: the
 beat's code, under its lock, so the two never write a day at once. A day without events holds nothing for a freeze.
-More than MAX_DAYS_REROLLED such days (roll-ups never written): the freeze counts the events directly.
+More than MAX_DAYS_REROLLED such days, or a period the beat has not reached (roll-ups never written): the freeze
+counts the events directly, and writes no roll-up the beat would not write.
 """
 
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -80,8 +81,9 @@ def _counts_by_day(queryset, first, last):
 
 
 def stale_days(span, *, upto, enforcement_upto) -> list[date] | None:
-    """The period's days whose roll-up does not hold exactly their events up to the bounds (three queries); None
-    for a period that has not ended before today."""
+    """The period's days whose roll-up does not hold exactly their events up to the bounds, with the days between
+    the beat's newest one and them (four queries); None for a period that has not ended before today, or that the
+    beat's roll-ups have not reached."""
     if span.last >= timezone.localdate():
         return None
     records = {
@@ -106,6 +108,16 @@ def stale_days(span, *, upto, enforcement_upto) -> list[date] | None:
             or (record.events, record.enforcement_events) != now
         ):
             stale.append(day)
+    newest = RollupDay.objects.filter(through__isnull=True).aggregate(m=Max("day"))["m"]
+    beyond = [day for day in stale if newest is None or day > newest]
+    if beyond:
+        # The beat writes the days after its newest one, in order: a freeze writing a later day alone would leave a
+        # hole behind it that the beat never fills. It writes the days in between too, or none when the beat has not
+        # reached the period (or never ran).
+        if newest is None or newest < span.first - timedelta(days=1):
+            return None
+        gap = {newest + timedelta(days=n) for n in range(1, (max(beyond) - newest).days + 1)}
+        stale = sorted(set(stale) | gap)
     return stale
 
 

@@ -246,3 +246,20 @@ def test_a_freeze_from_the_roll_ups_takes_the_same_queries_for_3_and_30_cases(wo
             transaction.set_rollback(True)
     assert counted[0] == counted[1]
     assert AssessmentRun.objects.count() == 0
+
+
+def test_a_freeze_leaves_no_hole_behind_the_beats_newest_day(world):
+    """The beat writes the days after its newest one in order: a freeze that rolls up days after it writes the days in
+    between too, and writes none for a period the beat has not reached."""
+    _history(world, 20, 4)
+    january = span_containing("month", timezone.datetime(2026, 1, 1).date())
+    _roll_up(span_custom(january.first, january.last - timedelta(days=2)))  # the beat is two days behind
+    rolled, direct = _both(january)
+    assert rolled == direct
+    days = set(RollupDay.objects.filter(through__isnull=True).values_list("day", flat=True))
+    assert days == {january.first + timedelta(days=n) for n in range(31)}
+    # March: the beat's newest day is 31 January, so the freeze counts the events and writes nothing.
+    march = span_containing("month", timezone.datetime(2026, 3, 1).date())
+    rolled, direct = _both_without_check(march)
+    assert rolled == direct
+    assert not RollupDay.objects.filter(day__gt=january.last).exists()
