@@ -138,9 +138,14 @@ def post_rows(posts):
     ]
 
 
-def _unit_counts(span, *, now, upto, enforcement_upto):
+def _unit_counts(span, *, now, upto, enforcement_upto, rollups_current=False):
     """The period's department and grid counts: from the daily roll-ups plus today when they can answer (a live
-    reading), else from the events directly (an "as of" reading, or roll-ups not written yet)."""
+    reading), from the period's roll-ups brought up to date as of the bounds (a freeze: `rollups_current`), else
+    from the events directly (an "as of" reading, or roll-ups not written yet)."""
+    if rollups_current:
+        from .rollups.freeze import unit_counts as frozen
+
+        return frozen(span=span, bound=now, upto=upto, enforcement_upto=enforcement_upto)
     if upto is None and enforcement_upto is None:
         from .rollups.read import unit_counts as rolled_up
 
@@ -150,8 +155,13 @@ def _unit_counts(span, *, now, upto, enforcement_upto):
     return unit_counts(start=span.start, end=span.end, bound=now, upto=upto, enforcement_upto=enforcement_upto)
 
 
-def _post_counts(span, window, *, upto, track_upto):
-    """The posts' counts with names: from the daily roll-ups plus today for a live reading, else from the events."""
+def _post_counts(span, window, *, upto, track_upto, rollups_current=False):
+    """The posts' counts with names: from the daily roll-ups plus today for a live reading, from the period's
+    roll-ups brought up to date for a freeze, else from the events."""
+    if rollups_current:
+        from .rollups.freeze import post_counts as frozen
+
+        return frozen(span=span, bound=window["bound"], upto=upto, track_upto=track_upto)
     if upto is None and track_upto is None:
         from .rollups.read import post_counts as rolled_up
 
@@ -161,26 +171,39 @@ def _post_counts(span, window, *, upto, track_upto):
     return post_counts(**window, upto=upto, track_upto=track_upto, with_names=True)
 
 
-def period_compute(span, *, versions, now=None, upto=None, track_upto=None, enforcement_upto=None, subjects=None):
+def period_compute(
+    span,
+    *,
+    versions,
+    now=None,
+    upto=None,
+    track_upto=None,
+    enforcement_upto=None,
+    subjects=None,
+    rollups_current=False,
+):
     """{subject: [UnitRow, …] ranked} for the period, scored with `versions` ({subject: SchemeVersion}).
 
     `now` bounds the deadlines that count as passed (default: the current time); `upto` reads only events up
     to that id, `track_upto` only patrol track points up to that id and `enforcement_upto` only enforcement-chain
-    events up to that id (an "as of" recomputation).
+    events up to that id (an "as of" recomputation). `rollups_current`: the caller holds the roll-ups' lock and
+    brought the period's days up to date as of these bounds (rollups.freeze), so they are read instead of the events.
     """
     now = now or timezone.now()
     subjects = set(subjects or Subject.values)
     days = (span.after - span.first).days
     result = {}
     if subjects & {Subject.DEPARTMENT, Subject.REGION}:
-        departments, leaves = _unit_counts(span, now=now, upto=upto, enforcement_upto=enforcement_upto)
+        departments, leaves = _unit_counts(
+            span, now=now, upto=upto, enforcement_upto=enforcement_upto, rollups_current=rollups_current
+        )
         if Subject.DEPARTMENT in subjects:
             result[Subject.DEPARTMENT] = department_rows(departments)
         if Subject.REGION in subjects:
             result[Subject.REGION] = region_rows(leaves)
     if subjects & set(POST_SUBJECTS):
         window = {"start": span.start, "end": span.end, "bound": now}
-        rows = post_rows(_post_counts(span, window, upto=upto, track_upto=track_upto))
+        rows = post_rows(_post_counts(span, window, upto=upto, track_upto=track_upto, rollups_current=rollups_current))
         for subject in POST_SUBJECTS:
             if subject in subjects:
                 result[subject] = [r for r in rows if r.subject == subject]

@@ -54,24 +54,33 @@ def _store(
     """Compute every unit of the period and write the run with its results in one transaction."""
     started = time.monotonic()
     now = now or timezone.now()
-    # Read the last event id first: events written while we compute (id above it) are left out, so the run is
-    # exactly "every event up to last_event_id". The same for the patrol tracks the missed reports read.
-    last_event_id = upto if upto is not None else (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0)
-    if track_upto is None:
-        track_upto = TrackPoint.objects.aggregate(m=Max("id"))["m"] or 0
-    if enforcement_upto is None:
-        enforcement_upto = EnforcementEvent.objects.aggregate(m=Max("id"))["m"] or 0
     versions = scheme_versions_in_force()
     as_of = min(now, span.end)
-    rows = period_compute(
-        span, versions=versions, now=as_of, upto=last_event_id, track_upto=track_upto, enforcement_upto=enforcement_upto
-    )
-    extras = {
-        "top_categories": top_categories_by_region(span=span, upto=last_event_id),
-        "bulletin": bulletin_splits_by_region(span=span, upto=last_event_id),
-        "missed_rule": missed_rule(),
-    }
     with transaction.atomic():
+        if upto is None and track_upto is None and enforcement_upto is None:
+            # Every event known now: from the period's roll-ups, brought up to date as of the newest ids.
+            (last_event_id, enforcement_upto, track_upto), rows = period_compute_now(span, versions=versions, now=as_of)
+        else:
+            # Read the last event id first: events written while we compute (id above it) are left out, so the run
+            # is exactly "every event up to last_event_id". The same for the patrol tracks the missed reports read.
+            last_event_id = upto if upto is not None else (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0)
+            if track_upto is None:
+                track_upto = TrackPoint.objects.aggregate(m=Max("id"))["m"] or 0
+            if enforcement_upto is None:
+                enforcement_upto = EnforcementEvent.objects.aggregate(m=Max("id"))["m"] or 0
+            rows = period_compute(
+                span,
+                versions=versions,
+                now=as_of,
+                upto=last_event_id,
+                track_upto=track_upto,
+                enforcement_upto=enforcement_upto,
+            )
+        extras = {
+            "top_categories": top_categories_by_region(span=span, upto=last_event_id),
+            "bulletin": bulletin_splits_by_region(span=span, upto=last_event_id),
+            "missed_rule": missed_rule(),
+        }
         run = AssessmentRun.objects.create(
             period_kind=span.kind,
             period_start=span.first,
@@ -111,6 +120,31 @@ def _store(
         UnitResult.objects.bulk_create(results, batch_size=2000)
         AssessmentRun.objects.filter(pk=run.pk).update(seconds=round(time.monotonic() - started, 3))
     return run
+
+
+def period_compute_now(span: Span, *, versions, now, subjects=None):
+    """((upto, enforcement_upto, track_upto), rows): the period as of every event known now, as a freeze reads it.
+
+    Under the roll-ups' lock (held to the end of the caller's transaction, so the beat cannot write a day
+    meanwhile) the newest ids become the bounds, the period's days whose roll-up does not hold exactly their events
+    up to them are rolled up again, and the period is read from its roll-ups (rollups/freeze.py): the figures equal
+    the events' up to the bounds. When the roll-ups cannot answer (too many days never rolled up) it counts the
+    events directly with the same bounds."""
+    from .rollups.freeze import bring_up_to_date, lock_and_bounds
+
+    upto, enforcement_upto, track_upto = lock_and_bounds()
+    current = bring_up_to_date(span, upto=upto, enforcement_upto=enforcement_upto) is not None
+    rows = period_compute(
+        span,
+        versions=versions,
+        now=now,
+        upto=upto,
+        track_upto=track_upto,
+        enforcement_upto=enforcement_upto,
+        subjects=subjects,
+        rollups_current=current,
+    )
+    return (upto, enforcement_upto, track_upto), rows
 
 
 def assessment_freeze(*, span: Span, now=None) -> AssessmentRun:

@@ -166,10 +166,6 @@ def orders_and_enforcement_sql(upto=None, enforcement_upto=None, region=False):
     ended = f"""EXISTS (
         SELECT 1 FROM {ENF_EVENTS} d WHERE d.enforcement_id = x.enforcement_id AND d.id > x.id
           AND d.to_state IN ('closed', 'declined') AND {_enf_later("d", enforcement_upto)})"""  # noqa: S608
-    lifted = f"""EXISTS (
-        SELECT 1 FROM {ENF_EVENTS} d WHERE d.enforcement_id = x.enforcement_id AND d.id > x.id
-          AND d.action = 'verify' AND (d.data ->> 'passed')::boolean
-          AND d.at <= (x.data ->> 'deadline')::timestamptz AND {_enf_later("d", enforcement_upto)})"""  # noqa: S608
     return f"""
     SELECT e.case_id, e.action, e.to_status, e.stage, NULL::boolean, e.department_id, e.region_path,
            NULL::boolean, NULL::float, NULL::text, {settled} AS outcome
@@ -186,6 +182,17 @@ def orders_and_enforcement_sql(upto=None, enforcement_upto=None, region=False):
     WHERE (x.action = 'transfer' OR (x.action IN ('confirm', 'decline') AND x.step = 'confirm'))
       AND x.at >= %(start)s AND x.at < %(end)s{_enf_upto("x", enforcement_upto)}{enf_narrow}
     UNION ALL
+    {listings_sql(enforcement_upto, enf_narrow)}
+    """  # noqa: S608
+
+
+def listings_sql(enforcement_upto=None, enf_narrow=""):
+    """The `ev` rows of the 挂牌督办 listings whose deadline fell in [start, bound), lifted by then or not."""
+    lifted = f"""EXISTS (
+        SELECT 1 FROM {ENF_EVENTS} d WHERE d.enforcement_id = x.enforcement_id AND d.id > x.id
+          AND d.action = 'verify' AND (d.data ->> 'passed')::boolean
+          AND d.at <= (x.data ->> 'deadline')::timestamptz AND {_enf_later("d", enforcement_upto)})"""  # noqa: S608
+    return f"""
     SELECT c.source_id, 'enf_listing_due', x.to_state, x.step, {lifted}, x.department_id, x.region_path,
            NULL, NULL, NULL, NULL
     FROM {ENF_EVENTS} x JOIN {ENF_CASES} c ON c.id = x.enforcement_id
@@ -226,6 +233,16 @@ def unit_events_sql(upto=None, region=False, enforcement_upto=None):
         WINDOW w AS (PARTITION BY b.case_id ORDER BY b.id)
     ) w
     UNION ALL
+    {overdue_handling_sql(upto, narrow, narrow_case)}
+    UNION ALL
+    {orders_and_enforcement_sql(upto, enforcement_upto, region)}
+    """  # noqa: S608
+
+
+def overdue_handling_sql(upto=None, narrow="", narrow_case=""):
+    """The `ev` rows of the handling stages overdue, not ended by the period end (超期未处置): ended later, or
+    running."""
+    return f"""
     SELECT e.case_id, 'overdue_handling', NULL, NULL, NULL, e.department_id, e.region_path, NULL, NULL, NULL, NULL
     FROM {EVENTS} e
     WHERE e.action IN {_in(HANDLING_END_ACTIONS)} AND e.stage = 'handling' AND e.stage_deadline IS NOT NULL
@@ -235,8 +252,6 @@ def unit_events_sql(upto=None, region=False, enforcement_upto=None):
     FROM {CASES} c
     WHERE c.stage = 'handling' AND c.stage_deadline IS NOT NULL
       AND c.stage_deadline >= %(start)s AND c.stage_deadline < %(bound)s{narrow_case}{_running_then(upto, ["handling"])}
-    UNION ALL
-    {orders_and_enforcement_sql(upto, enforcement_upto, region)}
     """  # noqa: S608
 
 
@@ -256,6 +271,14 @@ def post_events_sql(upto=None, track_upto=None):
     FROM {EVENTS} e WHERE {_period("e", POST_ACTIONS, upto)}
     WINDOW later AS (PARTITION BY e.case_id ORDER BY e.id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
     UNION ALL
+    {post_overdue_and_missed_sql(upto, track_upto)}
+    """  # noqa: S608
+
+
+def post_overdue_and_missed_sql(upto=None, track_upto=None):
+    """The `ev` rows of the posts read outside the period's own events: verify and check tasks overdue, not done by
+    the period end (ended later, or running), and the missed reports."""
+    return f"""
     SELECT e.case_id, 'overdue_' || e.stage, NULL, NULL, NULL, NULL, NULL, e.actor_id, e.actor_role,
            NULL, NULL, NULL, NULL
     FROM {EVENTS} e

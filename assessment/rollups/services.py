@@ -101,7 +101,8 @@ def _event_counts(day: date, end=None, marks=None):
 
 
 def _lock():
-    # One writer of the roll-ups at a time (the beat, the command): a day's rows are replaced as a whole.
+    # One writer of the roll-ups at a time (the beat, the command, a freeze bringing its days up to date): a day's
+    # rows are replaced as a whole. Held to the end of the transaction.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('assessment.rollups'))")
 
@@ -138,10 +139,11 @@ def _marks():
 
 
 @transaction.atomic
-def rollup_day(*, day: date) -> RollupDay:
-    """Write (or rewrite) one finished day's roll-up rows as of the newest events; idempotent."""
+def rollup_day(*, day: date, marks=None) -> RollupDay:
+    """Write (or rewrite) one finished day's roll-up rows as of the newest events (or of the event ids `marks`, a
+    freeze's bounds: (case event id, enforcement event id)); idempotent."""
     _lock()
-    upto, enforcement_upto = _marks()
+    upto, enforcement_upto = marks if marks is not None else _marks()
     counted = _event_counts(day, marks=(upto, enforcement_upto))
     _clear(day)
     _write_rows(day, day_params(day, upto=upto, enforcement_upto=enforcement_upto))
