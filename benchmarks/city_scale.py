@@ -6,8 +6,7 @@
 1. The database: with --build it is made if missing (a copy of --template, or migrate + seed_demo), migrated,
    topped up to --cases cases with `seed_load` in steady state (cases arriving over the past year, open
    while their history runs), vacuumed and analysed as autovacuum would have, its finished days rolled up and ended
-   periods frozen as beat would have; without it
-   the database is used as it is, and its case counts are printed.
+   periods frozen as beat would have; without it the database is used as it is, and its case counts are printed.
 2. Runs each surface's script of SURFACES in turn (`<script> --json` with DATABASE_URL set to the database), one
    after the other so they do not measure each other. Each prints, as its LAST stdout line,
    {"rows": [{"what", "value", "unit", "goal", "met", "baseline", "queries"}]}, each value measured against its
