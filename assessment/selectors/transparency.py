@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.gis.db.models.functions import SnapToGrid
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -97,6 +98,20 @@ def transparency_data(*, span: Span, now=None) -> dict:
         if seconds:
             _cache_set(key, data, seconds)
     return data
+
+
+def transparency_json(*, span: Span) -> bytes:
+    """transparency_data(span) as the JSON the data URL answers, kept in the shared cache as it is sent: a request
+    that finds it there loads one bytes object (about 3 MB at 1,000,000 cases) instead of rebuilding the tens of
+    thousands of cells' dicts (about 25 MB in the web worker) and encoding them again."""
+    key = f"transparency:json:{span.key}"
+    seconds = settings.TRANSPARENCY_CACHE_SECONDS
+    body = _cache_get(key) if seconds else None
+    if body is None:
+        body = json.dumps(transparency_data(span=span), cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+        if seconds:
+            _cache_set(key, body, seconds)
+    return body
 
 
 def _cache_get(key):
