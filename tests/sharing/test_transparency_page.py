@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
 from django.utils import timezone
 
@@ -123,7 +124,10 @@ def test_the_data_is_kept_as_the_json_it_is_sent_as(reported, settings, monkeypa
     first = anonymous().get(DATA)
     span = span_containing("month", timezone.localdate())
     assert first["Content-Type"] == "application/json"
-    assert first.json() == json.loads(json.dumps(transparency.transparency_data(span=span)))
+    # Written without the cells' dicts, byte for byte what encoding the page's figures gives.
+    figures = transparency.transparency_data(span=span)
+    assert first.content == json.dumps(figures, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    assert [c["count"] for c in first.json()["cells"]] == [1]
 
     def not_again(**kwargs):
         raise AssertionError("the figures were read again")
