@@ -1,5 +1,8 @@
 """Gunicorn settings for the web container; every number can be changed through the environment."""
 
+import contextlib
+import ctypes
+import ctypes.util
 import gc
 import os
 
@@ -32,6 +35,19 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 # New code needs a restart of the whole server (a container's restart), not a HUP. GUNICORN_PRELOAD=0 turns it off.
 # Nothing opens a database or Redis connection at import, so no socket is shared across the fork.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1").lower() in ("1", "true", "yes")
+
+
+# glibc gives each thread that allocates its own malloc arena (up to 8 per core), and every request's view runs on a
+# thread of its own: the memory a big answer freed in one arena is not reused by the next request's thread, so a
+# worker's peak grows by a whole request's worth per arena. Two arenas are plenty for one process's Python (which
+# holds the GIL anyway). Set here, in the master before any thread or fork, it holds in every worker;
+# GUNICORN_MALLOC_ARENAS=0 keeps glibc's default (MALLOC_ARENA_MAX in the environment wins over both).
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+malloc_arenas = _int("GUNICORN_MALLOC_ARENAS", 2)
+if malloc_arenas and not os.environ.get("MALLOC_ARENA_MAX"):
+    # Not glibc (no mallopt): its allocator has no per-thread arenas to bound.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c")).mallopt(M_ARENA_MAX, malloc_arenas)
 
 
 def pre_fork(server, worker):

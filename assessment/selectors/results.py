@@ -2,6 +2,7 @@
 
 import logging
 import re
+import sys
 from dataclasses import dataclass
 
 from django.db.models import Max
@@ -133,6 +134,14 @@ def _rows_from_run(run, subjects, key=None):
     return rows
 
 
+def _shared_names(figures):
+    """A row's figures keyed by one shared string per name: each row's JSON is decoded on its own, so a run of about
+    1,600 rows would otherwise hold some 100,000 copies of the same few dozen names (half the rows' memory)."""
+    if not isinstance(figures, dict):
+        return figures
+    return {sys.intern(name) if isinstance(name, str) else name: value for name, value in figures.items()}
+
+
 def _read_run(run, subjects, key=None):
     results = UnitResult.objects.filter(run=run, subject__in=subjects)
     if key is not None:
@@ -152,7 +161,8 @@ def _read_run(run, subjects, key=None):
         .order_by("subject", "rank", "id")
     )  # fmt: skip
     rows = {}
-    for r in results:
+    # One result at a time: the queryset's cache would hold every result with its figures decoded as well.
+    for r in results.iterator(chunk_size=200):
         unit = r.department or r.region or r.user
         if r.department_id:
             key, name, level, parent = unit.code, unit.name, unit.level, ""
@@ -165,11 +175,11 @@ def _read_run(run, subjects, key=None):
                 subject=r.subject,
                 key=key,
                 name=name,
-                counts=r.counts,
-                values=r.values,
+                counts=_shared_names(r.counts),
+                values=_shared_names(r.values),
                 score=r.score,
                 grade=r.grade,
-                components=r.components,
+                components=_shared_names(r.components),
                 scheme_version_id=r.scheme_version_id,
                 rank=r.rank,
                 level=level,

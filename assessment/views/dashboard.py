@@ -1,6 +1,7 @@
 """The dashboard: rankings of departments, districts and streets, totals with 环比/同比, trend, 高发问题."""
 
 import hashlib
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -26,6 +27,7 @@ from .common import cells, chart_of, compare_cells, headers, ranking, span_from
 RANKED_DEPARTMENT = ["dispatched", "due", "handling_rate", "on_time_handling_rate", "close_rate", "rework_rate"]
 RANKED_REGION = ["filed", "due", "public_report_rate", "close_rate", "on_time_close_rate"]
 TOTALS = ["accepted", "filed", "due", "handled", "closed", "close_rate", "on_time_close_rate", "handling_rate"]
+RANKED_LEVELS = (Level.DISTRICT, Level.STREET)
 TREND = ["close_rate", "on_time_close_rate", "on_time_handling_rate", "rework_rate"]
 
 
@@ -103,14 +105,25 @@ def body_cache_key(request, span, scheme):
     )
 
 
+def shown_rows(results, root):
+    """`results` with only the region rows the dashboard shows or compares: the districts and streets it ranks and
+    the reader's root. Every region's row (about 1,500, most of them communities) is dropped as soon as a period is
+    read, so a worker does not hold three periods of them at once (about 20 MB at city scale)."""
+    kept = [
+        r for r in results.of(Subject.REGION) if r.level in RANKED_LEVELS or (root is not None and r.key == root.code)
+    ]
+    return replace(results, rows={**results.rows, Subject.REGION: kept})
+
+
 def dashboard_context(request, span, scheme):
     """Everything the dashboard's figures show, computed (or read from the live results' cache)."""
     overrides = {Subject.DEPARTMENT: scheme} if scheme else None
     subjects = [Subject.DEPARTMENT, Subject.REGION]
-    current = period_results(span=span, subjects=subjects, overrides=overrides)
-    previous = period_results(span=span.previous(), subjects=subjects, overrides=overrides)
-    year_ago = period_results(span=span.year_before(), subjects=subjects, overrides=overrides)
     root = reader_root(request.user)
+    current, previous, year_ago = (
+        shown_rows(period_results(span=s, subjects=subjects, overrides=overrides), root)
+        for s in (span, span.previous(), span.year_before())
+    )
     codes = set(departments_readable(request.user).values_list("code", flat=True))
     departments = [r for r in current.of(Subject.DEPARTMENT) if r.key in codes]
     regions = in_subtree(current.of(Subject.REGION), root)

@@ -4,7 +4,7 @@ import re
 from datetime import date
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from cases.enforcement_selectors import public_listings
 
 from ..periods import span_containing
-from ..selectors.transparency import transparency_data
+from ..selectors.transparency import transparency_data, transparency_json
 
 MONTHS_BACK = 12
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -72,4 +72,5 @@ def transparency_data_json(request):
     span, message = _month(request, months)
     if message:
         return JsonResponse({"month": [message]}, status=400)
-    return JsonResponse(transparency_data(span=span), json_dumps_params={"ensure_ascii": False})
+    # The JSON as the cache keeps it, not the figures decoded and encoded again (tens of thousands of cells).
+    return HttpResponse(transparency_json(span=span), content_type="application/json")

@@ -134,3 +134,18 @@ def test_the_index_waits_for_the_next_check_but_the_process_that_rebuilt_pieces_
 def test_points_that_are_no_place_lie_in_no_region(huizhou_grid, value):
     assert region_locate(lon=value, lat=23.1) is None
     assert region_locate(lon=114.4, lat=value) is None
+
+
+def test_a_piece_becomes_a_geometry_only_when_a_lookup_tests_it(huizhou_grid):
+    # The index keeps the pieces as WKB (it lives in every web worker): building it prepares none, a lookup only
+    # the pieces whose boxes hold its point, and a second lookup of the same point reuses them.
+    region_index_invalidate()
+    index = region_index_current()
+    assert index.prepared == [None] * len(index.regions_of)
+    lon, lat = HUIZHOU_DOWNTOWN
+    assert _code(region_locate(lon=lon, lat=lat)) == _code(region_locate_in_database(lon=lon, lat=lat))
+    prepared = [number for number, piece in enumerate(index.prepared) if piece is not None]
+    assert 0 < len(prepared) < len(index.prepared)
+    same = [index.prepared[number] for number in prepared]
+    region_locate(lon=lon, lat=lat)
+    assert [index.prepared[number] for number in prepared] == same

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
 from django.utils import timezone
 
@@ -112,3 +113,24 @@ def test_a_month_outside_the_last_twelve_is_a_message_not_an_error(reported):
 def test_the_page_speaks_chinese_by_default(reported):
     page = Client().get(URL).content.decode()
     assert "惠州市城市管理 · 公开" in page
+
+
+def test_the_data_is_kept_as_the_json_it_is_sent_as(reported, settings, monkeypatch):
+    # A request that finds the month in the cache sends the JSON kept there: it neither counts the cells again nor
+    # decodes them into Python objects (tens of thousands of dicts at city scale).
+    from assessment.selectors import transparency
+
+    settings.TRANSPARENCY_CACHE_SECONDS = 300
+    first = anonymous().get(DATA)
+    span = span_containing("month", timezone.localdate())
+    assert first["Content-Type"] == "application/json"
+    # Written without the cells' dicts, byte for byte what encoding the page's figures gives.
+    figures = transparency.transparency_data(span=span)
+    assert first.content == json.dumps(figures, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    assert [c["count"] for c in first.json()["cells"]] == [1]
+
+    def not_again(**kwargs):
+        raise AssertionError("the figures were read again")
+
+    monkeypatch.setattr(transparency, "transparency_data", not_again)
+    assert anonymous().get(DATA).content == first.content
