@@ -1,11 +1,12 @@
 """Read use-cases of cases: filtered lists, the detail with its timeline, duplicate candidates."""
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.gis.geos import Polygon
 from django.contrib.gis.measure import D
 from django.db.models import Count, Prefetch, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Role
@@ -13,6 +14,7 @@ from accounts.scope import subtree_q, user_scope
 
 from .clock import light_q, overdue_q
 from .models import Case, CaseEvent, CaseRequest, RequestState, SensingEvent, SensingOutcome
+from .models.case import CASE_DAY_SQL, CASE_DAY_ZONE
 
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -57,15 +59,69 @@ def case_list_filter(qs, *, filters: dict, now=None):
     if filters.get("light"):
         qs = qs.filter(light_q(filters["light"], now))
     if filters.get("created_after"):
-        qs = qs.filter(created_at__date__gte=filters["created_after"])
+        qs = qs.filter(reported_from_q(filters["created_after"]))
     if filters.get("created_before"):
-        qs = qs.filter(created_at__date__lte=filters["created_before"])
+        qs = qs.filter(reported_until_q(filters["created_before"]))
     if filters.get("bbox"):
         qs = qs.filter(point__coveredby=Polygon.from_bbox(filters["bbox"]))
     if filters.get("q"):
         text = filters["q"].strip()
         qs = qs.filter(Q(number__startswith=text.upper()) | Q(address__icontains=text) | Q(description__icontains=text))
     return qs
+
+
+# The report-date filters. A date is a local day (Asia/Shanghai); `created_at__date` compares each case's local date
+# and no index answers it. They are written as ranges of instants (the index on created_at answers them) and, for
+# the list's order (newest id first), as a bound on the id: otherwise a page of cases reported before a date a year
+# ago walks the primary key down past every newer case (700,000 at a million) before it finds its first row.
+#
+# The bound is exact for any data, cases whose report time is not in id order (imports, backdated reports)
+# included: it is the largest (smallest) id of the cases of the days up to (from) the date, read from the index
+# on (local day, id) one day at a time: each step is one descent of the index, however many cases a day holds.
+# A case out of id order only makes the bound looser (more rows walked), never wrong.
+
+_DAY_STEP_SQL = (
+    f"SELECT {CASE_DAY_SQL} AS day, id FROM cases_case WHERE {CASE_DAY_SQL} {{compare}} {{day}} "  # noqa: S608
+    f"ORDER BY {CASE_DAY_SQL} {{order}}, id {{order}} LIMIT 1"
+)
+
+
+def _id_bound_sql(*, before: bool) -> str:
+    """SQL of the largest id among cases of local days <= %s (before) or the smallest among days >= %s (after):
+    a loose index scan over the distinct days of the index case_local_day_id, newest (oldest) first."""
+    compare, step, order, pick = ("<=", "<", "DESC", "max") if before else (">=", ">", "ASC", "min")
+    first = _DAY_STEP_SQL.format(compare=compare, day="%s", order=order)
+    following = _DAY_STEP_SQL.format(compare=step, day="days.day", order=order)
+    return (
+        f"SELECT {pick}(bound.id) FROM (WITH RECURSIVE days (day, id) AS (({first}) UNION ALL "  # noqa: S608
+        f"SELECT step.day, step.id FROM days CROSS JOIN LATERAL ({following}) AS step) "
+        f"SELECT id FROM days) AS bound"
+    )
+
+
+_LAST_ID_UNTIL = _id_bound_sql(before=True)
+_FIRST_ID_FROM = _id_bound_sql(before=False)
+
+
+def _start_of_day(day: date):
+    """The instant the local day `day` begins (the report dates are days in the city's time zone)."""
+    return timezone.make_aware(datetime.combine(day, time.min), CASE_DAY_ZONE)
+
+
+def reported_from_q(day: date) -> Q:
+    """Cases reported on the local day `day` or later: `created_at__date__gte=day`, exactly, in a form indexes
+    answer."""
+    if day <= date.min:
+        return Q()  # every case: no instant Python can hold comes before the first day
+    return Q(created_at__gte=_start_of_day(day), id__gte=RawSQL(_FIRST_ID_FROM, (day,)))  # noqa: S611
+
+
+def reported_until_q(day: date) -> Q:
+    """Cases reported on the local day `day` or earlier: `created_at__date__lte=day`, exactly, in a form indexes
+    answer."""
+    if day >= date.max:
+        return Q()  # every case: no instant Python can hold comes after the last day
+    return Q(created_at__lt=_start_of_day(day + timedelta(days=1)), id__lte=RawSQL(_LAST_ID_UNTIL, (day,)))  # noqa: S611
 
 
 def case_detail_for_user(*, user, case_id):
