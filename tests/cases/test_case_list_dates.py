@@ -129,3 +129,21 @@ def test_the_command_centres_list_gives_the_same_cases(filed, personas):
     filters = {"created_after": DAY - timedelta(days=25), "created_before": DAY}
     qs = command_list_queryset(user=user, queue="all", filters=filters, now=None)
     assert sorted(qs.values_list("id", flat=True)) == sorted(plain(filters))
+
+
+@pytest.mark.parametrize(
+    ("query", "every"),
+    [
+        ("created_before=9999-12-31", True),
+        ("created_after=0001-01-01", True),
+        ("created_after=0001-01-01&created_before=9999-12-31", True),
+        ("created_before=0001-01-01", False),
+        ("created_after=9999-12-31", False),
+    ],
+)
+def test_the_first_and_last_dates_are_answered_not_a_server_error(filed, personas, query, every):
+    client = APIClient()
+    client.force_authenticate(personas["dispatcher"])
+    response = client.get(f"/api/v1/cases/?{query}")
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == (sorted(filed, reverse=True) if every else [])
