@@ -5,6 +5,7 @@ Against a large database (a copy of the 1,000,000-case load, `seed_load --cases 
     export DATABASE_URL=postgis://postgres@127.0.0.1:5432/cityops_1m
     .venv/bin/python benchmarks/api_list.py                 # [--requests 20] [--depths 0,0.5,0.9] [--json]
     .venv/bin/python benchmarks/api_list.py --explain       # EXPLAIN (ANALYZE, BUFFERS) of every filter, deep page
+    .venv/bin/python benchmarks/api_list.py --only created_  # the filters whose name holds the text
     .venv/bin/python benchmarks/api_list.py --url http://127.0.0.1:8000   # a server that is already running
 
 Without --url it starts the production server configuration (gunicorn, docker/gunicorn.conf.py: uvicorn workers,
@@ -101,8 +102,7 @@ def filters():
         ("light=red", {"light": "red"}),
         ("light=yellow", {"light": "yellow"}),
         ("light=green", {"light": "green"}),
-        ("created_after=-30d", {"created_after": (now - timedelta(days=30)).date().isoformat()}),
-        ("created_before=-300d", {"created_before": (now - timedelta(days=300)).date().isoformat()}),
+        *(date_filters(now)),
         ("q=路", {"q": "路"}),
         ("q=E0", {"q": "E0"}),
         ("status=handling&light=red", {"status": "handling", "light": "red"}),
@@ -116,6 +116,25 @@ def filters():
     if department:
         rows.append((f"department={department}", {"department": department}))
     return rows
+
+
+def date_filters(now):
+    """The report dates (local days): before and after dates across the year, a range, a range within a status."""
+
+    def ago(days):
+        return (now - timedelta(days=days)).date().isoformat()
+
+    return [
+        ("created_after=-30d", {"created_after": ago(30)}),
+        ("created_after=-300d", {"created_after": ago(300)}),
+        ("created_before=-30d", {"created_before": ago(30)}),
+        ("created_before=-150d", {"created_before": ago(150)}),
+        ("created_before=-300d", {"created_before": ago(300)}),
+        ("created_before=-360d", {"created_before": ago(360)}),
+        ("created_after=-200d&created_before=-150d", {"created_after": ago(200), "created_before": ago(150)}),
+        ("status=closed&created_before=-300d", {"status": "closed", "created_before": ago(300)}),
+        ("status=handling&created_after=-30d", {"status": "handling", "created_after": ago(30)}),
+    ]
 
 
 def positions(user, query, depths):
@@ -191,6 +210,8 @@ def run(args, url):
             rows.append(row(f"first page ({name}) p95", p95, queries))
         worst = None
         for label, query in filters():
+            if args.only and args.only not in label:
+                continue
             for depth, position in positions(users["dispatcher"], query, depths).items():
                 path = path_for(query, position)
                 queries, sql = counted(users["dispatcher"], path)
@@ -223,6 +244,7 @@ def main():
     parser.add_argument("--url", help="a running server (same database)")
     parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
     parser.add_argument("--depths", default="0,0.5,0.9", help="shares of the list at which pages are read")
+    parser.add_argument("--only", help="only the filters whose name holds this text (e.g. created_)")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN (ANALYZE, BUFFERS) at the deepest page")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object, last")
     args = parser.parse_args()

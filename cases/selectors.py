@@ -1,11 +1,12 @@
 """Read use-cases of cases: filtered lists, the detail with its timeline, duplicate candidates."""
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.gis.geos import Polygon
 from django.contrib.gis.measure import D
 from django.db.models import Count, Prefetch, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Role
@@ -13,6 +14,7 @@ from accounts.scope import subtree_q, user_scope
 
 from .clock import light_q, overdue_q
 from .models import Case, CaseEvent, CaseRequest, RequestState, SensingEvent, SensingOutcome
+from .models.case import CASE_DAY_SQL, CASE_DAY_ZONE
 
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -57,15 +59,61 @@ def case_list_filter(qs, *, filters: dict, now=None):
     if filters.get("light"):
         qs = qs.filter(light_q(filters["light"], now))
     if filters.get("created_after"):
-        qs = qs.filter(created_at__date__gte=filters["created_after"])
+        qs = qs.filter(reported_from_q(filters["created_after"]))
     if filters.get("created_before"):
-        qs = qs.filter(created_at__date__lte=filters["created_before"])
+        qs = qs.filter(reported_until_q(filters["created_before"]))
     if filters.get("bbox"):
         qs = qs.filter(point__coveredby=Polygon.from_bbox(filters["bbox"]))
     if filters.get("q"):
         text = filters["q"].strip()
         qs = qs.filter(Q(number__startswith=text.upper()) | Q(address__icontains=text) | Q(description__icontains=text))
     return qs
+
+
+# The report-date filters. A date is a local day (Asia/Shanghai); `created_at__date` compares each case's local date
+# and no index answers it. They are written as ranges of instants (the index on created_at answers them) and, for
+# `created_before`, as a bound on the id too: the list is ordered newest id first, and a page of cases reported
+# before a date a year ago otherwise walks the primary key down past every newer case (700,000 at a million)
+# before it finds its first row. (`created_after` needs none: its cases are the newest, where the walk starts. A
+# lower bound on the id would only help a list's last page, and the planner, which cannot know the bound, takes
+# it with the cursor for a narrow range and sorts whole statuses: 0.5 -> 16 ms for voided cases at a million.)
+#
+# The bound is exact for any data, cases whose report time is not in id order (imports, backdated reports)
+# included: it is the largest id of the cases of the days up to the date, read from the index on (local day, id)
+# one distinct day at a time, newest first (a loose index scan): one descent of the index per day, however many
+# cases a day holds, inside the list's own query. A case out of id order only makes the bound looser (more rows
+# walked), never wrong.
+_LAST_DAY_SQL = (
+    f"SELECT {CASE_DAY_SQL} AS day, id FROM cases_case WHERE {CASE_DAY_SQL} {{compare}} {{day}} "  # noqa: S608
+    f"ORDER BY {CASE_DAY_SQL} DESC, id DESC LIMIT 1"
+)
+_LAST_ID_UNTIL = (
+    "SELECT max(bound.id) FROM (WITH RECURSIVE days (day, id) AS "  # noqa: S608
+    f"(({_LAST_DAY_SQL.format(compare='<=', day='%s')}) UNION ALL "
+    f"SELECT step.day, step.id FROM days CROSS JOIN LATERAL ({_LAST_DAY_SQL.format(compare='<', day='days.day')}) "
+    "AS step) SELECT id FROM days) AS bound"
+)
+
+
+def _start_of_day(day: date):
+    """The instant the local day `day` begins (the report dates are days in the city's time zone)."""
+    return timezone.make_aware(datetime.combine(day, time.min), CASE_DAY_ZONE)
+
+
+def reported_from_q(day: date) -> Q:
+    """Cases reported on the local day `day` or later: `created_at__date__gte=day`, exactly, as a range the index on
+    created_at answers."""
+    if day <= date.min:
+        return Q()  # every case: no instant Python can hold comes before the first day
+    return Q(created_at__gte=_start_of_day(day))
+
+
+def reported_until_q(day: date) -> Q:
+    """Cases reported on the local day `day` or earlier: `created_at__date__lte=day`, exactly, as a range the index
+    on created_at answers, and the largest id such a case has, where the list's walk down the ids starts."""
+    if day >= date.max:
+        return Q()  # every case: no instant Python can hold comes after the last day
+    return Q(created_at__lt=_start_of_day(day + timedelta(days=1)), id__lte=RawSQL(_LAST_ID_UNTIL, (day,)))  # noqa: S611
 
 
 def case_detail_for_user(*, user, case_id):
