@@ -1,6 +1,7 @@
 """The case detail (the API's answer to a read, a report and an action) is built directly for speed: it says exactly
 what its declared fields say, for cases of every shape: a new report with photos and a contact, a desk report, a
-dispatched case with an assisting department, one with a pending extension request, one a grid worker checks, a closed one."""
+dispatched case with an assisting department, one with a pending extension request, one a grid worker checks, a
+closed one."""
 
 from datetime import timedelta
 
