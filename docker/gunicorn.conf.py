@@ -34,6 +34,15 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1").lower() in ("1", "true", "yes")
 
 
+def when_ready(server):
+    # Before the first worker is forked: what each worker would build on its first requests (URLs, translations,
+    # the point index, the working-time calendar), built once here and shared (huizhou_cityops/warmup.py).
+    if preload_app:
+        from huizhou_cityops.warmup import warm_up
+
+        warm_up()
+
+
 def pre_fork(server, worker):
     # Objects loaded before the fork stay out of the collector's reach, so its passes do not write to (and copy)
     # the shared pages.
