@@ -13,6 +13,7 @@ from accounts.scope import subtree_q, user_scope
 
 from .clock import light_q, overdue_q
 from .models import Case, CaseEvent, CaseRequest, RequestState, SensingEvent, SensingOutcome
+from .models.status import open_q
 
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -131,19 +132,23 @@ def case_duplicate_candidates(*, case=None, category=None, point=None, user, now
     now = now or timezone.now()
     category = category or case.category
     point = point or case.point
-    qs = (
-        Case.objects.visible_to(user)
-        .open()
-        .filter(category=category, created_at__gte=now - DUPLICATE_WINDOW, duplicate_of__isnull=True)
+    # One filter call (each call copies the query: this runs on every report).
+    conditions = [
+        open_q(),
+        Q(category=category, created_at__gte=now - DUPLICATE_WINDOW, duplicate_of__isnull=True),
         # A box in degrees the GiST index on the point answers (ST_DWithin on geometry), then the exact metres on
         # the sphere: the sphere distance alone cannot use an index and read every case of the week.
-        .filter(point__dwithin=(point, degrees_covering(DUPLICATE_RADIUS_M, lat=point.y)))
-        .filter(point__distance_lte=(point, D(m=DUPLICATE_RADIUS_M)))
+        Q(point__dwithin=(point, degrees_covering(DUPLICATE_RADIUS_M, lat=point.y))),
+        Q(point__distance_lte=(point, D(m=DUPLICATE_RADIUS_M))),
+    ]
+    if case is not None:
+        conditions.append(~Q(pk=case.pk))
+    qs = (
+        Case.objects.visible_to(user)
+        .filter(*conditions)
         .only("id", "number", "status", "address", "created_at", "duplicate_count")
         .order_by("-created_at")
     )
-    if case is not None:
-        qs = qs.exclude(pk=case.pk)
     return list(qs[:10])
 
 
