@@ -69,17 +69,21 @@ def user_scope(user):
 
         region_roles, department_roles = {}, {}
         everything = user.is_superuser
-        postings = Posting.objects.current().filter(user=user).select_related("region", "department__home_region")
-        for posting in postings:
-            if posting.role == Role.ADMINISTRATOR:
+        # The paths alone: the postings' grids and home regions are never built (nor their boundaries read and
+        # parsed, a polygon each), on every request of a signed-in user.
+        postings = (
+            Posting.objects.current()
+            .filter(user=user)
+            .values_list("role", "region_id", "region__path", "department_id", "department__home_region__path")
+        )
+        for role, region_id, region_path, department_id, home_path in postings:
+            if role == Role.ADMINISTRATOR:
                 everything = True
-            if posting.region_id:
-                region_roles.setdefault(posting.region.path, set()).add(posting.role)
+            if region_id:
+                region_roles.setdefault(region_path, set()).add(role)
             else:
-                roles, _path = department_roles.setdefault(
-                    posting.department_id, (set(), posting.department.home_region.path)
-                )
-                roles.add(posting.role)
+                roles, _path = department_roles.setdefault(department_id, (set(), home_path))
+                roles.add(role)
         scope = Scope(everything=everything, region_roles=region_roles, department_roles=department_roles)
     user._cityops_scope = scope
     return scope

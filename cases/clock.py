@@ -318,15 +318,18 @@ def light_q(light, now):
     return Q(stage_deadline__gte=now) & (Q(stage_warn_at__gt=now) | Q(stage_warn_at__isnull=True))
 
 
-def describe_remaining(case, now) -> str:
-    """A short human text for the countdown: "3 h 20 min left" or "overdue by …" (whole minutes, floored)."""
+def describe_remaining(case, now, *, remaining=None) -> str:
+    """A short human text for the countdown: "3 h 20 min left" or "overdue by …" (whole minutes, floored).
+    `remaining`: `remaining_at(case, now)` when the caller has it already."""
     if case.stage_deadline is None:
         return _("clock stopped") if case.stage_remaining is not None else ""
+    if remaining is None:
+        remaining = remaining_at(case, now)
     if now <= case.stage_deadline:
-        left = max(remaining_at(case, now), ZERO)
+        left = max(remaining, ZERO)
         template = _("%(h)d h %(m)d min left")
     else:
-        left = max(-remaining_at(case, now), ZERO)
+        left = max(-remaining, ZERO)
         template = _("overdue by %(h)d h %(m)d min")
     minutes = left // timedelta(minutes=1)
     return template % {"h": minutes // 60, "m": minutes % 60}

@@ -50,6 +50,15 @@ if malloc_arenas and not os.environ.get("MALLOC_ARENA_MAX"):
         ctypes.CDLL(ctypes.util.find_library("c")).mallopt(M_ARENA_MAX, malloc_arenas)
 
 
+def when_ready(server):
+    # Before the first worker is forked: what each worker would build on its first requests (URLs, translations,
+    # the point index, the working-time calendar), built once here and shared (huizhou_cityops/warmup.py).
+    if preload_app:
+        from huizhou_cityops.warmup import warm_up
+
+        warm_up()
+
+
 def pre_fork(server, worker):
     # Objects loaded before the fork stay out of the collector's reach, so its passes do not write to (and copy)
     # the shared pages.

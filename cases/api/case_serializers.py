@@ -112,15 +112,14 @@ class CaseListSerializer(serializers.Serializer):
     def get_overdue(self, case) -> bool:
         return is_overdue_at(case, self._now())
 
-    def to_representation(self, case):
+    def to_representation(self, case, *, now=None):
         # The row built in one step. DRF's walk over the declared fields (for each of 20 fields of 50 rows: its
         # source looked up, checked and converted) was most of a list page's CPU. The fields above still declare
         # the schema; tests/cases/test_case_list_rows.py holds this equal to what they give field by field.
         if type(self) is not CaseListSerializer:
             # A serializer built on this one (the detail, the dispatch queue) declares more: DRF's walk over them all.
             return super().to_representation(case)
-        fields = self.fields
-        light = light_at(case, self._now())
+        light = light_at(case, now or self._now())
         category, region, lead = case.category, case.region, case.lead_department
         deadline = case.stage_deadline
         return {
@@ -131,7 +130,7 @@ class CaseListSerializer(serializers.Serializer):
             "status": case.status,
             "status_display": case.get_status_display(),
             "stage": case.stage,
-            "stage_deadline": None if deadline is None else fields["stage_deadline"].to_representation(deadline),
+            "stage_deadline": None if deadline is None else _DATETIME.to_representation(deadline),
             "light": light,
             "overdue": light == Light.RED,
             "supervised": case.supervised,
@@ -143,8 +142,12 @@ class CaseListSerializer(serializers.Serializer):
             "address": case.address,
             "lon": case.point.x,
             "lat": case.point.y,
-            "created_at": fields["created_at"].to_representation(case.created_at),
+            "created_at": _DATETIME.to_representation(case.created_at),
         }
+
+
+# The list's row builder, for the detail's first fields (it holds no state: the detail passes its own clock).
+_LIST_ROW = CaseListSerializer()
 
 
 class EventSerializer(serializers.Serializer):
@@ -239,6 +242,9 @@ class CaseDetailSerializer(CaseListSerializer):
         return {"name": case.contact_name, "phone": phone, "callback_requested": case.callback_requested}
 
     def get_deadlines(self, case) -> dict:
+        now = self._now()
+        # The clock's time left, computed once (on a working-time clock it walks the calendar) for both its forms.
+        remaining = remaining_at(case, now)
         return {
             "stage": case.stage,
             "started_at": case.stage_started_at,
@@ -246,9 +252,9 @@ class CaseDetailSerializer(CaseListSerializer):
             "deadline": case.stage_deadline,
             "budget_seconds": _seconds(case.stage_budget),
             "clock": case.stage_clock,
-            "remaining_seconds": _seconds(remaining_at(case, self._now())),
+            "remaining_seconds": _seconds(remaining),
             "paused": case.stage_deadline is None and case.stage_remaining is not None,
-            "remaining": describe_remaining(case, self._now()),
+            "remaining": describe_remaining(case, now, remaining=remaining),
         }
 
     def get_allowed_actions(self, case) -> list[str]:
@@ -263,6 +269,125 @@ class CaseDetailSerializer(CaseListSerializer):
             {"id": c.pk, "number": c.number, "status": c.status, "address": c.address}
             for c in case_duplicate_candidates(case=case, user=user)
         ]
+
+    def to_representation(self, case):
+        # The detail built in one step, like the list's row: DRF's walk copies and binds some forty declared fields
+        # (nested serializers included) for every answer, a large part of a report's CPU. The fields above still
+        # declare the schema; tests/cases/test_case_detail_body.py holds this equal to what they give field by field.
+        if type(self) is not CaseDetailSerializer:
+            return super().to_representation(case)
+        body = CaseListSerializer.to_representation(_LIST_ROW, case, now=self._now())
+        request = self.context.get("request")
+        facility, duplicate_of = case.facility, case.duplicate_of
+        body.update(
+            {
+                "description": case.description,
+                "facility": None
+                if facility is None
+                else {
+                    "code": _text(facility.code),
+                    "class_code": _text(facility.class_code),
+                    "name": _text(facility.name),
+                    "state": _text(facility.state),
+                },
+                "urgency": _text(case.urgency),
+                "filing_condition": self.get_filing_condition(case),
+                "contact": self.get_contact(case),
+                "work_order_number": _text(case.work_order_number),
+                "self_handled": _boolean(case.self_handled),
+                "assisting_departments": [
+                    {"code": _text(d.code), "name": _text(d.name)} for d in case.assisting_departments.all()
+                ],
+                "assignee": _text(case.assignee),
+                "duplicate_of": None if duplicate_of is None else _text(duplicate_of.number),
+                "duplicate_count": _integer(case.duplicate_count),
+                "rework_count": _integer(case.rework_count),
+                "extension_count": _integer(case.extension_count),
+                "deadlines": self.get_deadlines(case),
+                "timeline": [_event_body(event) for event in case.events.all()],
+                "photos": [_photo_body(photo, request) for photo in case.photos.all()],
+                "requests": [_request_body(row) for row in case.requests.all()],
+                "allowed_actions": self.get_allowed_actions(case),
+                "duplicate_candidates": self.get_duplicate_candidates(case),
+                "closed_at": _datetime(case.closed_at),
+            }
+        )
+        return body
+
+
+# Field instances of no serializer, for their conversions alone (they read the settings and the active time zone
+# when called, not when made).
+_DATETIME = serializers.DateTimeField()
+_HOURS = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+_BOOLEAN = serializers.BooleanField()
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+def _integer(value):
+    return None if value is None else int(value)
+
+
+def _boolean(value):
+    return None if value is None else _BOOLEAN.to_representation(value)
+
+
+def _datetime(value):
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _event_body(event) -> dict:
+    """EventSerializer's answer for one event."""
+    return {
+        "id": _integer(event.pk),
+        "action": _text(event.action),
+        "from_status": _text(event.from_status),
+        "to_status": _text(event.to_status),
+        "actor": _text(event.actor),
+        "actor_role": _text(event.actor_role),
+        "at": _datetime(event.at),
+        "note": _text(event.note),
+        "data": event.data,
+        "stage": _text(event.stage),
+        "stage_deadline": _datetime(event.stage_deadline),
+        "stage_met": _boolean(event.stage_met),
+    }
+
+
+def _photo_url(view_name, photo, request):
+    url = reverse(view_name, args=[photo.pk])
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+def _photo_body(photo, request) -> dict:
+    """PhotoSerializer's answer for one photo."""
+    return {
+        "id": _integer(photo.pk),
+        "kind": _text(photo.kind),
+        "url": _photo_url("case-photo", photo, request),
+        "thumbnail_url": _photo_url("case-photo-thumbnail", photo, request),
+        "captured_at": _datetime(photo.captured_at),
+        "width": _integer(photo.width),
+        "height": _integer(photo.height),
+        "event": _integer(photo.event_id),
+    }
+
+
+def _request_body(row) -> dict:
+    """RequestSerializer's answer for one request."""
+    return {
+        "id": _integer(row.pk),
+        "kind": _text(row.kind),
+        "state": _text(row.state),
+        "reason": _text(row.reason),
+        "hours": None if row.hours is None else _HOURS.to_representation(row.hours),
+        "requested_by": _text(row.requested_by),
+        "requested_at": _datetime(row.requested_at),
+        "decided_by": _text(row.decided_by),
+        "decided_at": _datetime(row.decided_at),
+    }
 
 
 class CaseCreateSerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 # Token and postings, category, grid, the case number, the stage's limits, the case, its event, its follow-ups,
 # the duplicate candidates, the transaction: see README "REST API" (intake).
-INTAKE_MAX_QUERIES = 14
+INTAKE_MAX_QUERIES = 12
 
 
 def client_for(user):
