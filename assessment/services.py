@@ -129,11 +129,15 @@ def period_compute_now(span: Span, *, versions, now, subjects=None):
     meanwhile) the newest ids become the bounds, the period's days whose roll-up does not hold exactly their events
     up to them are rolled up again, and the period is read from its roll-ups (rollups/freeze.py): the figures equal
     the events' up to the bounds. When the roll-ups cannot answer (too many days never rolled up) it counts the
-    events directly with the same bounds."""
-    from .rollups.freeze import bring_up_to_date, lock_and_bounds
+    events directly with the same bounds, and takes no lock: that is seen first, without it, so a freeze that counts a
+    year of events does not hold up the beat's roll-ups (and the live dashboards' today) meanwhile."""
+    from .rollups.freeze import bring_up_to_date, lock_and_bounds, newest_ids, rollups_can_answer
 
-    upto, enforcement_upto, track_upto = lock_and_bounds()
-    current = bring_up_to_date(span, upto=upto, enforcement_upto=enforcement_upto) is not None
+    upto, enforcement_upto, track_upto = newest_ids()
+    current = False
+    if rollups_can_answer(span, upto=upto, enforcement_upto=enforcement_upto):
+        upto, enforcement_upto, track_upto = lock_and_bounds()
+        current = bring_up_to_date(span, upto=upto, enforcement_upto=enforcement_upto) is not None
     rows = period_compute(
         span,
         versions=versions,

@@ -56,9 +56,14 @@ POST_EV = """SELECT NULL::bigint AS case_id, NULL::text AS action, NULL::text AS
 def lock_and_bounds():
     """Take the roll-ups' lock (to the end of the transaction) and read the newest ids: (upto, enforcement_upto,
     track_upto). Read after the lock, every roll-up written so far read up to ids no later than these."""
+    _lock()
+    return newest_ids()
+
+
+def newest_ids():
+    """The newest ids (case event, enforcement event, track point), every event up to which a freeze reads."""
     from grids.models import TrackPoint
 
-    _lock()
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT (SELECT max(id) FROM {CaseEvent._meta.db_table}),
@@ -119,6 +124,13 @@ def stale_days(span, *, upto, enforcement_upto) -> list[date] | None:
         gap = {newest + timedelta(days=n) for n in range(1, (max(beyond) - newest).days + 1)}
         stale = sorted(set(stale) | gap)
     return stale
+
+
+def rollups_can_answer(span, *, upto, enforcement_upto) -> bool:
+    """Whether the period's roll-ups, with at most MAX_DAYS_REROLLED days rolled up again, answer for these bounds.
+    Asked before the lock is taken: a freeze that will count the events directly does not hold up the beat."""
+    stale = stale_days(span, upto=upto, enforcement_upto=enforcement_upto)
+    return stale is not None and len(stale) <= MAX_DAYS_REROLLED
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from assessment.models import (
 )
 from assessment.periods import span_containing, span_custom
 from assessment.rollups import freeze
+from assessment.rollups import services as rollup_services
 from assessment.rollups.services import rollup_day
 from assessment.selectors import scheme_versions_in_force
 from assessment.services import assessment_freeze, period_compute_now
@@ -208,28 +209,59 @@ def _both_without_check(span):
     return _figures(rolled), _figures(direct)
 
 
-def test_the_beat_cannot_write_a_roll_up_while_a_freeze_reads_them(world):
-    """The freeze holds the roll-ups' lock from reading its bounds to the end of its transaction: another writer (the
-    beat, on its own connection) cannot take it meanwhile, so the two never write a day at once."""
+def _lock_free_beside(freeze_reading) -> tuple[bool, bool]:
+    """Whether another connection (the beat's) could take the roll-ups' lock before, and during, a freeze's
+    transaction that ran `freeze_reading`."""
     settings_dict = connection.settings_dict
     other = psycopg2.connect(
         dbname=settings_dict["NAME"], user=settings_dict["USER"], host=settings_dict["HOST"],
         port=settings_dict["PORT"] or 5432, password=settings_dict["PASSWORD"] or None,
     )  # fmt: skip
-    span = span_containing("month", timezone.datetime(2026, 1, 1).date())
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('assessment.rollups'))")
-            assert cursor.fetchone()[0] is True  # free before the freeze
+            before = cursor.fetchone()[0]
         other.rollback()
         with transaction.atomic():
-            period_compute_now(span, versions=scheme_versions_in_force(), now=span.end)
+            freeze_reading()
             with other.cursor() as cursor:
                 cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('assessment.rollups'))")
-                assert cursor.fetchone()[0] is False
+                during = cursor.fetchone()[0]
             other.rollback()
+        return before, during
     finally:
         other.close()
+
+
+def _roll_up_as_the_beat_did(span, monkeypatch):
+    """The period rolled up as the beat's earlier transactions left it: without the lock in this test's transaction,
+    which would still hold it when the freeze runs."""
+    with monkeypatch.context() as patched:
+        patched.setattr(rollup_services, "_lock", lambda: None)
+        _roll_up(span)
+
+
+def test_the_beat_cannot_write_a_roll_up_while_a_freeze_reads_them(world, monkeypatch):
+    """The freeze holds the roll-ups' lock from reading its bounds to the end of its transaction: another writer (the
+    beat, on its own connection) cannot take it meanwhile, so the two never write a day at once."""
+    _history(world)
+    span = span_containing("month", timezone.datetime(2026, 1, 1).date())
+    _roll_up_as_the_beat_did(span, monkeypatch)
+    versions = scheme_versions_in_force()
+    before, during = _lock_free_beside(lambda: period_compute_now(span, versions=versions, now=span.end))
+    assert (before, during) == (True, False)
+
+
+def test_a_freeze_that_counts_the_events_leaves_the_beat_free(world, monkeypatch):
+    """A freeze whose roll-ups cannot answer (here: more days to roll up again than allowed) counts the events and
+    takes no lock: the beat's roll-ups and the live dashboards' today go on meanwhile."""
+    _history(world)
+    span = span_containing("month", timezone.datetime(2026, 1, 1).date())
+    _roll_up_as_the_beat_did(span, monkeypatch)
+    monkeypatch.setattr(freeze, "MAX_DAYS_REROLLED", -1)
+    versions = scheme_versions_in_force()
+    before, during = _lock_free_beside(lambda: period_compute_now(span, versions=versions, now=span.end))
+    assert (before, during) == (True, True)
 
 
 def test_a_freeze_from_the_roll_ups_takes_the_same_queries_for_3_and_30_cases(world):
