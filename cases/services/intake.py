@@ -167,9 +167,15 @@ def case_report(
     stored = photos_store(photos_prepare(photos))
     stored_after = photos_store(photos_prepare(after_photos))
     now = now or timezone.now()
+    # Outside a transaction of the caller's (intake through the API), the number is taken on its own, before the
+    # report's transaction, so that concurrent reports do not queue behind the day's sequence row (numbers.py).
+    number = None
+    if not transaction.get_connection().in_atomic_block:
+        number = case_number_next(kind=category.kind, category_code=category.code, day=timezone.localdate(now))
     try:
         with transaction.atomic():
             case = _create(
+                number=number,
                 actor=actor,
                 category=category,
                 description=description,
@@ -201,7 +207,7 @@ def case_report(
     return case, True
 
 
-def _create(*, actor, category, region, lon, lat, now, stored, stored_after, role, **fields):
+def _create(*, actor, category, region, lon, lat, now, stored, stored_after, role, number, **fields):
     case = Case(
         kind=category.kind,
         category=category,
@@ -215,9 +221,12 @@ def _create(*, actor, category, region, lon, lat, now, stored, stored_after, rol
         **fields,
     )
     stage_start(case, Stage.ACCEPT, now)
-    # The day's sequence row stays locked until the commit, and every concurrent report waits for it: the number is
-    # taken last, after the reads of the stage's limits, just before the insert.
-    case.number = case_number_next(kind=category.kind, category_code=category.code, day=timezone.localdate(now))
+    # Taken here, inside the caller's transaction, the day's sequence row stays locked until the commit, and every
+    # concurrent report waits for it: the number is taken last, after the reads of the stage's limits, just before
+    # the insert.
+    case.number = number or case_number_next(
+        kind=category.kind, category_code=category.code, day=timezone.localdate(now)
+    )
     case.save()
     event = case_event_record(
         case=case,

@@ -20,10 +20,13 @@ Handlers are registered per kind (`followup_handler`) by dispatch.followups; eac
 rerun after a lost commit acknowledgement finds its work done and does nothing).
 """
 
+import atexit
 import contextlib
 import contextvars
 import json
 import logging
+import os
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -88,7 +91,7 @@ def followup_add_many(rows) -> list[int]:
     """Insert follow-up rows (dicts of kind, key, payload, case_id, event_id) in one statement; returns the new ids.
 
     Must run inside the transaction of the change that causes the work: the rows commit or roll back with it. After
-    the commit their ids go to the fast path (`followup_kick`)."""
+    the commit their ids go to the fast path (`followup_kick_soon`)."""
     rows = list(rows)
     if not rows:
         return []
@@ -116,7 +119,66 @@ def followup_kick_on_commit(ids) -> None:
     """After the caller's transaction commits, hand `ids` to the fast path (nothing when it rolls back)."""
     if ids:
         # Gathered over a sensing run's many small transactions: one `followup.run` per batch, not one per case.
-        handover_on_commit(followup_kick, ids)
+        handover_on_commit(followup_kick_soon, ids)
+
+
+class _Kicks:
+    """One process's hand-overs to the `followup` queue, at most one message per FOLLOWUP_KICK_SECONDS.
+
+    Sending a task costs the committing request about a millisecond of CPU (serialising, publishing to the broker);
+    a web worker taking dozens of reports a second paid it for every one. The first commit after a quiet interval is
+    sent at once; the ids of the commits that follow within the interval are gathered and sent together when it
+    ends (a timer thread), so a burst costs one message per interval and a report's follow-ups start at most
+    FOLLOWUP_KICK_SECONDS later than before. Nothing depends on the message: the rows are committed, and ids a
+    process never sent (killed before its timer fired) are taken by the repair sweep after FOLLOWUP_GRACE_SECONDS;
+    a process that exits normally sends what it gathered."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.ids = []
+        self.timer = None
+        self.sent_at = float("-inf")
+
+    def add(self, ids, interval):
+        with self.lock:
+            self.ids.extend(ids)
+            if self.timer is not None:
+                return  # the timer sends them with the others
+            wait = self.sent_at + interval - time.monotonic()
+            if wait > 0:
+                self.timer = threading.Timer(wait, self.flush)
+                self.timer.daemon = True
+                self.timer.start()
+                return
+        self.flush()
+
+    def flush(self):
+        """Send what was gathered now (the timer, at exit, and the first commit after a quiet interval)."""
+        with self.lock:
+            ids, self.ids = self.ids, []
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            if ids:
+                self.sent_at = time.monotonic()
+        if ids:
+            followup_kick(ids)
+
+
+_kicks = _Kicks()
+atexit.register(lambda: _kicks.flush())
+# A forked child (gunicorn's and celery's workers) starts with nothing gathered and no timer of its parent's.
+os.register_at_fork(after_in_child=lambda: _kicks.__init__())
+
+
+def followup_kick_soon(ids) -> None:
+    """Hand `ids` to the fast path: inline at once, or with the other commits of this process's current interval
+    (`_Kicks`)."""
+    interval = settings.FOLLOWUP_KICK_SECONDS
+    if _inline.get() or settings.FOLLOWUP_INLINE or not interval:
+        followup_kick(ids)
+    else:
+        _kicks.add(ids, interval)
 
 
 def followup_kick(ids) -> None:

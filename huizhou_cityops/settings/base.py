@@ -430,8 +430,11 @@ CELERY_BEAT_SCHEDULE["dispatch-timers-sweep"] = {
 # pending FOLLOWUP_GRACE_SECONDS after they were written (a lost hand-over, a killed process) or whose claim
 # (FOLLOWUP_LEASE_SECONDS, longer than any handler) ran out; failures are retried after 1, 2, 4 … ×
 # FOLLOWUP_RETRY_BASE_SECONDS, up to FOLLOWUP_MAX_ATTEMPTS. FOLLOWUP_INLINE runs the fast path in the committing
-# process instead (tests). Done rows are kept FOLLOWUP_KEEP_DAYS.
+# process instead (tests). Done rows are kept FOLLOWUP_KEEP_DAYS. A process sends at most one `followup.run` per
+# FOLLOWUP_KICK_SECONDS: the ids of the commits in between go together in the next one, at most that long later
+# (0 sends one per commit).
 FOLLOWUP_QUEUE = "followup"
+FOLLOWUP_KICK_SECONDS = env.float("FOLLOWUP_KICK_SECONDS", default=0.25)
 FOLLOWUP_INLINE = env.bool("FOLLOWUP_INLINE", default=False)
 FOLLOWUP_GRACE_SECONDS = env.int("FOLLOWUP_GRACE_SECONDS", default=30)
 FOLLOWUP_LEASE_SECONDS = env.int("FOLLOWUP_LEASE_SECONDS", default=600)

@@ -171,3 +171,32 @@ def test_the_backlog_command_shows_what_to_watch(cases, no_fast_path):
     call_command("followups", "--repair", stdout=out)
     assert "Repair sweep: 2 done, 0 to retry, 0 failed for good." in out.getvalue()
     assert "Follow-ups pending: 0" in out.getvalue()
+
+
+def test_a_process_sends_the_ids_of_a_burst_of_commits_in_one_message_per_interval(monkeypatch, settings):
+    from celery import current_app
+
+    settings.FOLLOWUP_INLINE = False
+    settings.FOLLOWUP_KICK_SECONDS = 60
+    sent = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, **options: sent.append(options["kwargs"]["ids"]))
+    kicks = followup._Kicks()
+    monkeypatch.setattr(followup, "_kicks", kicks)
+    followup.followup_kick_soon([1])  # the first after a quiet interval: at once
+    followup.followup_kick_soon([2, 3])
+    followup.followup_kick_soon([4])
+    assert sent == [[1]] and kicks.timer is not None  # the others wait for the interval's end
+    kicks.flush()  # what the timer does when the interval ends
+    assert sent == [[1], [2, 3, 4]] and kicks.timer is None
+    kicks.flush()
+    assert sent == [[1], [2, 3, 4]]  # nothing twice
+
+
+def test_without_an_interval_or_inline_every_commit_is_handed_over_at_once(monkeypatch, settings):
+    handed = []
+    monkeypatch.setattr(followup, "followup_kick", handed.append)
+    settings.FOLLOWUP_INLINE, settings.FOLLOWUP_KICK_SECONDS = False, 0
+    followup.followup_kick_soon([1])
+    settings.FOLLOWUP_INLINE, settings.FOLLOWUP_KICK_SECONDS = True, 60
+    followup.followup_kick_soon([2])
+    assert handed == [[1], [2]]
