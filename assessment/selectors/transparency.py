@@ -21,6 +21,7 @@ from cases.catalogue.selectors import public_category_q
 from cases.models import Case, Status
 from grids.models import Level
 from grids.selectors import district_outlines
+from huizhou_cityops.singleflight import cached_once
 
 from ..models import Subject
 from ..periods import Span
@@ -92,8 +93,8 @@ def transparency_data(*, span: Span, now=None) -> dict:
     """The page's figures for the month `span`, kept briefly in the shared cache under the month's key."""
     key = f"transparency:{span.key}"
     seconds = settings.TRANSPARENCY_CACHE_SECONDS
-    data = _cache_get(key) if seconds else None
-    if data is None:
+
+    def compute():
         data = {
             "month": span.key,
             "label": span.label,
@@ -106,7 +107,10 @@ def transparency_data(*, span: Span, now=None) -> dict:
         }
         if seconds:
             _cache_set(key, data, seconds)
-    return data
+        return data
+
+    # Requests of one worker that miss the cache together compute it once (huizhou_cityops.singleflight).
+    return cached_once(key, lambda: _cache_get(key) if seconds else None, compute)
 
 
 def transparency_json(*, span: Span) -> bytes:
@@ -115,12 +119,16 @@ def transparency_json(*, span: Span) -> bytes:
     thousands of cells' dicts (about 25 MB in the web worker) and encoding them again."""
     key = f"transparency:json:{span.key}"
     seconds = settings.TRANSPARENCY_CACHE_SECONDS
-    body = _cache_get(key) if seconds else None
-    if body is None:
+
+    def compute():
         body = _transparency_json(span=span).encode()
         if seconds:
             _cache_set(key, body, seconds)
-    return body
+        return body
+
+    # One build at a time per worker: a build holds about 16 MB, and an emptied cache met by a burst of requests
+    # made each of them build it side by side.
+    return cached_once(key, lambda: _cache_get(key) if seconds else None, compute)
 
 
 def _transparency_json(*, span: Span) -> str:
