@@ -154,3 +154,15 @@ def test_cells_in_several_places_are_sent_south_to_north_then_west_to_east(cases
 
     figures = transparency.transparency_data(span=span)
     assert body == json.dumps(figures, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+
+
+def test_the_cache_keeps_the_json_deflated_with_its_size(reported, settings):
+    import zlib
+
+    settings.TRANSPARENCY_CACHE_SECONDS = 300
+    body = anonymous().get(DATA).content
+    span = span_containing("month", timezone.localdate())
+    size, deflated = cache.get(f"transparency:json.z:{span.key}")
+    assert size == len(body) and len(deflated) < size
+    assert zlib.decompress(deflated) == body
+    assert anonymous().get(DATA).content == body  # served from what the cache keeps
