@@ -81,3 +81,11 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The client as the reverse proxy saw it, then the usual combined format and the time taken in ms (gunicorn's
 # format; uvicorn workers write their own access lines to the same log).
 access_log_format = '%({x-forwarded-for}i)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
+
+
+def post_worker_init(worker):
+    # After a request that left the worker's memory a few MB larger, the heap's free pages go back to the system
+    # (huizhou_cityops.malloctrim); GUNICORN_TRIM_MB=0 turns it off.
+    from huizhou_cityops.malloctrim import trim_after_requests
+
+    trim_after_requests(_int("GUNICORN_TRIM_MB", 4))
