@@ -27,6 +27,7 @@ from cases.clock import light_q, overdue_q
 from cases.models import Case, CaseEvent, Light, Source, Status
 from dispatch.events import event_label
 from grids.models import Department, Level, Region
+from huizhou_cityops.singleflight import cached_once
 
 from ..indicators.rates import INDICATORS
 from ..models import Subject
@@ -308,12 +309,26 @@ def _cached(key, seconds, compute):
         logger.warning("screen cache unavailable; computing without it", exc_info=True)
         return compute()
     if value is None:
-        value = compute()
-        try:
-            cache.set(key, value, seconds)
-        except Exception:  # as above: figures not kept is no reason to fail the screen
-            logger.warning("screen cache unavailable; figures not kept", exc_info=True)
+
+        def compute_and_keep():
+            value = compute()
+            try:
+                cache.set(key, value, seconds)
+            except Exception:  # as above: figures not kept is no reason to fail the screen
+                logger.warning("screen cache unavailable; figures not kept", exc_info=True)
+            return value
+
+        # Screens of one worker that miss together wait for one computation (huizhou_cityops.singleflight).
+        value = cached_once(key, lambda: _get_quietly(key), compute_and_keep)
     return value
+
+
+def _get_quietly(key):
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - as in _cached: no cached value, compute it
+        logger.warning("screen cache unavailable; computing without it", exc_info=True)
+        return None
 
 
 def screen_figures_cached(scope: ScreenScope, now=None) -> dict:

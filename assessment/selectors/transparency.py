@@ -6,21 +6,24 @@ districts' figures are the assessment's own (received = 受理数, closed = 结�
 through `period_results` like the dashboard, so the public reads the same numbers the bureau is scored by.
 """
 
+import io
 import json
 import logging
+import zlib
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.gis.db.models.functions import SnapToGrid
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, Q
+from django.db.models import Count, F, FloatField, Func, Q
 from django.utils import timezone
 
 from cases.catalogue.selectors import public_category_q
 from cases.models import Case, Status
 from grids.models import Level
 from grids.selectors import district_outlines
+from huizhou_cityops.singleflight import cached_once
 
 from ..models import Subject
 from ..periods import Span
@@ -46,24 +49,36 @@ def transparency_cells(*, now=None, days: int = RECENT_DAYS) -> list[dict]:
 
 def _cell_rows(*, now=None, days: int = RECENT_DAYS) -> list[tuple]:
     """transparency_cells as (lat, lon, count, events, components) tuples in their order (south to north, west to
-    east): a few times smaller than the dicts, read from the cursor one row at a time."""
+    east): a few times smaller than the dicts."""
+    return list(_cell_stream(now=now, days=days))
+
+
+def _cell_stream(*, now=None, days: int = RECENT_DAYS):
+    """_cell_rows one at a time from a server-side cursor, in the same order, without holding them all: the database
+    sorts the cells by their snapped centre (south to north, then west to east), which is the order of the rounded
+    (lat, lon) pairs too (no two cells share a centre, and cells 0.002° apart stay apart when rounded to 0.001°).
+    The centre is read as its two coordinates (ST_Y, ST_X: the same doubles the geometry holds), not as a geometry
+    object per cell."""
     now = now or timezone.now()
+    cell = SnapToGrid("point", CELL_DEGREES)
     qs = (
         Case.objects.filter(created_at__gte=now - timedelta(days=days), created_at__lt=now, duplicate_of__isnull=True)
         .exclude(status__in=NOT_SHOWN)
         .filter(public_category_q())
-        .annotate(cell=SnapToGrid("point", CELL_DEGREES))
+        .annotate(cell=cell)
         .values("cell")
-        .annotate(count=Count("id"), events=Count("id", filter=Q(kind="E")), components=Count("id", filter=Q(kind="C")))
-        .order_by()
-        .values_list("cell", "count", "events", "components")
+        .annotate(
+            count=Count("id"),
+            events=Count("id", filter=Q(kind="E")),
+            components=Count("id", filter=Q(kind="C")),
+            lat=Func(F("cell"), function="ST_Y", output_field=FloatField()),
+            lon=Func(F("cell"), function="ST_X", output_field=FloatField()),
+        )
+        .order_by("lat", "lon")
+        .values_list("lat", "lon", "count", "events", "components")
     )
-    rows = [
-        (round(cell.y, 3), round(cell.x, 3), count, events, components)
-        for cell, count, events, components in qs.iterator(chunk_size=5000)
-    ]
-    rows.sort()  # no two cells share a centre: the order of (lat, lon)
-    return rows
+    for lat, lon, count, events, components in qs.iterator(chunk_size=5000):
+        yield (round(lat, 3), round(lon, 3), count, events, components)
 
 
 # One cell as json.dumps writes transparency_cells' dict (floats by repr, as the json module does).
@@ -92,8 +107,8 @@ def transparency_data(*, span: Span, now=None) -> dict:
     """The page's figures for the month `span`, kept briefly in the shared cache under the month's key."""
     key = f"transparency:{span.key}"
     seconds = settings.TRANSPARENCY_CACHE_SECONDS
-    data = _cache_get(key) if seconds else None
-    if data is None:
+
+    def compute():
         data = {
             "month": span.key,
             "label": span.label,
@@ -106,39 +121,68 @@ def transparency_data(*, span: Span, now=None) -> dict:
         }
         if seconds:
             _cache_set(key, data, seconds)
-    return data
+        return data
+
+    # Requests of one worker that miss the cache together compute it once (huizhou_cityops.singleflight).
+    return cached_once(key, lambda: _cache_get(key) if seconds else None, compute)
 
 
 def transparency_json(*, span: Span) -> bytes:
     """transparency_data(span) as the JSON the data URL answers, kept in the shared cache as it is sent: a request
     that finds it there loads one bytes object (about 3 MB at 1,000,000 cases) instead of rebuilding the tens of
-    thousands of cells' dicts (about 25 MB in the web worker) and encoding them again."""
-    key = f"transparency:json:{span.key}"
+    thousands of cells' dicts (about 25 MB in the web worker) and encoding them again.
+
+    The cache keeps it deflated (about a tenth of its size): a request that reads it holds the few hundred
+    kilobytes Redis sends, decoded and unpickled, and the one JSON inflated from them, instead of three copies of
+    the whole JSON on their way out of the Redis client."""
+    key = f"transparency:json.z:{span.key}"
     seconds = settings.TRANSPARENCY_CACHE_SECONDS
-    body = _cache_get(key) if seconds else None
-    if body is None:
-        body = _transparency_json(span=span).encode()
+
+    def cached():
+        kept = _cache_get(key) if seconds else None
+        if kept is None:
+            return None
+        size, deflated = kept
+        # Inflated into a buffer of its known size at once (grown step by step it peaks at over twice the JSON).
+        return zlib.decompress(deflated, bufsize=size)
+
+    def compute():
+        body = _transparency_json(span=span)
         if seconds:
-            _cache_set(key, body, seconds)
-    return body
+            _cache_set(key, (len(body), zlib.compress(body, 6)), seconds)
+        return body
+
+    # One build at a time per worker: a build holds about 6 MB, and an emptied cache met by a burst of requests
+    # made each of them build it side by side.
+    return cached_once(key, cached, compute)
 
 
-def _transparency_json(*, span: Span) -> str:
+def _transparency_json(*, span: Span) -> bytes:
     """json.dumps(transparency_data(span=span)) written without the cells' dicts: the cells' JSON is written from
     their tuples, between the keys before them and those after them, in transparency_data's order."""
 
     def dumps(value):
         return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
 
-    head = dumps({"month": span.key, "label": span.label})
-    cells = ", ".join(_CELL_JSON.format(lon, lat, *counts) for lat, lon, *counts in _cell_rows())
     tail = {
         "cell_degrees": CELL_DEGREES,
         "days": RECENT_DAYS,
         "outlines": json.loads(district_outlines()),
         **transparency_districts(span=span),
     }
-    return f'{head[:-1]}, "cells": [{cells}], {dumps(tail)[1:]}'
+    body = io.BytesIO()
+    body.write(dumps({"month": span.key, "label": span.label})[:-1].encode())
+    body.write(b', "cells": [')
+    # Written cell by cell as the cursor reads them: the bytes sent are the only copy of the cells held (about 3 MB
+    # at 1,000,000 cases), not their rows, their strings, the joined text and its encoding besides.
+    separator = b""
+    for lat, lon, *counts in _cell_stream():
+        body.write(separator)
+        body.write(_CELL_JSON.format(lon, lat, *counts).encode())
+        separator = b", "
+    body.write(b"], ")
+    body.write(dumps(tail)[1:].encode())
+    return body.getvalue()
 
 
 def _cache_get(key):

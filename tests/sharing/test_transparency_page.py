@@ -134,3 +134,35 @@ def test_the_data_is_kept_as_the_json_it_is_sent_as(reported, settings, monkeypa
 
     monkeypatch.setattr(transparency, "transparency_data", not_again)
     assert anonymous().get(DATA).content == first.content
+
+
+def test_cells_in_several_places_are_sent_south_to_north_then_west_to_east(cases, personas, settings):
+    # The cells are streamed in the database's order of their snapped centres: the same order and the same bytes
+    # as encoding the page's figures, whose cells are sorted by their rounded (lat, lon).
+    settings.TRANSPARENCY_CACHE_SECONDS = 0
+    offsets = [(0.0021, 0.0), (-0.0021, 0.0021), (0.0, -0.0021), (0.0021, 0.0021), (0.0, 0.0)]
+    for dlon, dlat in offsets:
+        case = cases.report(actor=personas["operator"], source=Source.HOTLINE_12345, lon=cases.lon + dlon,
+                            lat=cases.lat + dlat)  # fmt: skip
+        cases.act(case, "operator", "accept")
+    body = anonymous().get(DATA).content
+    cells = json.loads(body)["cells"]
+    assert len(cells) >= 4
+    assert [(c["lat"], c["lon"]) for c in cells] == sorted((c["lat"], c["lon"]) for c in cells)
+    span = span_containing("month", timezone.localdate())
+    from assessment.selectors import transparency
+
+    figures = transparency.transparency_data(span=span)
+    assert body == json.dumps(figures, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+
+
+def test_the_cache_keeps_the_json_deflated_with_its_size(reported, settings):
+    import zlib
+
+    settings.TRANSPARENCY_CACHE_SECONDS = 300
+    body = anonymous().get(DATA).content
+    span = span_containing("month", timezone.localdate())
+    size, deflated = cache.get(f"transparency:json.z:{span.key}")
+    assert size == len(body) and len(deflated) < size
+    assert zlib.decompress(deflated) == body
+    assert anonymous().get(DATA).content == body  # served from what the cache keeps
