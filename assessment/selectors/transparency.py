@@ -104,27 +104,27 @@ def transparency_districts(*, span: Span) -> dict:
 
 
 def transparency_data(*, span: Span, now=None) -> dict:
-    """The page's figures for the month `span`, kept briefly in the shared cache under the month's key."""
-    key = f"transparency:{span.key}"
+    """The month `span`'s figures as the data URL sends them: the recent reports' cells, the districts' outlines and
+    their month (transparency_json writes the same JSON without building the cells' dicts)."""
+    return {
+        "month": span.key,
+        "label": span.label,
+        "cells": transparency_cells(now=now),
+        "cell_degrees": CELL_DEGREES,
+        "days": RECENT_DAYS,
+        # The districts' official outlines, so the squares can be placed without a base map.
+        "outlines": json.loads(district_outlines()),
+        **transparency_districts(span=span),
+    }
+
+
+def transparency_page(*, span: Span) -> dict:
+    """What the page shows of the month `span`: the districts' month and how many cells the map draws, without the
+    cells (the map reads them from the data URL). Kept in the shared cache beside the JSON, both from one reading,
+    so the page's figures and its map agree and a page view never unpickles the cells."""
+    key = f"transparency:page:{span.key}"
     seconds = settings.TRANSPARENCY_CACHE_SECONDS
-
-    def compute():
-        data = {
-            "month": span.key,
-            "label": span.label,
-            "cells": transparency_cells(now=now),
-            "cell_degrees": CELL_DEGREES,
-            "days": RECENT_DAYS,
-            # The districts' official outlines, so the squares can be placed without a base map.
-            "outlines": json.loads(district_outlines()),
-            **transparency_districts(span=span),
-        }
-        if seconds:
-            _cache_set(key, data, seconds)
-        return data
-
-    # Requests of one worker that miss the cache together compute it once (huizhou_cityops.singleflight).
-    return cached_once(key, lambda: _cache_get(key) if seconds else None, compute)
+    return cached_once(key, lambda: _cache_get(key) if seconds else None, lambda: _build(span)[1])
 
 
 def transparency_json(*, span: Span) -> bytes:
@@ -135,7 +135,7 @@ def transparency_json(*, span: Span) -> bytes:
     The cache keeps it deflated (about a tenth of its size): a request that reads it holds the few hundred
     kilobytes Redis sends, decoded and unpickled, and the one JSON inflated from them, instead of three copies of
     the whole JSON on their way out of the Redis client."""
-    key = f"transparency:json.z:{span.key}"
+    key = _json_key(span)
     seconds = settings.TRANSPARENCY_CACHE_SECONDS
 
     def cached():
@@ -146,29 +146,42 @@ def transparency_json(*, span: Span) -> bytes:
         # Inflated into a buffer of its known size at once (grown step by step it peaks at over twice the JSON).
         return zlib.decompress(deflated, bufsize=size)
 
-    def compute():
-        body = _transparency_json(span=span)
-        if seconds:
-            _cache_set(key, (len(body), zlib.compress(body, 6)), seconds)
-        return body
-
     # One build at a time per worker: a build holds about 6 MB, and an emptied cache met by a burst of requests
     # made each of them build it side by side.
-    return cached_once(key, cached, compute)
+    return cached_once(key, cached, lambda: _build(span)[0])
 
 
-def _transparency_json(*, span: Span) -> bytes:
+def _json_key(span: Span) -> str:
+    return f"transparency:json.z:{span.key}"
+
+
+def _build(span: Span) -> tuple[bytes, dict]:
+    """One reading of the month: the data URL's JSON and the page's figures, both kept in the cache together."""
+    body, page = _transparency_json(span=span)
+    seconds = settings.TRANSPARENCY_CACHE_SECONDS
+    if seconds:
+        kept = {_json_key(span): (len(body), zlib.compress(body, 6)), f"transparency:page:{span.key}": page}
+        try:
+            cache.set_many(kept, seconds)
+        except Exception:  # the cache only saves time; a Redis outage must not take the public page down
+            logger.warning("transparency cache unavailable; figures not kept", exc_info=True)
+    return body, page
+
+
+def _transparency_json(*, span: Span) -> tuple[bytes, dict]:
     """json.dumps(transparency_data(span=span)) written without the cells' dicts: the cells' JSON is written from
-    their tuples, between the keys before them and those after them, in transparency_data's order."""
+    their tuples, between the keys before them and those after them, in transparency_data's order; with the page's
+    figures (transparency_page) from the same reading."""
 
     def dumps(value):
         return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
 
+    districts = transparency_districts(span=span)
     tail = {
         "cell_degrees": CELL_DEGREES,
         "days": RECENT_DAYS,
         "outlines": json.loads(district_outlines()),
-        **transparency_districts(span=span),
+        **districts,
     }
     body = io.BytesIO()
     body.write(dumps({"month": span.key, "label": span.label})[:-1].encode())
@@ -176,13 +189,17 @@ def _transparency_json(*, span: Span) -> bytes:
     # Written cell by cell as the cursor reads them: the bytes sent are the only copy of the cells held (about 3 MB
     # at 1,000,000 cases), not their rows, their strings, the joined text and its encoding besides.
     separator = b""
+    cells = 0
     for lat, lon, *counts in _cell_stream():
         body.write(separator)
         body.write(_CELL_JSON.format(lon, lat, *counts).encode())
         separator = b", "
+        cells += 1
     body.write(b"], ")
     body.write(dumps(tail)[1:].encode())
-    return body.getvalue()
+    page = {"month": span.key, "label": span.label, "cell_count": cells, "cell_degrees": CELL_DEGREES,
+            "days": RECENT_DAYS, **districts}  # fmt: skip
+    return body.getvalue(), page
 
 
 def _cache_get(key):
@@ -191,10 +208,3 @@ def _cache_get(key):
     except Exception:  # the cache only saves time; a Redis outage must not take the public page down
         logger.warning("transparency cache unavailable", exc_info=True)
         return None
-
-
-def _cache_set(key, value, seconds):
-    try:
-        cache.set(key, value, seconds)
-    except Exception:  # as above
-        logger.warning("transparency cache unavailable; figures not kept", exc_info=True)

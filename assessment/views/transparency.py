@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from cases.enforcement_selectors import public_listings
 
 from ..periods import span_containing
-from ..selectors.transparency import transparency_data, transparency_json
+from ..selectors.transparency import transparency_json, transparency_page
 
 MONTHS_BACK = 12
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -51,7 +51,7 @@ def transparency(request):
     """The page: the month's district table, the map of recent reports (drawn from the data URL), public listings."""
     months = _months(timezone.localdate())
     span, message = _month(request, months)
-    data = transparency_data(span=span)
+    data = transparency_page(span=span)
     context = {
         "span": span,
         "months": months,

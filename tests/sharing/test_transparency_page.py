@@ -166,3 +166,23 @@ def test_the_cache_keeps_the_json_deflated_with_its_size(reported, settings):
     assert size == len(body) and len(deflated) < size
     assert zlib.decompress(deflated) == body
     assert anonymous().get(DATA).content == body  # served from what the cache keeps
+
+
+def test_the_page_and_its_map_come_from_one_reading_kept_together(reported, settings, monkeypatch):
+    # The data URL's JSON and the page's figures are written to the cache by one reading: the page then shows the
+    # number of squares the map draws without reading (or unpickling) the cells again.
+    from assessment.selectors import transparency
+
+    settings.TRANSPARENCY_CACHE_SECONDS = 300
+    body = anonymous().get(DATA).json()
+
+    def not_again(**kwargs):
+        raise AssertionError("the cells were read again")
+
+    monkeypatch.setattr(transparency, "_cell_stream", not_again)
+    span = span_containing("month", timezone.localdate())
+    page = transparency.transparency_page(span=span)
+    assert "cells" not in page and page["cell_count"] == len(body["cells"]) == 1
+    assert page["districts"] == body["districts"]
+    html = anonymous().get(URL).content.decode()
+    assert "1 square of about 200 m with reports." in html
