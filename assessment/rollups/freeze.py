@@ -23,7 +23,6 @@ counts the events directly, and writes no roll-up the beat would not write.
 
 from datetime import date, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
@@ -34,6 +33,7 @@ from cases.models import NOT_TIMER_EVENT, CaseEvent, EnforcementEvent
 from ..indicators.counts import POST_COUNTS, UNIT_COUNTS
 from ..indicators.sql import _aggregates, _params, listings_sql, overdue_handling_sql, post_overdue_and_missed_sql
 from ..models import DailyPostCounts, DailyUnitCounts, RollupDay
+from .read import posts_named
 from .services import _lock, day_bounds, rollup_day
 
 MAX_DAYS_REROLLED = 3
@@ -217,10 +217,4 @@ def post_counts(*, span, bound, upto, track_upto):
         row = totals.setdefault((actor_id, role), dict.fromkeys(POST_NAMES, 0))
         for count, value in zip(outside, values, strict=True):
             row[count.name] += value
-    users = get_user_model().objects.filter(pk__in={k[0] for k in totals}).values_list("id", "username", "full_name")
-    people = {pk: (username, full_name) for pk, username, full_name in users}
-    return {
-        key: (*people[key[0]], {n: int(v) for n, v in counts.items()})
-        for key, counts in totals.items()
-        if key[0] in people
-    }
+    return posts_named(totals)

@@ -295,6 +295,11 @@ def _post_counts(span, now):
     for day, start, bound in parts:
         _post_computed(span, day, totals, start=start, bound=bound)
     _post_live(span, now, totals)
+    return posts_named(totals)
+
+
+def posts_named(totals: dict) -> dict:
+    """{(user id, role): counts} as {(user id, role): (username, full name, counts)}, for the people who exist."""
     users = get_user_model().objects.filter(pk__in={k[0] for k in totals}).values_list("id", "username", "full_name")
     people = {pk: (username, full_name) for pk, username, full_name in users}
     return {
