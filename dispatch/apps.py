@@ -24,13 +24,16 @@ class DispatchConfig(AppConfig):
     @staticmethod
     def _watch_workers():
         """Each task run leaves its line for `manage.py queue_status` and /healthz (dispatch.workers)."""
-        from celery.signals import task_postrun, task_prerun
+        from celery.signals import task_postrun, task_prerun, worker_process_shutdown
 
         from dispatch import workers
+        from dispatch.services.followup import followup_kicks_flush
         from huizhou_cityops.health import CACHED_CHECKS, EXTRA_CHECKS
 
         task_prerun.connect(workers.on_task_prerun, weak=False, dispatch_uid="cityops-task-prerun")
         task_postrun.connect(workers.on_task_postrun, weak=False, dispatch_uid="cityops-task-postrun")
+        # A pool process ends with os._exit (no exit handlers): the follow-ups it gathered go out first.
+        worker_process_shutdown.connect(followup_kicks_flush, weak=False, dispatch_uid="cityops-followup-kicks")
         EXTRA_CHECKS["workers"] = workers.workers_health
         # Queue lengths, task runs and an aggregate over the outbox: too much to read on every /healthz.
         CACHED_CHECKS.add("workers")

@@ -124,7 +124,7 @@ def transparency_page(*, span: Span) -> dict:
     so the page's figures and its map agree and a page view never unpickles the cells."""
     key = f"transparency:page:{span.key}"
     seconds = settings.TRANSPARENCY_CACHE_SECONDS
-    return cached_once(key, lambda: _cache_get(key) if seconds else None, lambda: _build(span)[1])
+    return cached_once(_flight(span), lambda: _cache_get(key) if seconds else None, lambda: _build(span)[1])
 
 
 def transparency_json(*, span: Span) -> bytes:
@@ -148,11 +148,16 @@ def transparency_json(*, span: Span) -> bytes:
 
     # One build at a time per worker: a build holds about 6 MB, and an emptied cache met by a burst of requests
     # made each of them build it side by side.
-    return cached_once(key, cached, lambda: _build(span)[0])
+    return cached_once(_flight(span), cached, lambda: _build(span)[0])
 
 
 def _json_key(span: Span) -> str:
     return f"transparency:json.z:{span.key}"
+
+
+def _flight(span: Span) -> str:
+    """The page and the data URL wait on one build of the month: a build writes both their keys."""
+    return f"transparency:build:{span.key}"
 
 
 def _build(span: Span) -> tuple[bytes, dict]:

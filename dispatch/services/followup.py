@@ -131,7 +131,8 @@ class _Kicks:
     ends (a timer thread), so a burst costs one message per interval and a report's follow-ups start at most
     FOLLOWUP_KICK_SECONDS later than before. Nothing depends on the message: the rows are committed, and ids a
     process never sent (killed before its timer fired) are taken by the repair sweep after FOLLOWUP_GRACE_SECONDS;
-    a process that exits normally sends what it gathered."""
+    a process that exits normally sends what it gathered (`followup_kicks_flush`: at exit, and when a Celery pool
+    process shuts down, which ends with os._exit and skips the exit handlers)."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -166,7 +167,14 @@ class _Kicks:
 
 
 _kicks = _Kicks()
-atexit.register(lambda: _kicks.flush())
+
+
+def followup_kicks_flush(**_signal) -> None:
+    """Send the ids this process has gathered and not sent yet (at exit; a Celery pool process's shutdown signal)."""
+    _kicks.flush()
+
+
+atexit.register(followup_kicks_flush)
 # A forked child (gunicorn's and celery's workers) starts with nothing gathered and no timer of its parent's.
 os.register_at_fork(after_in_child=lambda: _kicks.__init__())
 

@@ -200,3 +200,19 @@ def test_without_an_interval_or_inline_every_commit_is_handed_over_at_once(monke
     settings.FOLLOWUP_INLINE, settings.FOLLOWUP_KICK_SECONDS = True, 60
     followup.followup_kick_soon([2])
     assert handed == [[1], [2]]
+
+
+def test_a_celery_pool_process_sends_what_it_gathered_when_it_shuts_down(monkeypatch, settings):
+    # A pool process ends with os._exit, which skips the exit handlers: the shutdown signal sends the gathered ids.
+    from celery.signals import worker_process_shutdown
+
+    sent = []
+    monkeypatch.setattr(followup, "followup_kick", sent.append)
+    settings.FOLLOWUP_INLINE, settings.FOLLOWUP_KICK_SECONDS = False, 60
+    kicks = followup._Kicks()
+    monkeypatch.setattr(followup, "_kicks", kicks)
+    followup.followup_kick_soon([1])
+    followup.followup_kick_soon([2])
+    assert sent == [[1]]
+    worker_process_shutdown.send(sender=None, pid=0, exitcode=0)
+    assert sent == [[1], [2]] and kicks.timer is None

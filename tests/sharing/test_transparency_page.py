@@ -130,9 +130,9 @@ def test_the_data_is_kept_as_the_json_it_is_sent_as(reported, settings, monkeypa
     assert [c["count"] for c in first.json()["cells"]] == [1]
 
     def not_again(**kwargs):
-        raise AssertionError("the figures were read again")
+        raise AssertionError("the cells were read again")
 
-    monkeypatch.setattr(transparency, "transparency_data", not_again)
+    monkeypatch.setattr(transparency, "_cell_stream", not_again)
     assert anonymous().get(DATA).content == first.content
 
 
