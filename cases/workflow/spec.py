@@ -191,4 +191,13 @@ class Action:
         return None, refusal
 
     def permits(self, *, user, case, pending) -> bool:
-        return self.decide(user=user, case=case, pending=pending)[1] is None
+        """Whether `decide` would let `user` take the action now, without the refusal's words: the state first (most
+        actions are not possible in a case's state, and the answers of a case list every action), then the roles,
+        then the guards under each role as `decide` tries them."""
+        if case.status not in self.sources:
+            return False
+        for role in self.candidate_roles(user=user, case=case):
+            facts = Facts(case=case, user=user, role=role, pending=pending)
+            if all(g.check(facts) is None for g in self.guards):
+                return True
+        return False

@@ -10,6 +10,7 @@ Profiles in tests/conftest.py set the number of examples (CI: a few hundred).
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from hypothesis import settings
@@ -182,3 +183,20 @@ def test_every_offered_action_succeeds_and_every_other_is_refused(cases, persona
     }
     # Twenty steps take a report through the whole loop with a side branch or two; the profile sets how many runs.
     run_state_machine_as_test(_machine(world, cases), settings=settings(settings.default, stateful_step_count=20))
+
+
+def test_permits_answers_as_decide_for_every_person_action_and_state(cases, personas):
+    # `permits` skips the refusal's words and looks at the state first; it must say yes exactly when `decide` does.
+    states = ("reported", "to_register", "to_dispatch", "handling", "to_check", "checking", "to_close")
+    people = [v for v in personas.values() if isinstance(v, get_user_model())]
+    compared = allowed = 0
+    for case in (cases.to(status) for status in states):
+        case = Case.objects.get(pk=case.pk)
+        pending = {r.kind: r for r in pending_requests(case)}
+        for user in people:
+            for spec in ACTIONS.values():
+                decided = spec.decide(user=user, case=case, pending=pending)[1] is None
+                assert spec.permits(user=user, case=case, pending=pending) == decided, (spec.name, user, case.status)
+                compared += 1
+                allowed += decided
+    assert compared > 100 and allowed > 3  # not vacuous: several people may act on these cases
