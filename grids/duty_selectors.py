@@ -39,9 +39,12 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def duty_shift_list_for_day(*, user, day: date):
-    """Shifts overlapping `day` for departments the user may see or patrol areas in their grids, by start."""
+def duty_shift_list_for_day(*, user, day: date, until: datetime | None = None):
+    """Shifts overlapping `day` for departments the user may see or patrol areas in their grids, by start; with
+    `until`, also those starting after the day but before `until` (the next shift of a late evening is tomorrow's)."""
     start, end = day_bounds(day)
+    if until is not None:
+        end = max(end, until)
     shifts = DutyShift.objects.filter(starts_at__lt=end, ends_at__gt=start)
     scope = user_scope(user)
     if not scope.everything:

@@ -72,14 +72,16 @@ def period_kinds():
 @register.simple_tag(takes_context=True)
 def period_url(context, span):
     """This page for another period, keeping the rest of the query (unit, indicator, scheme, role…)."""
-    request = context["request"]
-    query = [(k, v) for k, v in request.GET.items() if k not in PERIOD_FIELDS]
-    return "?" + urlencode([*query, ("period", span.key)])
+    return "?" + urlencode([*period_kept(context), ("period", span.key)])
 
 
 @register.simple_tag(takes_context=True)
 def period_kept(context):
-    """[(name, value)] of the query fields the picker's form passes on unchanged."""
+    """[(name, value)] of the query fields the picker's form passes on unchanged: the view's `query_kept` when it
+    gives them (a page shared by many readers keeps only the fields it understood), else the request's."""
+    kept = context.get("query_kept")
+    if kept is not None:
+        return kept
     request = context["request"]
     return [(k, v) for k, v in request.GET.items() if k not in PERIOD_FIELDS]
 

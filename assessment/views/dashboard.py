@@ -4,6 +4,7 @@ import hashlib
 from dataclasses import replace
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
@@ -13,13 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from grids.models import Level, Region
 from huizhou_cityops.singleflight import cached_once
 
 from ..indicators import INDICATORS
 from ..livecache import _cache_get, _cache_set, _live_cache_seconds
-from ..models import AssessmentRun, Subject
+from ..models import AssessmentRun, Scheme, Subject
 from ..permissions import departments_readable, reader_region_roots, reads_dashboard
 from ..rollups.read import rollup_version
 from ..selectors import period_results, scheme_versions_in_force, schemes_for_subject, trend
@@ -67,8 +69,14 @@ def dashboard(request):
         raise PermissionDenied
     span = span_from(request)
     scheme = request.GET.get("scheme") or ""
+    if scheme and not Scheme.objects.filter(code=scheme, subject=Subject.DEPARTMENT, active=True).exists():
+        # An unknown or retired scheme: the standard one is shown, and the reader is told so.
+        messages.warning(request, _("There is no active department scheme “%(code)s”; the standard one is shown.")
+                         % {"code": scheme[:40]})  # fmt: skip
+        scheme = ""
     key = body_cache_key(request, span, scheme)
-    context = {"span": span}
+    # The figures are shared by every reader of the scope: their links carry only what was understood.
+    context = {"span": span, "query_kept": [("scheme", scheme)] if scheme else []}
 
     def compute():
         body = render_to_string(

@@ -7,7 +7,7 @@ and dispatchers who call people, masked for everyone else.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.scope import user_scope
 from cases.selectors import CONTACT_ROLES, mask_phone
-from grids.duty_selectors import duty_shift_list_for_day, patrol_list_on_duty_for_user
+from grids.duty_selectors import day_bounds, duty_shift_list_for_day, patrol_list_on_duty_for_user
 
 from .access import command_required, page
 
@@ -42,9 +42,13 @@ def _phone(shift, whole):
     return phone if whole or not phone else mask_phone(phone)
 
 
-def _groups(shifts, now, whole):
+# How far ahead today's roster looks for each group's next shift (a night's handover is after midnight).
+NEXT_SHIFT_LOOKAHEAD = timedelta(hours=24)
+
+
+def _groups(shifts, now, whole, day_end):
     """Shifts grouped by department or patrol area, each split into on duty now, next (the earliest coming
-    shifts) and the rest of the day (ended ones)."""
+    shifts, which may start after the day) and the rest of the day (coming and ended ones)."""
     groups = {}
     for shift in shifts:
         key = ("d", shift.department_id) if shift.department_id else ("a", shift.patrol_area_id)
@@ -62,7 +66,7 @@ def _groups(shifts, now, whole):
     for group in groups.values():
         if group.next:
             first = min(s.starts_at for s in group.next)
-            group.later = [s for s in group.next if s.starts_at != first] + group.later
+            group.later = [s for s in group.next if s.starts_at != first and s.starts_at < day_end] + group.later
             group.next = [s for s in group.next if s.starts_at == first]
     return list(groups.values())
 
@@ -107,13 +111,15 @@ def command_duty(request):
     today = timezone.localdate(now)
     day, error = _day(request.GET.get("day", ""))
     day = day or today
-    shifts = list(duty_shift_list_for_day(user=request.user, day=day))
+    day_end = day_bounds(day)[1]
+    until = now + NEXT_SHIFT_LOOKAHEAD if day == today else None
+    shifts = list(duty_shift_list_for_day(user=request.user, day=day, until=until))
     context = {
         "day": day,
         "today": today,
         "now": now,
         "error": error,
-        "groups": _groups(shifts, now, may_see_duty_phones(request.user)),
+        "groups": _groups(shifts, now, may_see_duty_phones(request.user), day_end),
         "patrols": _patrol_rows(request.user, now),
         "stale_minutes": settings.PATROL_FIX_STALE_MINUTES,
     }

@@ -182,3 +182,13 @@ def test_the_demo_auditor_and_leader_read_the_dashboard_exports_and_bulletin(his
             reverse("assessment:bulletin") + P,
         ):
             assert client.get(url).status_code == 200, (username, url)
+
+
+def test_an_unknown_scheme_is_a_message_and_the_standard_figures(assessor, histories):
+    client = client_for(assessor)
+    standard = client.get(reverse("assessment:dashboard") + P, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(reverse("assessment:dashboard") + P + "&scheme=" + "x" * 3000, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert f"no active department scheme “{'x' * 40}”; the standard one is shown" in text
+    assert response.context["body"] == standard.context["body"]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Role
 from grids.models import Department, DutyKind, DutyShift, PatrolSession, Region
 from grids.services.patrols import patrol_start, patrol_track_add
-from tests.factories.accounts import user_posted
+from tests.factories.accounts import UserFactory, user_posted
 from tests.fixtures.grid import HUIYANG, QIAODONG, QIAODONG_COMMUNITY
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +88,35 @@ def test_the_duty_page_shows_who_is_on_duty_now_and_next_with_phones_masked_for_
     assert PHONE not in leader and "139****5678" in leader
     # Outside 惠城区 the street office's roster is not shown.
     assert PHONE not in client_for(personas["outsider"]).get("/command/duty/").content.decode()
+
+
+def test_late_in_the_evening_the_next_shift_is_the_one_after_midnight(personas, huizhou_grid, monkeypatch):
+    """At 22:30 the roster for today names the night shift starting at 00:00 as next; tomorrow's day shift is not
+    part of today's roster."""
+    import dispatch.pages.duty as duty_page
+    from grids.duty_selectors import day_bounds
+
+    start, midnight = day_bounds(timezone.localdate())
+    evening = midnight - timedelta(minutes=90)
+    monkeypatch.setattr(duty_page.timezone, "now", lambda: evening)
+    office = Department.objects.get(code=f"street-{QIAODONG}")
+    night = UserFactory(username="p-night", full_name="夜班值守员")
+    day_after = UserFactory(username="p-dayshift", full_name="白班值守员")
+    for user, starts, ends in [
+        (personas["street_handler"], midnight - timedelta(hours=4), midnight),
+        (night, midnight, midnight + timedelta(hours=8)),
+        (day_after, midnight + timedelta(hours=8), midnight + timedelta(hours=16)),
+    ]:
+        DutyShift.objects.create(user=user, department=office, kind=DutyKind.OFFICER, starts_at=starts, ends_at=ends)
+    page = client_for(personas["district_dispatcher"]).get("/command/duty/").content.decode()
+    assert f'data-on-duty="{personas["street_handler"].username}"' in page
+    next_rows = [row for row in page.split("<tr") if 'class="next"' in row]
+    assert len(next_rows) == 1 and str(night) in next_rows[0]
+    assert str(day_after) not in page
+    # Another day's roster is that day's only.
+    yesterday = (start - timedelta(days=1)).date().isoformat()
+    other_day = client_for(personas["district_dispatcher"]).get(f"/command/duty/?day={yesterday}")
+    assert str(night) not in other_day.content.decode()
 
 
 def test_a_bad_day_is_a_message_on_the_page(personas):
