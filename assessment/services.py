@@ -3,7 +3,7 @@
 import time
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -200,6 +200,30 @@ def assessment_freeze_due(*, now=None, kinds=FROZEN_KINDS) -> list[AssessmentRun
             period_kind=span.kind, period_start=span.first, period_end=span.last, kind=RunKind.FREEZE
         ).exists():
             runs.append(assessment_freeze(span=span, now=now))
+    return runs
+
+
+def assessment_freeze_backfill(*, now=None, kinds=FROZEN_KINDS) -> list[AssessmentRun]:
+    """Freeze every ended period of `kinds` since the first case event that has no freeze yet, oldest first: what
+    the beat would have frozen had it run all along (after a city loads its history, or after the beat was down for
+    more than a period). Each period is frozen as the beat freezes it, with every event known now."""
+    now = now or timezone.now()
+    first = CaseEvent.objects.filter(NOT_TIMER_EVENT).aggregate(at=Min("at"))["at"]
+    if first is None:
+        return []
+    first_day, today = timezone.localdate(first), timezone.localdate(now)
+    runs = []
+    for kind in kinds:
+        if kind not in KINDS:
+            continue
+        frozen = set(
+            AssessmentRun.objects.filter(period_kind=kind, kind=RunKind.FREEZE).values_list("period_start", flat=True)
+        )
+        span, current = span_containing(kind, first_day), span_containing(kind, today)
+        while span.first < current.first:
+            if span.first not in frozen:
+                runs.append(assessment_freeze(span=span, now=now))
+            span = span.next()
     return runs
 
 

@@ -185,10 +185,12 @@ def build(url: str, *, cases: int, template: str, env: dict):
     with vacuumed.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
     vacuumed.close()
-    # What beat has done by then in production: every finished day rolled up, the ended periods frozen (the
-    # assessment's live month reads them; without them its first request counts a year of events).
+    # What beat has done by then in production: every finished day rolled up, and every period that ended since the
+    # first case frozen as it ended (the assessment's live month reads them, and a dashboard's trend reads the past
+    # months' freezes; without them its first request counts a year of events and its trend computes each month).
     _manage(env, "assessment_rollups")
     _manage(env, "assessment_freeze")
+    _manage(env, "assessment_freeze", "--backfill", "--kinds", "week,month,quarter,year")
     return time.monotonic() - started
 
 

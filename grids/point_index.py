@@ -147,18 +147,33 @@ def region_index_build(*, stamp: int | None = None) -> RegionIndex:
     west, south = min(boxes[0::4]), min(boxes[1::4])
     columns = int((max(boxes[2::4]) - west) / CELL_DEGREES) + 1
     rows = int((max(boxes[3::4]) - south) / CELL_DEGREES) + 1
-    cells: dict[int, list[int]] = {}
+    # Two passes over the pieces' cell ranges, counting then filling flat arrays: no list per cell is ever made
+    # (tens of thousands of small objects, freed right after the build but leaving the worker's heap fragmented).
+    ranges = array("I")  # per piece: first column, last column, first row, last row
     for number in range(count):
-        xmin, ymin, xmax, ymax = boxes[number * 4 : number * 4 + 4]
-        first_column, last_column = int((xmin - west) / CELL_DEGREES), int((xmax - west) / CELL_DEGREES)
-        for row in range(int((ymin - south) / CELL_DEGREES), int((ymax - south) / CELL_DEGREES) + 1):
+        xmin, ymin, xmax, ymax = boxes[number * 4], boxes[number * 4 + 1], boxes[number * 4 + 2], boxes[number * 4 + 3]
+        ranges.extend((
+            int((xmin - west) / CELL_DEGREES), int((xmax - west) / CELL_DEGREES),
+            int((ymin - south) / CELL_DEGREES), int((ymax - south) / CELL_DEGREES),
+        ))  # fmt: skip
+    starts = array("I", bytes(4 * (columns * rows + 1)))
+    for number in range(count):
+        first_column, last_column, first_row, last_row = ranges[number * 4 : number * 4 + 4]
+        for row in range(first_row, last_row + 1):
             for column in range(first_column, last_column + 1):
-                cells.setdefault(row * columns + column, []).append(number)
-    # Pieces were numbered in lookup order, so every cell's list already is in that order.
-    starts, members = array("I", [0]), array("I")
+                starts[row * columns + column + 1] += 1
     for cell in range(columns * rows):
-        members.extend(cells.get(cell, ()))
-        starts.append(len(members))
+        starts[cell + 1] += starts[cell]
+    # Pieces are numbered in lookup order and filled in that order, so every cell's members stay in that order.
+    members = array("I", bytes(4 * starts[-1]))
+    filled = array("I", starts[:-1])
+    for number in range(count):
+        first_column, last_column, first_row, last_row = ranges[number * 4 : number * 4 + 4]
+        for row in range(first_row, last_row + 1):
+            for column in range(first_column, last_column + 1):
+                cell = row * columns + column
+                members[filled[cell]] = number
+                filled[cell] += 1
     return RegionIndex(
         stamp, west, south, columns, rows, starts, members, boxes, offsets, bytes(wkb), [None] * count,
         tuple(regions_of), rows_by_id,

@@ -7,11 +7,18 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import IntegrityError
+from django.utils import timezone
 
 from assessment.models import AssessmentRun, RunKind, UnitResult
 from assessment.periods import span_containing
 from assessment.selectors import period_results
-from assessment.services import assessment_freeze, assessment_freeze_due, assessment_recompute
+from assessment.services import (
+    assessment_freeze,
+    assessment_freeze_backfill,
+    assessment_freeze_due,
+    assessment_recompute,
+)
+from cases.models import CaseEvent
 from huizhou_cityops.errors import ConflictError
 
 from .scenario import at, dispatched, handled, october
@@ -126,6 +133,31 @@ def test_the_beat_never_freezes_a_period_before_any_data_and_freezes_it_once_dat
     assert runs["month"].period_start == date(2026, 10, 1)
     assert department_counts(OCTOBER, cases).counts["dispatched"] == 5
     assert "quarter" not in runs and "year" not in runs
+
+
+def test_a_backfill_freezes_every_ended_period_since_the_first_case_once(cases):
+    october(cases)
+    already = assessment_freeze(span=span_containing("week", date(2026, 10, 12)), now=NOVEMBER_2)
+    runs = assessment_freeze_backfill(now=NOVEMBER_2, kinds=["week", "month", "quarter"])
+    first = timezone.localdate(CaseEvent.objects.order_by("at").first().at)
+    weeks, week = [], span_containing("week", first)
+    while week.first <= date(2026, 10, 26):
+        weeks.append(week.first)
+        week = week.next()
+    assert [r.period_start for r in runs if r.period_kind == "week"] == [w for w in weeks if w != already.period_start]
+    assert [(r.period_kind, r.period_start) for r in runs if r.period_kind != "week"] == [("month", date(2026, 10, 1))]
+    # The week frozen before is kept as it was, every period has one freeze, and a second backfill has nothing to do.
+    assert AssessmentRun.objects.filter(period_kind="week", period_start=already.period_start).count() == 1
+    assert assessment_freeze_backfill(now=NOVEMBER_2, kinds=["week", "month", "quarter"]) == []
+    assert department_counts(OCTOBER, cases).counts["dispatched"] == 5
+
+
+def test_a_backfill_of_an_empty_city_freezes_nothing_and_bad_kinds_are_refused():
+    from django.core.management.base import CommandError
+
+    assert assessment_freeze_backfill(now=NOVEMBER_2) == []
+    with pytest.raises(CommandError, match="fortnight"):
+        call_command("assessment_freeze", "--backfill", "--kinds", "month,fortnight")
 
 
 def test_the_beat_entry_and_task_are_wired():
