@@ -285,8 +285,10 @@ def grid_workers_for_case(case):
 
 
 def departments_for_filter(*, user):
-    """Active departments the user may see, by level and name: the list filter's choices."""
-    return list(Department.objects.visible_to(user).filter(active=True).order_by("level", "name"))
+    """Active departments the user may see, by level and name: the list filter's choices, (code, name)."""
+    return list(
+        Department.objects.visible_to(user).filter(active=True).order_by("level", "name").values_list("code", "name")
+    )
 
 
 @dataclass
@@ -348,13 +350,13 @@ def filing_conditions_for_case(case):
 
 
 def regions_for_filter(*, user):
-    """Districts and streets the user covers, for the region filter (no geometry)."""
+    """The city, districts and streets the user covers, for the region filter: (code, name, level) by path."""
     return list(
         Region.objects.visible_to(user)
         .current()
         .filter(level__in=[Level.CITY, Level.DISTRICT, Level.STREET])
-        .defer("geom")
         .order_by("path")
+        .values_list("code", "name", "level")
     )
 
 

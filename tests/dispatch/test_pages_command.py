@@ -412,3 +412,30 @@ def test_a_leader_issues_a_supervision_order_from_the_panel(cases, personas):
     counts = leader.get("/command/counts/").json()["counts"]
     assert counts["supervised"] == 1
     assert client_for(personas["dispatcher"]).post(url, {"note": "x", "reply_hours": "4"}).status_code == 403
+
+
+def _options(body, select_id):
+    select = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', body, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select)
+
+
+def test_the_filters_offer_the_users_own_regions_and_departments_and_keep_the_choice(personas, huizhou_grid):
+    from cases.models import Category
+    from grids.models import Department
+
+    Category.objects.filter(kind="E", code="0102").update(name="<b>暴露垃圾</b>")
+    body = client_for(personas["district_dispatcher"]).get("/command/?region=441302&category=E0102").content.decode()
+    regions = _options(body, "f-region")
+    offered = {code for code, _, _ in regions if code}
+    in_scope = set(Region.objects.visible_to(personas["district_dispatcher"]).values_list("code", flat=True))
+    assert "441302" in offered and offered <= in_scope and "441303" not in offered
+    assert [code for code, selected, _ in regions if selected] == ["441302"]
+    streets = [label for code, _, label in regions if len(code) == 9]
+    assert streets and all(label.startswith("\u3000") for label in streets)
+    categories = _options(body, "f-category")
+    assert [(code, label) for code, selected, label in categories if selected] == [
+        ("E0102", "\u3000E0102 &lt;b&gt;暴露垃圾&lt;/b&gt;")
+    ]
+    departments = {code for code, _, _ in _options(body, "f-department") if code}
+    visible = set(Department.objects.visible_to(personas["district_dispatcher"]).values_list("code", flat=True))
+    assert departments and departments <= visible
