@@ -203,10 +203,14 @@ def assessment_freeze_due(*, now=None, kinds=FROZEN_KINDS) -> list[AssessmentRun
     return runs
 
 
-def assessment_freeze_backfill(*, now=None, kinds=FROZEN_KINDS) -> list[AssessmentRun]:
-    """Freeze every ended period of `kinds` since the first case event that has no freeze yet, oldest first: what
-    the beat would have frozen had it run all along (after a city loads its history, or after the beat was down for
-    more than a period). Each period is frozen as the beat freezes it, with every event known now."""
+BACKFILL_KINDS = ("week", "month", "quarter", "year")
+
+
+def assessment_freeze_backfill(*, now=None, kinds=BACKFILL_KINDS, frozen_each=None) -> list[AssessmentRun]:
+    """Freeze every ended period of `kinds` since the first case event that has no freeze yet, oldest first: the
+    periods the beat would have frozen had it run all along (after a city loads its history, or after the beat was
+    down for more than a period). Each is frozen now: with every event known now and the schemes in force now.
+    `frozen_each(run)` is called as each one is frozen (progress)."""
     now = now or timezone.now()
     first = CaseEvent.objects.filter(NOT_TIMER_EVENT).aggregate(at=Min("at"))["at"]
     if first is None:
@@ -214,8 +218,8 @@ def assessment_freeze_backfill(*, now=None, kinds=FROZEN_KINDS) -> list[Assessme
     first_day, today = timezone.localdate(first), timezone.localdate(now)
     runs = []
     for kind in kinds:
-        if kind not in KINDS:
-            continue
+        if kind not in FROZEN_KINDS:
+            raise ValueError(f"not a period kind that freezes: {kind}")
         frozen = set(
             AssessmentRun.objects.filter(period_kind=kind, kind=RunKind.FREEZE).values_list("period_start", flat=True)
         )
@@ -223,6 +227,8 @@ def assessment_freeze_backfill(*, now=None, kinds=FROZEN_KINDS) -> list[Assessme
         while span.first < current.first:
             if span.first not in frozen:
                 runs.append(assessment_freeze(span=span, now=now))
+                if frozen_each is not None:
+                    frozen_each(runs[-1])
             span = span.next()
     return runs
 

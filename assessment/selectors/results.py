@@ -275,12 +275,16 @@ def change(current, previous, unit="score", higher_is_better=True):
     return compare(current, previous, unit, higher_is_better)
 
 
-def trend(*, span: Span, subject, key, names, periods=6, overrides=None):
-    """[(label, score, {indicator: value})] for the unit over `periods` periods ending with `span`."""
+def trend(*, span: Span, subject, key, names, periods=6, overrides=None, known=()):
+    """[(label, score, {indicator: value})] for the unit over `periods` periods ending with `span`. `known`: results
+    the caller already holds (holding the unit's row), read rather than computed or unpickled again."""
     points = []
+    known = {results.span.key: results for results in known}
     for s in spans_back(span, periods):
-        run = None if overrides else run_latest(s)
-        if run is not None:
+        run = None if overrides or s.key in known else run_latest(s)
+        if s.key in known:
+            row = known[s.key].one(subject, key)
+        elif run is not None:
             row = next(iter(_rows_from_run(run, [subject], key=key).get(subject, [])), None)
         else:
             # Departments and regions are computed together: the live period's figures come from the same cached

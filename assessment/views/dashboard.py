@@ -174,7 +174,9 @@ def dashboard_context(request, span, scheme):
             [r for r in regions if r.level == Level.STREET], RANKED_REGION, span, "region",
             previous.of(Subject.REGION, Level.STREET), year_ago.of(Subject.REGION, Level.STREET),
         ),
-        "trend": trend(span=span, subject=Subject.REGION, key=root.code, names=TREND) if root else [],
+        # The period's own point from the results above (they keep the root's row): the live month's full results
+        # are not read again for one row.
+        "trend": trend(span=span, subject=Subject.REGION, key=root.code, names=TREND, known=[current]) if root else [],
         "trend_names": {n: str(h.label) for n, h in zip(TREND, headers(TREND), strict=True)},
         "top_categories": current.top_categories(region_path=root.path if root else ""),
     }  # fmt: skip

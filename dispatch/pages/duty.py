@@ -63,6 +63,8 @@ def _groups(shifts, now, whole, day_end):
             group.next.append(shift)
         else:
             group.later.append(shift)
+    # A group with none of its shifts on the day (only the coming ones read for "next") is not on the day's roster.
+    groups = {key: g for key, g in groups.items() if g.now or g.later or any(s.starts_at < day_end for s in g.next)}
     for group in groups.values():
         if group.next:
             first = min(s.starts_at for s in group.next)

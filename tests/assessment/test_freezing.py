@@ -152,12 +152,28 @@ def test_a_backfill_freezes_every_ended_period_since_the_first_case_once(cases):
     assert department_counts(OCTOBER, cases).counts["dispatched"] == 5
 
 
-def test_a_backfill_of_an_empty_city_freezes_nothing_and_bad_kinds_are_refused():
+def test_the_backfill_command_freezes_and_lists_each_period_and_refuses_what_does_not_go_together(cases):
+    import io
+
     from django.core.management.base import CommandError
 
-    assert assessment_freeze_backfill(now=NOVEMBER_2) == []
-    with pytest.raises(CommandError, match="fortnight"):
-        call_command("assessment_freeze", "--backfill", "--kinds", "month,fortnight")
+    assert assessment_freeze_backfill(now=NOVEMBER_2) == []  # no case yet: nothing to freeze
+    october(cases)
+    out = io.StringIO()
+    call_command("assessment_freeze", "--backfill", "--kinds", "month", stdout=out)
+    months = AssessmentRun.objects.filter(period_kind="month", kind=RunKind.FREEZE)
+    # Every month from October to the one before this one, each named as it was frozen.
+    assert months.count() == out.getvalue().count(" · run ") >= 1
+    assert months.filter(period_start=date(2026, 10, 1)).exists()
+    assert not AssessmentRun.objects.exclude(period_kind="month").exists()
+    for arguments, message in [
+        (["--backfill", "--kinds", "month,fortnight"], "fortnight"),
+        (["--backfill", "--kinds", " , "], "Unknown period kind"),
+        (["--kinds", "month"], "--kinds goes with --backfill"),
+        (["--backfill", "--period", "month:2026-10-01"], "not both"),
+    ]:
+        with pytest.raises(CommandError, match=message):
+            call_command("assessment_freeze", *arguments)
 
 
 def test_the_beat_entry_and_task_are_wired():

@@ -192,3 +192,13 @@ def test_an_unknown_scheme_is_a_message_and_the_standard_figures(assessor, histo
     text = response.content.decode()
     assert f"no active department scheme “{'x' * 40}”; the standard one is shown" in text
     assert response.context["body"] == standard.context["body"]
+
+
+def test_the_shared_dashboard_figures_link_only_what_the_page_understood(assessor, histories, settings):
+    settings.ASSESSMENT_LIVE_CACHE_SECONDS = 600  # the rendered figures are shared by every reader of the scope
+    client = client_for(assessor)
+    first = client.get(reverse("assessment:dashboard") + P + "&utm=campaign-x").context["body"]
+    again = client.get(reverse("assessment:dashboard") + P).context["body"]
+    assert again == first and "campaign-x" not in first and "period=" in first
+    schemed = client.get(reverse("assessment:dashboard") + P + "&scheme=department-daily-100").context["body"]
+    assert "scheme=department-daily-100" in schemed

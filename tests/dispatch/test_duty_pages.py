@@ -91,8 +91,8 @@ def test_the_duty_page_shows_who_is_on_duty_now_and_next_with_phones_masked_for_
 
 
 def test_late_in_the_evening_the_next_shift_is_the_one_after_midnight(personas, huizhou_grid, monkeypatch):
-    """At 22:30 the roster for today names the night shift starting at 00:00 as next; tomorrow's day shift is not
-    part of today's roster."""
+    """At 22:30 the roster for today names the night shift starting at 00:00 as next; tomorrow's other shifts, and
+    departments rostered only from tomorrow, are not part of today's roster."""
     import dispatch.pages.duty as duty_page
     from grids.duty_selectors import day_bounds
 
@@ -108,8 +108,17 @@ def test_late_in_the_evening_the_next_shift_is_the_one_after_midnight(personas, 
         (day_after, midnight + timedelta(hours=8), midnight + timedelta(hours=16)),
     ]:
         DutyShift.objects.create(user=user, department=office, kind=DutyKind.OFFICER, starts_at=starts, ends_at=ends)
+    # A department rostered only from tomorrow is on tomorrow's roster, not on today's.
+    only_tomorrow = UserFactory(username="p-tomorrow", full_name="明日值守员")
+    DutyShift.objects.create(
+        user=only_tomorrow, department=Department.objects.get(code="huicheng-urban-management"),
+        kind=DutyKind.OFFICER, starts_at=midnight + timedelta(hours=1), ends_at=midnight + timedelta(hours=9),
+    )  # fmt: skip
     page = client_for(personas["district_dispatcher"]).get("/command/duty/").content.decode()
     assert f'data-on-duty="{personas["street_handler"].username}"' in page
+    assert str(only_tomorrow) not in page
+    tomorrow = client_for(personas["district_dispatcher"]).get(f"/command/duty/?day={midnight.date().isoformat()}")
+    assert str(only_tomorrow) in tomorrow.content.decode()
     next_rows = [row for row in page.split("<tr") if 'class="next"' in row]
     assert len(next_rows) == 1 and str(night) in next_rows[0]
     assert str(day_after) not in page

@@ -3,7 +3,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from assessment.periods import span_parse
-from assessment.services import FROZEN_KINDS, assessment_freeze, assessment_freeze_backfill, assessment_freeze_due
+from assessment.services import (
+    BACKFILL_KINDS,
+    FROZEN_KINDS,
+    assessment_freeze,
+    assessment_freeze_backfill,
+    assessment_freeze_due,
+)
 from huizhou_cityops.errors import ConflictError
 
 
@@ -21,23 +27,33 @@ class Command(BaseCommand):
             "--backfill", action="store_true", help="Freeze every ended period since the first case that has none."
         )
         parser.add_argument(
-            "--kinds", default=",".join(FROZEN_KINDS), help="With --backfill: the kinds, e.g. week,month,quarter,year"
+            "--kinds",
+            help=f"With --backfill: the kinds, comma-separated (default {','.join(BACKFILL_KINDS)}; add day for days)",
         )
 
-    def handle(self, *args, period=None, backfill=False, kinds="", **options):
-        chosen = [k.strip() for k in kinds.split(",") if k.strip()]
+    def handle(self, *args, period=None, backfill=False, kinds=None, **options):
+        if kinds is not None and not backfill:
+            raise CommandError("--kinds goes with --backfill.")
+        if period and backfill:
+            raise CommandError("Give --period or --backfill, not both.")
+        chosen = BACKFILL_KINDS if kinds is None else tuple(k.strip() for k in kinds.split(",") if k.strip())
         unknown = [k for k in chosen if k not in FROZEN_KINDS]
-        if unknown:
-            raise CommandError(f"Unknown period kind(s): {', '.join(unknown)}; choose from {', '.join(FROZEN_KINDS)}.")
+        if unknown or not chosen:
+            named = ", ".join(unknown) or "none"
+            raise CommandError(f"Unknown period kind(s): {named}; choose from {', '.join(FROZEN_KINDS)}.")
         try:
             if period:
                 runs = [assessment_freeze(span=span_parse(period))]
             elif backfill:
-                runs = assessment_freeze_backfill(kinds=chosen)
+                runs = assessment_freeze_backfill(kinds=chosen, frozen_each=self._show)
             else:
                 runs = assessment_freeze_due()
         except ConflictError as exc:
             raise CommandError(exc.message) from exc
-        for run in runs:
-            self.stdout.write(f"{run} · run {run.pk} · last event {run.last_event_id}")
+        if not backfill:
+            for run in runs:
+                self._show(run)
         self.stdout.write(self.style.SUCCESS(f"{len(runs)} period(s) frozen."))
+
+    def _show(self, run):
+        self.stdout.write(f"{run} · run {run.pk} · last event {run.last_event_id}")
