@@ -79,7 +79,11 @@ def _both(span):
     versions = scheme_versions_in_force()
     with transaction.atomic():
         bounds, rolled = period_compute_now(span, versions=versions, now=span.end)
-        assert freeze.stale_days(span, upto=bounds[0], enforcement_upto=bounds[1]) == []
+        # Brought up to date, unless the roll-ups never reached the period (its only day not written yet): then the
+        # freeze counted the events.
+        stale = freeze.stale_days(span, upto=bounds[0], enforcement_upto=bounds[1])
+        reached = RollupDay.objects.filter(day__gte=span.first - timedelta(days=1)).exists()
+        assert stale == [] or (stale is None and not reached), (span, stale)
         upto, enforcement_upto, track_upto = bounds
         direct = period_compute(
             span, versions=versions, now=span.end, upto=upto, enforcement_upto=enforcement_upto, track_upto=track_upto
@@ -117,8 +121,11 @@ def test_a_freeze_from_the_roll_ups_equals_a_freeze_from_the_events(world, rnd, 
         if registers:
             late = registers[draw(len(registers))]
             _late_event(late.case, late, late.at + timedelta(minutes=1), action="register", to_status="to_dispatch")
-            voided = registers[draw(len(registers))]
-            _void_late(Case.objects.get(pk=voided.case_id), voided)
+            # A case is voided at most once (voided is final): only a case its history has not voided can be.
+            voidable = [r for r in registers if not CaseEvent.objects.filter(case_id=r.case_id, action="approve_void")]
+            if voidable:
+                voided = voidable[draw(len(voidable))]
+                _void_late(Case.objects.get(pk=voided.case_id), voided)
         days = list(RollupDay.objects.filter(day__gte=span.first, day__lte=span.last))
         for record in rnd.sample(days, min(missing, len(days))):  # the beat has not written it yet
             for model in (DailyUnitCounts, DailyPostCounts, DailyCategoryCounts):
@@ -149,7 +156,11 @@ def test_a_freeze_never_reads_a_stale_roll_up(world):
     register = CaseEvent.objects.filter(action="register", at__gte=span.start, at__lt=span.end).order_by("at")[0]
     stale_before = RollupDay.objects.get(day=timezone.localdate(register.at))
     _late_event(register.case, register, register.at + timedelta(minutes=1), action="register", to_status="to_dispatch")
-    other = CaseEvent.objects.filter(action="register", at__gte=span.start, at__lt=span.end).order_by("-at")[0]
+    other = (
+        CaseEvent.objects.filter(action="register", at__gte=span.start, at__lt=span.end)
+        .exclude(case__events__action="approve_void")
+        .order_by("-at")[0]
+    )
     _void_late(Case.objects.get(pk=other.case_id), other)
     upto = CaseEvent.objects.order_by("-id").values_list("id", flat=True)[0]
     enforcement_upto = EnforcementEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
