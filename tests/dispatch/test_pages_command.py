@@ -439,3 +439,12 @@ def test_the_filters_offer_the_users_own_regions_and_departments_and_keep_the_ch
     departments = {code for code, _, _ in _options(body, "f-department") if code}
     visible = set(Department.objects.visible_to(personas["district_dispatcher"]).values_list("code", flat=True))
     assert departments and departments <= visible
+
+
+def test_a_city_dispatcher_filters_by_the_city_and_a_department(personas, huizhou_grid):
+    body = client_for(personas["dispatcher"]).get("/command/?department=city-urban-management").content.decode()
+    regions = _options(body, "f-region")
+    assert regions[1][0] == "4413" and not regions[1][2].startswith("\u3000")  # the city first, not indented
+    assert not any(selected for _, selected, _ in regions)
+    departments = _options(body, "f-department")
+    assert [code for code, selected, _ in departments if selected] == ["city-urban-management"]
