@@ -23,6 +23,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection, reset_queries, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from grids.models import Level, Region  # noqa: E402
 from grids.selectors import region_locate  # noqa: E402
@@ -34,8 +35,8 @@ def _export(street: Region, path: Path) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT code, ST_AsGeoJSON(geom, 15) FROM grids_region WHERE level = 'unit' AND path LIKE %s "
-            "AND (valid_to IS NULL OR valid_to >= current_date)",
-            [street.path + "%"],
+            "AND (valid_to IS NULL OR valid_to >= %s)",
+            [street.path + "%", timezone.localdate()],
         )
         features = [
             {"type": "Feature", "properties": {"code": code}, "geometry": json.loads(shape)}

@@ -32,22 +32,24 @@ def test_the_report_form_carries_the_patrol_card_and_the_open_patrol(client, gri
     assert _config(response)["patrol"]["open"]["client_id"] == str(session.client_id)
 
 
-def test_the_attendance_page_adds_up_todays_patrols(client, grid_worker, huizhou_grid):
-    now = timezone.now()
-    morning, _ = patrol_start(user=grid_worker, client_id=uuid.uuid4(), started_at=now - timedelta(minutes=90))
+def test_the_attendance_page_adds_up_todays_patrols(client, grid_worker, huizhou_grid, monkeypatch):
+    # The page's clock at 10:00 Beijing time, so both patrols fall on its day whenever the test runs.
+    now = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    monkeypatch.setattr("cases.views.mobile.timezone.now", lambda: now)
+    morning, _ = patrol_start(user=grid_worker, client_id=uuid.uuid4(), started_at=now - timedelta(minutes=90), now=now)
     point = huizhou_grid.point_in(QIAODONG_COMMUNITY)
     patrol_track_add(
         user=grid_worker,
         client_id=morning.client_id,
         points=[{"recorded_at": now - timedelta(minutes=80), "point": point}],
+        now=now,
     )
-    patrol_end(user=grid_worker, client_id=morning.client_id, ended_at=now - timedelta(minutes=60))
-    patrol_start(user=grid_worker, client_id=uuid.uuid4(), started_at=now - timedelta(minutes=15))
+    patrol_end(user=grid_worker, client_id=morning.client_id, ended_at=now - timedelta(minutes=60), now=now)
+    patrol_start(user=grid_worker, client_id=uuid.uuid4(), started_at=now - timedelta(minutes=15), now=now)
     client.force_login(grid_worker)
     page = client.get("/m/patrols/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    # 30 minutes in the morning's patrol, 15 in the open one (if the day began within these 90 minutes, less).
-    if timezone.localtime(now - timedelta(minutes=90)).date() == timezone.localdate(now):
-        assert "On duty today: 0:45 h" in page
+    # 30 minutes in the morning's patrol, 15 in the open one.
+    assert "On duty today: 0:45 h" in page
     assert page.count("data-patrol=") == 2 and "1 position" in page
 
 

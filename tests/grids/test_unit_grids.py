@@ -4,6 +4,7 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from grids.models import BoundaryVersion, Level, Region, UnitGridLayer
 from grids.selectors import region_locate
@@ -45,7 +46,7 @@ def tiling_figures(community_id):
         cursor.execute(
             """
             WITH cells AS (SELECT id, geom FROM grids_region WHERE parent_id = %(id)s AND level = 'unit'
-                           AND (valid_to IS NULL OR valid_to >= current_date))
+                           AND (valid_to IS NULL OR valid_to >= %(today)s))
             SELECT (SELECT ST_Area(geom::geography) / ST_Area(geom) FROM grids_region WHERE id = %(id)s),
                    (SELECT ST_Area(geom) FROM grids_region WHERE id = %(id)s),
                    (SELECT sum(ST_Area(geom)) FROM cells),
@@ -54,7 +55,7 @@ def tiling_figures(community_id):
                    (SELECT ST_Area(ST_Difference(r.geom, (SELECT ST_Union(geom) FROM cells)))
                     FROM grids_region r WHERE r.id = %(id)s)
             """,
-            {"id": community_id},
+            {"id": community_id, "today": timezone.localdate()},
         )
         scale, *figures = cursor.fetchone()
     return [figure * scale for figure in figures]
