@@ -114,8 +114,12 @@ def _unit_row(subject, key, name, counts, names, obj_id):
     )
 
 
-def region_rows(leaves):
+def region_rows(leaves, levels=None):
+    """The rows of every region, or of the regions at `levels` only (each level is ranked on its own, and a region's
+    number of communities is counted over all of them either way)."""
     regions = regions_for_assessment()
+    if levels is not None:
+        regions = [r for r in regions if r["level"] in levels]
     totals = region_rollup(leaves, regions)
     rows = []
     for r in regions:
@@ -181,6 +185,7 @@ def period_compute(
     enforcement_upto=None,
     subjects=None,
     rollups_current=False,
+    region_levels=None,
 ):
     """{subject: [UnitRow, …] ranked} for the period, scored with `versions` ({subject: SchemeVersion}).
 
@@ -188,6 +193,7 @@ def period_compute(
     to that id, `track_upto` only patrol track points up to that id and `enforcement_upto` only enforcement-chain
     events up to that id (an "as of" recomputation). `rollups_current`: the caller holds the roll-ups' lock and
     brought the period's days up to date as of these bounds (rollups.freeze), so they are read instead of the events.
+    `region_levels`: the region rows of these levels only (None: every level).
     """
     now = now or timezone.now()
     subjects = set(subjects or Subject.values)
@@ -200,7 +206,7 @@ def period_compute(
         if Subject.DEPARTMENT in subjects:
             result[Subject.DEPARTMENT] = department_rows(departments)
         if Subject.REGION in subjects:
-            result[Subject.REGION] = region_rows(leaves)
+            result[Subject.REGION] = region_rows(leaves, region_levels)
     if subjects & set(POST_SUBJECTS):
         window = {"start": span.start, "end": span.end, "bound": now}
         rows = post_rows(_post_counts(span, window, upto=upto, track_upto=track_upto, rollups_current=rollups_current))

@@ -5,7 +5,7 @@ import re
 import sys
 from dataclasses import dataclass
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from cases.models import Case
@@ -121,15 +121,20 @@ class PeriodResults:
 UNIT_KEY_FIELD = {Subject.DEPARTMENT: "department__code", Subject.REGION: "region__code"}
 
 
-def _rows_from_run(run, subjects, key=None):
-    """The run's rows of `subjects` (or of one unit); a run never changes, so they are cached by its id."""
+def _levels_key(levels):
+    return ",".join(sorted(levels)) if levels is not None else "all"
+
+
+def _rows_from_run(run, subjects, key=None, levels=None):
+    """The run's rows of `subjects` (or of one unit; its regions at `levels` only); a run never changes, so they
+    are cached by its id."""
     seconds = _live_cache_seconds()
     if not seconds:
-        return _read_run(run, subjects, key)
-    cache_key = "assessment:run:{}:{}:{}".format(run.pk, ",".join(sorted(subjects)), key or "")
+        return _read_run(run, subjects, key, levels)
+    cache_key = "assessment:run:{}:{}:{}:{}".format(run.pk, ",".join(sorted(subjects)), key or "", _levels_key(levels))
     rows = _cache_get(cache_key)
     if rows is None:
-        rows = _read_run(run, subjects, key)
+        rows = _read_run(run, subjects, key, levels)
         _cache_set(cache_key, rows, 24 * 3600)
     return rows
 
@@ -142,8 +147,10 @@ def _shared_names(figures):
     return {sys.intern(name) if isinstance(name, str) else name: value for name, value in figures.items()}
 
 
-def _read_run(run, subjects, key=None):
+def _read_run(run, subjects, key=None, levels=None):
     results = UnitResult.objects.filter(run=run, subject__in=subjects)
+    if levels is not None:
+        results = results.filter(~Q(subject=Subject.REGION) | Q(region__level__in=levels))
     if key is not None:
         # One unit of one subject: its row only (the trend reads one unit over several frozen periods).
         results = results.filter(**{UNIT_KEY_FIELD.get(subjects[0], "user__username"): key})
@@ -202,7 +209,7 @@ def _frozen_order(row):
     return (row.rank is None, row.rank or 0, row.score is None, -(row.score or 0), row.key)
 
 
-def _live_rows(span, *, subjects, versions, now, upto=None, track_upto=None, enforcement_upto=None):
+def _live_rows(span, *, subjects, versions, now, upto=None, track_upto=None, enforcement_upto=None, levels=None):
     """Rows computed now, cached when the cache is on.
 
     A live reading is keyed by the daily roll-ups' version and the current time bucket (ASSESSMENT_LIVE_CACHE_SECONDS
@@ -212,6 +219,7 @@ def _live_rows(span, *, subjects, versions, now, upto=None, track_upto=None, enf
     seconds = _live_cache_seconds()
     compute = {"versions": versions, "now": now, "subjects": subjects, "upto": upto, "track_upto": track_upto}
     compute["enforcement_upto"] = enforcement_upto
+    compute["region_levels"] = levels
     if not seconds:
         return period_compute(span, **compute)
     if upto is None:
@@ -220,10 +228,11 @@ def _live_rows(span, *, subjects, versions, now, upto=None, track_upto=None, enf
         bounds = f"live:{rollup_version()}:{int(now.timestamp()) // seconds}"
     else:
         bounds = f"asof:{upto}:{track_upto}:{enforcement_upto}:{now.isoformat()}"
-    key = "assessment:rows:{}:{}:{}:{}".format(
+    key = "assessment:rows:{}:{}:{}:{}:{}".format(
         span.key,
         ",".join(sorted(subjects)),
         ",".join(f"{s}={v.pk}" for s, v in sorted(versions.items())),
+        _levels_key(levels),
         bounds,
     )
     rows = _cache_get(key)
@@ -233,18 +242,21 @@ def _live_rows(span, *, subjects, versions, now, upto=None, track_upto=None, enf
     return rows
 
 
-def period_results(*, span: Span, subjects=None, overrides=None, now=None, live=False):
+def period_results(*, span: Span, subjects=None, overrides=None, now=None, live=False, region_levels=None):
     """The period's results: the newest frozen run when there is one (and `live` is not asked), else computed now.
 
     With a scheme override (another scheme than the primary one) on a frozen period, the overridden subjects are
     scored again over exactly the events and deadlines the run read, so their figures stay the frozen ones.
+    `region_levels`: the regions' rows of these levels only (a page that shows districts and streets need not
+    hold the 1,400 communities' rows); each level's ranks are the same either way.
     """
+    region_levels = frozenset(region_levels) if region_levels is not None else None
     subjects = list(subjects or Subject.values)
     run = None if live else run_latest(span)
     overrides = {s: code for s, code in (overrides or {}).items() if s in subjects}
     if run is not None:
         kept = [s for s in subjects if s not in overrides]
-        rows = _rows_from_run(run, kept) if kept else {}
+        rows = _rows_from_run(run, kept, levels=region_levels) if kept else {}
         if overrides:
             versions = scheme_versions_in_force(overrides=overrides)
             versions = {s: v for s, v in versions.items() if s in overrides}
@@ -257,11 +269,12 @@ def period_results(*, span: Span, subjects=None, overrides=None, now=None, live=
                     upto=run.last_event_id,
                     track_upto=run.last_track_point_id,
                     enforcement_upto=run.last_enforcement_event_id,
+                    levels=region_levels,
                 )
             )
         return PeriodResults(span=span, rows=rows, run=run, versions={}, rescored=tuple(overrides))
     versions = scheme_versions_in_force(overrides=overrides)
-    rows = _live_rows(span, subjects=subjects, versions=versions, now=now or timezone.now())
+    rows = _live_rows(span, subjects=subjects, versions=versions, now=now or timezone.now(), levels=region_levels)
     return PeriodResults(span=span, rows=rows, run=None, versions={s: v.pk for s, v in versions.items()})
 
 
@@ -275,9 +288,10 @@ def change(current, previous, unit="score", higher_is_better=True):
     return compare(current, previous, unit, higher_is_better)
 
 
-def trend(*, span: Span, subject, key, names, periods=6, overrides=None, known=()):
+def trend(*, span: Span, subject, key, names, periods=6, overrides=None, known=(), region_levels=None):
     """[(label, score, {indicator: value})] for the unit over `periods` periods ending with `span`. `known`: results
-    the caller already holds (holding the unit's row), read rather than computed or unpickled again."""
+    the caller already holds (holding the unit's row), read rather than computed or unpickled again;
+    `region_levels`: the levels a period computed now needs (one that holds the unit), shared with the caller's."""
     points = []
     known = {results.span.key: results for results in known}
     for s in spans_back(span, periods):
@@ -290,7 +304,10 @@ def trend(*, span: Span, subject, key, names, periods=6, overrides=None, known=(
             # Departments and regions are computed together: the live period's figures come from the same cached
             # computation as the page's own.
             together = [Subject.DEPARTMENT, Subject.REGION] if subject in (Subject.DEPARTMENT, Subject.REGION) else []
-            row = period_results(span=s, subjects=together or [subject], overrides=overrides).one(subject, key)
+            results = period_results(
+                span=s, subjects=together or [subject], overrides=overrides, region_levels=region_levels
+            )
+            row = results.one(subject, key)
         points.append(
             {
                 "label": s.label,

@@ -44,13 +44,19 @@ def reader_root(user):
 
 
 def in_subtree(rows, root):
-    return [r for r in rows if root is not None and (r.key == root.code or r.obj_id in _ids_under(root))]
+    if root is None:
+        return []
+    under = _ids_under(root, frozenset(r.level for r in rows))
+    return [r for r in rows if r.key == root.code or r.obj_id in under]
 
 
-def _ids_under(root):
-    if not hasattr(root, "_ids_under"):
-        root._ids_under = set(Region.objects.filter(path__startswith=root.path).values_list("id", flat=True))
-    return root._ids_under
+def _ids_under(root, levels):
+    """The ids of the regions under `root` at `levels` (those of the rows asked about, not the unit grids')."""
+    known = root.__dict__.setdefault("_ids_under", {})
+    if levels not in known:
+        regions = Region.objects.filter(path__startswith=root.path, level__in=levels)
+        known[levels] = set(regions.values_list("id", flat=True))
+    return known[levels]
 
 
 def department_columns(scheme):
@@ -120,10 +126,17 @@ def body_cache_key(request, span, scheme):
     )
 
 
+def shown_levels(root):
+    """The region levels the dashboard shows or compares: the districts and streets it ranks and the reader's root's.
+    Only their rows are read or computed: the communities' (about 1,400 of some 1,500 rows, 4–5 MB a period at city
+    scale) never are, unless the reader's root is one."""
+    return frozenset(RANKED_LEVELS) | ({root.level} if root is not None else set())
+
+
 def shown_rows(results, root):
     """`results` with only the region rows the dashboard shows or compares: the districts and streets it ranks and
-    the reader's root. Every region's row (about 1,500, most of them communities) is dropped as soon as a period is
-    read, so a worker does not hold three periods of them at once (about 20 MB at city scale)."""
+    the reader's root (the others of the root's level, when it is a community, are dropped as soon as a period is
+    read, so a worker does not hold three periods of them at once)."""
     kept = [
         r for r in results.of(Subject.REGION) if r.level in RANKED_LEVELS or (root is not None and r.key == root.code)
     ]
@@ -135,8 +148,9 @@ def dashboard_context(request, span, scheme):
     overrides = {Subject.DEPARTMENT: scheme} if scheme else None
     subjects = [Subject.DEPARTMENT, Subject.REGION]
     root = reader_root(request.user)
+    levels = shown_levels(root)
     current, previous, year_ago = (
-        shown_rows(period_results(span=s, subjects=subjects, overrides=overrides), root)
+        shown_rows(period_results(span=s, subjects=subjects, overrides=overrides, region_levels=levels), root)
         for s in (span, span.previous(), span.year_before())
     )
     codes = set(departments_readable(request.user).values_list("code", flat=True))
@@ -176,7 +190,9 @@ def dashboard_context(request, span, scheme):
         ),
         # The period's own point from the results above (they keep the root's row): the live month's full results
         # are not read again for one row.
-        "trend": trend(span=span, subject=Subject.REGION, key=root.code, names=TREND, known=[current]) if root else [],
+        "trend": trend(
+            span=span, subject=Subject.REGION, key=root.code, names=TREND, known=[current], region_levels=levels
+        ) if root else [],
         "trend_names": {n: str(h.label) for n, h in zip(TREND, headers(TREND), strict=True)},
         "top_categories": current.top_categories(region_path=root.path if root else ""),
     }  # fmt: skip

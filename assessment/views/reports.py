@@ -18,6 +18,7 @@ from ..permissions import departments_readable, reads_dashboard, region_readable
 from ..selectors import period_results, period_source, score_map_features
 from .common import cells, chart_of, compare_cells, headers, ranking, span_from
 from .dashboard import in_subtree, reader_root, score_map_url
+from .units import CHILD_LEVEL
 
 BULLETIN_TOTALS = ["accepted", "filed", "due", "closed", "close_rate", "on_time_close_rate", "handling_rate"]
 BULLETIN_REGION = ["filed", "due", "closed", "close_rate", "on_time_close_rate"]
@@ -165,4 +166,7 @@ def score_map_data(request):
     region = _map_region(request)
     if region is None:
         raise Http404
-    return JsonResponse(score_map_features(results=period_results(span=span, subjects=[Subject.REGION]), region=region))
+    # The children's level only: a street's map does not need every region's row of the period.
+    levels = {CHILD_LEVEL[region.level]} if region.level in CHILD_LEVEL else set()
+    results = period_results(span=span, subjects=[Subject.REGION], region_levels=levels)
+    return JsonResponse(score_map_features(results=results, region=region))

@@ -104,8 +104,10 @@ def region_page(request, code):
             CHILD_COLUMNS,
             span,
             "region",
-            period_results(span=span.previous(), subjects=[Subject.REGION]).of(Subject.REGION, child_level),
-            period_results(span=span.year_before(), subjects=[Subject.REGION]).of(Subject.REGION, child_level),
+            *(
+                period_results(span=s, subjects=[Subject.REGION], region_levels={child_level}).of(Subject.REGION)
+                for s in (span.previous(), span.year_before())
+            ),
         )
     parent = region.parent if region.parent_id and region_readable(request.user, region.parent.path) else None
     context.update(

@@ -10,9 +10,14 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
+import assessment.selectors as results_module
+import assessment.views.dashboard as dashboard_module
 from assessment.indicators.rates import DEPARTMENT_INDICATORS, REGION_INDICATORS
+from assessment.models import Subject
 from assessment.periods import span_containing
+from assessment.selectors import period_results
 from assessment.services import assessment_freeze
+from grids.models import Level
 
 from .histories import histories_write
 
@@ -167,3 +172,72 @@ def test_a_month_frozen_before_its_events_were_loaded_shows_the_frozen_zeros_eve
     client.force_login(assessor)
     totals = _assert_consistent(client, empty=True)
     assert totals["accepted"] == 0
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+@pytest.mark.parametrize("cache_seconds", [0, 600])
+def test_a_page_reading_some_region_levels_gets_the_rows_every_level_gives(
+    assessor, world, settings, frozen, cache_seconds
+):
+    settings.ASSESSMENT_LIVE_CACHE_SECONDS = cache_seconds
+    _write(world, 120, 5, 0)
+    if frozen:
+        assessment_freeze(span=FEBRUARY)
+    levels = {Level.DISTRICT, Level.STREET, Level.CITY}
+
+    def rows(**levels_asked):
+        results = period_results(span=FEBRUARY, subjects=[Subject.DEPARTMENT, Subject.REGION], **levels_asked)
+        assert results.frozen == frozen
+        return {
+            subject: [(r.key, r.level, r.rank, r.score, r.grade, r.sample, r.counts, r.values) for r in subject_rows]
+            for subject, subject_rows in results.rows.items()
+        }
+
+    some, every = rows(region_levels=levels), rows()
+    assert {level for _key, level, *_rest in every[Subject.REGION]} > levels  # the communities are there
+    assert some[Subject.DEPARTMENT] == every[Subject.DEPARTMENT]
+    assert some[Subject.REGION] == [row for row in every[Subject.REGION] if row[1] in levels]
+    assert any(row[2] is not None for row in some[Subject.REGION])  # ranked within each level
+
+
+def test_the_dashboard_reads_no_community_rows(assessor, world, monkeypatch):
+    """A city-wide reader's dashboard shows the districts and streets: the communities' rows (most of a city's
+    region rows) are neither computed nor read from a run, for the live month or the months it compares."""
+    _write(world, 120, 5, 0)
+    assessment_freeze(span=FEBRUARY.previous())
+    read = []
+    real = results_module.period_results
+
+    def spy(**kwargs):
+        results = real(**kwargs)
+        read.append((kwargs["span"].key, results.frozen, {r.level for r in results.of(Subject.REGION)}))
+        return results
+
+    monkeypatch.setattr(dashboard_module, "period_results", spy)
+    client = Client()
+    client.force_login(assessor)
+    response = client.get(reverse("assessment:dashboard") + P)
+    assert len(_ranked(response.context["districts"])) == 5
+    assert {key for key, _frozen, _levels in read} == {
+        FEBRUARY.key,
+        FEBRUARY.previous().key,
+        FEBRUARY.year_before().key,
+    }
+    assert any(frozen for _key, frozen, _levels in read)
+    assert all(levels <= {Level.CITY, Level.DISTRICT, Level.STREET} for _key, _frozen, levels in read)
+
+
+def test_the_score_map_colours_each_child_with_its_ranked_row(assessor, world):
+    _write(world, 120, 5, 0)
+    client = Client()
+    client.force_login(assessor)
+    districts = _ranked(client.get(reverse("assessment:dashboard") + P).context["districts"])
+    for code, child_level in (("4413", Level.DISTRICT), ("441302", Level.STREET)):
+        url = reverse("assessment:map-scores") + P + f"&region={code}"
+        features = [f["properties"] for f in client.get(url).json()["features"]]
+        assert features and {f["level"] for f in features} == {child_level}
+        if child_level == Level.DISTRICT:
+            assert {f["code"]: (f["rank"], _number(f["score"])) for f in features} == {
+                key: row[:2] for key, row in districts.items()
+            }
+        assert any(f["score"] is not None for f in features)
