@@ -1,6 +1,13 @@
 """The production web server (gunicorn with uvicorn workers, docker/gunicorn.conf.py) on a free port, for the
-benchmarks that measure what a deployment would do. Its log goes to var/<name>-server.log."""
+benchmarks that measure what a deployment would do. Its log goes to var/<name>-server.log.
 
+The server runs from a virtualenv of requirements.txt alone, as the production image installs it (var/production-venv,
+built on first use and again when requirements.txt changes; about ten seconds): the development venv's test tools
+would be loaded by the server too (DRF imports `requests` and `pygments` whenever they are installed, about 5 MB in
+every worker). BENCHMARK_SERVER_VENV=dev serves from the development venv instead.
+"""
+
+import hashlib
 import os
 import socket
 import subprocess
@@ -22,6 +29,35 @@ def production_environ(name: str) -> None:
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 
+PRODUCTION_VENV = ROOT / "var" / "production-venv"
+
+
+def production_venv() -> Path:
+    """The virtualenv the server runs from: requirements.txt only, (re)built when missing or out of date; the
+    development venv when BENCHMARK_SERVER_VENV=dev, or when it cannot be built (said on stderr)."""
+    development = Path(sys.executable).parent.parent
+    if os.environ.get("BENCHMARK_SERVER_VENV", "").lower() == "dev":
+        return development
+    requirements = ROOT / "requirements.txt"
+    wanted = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    stamp = PRODUCTION_VENV / "requirements.sha256"
+    if stamp.exists() and stamp.read_text() == wanted:
+        return PRODUCTION_VENV
+    print("building the production virtualenv (requirements.txt) in var/production-venv …", file=sys.stderr)
+    commands = [
+        [sys.executable, "-m", "venv", "--clear", str(PRODUCTION_VENV)],
+        [str(PRODUCTION_VENV / "bin" / "pip"), "install", "-q", "-r", str(requirements)],
+    ]
+    for command in commands:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+        if done.returncode:
+            reason = done.stderr.strip()[-300:]
+            print(f"could not build it ({reason}); serving from the development venv", file=sys.stderr)
+            return development
+    stamp.write_text(wanted)
+    return PRODUCTION_VENV
+
+
 def start_server(name: str, *, app: str = "huizhou_cityops.asgi", env: dict | None = None, ready: str = "/healthz"):
     """(process, url) once `ready` answers; SystemExit naming the log when it does not within 60 s. `app` and `env`
     serve another ASGI application (benchmarks/bare_drf) with the same gunicorn configuration."""
@@ -31,7 +67,7 @@ def start_server(name: str, *, app: str = "huizhou_cityops.asgi", env: dict | No
     (ROOT / "var").mkdir(exist_ok=True)
     log_name = f"var/{name}-server.log"
     log = (ROOT / log_name).open("w")
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    gunicorn = str(production_venv() / "bin" / "gunicorn")
     env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", "GUNICORN_GRACEFUL_TIMEOUT": "5", **(env or {})}
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [gunicorn, "--config", "docker/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
