@@ -6,6 +6,7 @@ logged. Short socket timeouts (settings CACHES OPTIONS) keep an unreachable Redi
 """
 
 import logging
+import re
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -16,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 # After a failure, skip Redis for this long instead of paying its timeout on every call.
 PAUSE_SECONDS = 5.0
+# Keys deleted per UNLINK when the cache is cleared.
+CLEAR_BATCH = 1000
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -45,10 +48,13 @@ class FallbackRedisCache(RedisCache):
     _paused_until = 0.0
 
     def _attempt(self, name, default, *args, **kwargs):
+        return self._guarded(lambda: getattr(super(FallbackRedisCache, self), name)(*args, **kwargs), default)
+
+    def _guarded(self, call, default):
         if time.monotonic() < self._paused_until:
             return default
         try:
-            return getattr(super(), name)(*args, **kwargs)
+            return call()
         except (RedisError, OSError):
             self._paused_until = time.monotonic() + PAUSE_SECONDS
             logger.warning("cache: Redis does not answer; going on without the cache for a while", exc_info=True)
@@ -84,3 +90,22 @@ class FallbackRedisCache(RedisCache):
     def incr(self, key, delta=1, version=None):
         # None while Redis does not answer; ValueError (no such key) passes through as in Django.
         return self._attempt("incr", None, key, delta, version)
+
+    def clear(self):
+        """Delete this cache's keys (those under its KEY_PREFIX), not the whole Redis database: Celery's queues and
+        other processes' caches live in it too (Django's clear() is FLUSHDB, which would drop queued tasks). False
+        while Redis does not answer."""
+        return self._guarded(self._clear_prefix, False)
+
+    def _clear_prefix(self):
+        client = self._cache.get_client(None, write=True)
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self.key_prefix) + ":*"
+        batch = []
+        for key in client.scan_iter(match=pattern, count=CLEAR_BATCH):
+            batch.append(key)
+            if len(batch) >= CLEAR_BATCH:
+                client.unlink(*batch)
+                batch.clear()
+        if batch:
+            client.unlink(*batch)
+        return True
