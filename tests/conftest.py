@@ -50,3 +50,19 @@ def _english_messages():
     request's language, so the Chinese default is tested where it matters (tests/test_settings.py)."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def steady_rate_windows(monkeypatch):
+    """The rate limits' fixed windows (a minute, an hour) pinned to the middle of the current hour: a test that posts
+    past a limit would otherwise see its count start again when a minute or an hour turns between its posts."""
+    import time
+    from types import SimpleNamespace
+
+    from accounts.security import ratelimit
+    from cases.services import sensing_sources
+
+    middle = (time.time() // 3600) * 3600 + 1800
+    clock = SimpleNamespace(time=lambda: middle, monotonic=time.monotonic)
+    monkeypatch.setattr(ratelimit, "time", clock)
+    monkeypatch.setattr(sensing_sources, "time", clock)

@@ -241,6 +241,7 @@ def test_bad_service_codes_and_places_are_refused_in_the_spec_format_and_write_n
     assert Case.objects.count() == before and Open311Request.objects.count() == 0
 
 
+@pytest.mark.usefixtures("steady_rate_windows")
 def test_a_client_posting_too_fast_is_told_to_wait_with_429(web, cases, client_key, settings):
     settings.OPEN311_POSTS_PER_MINUTE = 2
     _client, key = client_key

@@ -113,6 +113,7 @@ def test_a_body_that_is_not_json_is_400(cases, source):
     assert not SensingEvent.objects.exists()
 
 
+@pytest.mark.usefixtures("steady_rate_windows")
 def test_above_the_sources_rate_it_is_429_with_retry_after(cases, source):
     _source, key = source
     answers = _run(*(({"X-Api-Key": key}, detection(event_id=f"r{n}", lon=cases.lon, lat=cases.lat)) for n in range(7)))

@@ -186,6 +186,7 @@ def test_a_post_without_a_key_or_with_a_users_session_is_401(cases, source, api_
     assert SensingEvent.objects.count() == 0
 
 
+@pytest.mark.usefixtures("steady_rate_windows")
 def test_a_flooding_source_gets_429_and_the_administrators_are_told_once(cases, personas):
     cache.clear()
     admin = UserFactory(username="p-admin", is_superuser=True, is_staff=True)

@@ -9,7 +9,8 @@ from django.utils import timezone
 from cases.models import Case
 from dispatch.models import OutboxMessage, PublicFollow
 
-pytestmark = pytest.mark.django_db
+# The hourly limits count in fixed windows: pinned, so an hour turning between a test's posts cannot reset them.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("steady_rate_windows")]
 
 
 def test_reports_from_one_address_are_limited_per_hour(portal, resident, settings):
