@@ -10,8 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.clock import light_at
-from cases.models import Case, Light
+from cases.clock import add_time, light_at
+from cases.models import Case, Light, Status
+from cases.services.stages import stage_limit
+from cases.workflow import STAGE_OF
 from tests.fixtures.grid import HUICHENG, HUIYANG, QIAODONG_COMMUNITY
 
 pytestmark = pytest.mark.django_db
@@ -38,9 +40,15 @@ def intake(data):
 
 @pytest.fixture
 def two_districts(cases, huizhou_grid):
-    """Two 惠城区 cases (one reported three days ago, its acceptance long overdue) and one 惠阳区 case from today."""
+    """Two 惠城区 cases (one reported three days ago, its acceptance long overdue) and one 惠阳区 case from today.
+
+    Three days back, or further when they hold less than twice its acceptance limit of working time (a long
+    holiday): the case is overdue on its clock whenever the test runs."""
     now = timezone.now()
-    old = cases.report(now=now - timedelta(days=3), description="三天前上报的暴露垃圾")
+    model = Case(category=cases.category, region=cases.community, urgency="normal")
+    budget, clock = stage_limit(model, STAGE_OF[Status.REPORTED], now)
+    reported = min(now - timedelta(days=3), add_time(start=now, duration=-2 * budget, clock=clock))
+    old = cases.report(now=reported, description="三天前上报的暴露垃圾")
     fresh = cases.report()
     point = huizhou_grid.point_in(huizhou_grid.huiyang_community.code)
     huiyang = cases.report(actor=cases.p["operator"], source="hotline_12345", lon=point.x, lat=point.y, address="")
