@@ -156,16 +156,26 @@ def test_cells_in_several_places_are_sent_south_to_north_then_west_to_east(cases
     assert body == json.dumps(figures, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
 
 
-def test_the_cache_keeps_the_json_deflated_with_its_size(reported, settings):
-    import zlib
+@pytest.mark.parametrize("cache_seconds", [0, 300])
+def test_a_client_accepting_gzip_is_sent_the_json_gzipped_as_the_cache_keeps_it(reported, settings, cache_seconds):
+    import gzip
 
-    settings.TRANSPARENCY_CACHE_SECONDS = 300
-    body = anonymous().get(DATA).content
+    settings.TRANSPARENCY_CACHE_SECONDS = cache_seconds
+    plain = anonymous().get(DATA)
+    body = plain.content
+    assert "Content-Encoding" not in plain and "Accept-Encoding" in plain["Vary"] and json.loads(body)["cells"]
+    for _ in range(2):  # built, then (with the cache on) as kept
+        packed = anonymous().get(DATA, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+        assert packed["Content-Type"] == "application/json" and gzip.decompress(packed.content) == body
     span = span_containing("month", timezone.localdate())
-    size, deflated = cache.get(f"transparency:json.z:{span.key}")
-    assert size == len(body) and len(deflated) < size
-    assert zlib.decompress(deflated) == body
-    assert anonymous().get(DATA).content == body  # served from what the cache keeps
+    kept = cache.get(f"transparency:json.gz:{span.key}")
+    if cache_seconds:
+        size, stored = kept
+        assert size == len(body) and len(stored) < size / 3 and stored == packed.content
+        assert anonymous().get(DATA).content == body  # inflated from what the cache keeps
+    else:
+        assert kept is None
 
 
 def test_the_page_and_its_map_come_from_one_reading_kept_together(reported, settings, monkeypatch):
