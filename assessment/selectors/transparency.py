@@ -88,7 +88,7 @@ _CELL_JSON = '{{"lon": {!r}, "lat": {!r}, "count": {}, "events": {}, "components
 
 def transparency_districts(*, span: Span) -> dict:
     """The month's received, closed and on-time rate per district and for the city, from the assessment."""
-    results = period_results(span=span, subjects=[Subject.REGION])
+    results = period_results(span=span, subjects=[Subject.REGION], region_levels={Level.CITY, Level.DISTRICT})
 
     def line(row):
         return {
@@ -148,8 +148,8 @@ def transparency_json(*, span: Span, gzipped: bool = False) -> bytes:
         return packed if gzipped else zlib.decompress(packed, wbits=GZIP_WBITS, bufsize=size)
 
     def build():
-        body, packed, _page = _build(span)
-        return packed if gzipped else body
+        size, packed, _page = _build(span)
+        return packed if gzipped else zlib.decompress(packed, wbits=GZIP_WBITS, bufsize=size)
 
     # One build at a time per worker: a build holds about 6 MB, and an emptied cache met by a burst of requests
     # made each of them build it side by side.
@@ -169,26 +169,25 @@ def _flight(span: Span) -> str:
     return f"transparency:build:{span.key}"
 
 
-def _build(span: Span) -> tuple[bytes, bytes, dict]:
-    """One reading of the month: the data URL's JSON (plain and gzipped) and the page's figures, the last two
-    kept in the cache together."""
-    body, page = _transparency_json(span=span)
-    # mtime 0: the same month's figures give the same bytes whenever they are compressed.
-    packed = gzip.compress(body, compresslevel=6, mtime=0)
+def _build(span: Span) -> tuple[int, bytes, dict]:
+    """One reading of the month: the data URL's JSON (its size and its gzip member) and the page's figures, kept
+    in the cache together."""
+    size, packed, page = _transparency_json(span=span)
     seconds = settings.TRANSPARENCY_CACHE_SECONDS
     if seconds:
-        kept = {_json_key(span): (len(body), packed), f"transparency:page:{span.key}": page}
+        kept = {_json_key(span): (size, packed), f"transparency:page:{span.key}": page}
         try:
             cache.set_many(kept, seconds)
         except Exception:  # the cache only saves time; a Redis outage must not take the public page down
             logger.warning("transparency cache unavailable; figures not kept", exc_info=True)
-    return body, packed, page
+    return size, packed, page
 
 
-def _transparency_json(*, span: Span) -> tuple[bytes, dict]:
-    """json.dumps(transparency_data(span=span)) written without the cells' dicts: the cells' JSON is written from
-    their tuples, between the keys before them and those after them, in transparency_data's order; with the page's
-    figures (transparency_page) from the same reading."""
+def _transparency_json(*, span: Span) -> tuple[int, bytes, dict]:
+    """json.dumps(transparency_data(span=span)) written without the cells' dicts, gzipped as it is written: (its
+    size, the gzip member, the page's figures). The cells' JSON is written from their tuples, between the keys
+    before them and those after them, in transparency_data's order; the page's figures (transparency_page) come
+    from the same reading."""
 
     def dumps(value):
         return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
@@ -200,23 +199,34 @@ def _transparency_json(*, span: Span) -> tuple[bytes, dict]:
         "outlines": json.loads(district_outlines()),
         **districts,
     }
-    body = io.BytesIO()
-    body.write(dumps({"month": span.key, "label": span.label})[:-1].encode())
-    body.write(b', "cells": [')
-    # Written cell by cell as the cursor reads them: the bytes sent are the only copy of the cells held (about 3 MB
-    # at 1,000,000 cases), not their rows, their strings, the joined text and its encoding besides.
-    separator = b""
-    cells = 0
-    for lat, lon, *counts in _cell_stream():
-        body.write(separator)
-        body.write(_CELL_JSON.format(lon, lat, *counts).encode())
-        separator = b", "
-        cells += 1
-    body.write(b"], ")
-    body.write(dumps(tail)[1:].encode())
+    packed = io.BytesIO()
+    # mtime 0: the same month's figures give the same bytes whenever they are compressed.
+    with gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=6, mtime=0) as body:
+        size = body.write(dumps({"month": span.key, "label": span.label})[:-1].encode())
+        size += body.write(b', "cells": [')
+        # Written cell by cell as the cursor reads them, compressed a chunk at a time: the JSON itself (about 3 MB at
+        # 1,000,000 cases) is never held whole, only its gzip member (about a tenth of it).
+        chunk = bytearray()
+        separator = b""
+        cells = 0
+        for lat, lon, *counts in _cell_stream():
+            chunk += separator
+            chunk += _CELL_JSON.format(lon, lat, *counts).encode()
+            separator = b", "
+            cells += 1
+            if len(chunk) >= GZIP_CHUNK:
+                size += body.write(chunk)
+                chunk.clear()
+        size += body.write(chunk)
+        size += body.write(b"], ")
+        size += body.write(dumps(tail)[1:].encode())
     page = {"month": span.key, "label": span.label, "cell_count": cells, "cell_degrees": CELL_DEGREES,
             "days": RECENT_DAYS, **districts}  # fmt: skip
-    return body.getvalue(), page
+    return size, packed.getvalue(), page
+
+
+# Bytes of cells' JSON gathered before they are handed to the compressor.
+GZIP_CHUNK = 64 * 1024
 
 
 def _cache_get(key):
