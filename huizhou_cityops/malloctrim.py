@@ -4,8 +4,8 @@ A request that builds a large answer (the assessment dashboard, the transparency
 ends, but glibc keeps most of the freed pages in its heap: the worker's RSS stays where the request took it, and the
 next heavy requests, several at once on the worker's threads, climb from there. `trim_after_requests` returns the
 free pages once a request ends and the worker's RSS is more than `step_mb` above where the last trim left it: a
-few calls per worker over a shift, each a fraction of a millisecond; between them a request costs one read of
-/proc/self/statm. Nothing else changes: the pages come back zeroed when the heap needs them again.
+call now and then (after the requests that build large answers), each about a millisecond; between them a request
+costs one read of /proc/self/statm. Nothing else changes: the pages come back zeroed when the heap needs them again.
 
 Without glibc (no malloc_trim) this does nothing.
 """
