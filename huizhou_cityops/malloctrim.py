@@ -2,16 +2,21 @@
 
 A request that builds a large answer (the assessment dashboard, the transparency data) frees what it built when it
 ends, but glibc keeps most of the freed pages in its heap: the worker's RSS stays where the request took it, and the
-next heavy requests, several at once on the worker's threads, climb from there. `trim_after_requests` returns the
-free pages once a request ends and the worker's RSS is more than `step_mb` above where the last trim left it: a
-call now and then (after the requests that build large answers), each about a millisecond; between them a request
-costs one read of /proc/self/statm. Nothing else changes: the pages come back zeroed when the heap needs them again.
+next heavy requests, several at once on the worker's threads, climb from there. Part of what a request built is not
+even freed when it ends: every page leaves reference cycles behind (templates' contexts, related objects' caches;
+hundreds to a few thousand objects a request), which wait for the collector's next pass over its oldest generation.
+`trim_after_requests` collects them and returns the free pages once a request ends and the worker's RSS is more than
+`step_mb` above where the last trim left it: a call now and then (after the requests that build large answers),
+each a few milliseconds (the collection; the master's objects are frozen out of its reach before the fork); between
+them a request costs one read of /proc/self/statm. Nothing else changes: the pages come back zeroed when the heap
+needs them again.
 
 Without glibc (no malloc_trim) this does nothing.
 """
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import os
 import threading
@@ -57,6 +62,11 @@ def trim_after_requests(step_mb: int):
         malloc_trim = ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
     except (OSError, AttributeError):
         return None
-    trimmer = Trimmer(step_mb * 1024 * 1024, lambda: malloc_trim(0))
+
+    def collect_and_trim():
+        gc.collect()  # the requests' reference cycles first, so their memory is free to hand back
+        malloc_trim(0)
+
+    trimmer = Trimmer(step_mb * 1024 * 1024, collect_and_trim)
     request_finished.connect(trimmer, weak=False, dispatch_uid="cityops-malloc-trim")
     return trimmer
