@@ -9,6 +9,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from cases.models import Case
+from grids.models import Level
 
 from ..comparison import compare
 from ..compute import UnitRow, period_compute
@@ -119,6 +120,20 @@ class PeriodResults:
 
 
 UNIT_KEY_FIELD = {Subject.DEPARTMENT: "department__code", Subject.REGION: "region__code"}
+
+
+# The region levels read whenever a page asks for some of them only: the city, districts and streets together (about
+# 90 rows), so the pages that show some of them share one computation and one cached reading per period; the
+# communities (some 1,400 rows) are read with every level, by the pages that show them.
+UPPER_LEVELS = frozenset({Level.CITY, Level.DISTRICT, Level.STREET})
+
+
+def _levels_read(levels, subjects):
+    """The levels a reading holds: UPPER_LEVELS when the asked ones are among them, else every level (None); None
+    as well when the reading has no region rows."""
+    if levels is None or Subject.REGION not in subjects or not set(levels) <= UPPER_LEVELS:
+        return None
+    return UPPER_LEVELS
 
 
 def _levels_key(levels):
@@ -247,10 +262,11 @@ def period_results(*, span: Span, subjects=None, overrides=None, now=None, live=
 
     With a scheme override (another scheme than the primary one) on a frozen period, the overridden subjects are
     scored again over exactly the events and deadlines the run read, so their figures stay the frozen ones.
-    `region_levels`: the regions' rows of these levels only (a page that shows districts and streets need not
-    hold the 1,400 communities' rows); each level's ranks are the same either way.
+    `region_levels`: the levels of region rows the caller needs (a page that shows districts and streets need not
+    hold the 1,400 communities' rows): the city's, districts' and streets' rows are read when these are among them,
+    every level's otherwise (UPPER_LEVELS); each level's ranks are the same either way.
     """
-    region_levels = frozenset(region_levels) if region_levels is not None else None
+    region_levels = _levels_read(region_levels, subjects)
     subjects = list(subjects or Subject.values)
     run = None if live else run_latest(span)
     overrides = {s: code for s, code in (overrides or {}).items() if s in subjects}

@@ -40,17 +40,24 @@ def score_components(row, span, subject, role=""):
     return version, parts
 
 
-def _unit_context(request, subject, key, names):
+def _unit_context(request, subject, key, names, region_levels=None):
+    """The unit's figures in the period, against the previous one and a year before; `region_levels`: the region
+    levels the page shows (period_results), read for all three periods."""
     span = span_from(request)
-    current = period_results(span=span, subjects=[subject])
+    current, previous_results, year_ago_results = (
+        period_results(span=s, subjects=[subject], region_levels=region_levels)
+        for s in (span, span.previous(), span.year_before())
+    )
     row = current.one(subject, key)
-    previous = period_results(span=span.previous(), subjects=[subject]).one(subject, key)
-    year_ago = period_results(span=span.year_before(), subjects=[subject]).one(subject, key)
+    previous = previous_results.one(subject, key)
+    year_ago = year_ago_results.one(subject, key)
     figures = compare_cells(cells(row, names, span, subject) if row else [], previous, year_ago)
     version, parts = score_components(row, span, subject)
     return {
         "span": span,
         "results": current,
+        "previous_results": previous_results,
+        "year_ago_results": year_ago_results,
         "row": row,
         "previous": previous,
         "year_ago": year_ago,
@@ -59,7 +66,7 @@ def _unit_context(request, subject, key, names):
         "figures": figures,
         "version": version,
         "parts": parts,
-        "trend": trend(span=span, subject=subject, key=key, names=TREND),
+        "trend": trend(span=span, subject=subject, key=key, names=TREND, region_levels=region_levels),
         "trend_names": {n: str(h.label) for n, h in zip(TREND, headers(TREND), strict=True)},
         "runs": runs_of_period(span),
     }
@@ -93,9 +100,10 @@ def region_page(request, code):
     region = Region.objects.defer("geom").select_related("parent").filter(code=code).first()
     if region is None or not region_readable(request.user, region.path) or region.level == Level.UNIT:
         raise Http404
-    context = _unit_context(request, Subject.REGION, code, REGION_INDICATORS)
-    span = context["span"]
     child_level = CHILD_LEVEL.get(region.level)
+    levels = {region.level, child_level} if child_level else {region.level}
+    context = _unit_context(request, Subject.REGION, code, REGION_INDICATORS, region_levels=levels)
+    span = context["span"]
     children = []
     if child_level:
         all_rows = context["results"].of(Subject.REGION, child_level)
@@ -104,10 +112,8 @@ def region_page(request, code):
             CHILD_COLUMNS,
             span,
             "region",
-            *(
-                period_results(span=s, subjects=[Subject.REGION], region_levels={child_level}).of(Subject.REGION)
-                for s in (span.previous(), span.year_before())
-            ),
+            context["previous_results"].of(Subject.REGION, child_level),
+            context["year_ago_results"].of(Subject.REGION, child_level),
         )
     parent = region.parent if region.parent_id and region_readable(request.user, region.parent.path) else None
     context.update(
