@@ -21,7 +21,7 @@ lint:
 
 messages:
 	.venv/bin/python manage.py makemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'var/*'
-	.venv/bin/python manage.py compilemessages --ignore '.venv/*'
+	.venv/bin/python manage.py compilemessages --ignore '.venv/*' --ignore 'var/*'
 
 bench:
 	.venv/bin/python benchmarks/locate_points.py

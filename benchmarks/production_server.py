@@ -1,10 +1,10 @@
 """The production web server (gunicorn with uvicorn workers, docker/gunicorn.conf.py) on a free port, for the
 benchmarks that measure what a deployment would do. Its log goes to var/<name>-server.log.
 
-The server runs from a virtualenv of requirements.txt alone, as the production image installs it (var/production-venv,
-built on first use and again when requirements.txt changes; about ten seconds): the development venv's test tools
-would be loaded by the server too (DRF imports `requests` and `pygments` whenever they are installed, about 5 MB in
-every worker). BENCHMARK_SERVER_VENV=dev serves from the development venv instead.
+The server runs from a virtualenv of requirements.txt alone, as the production image installs it
+(var/production-venv, built on first use and again when requirements.txt or the Python changes; about ten seconds):
+the development venv's test tools would be loaded by the server too (DRF imports `requests` and `pygments` whenever
+they are installed, about 5 MB in every worker). BENCHMARK_SERVER_VENV=dev serves from the development venv instead.
 """
 
 import hashlib
@@ -39,7 +39,7 @@ def production_venv() -> Path:
     if os.environ.get("BENCHMARK_SERVER_VENV", "").lower() == "dev":
         return development
     requirements = ROOT / "requirements.txt"
-    wanted = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    wanted = hashlib.sha256(requirements.read_bytes() + sys.version.encode()).hexdigest()
     stamp = PRODUCTION_VENV / "requirements.sha256"
     if stamp.exists() and stamp.read_text() == wanted:
         return PRODUCTION_VENV

@@ -118,7 +118,7 @@ if ! redis_ok; then
 fi
 
 # 5. Translations, schema, demo data.
-.venv/bin/python manage.py compilemessages --ignore '.venv/*' -v 0
+.venv/bin/python manage.py compilemessages --ignore '.venv/*' --ignore 'var/*' -v 0
 say "Migrating"
 .venv/bin/python manage.py migrate --no-input -v 0
 if [ "$MODE" = "--demo" ]; then
