@@ -86,9 +86,9 @@ access_log_format = '%({x-forwarded-for}i)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)
 
 
 def post_worker_init(worker):
-    # After a request that left the worker's memory more than 1 MB larger, the requests' reference cycles are
-    # collected and the heap's free pages go back to the system (huizhou_cityops.malloctrim); GUNICORN_TRIM_MB=0
-    # turns it off.
+    # When a request ends with the worker's memory more than 1 MB larger than after the last trim, the requests'
+    # reference cycles are collected and the heap's free pages go back to the system (huizhou_cityops.malloctrim);
+    # GUNICORN_TRIM_MB=0 turns it off.
     from huizhou_cityops.malloctrim import trim_after_requests
 
     trim_after_requests(_int("GUNICORN_TRIM_MB", 1))

@@ -7,8 +7,9 @@ even freed when it ends: every page leaves reference cycles behind (templates' c
 hundreds to a few thousand objects a request), which wait for the collector's next pass over its oldest generation.
 `trim_after_requests` collects them and returns the free pages once a request ends and the worker's RSS is more than
 `step_mb` above where the last trim left it: a call now and then (after the requests that build large answers),
-each a few milliseconds (the collection; the master's objects are frozen out of its reach before the fork); between
-them a request costs one read of /proc/self/statm. Nothing else changes: the pages come back zeroed when the heap
+each a few milliseconds of the collection with the application preloaded (the master's objects frozen out of its
+reach before the fork; without preloading it walks the whole heap); between them a request costs one read of
+/proc/self/statm. Nothing else changes: the pages come back zeroed when the heap
 needs them again.
 
 Without glibc (no malloc_trim) this does nothing.
