@@ -18,6 +18,7 @@ W3 is a worker of the area with no patrol that day. W4 patrols A all day but onl
 10 public in A at 10:40 on 15 October, filed      → not in the day
 """
 
+import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -268,7 +269,6 @@ def test_the_sql_and_the_oracle_agree_on_random_days(cases, grid_worker, world):
     patrol_world.area("BC", people[1:], code="second-area")
     category, creator = world.category, world.creator
 
-    # derandomize: the same twelve days on every run, so the check below that they miss cases cannot flake.
     @settings(max_examples=12, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(rnd=st.randoms(use_true_random=False), as_of=st.booleans(), tolerance=st.sampled_from([0, 30, 60]))
     def check(rnd, as_of, tolerance):
@@ -290,10 +290,18 @@ def test_the_sql_and_the_oracle_agree_on_random_days(cases, grid_worker, world):
                     got.setdefault(worker_id, {})[case_id] = session_id
             transaction.set_rollback(True)
         assert got == expected
-        seen.append(sum(len(c) for c in got.values()))
 
-    seen = []
     check()
-    # Not a vacuous agreement: the days have misses to agree on (11 or 12 on these twelve days, depending on the
-    # tests run before in the same process; the bound leaves room for that).
-    assert sum(seen) >= len(seen) // 2, "the random days should miss a case every other day on average"
+    # Not a vacuous agreement: days drawn like these have misses to agree on. Counted on days of fixed seeds, not on
+    # Hypothesis's examples: those vary with what ran before in the process (4 to 31 misses in twelve days seen).
+    missed = []
+    for seed in range(VACUITY_DAYS):
+        with transaction.atomic():
+            _random_day(random.Random(seed), patrol_world, people, category, creator)
+            missed.append(len(list(_missed_rows(DAY, None, None))))
+            transaction.set_rollback(True)
+    assert sum(missed) >= VACUITY_DAYS, f"days like these should miss a case each on average: {missed}"
+
+
+# Days of fixed seeds the random-day test counts misses on.
+VACUITY_DAYS = 8
