@@ -8,13 +8,14 @@
    project database's name + "_bare"; made and migrated when missing).
 2. Starts both with the production server configuration (gunicorn, docker/gunicorn.conf.py: uvicorn workers; the
    project with its production settings), one after the other, never both at once.
-3. Posts `--cases` reports with one client, then `--cases` with `--clients` clients at once, each as a JSON body
+3. Posts `--cases` reports with one client, then `--cases` with `--clients` clients at once, `--repeats` (3) times
+   alternately (the medians are reported: the machine's speed drifts from run to run), each as a JSON body
    without photos (category, description, point, address), authenticated by an API token: to the project as the
    demo grid worker (`gridworker`) at random points of their community and random event categories, to the
    baseline the same fields. Every answer must be 201.
 4. Prints cases/s for each, the ratio project / baseline, the scale factor (clients / one client), the server's
    CPU per case (its worker processes, from /proc) and the queries per case, counted in-process on one request
-   (plus the token lookup, which a real client pays).
+   authenticated by the token, as a client's is.
 
 The cases it makes stay in the project database (they are ordinary reports in the grid worker's community);
 use a copy. Goals: project >= 0.5x the baseline with one client; 4 clients >= 1.8x one client. `--json` prints, as
@@ -26,6 +27,7 @@ import json
 import logging
 import os
 import random
+import statistics
 import subprocess
 import sys
 import threading
@@ -140,16 +142,15 @@ def project_prepare():
             "address": "东湖路 12 号",
         }
 
+    key = token_issue(user=user).key
     api = APIClient(SERVER_NAME="localhost")
-    api.force_authenticate(user)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")  # as a client pays it: the token, its user and scope
     settings.API_DB_THREADS = 0  # counted on this thread's connection
     api.post("/api/v1/cases/", body(), format="json")  # the per-process caches, as a running server has them
     with CaptureQueriesContext(connection) as queries:
         response = api.post("/api/v1/cases/", body(), format="json")
     assert response.status_code == 201, response.content[:500]
-    # force_authenticate skips the token lookup and user_scope is read once per user object: a real request pays
-    # both (the token with its user, the postings).
-    return token_issue(user=user).key, body, len(queries) + 2
+    return key, body, len(queries)
 
 
 def server_cpu(process) -> float:
@@ -192,27 +193,35 @@ def post_many(url, path, token, bodies, clients):
 
 
 def measure(name, app, env, path, token, body, args):
-    """{clients: (cases/s, server CPU ms per case)} for 1 and `--clients` clients."""
+    """{clients: [(cases/s, server CPU ms per case), ...]} for 1 and `--clients` clients, alternated `--repeats`
+    times (the machine's speed drifts between runs; alternating spreads the drift over both)."""
     from benchmarks.production_server import start_server, stop_server
 
     process, url = start_server(name, app=app, env=env, ready=path)
     try:
         post_many(url, path, token, [body() for _ in range(10)], args.clients)  # warm every worker
-        found = {}
-        for clients in (1, args.clients):
-            bodies = [body() for _ in range(args.cases)]
-            cpu = server_cpu(process)
-            elapsed = post_many(url, path, token, bodies, clients)
-            found[clients] = (args.cases / elapsed, (server_cpu(process) - cpu) * 1000 / args.cases)
+        found = {1: [], args.clients: []}
+        for _repeat in range(args.repeats):
+            for clients in (1, args.clients):
+                bodies = [body() for _ in range(args.cases)]
+                cpu = server_cpu(process)
+                elapsed = post_many(url, path, token, bodies, clients)
+                found[clients].append((args.cases / elapsed, (server_cpu(process) - cpu) * 1000 / args.cases))
         return found
     finally:
         stop_server(process)
+
+
+def medians(runs):
+    """(median cases/s, median server CPU ms per case) of a list of runs."""
+    return statistics.median(rate for rate, _cpu in runs), statistics.median(cpu for _rate, cpu in runs)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=200, help="posts per measurement")
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternated; medians are reported")
     parser.add_argument("--bare-database", help="the baseline's database URL (default: <DATABASE_URL>_bare)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object, last")
     args = parser.parse_args()
@@ -224,19 +233,28 @@ def main():
     token, body, queries = project_prepare()
     connection.close()
     bare_env = {"DJANGO_SETTINGS_MODULE": BARE_SETTINGS, "BARE_DATABASE_URL": bare_url}
-    bare = measure("intake-bare", "benchmarks.bare_drf.asgi", bare_env, "/reports/", bare_token, body, args)
-    ours = measure("intake-api", "huizhou_cityops.asgi", {}, "/api/v1/cases/", token, body, args)
+    bare_runs = measure("intake-bare", "benchmarks.bare_drf.asgi", bare_env, "/reports/", bare_token, body, args)
+    our_runs = measure("intake-api", "huizhou_cityops.asgi", {}, "/api/v1/cases/", token, body, args)
+    bare = {clients: medians(runs) for clients, runs in bare_runs.items()}
+    ours = {clients: medians(runs) for clients, runs in our_runs.items()}
     n = args.clients
-    print(f"{args.cases} posts per run; load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    for label, found, count in (("bare DRF create", bare, bare_queries), ("CityOps intake", ours, queries)):
+    print(f"{args.cases} posts per run, {args.repeats} runs of each alternated (medians); "
+          f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")  # fmt: skip
+    for label, found, runs, count in (
+        ("bare DRF create", bare, bare_runs, bare_queries),
+        ("CityOps intake", ours, our_runs, queries),
+    ):
         for clients, (rate, cpu) in found.items():
+            each = ", ".join(f"{r:.1f}" for r, _c in runs[clients])
             print(
-                f"{label:16} {clients} client(s): {rate:7.1f} cases/s, server CPU {cpu:5.1f} ms/case, {count} queries"
+                f"{label:16} {clients} client(s): {rate:7.1f} cases/s ({each}), server CPU {cpu:5.1f} ms/case, "
+                f"{count} queries"
             )
     ratio1, ration = ours[1][0] / bare[1][0], ours[n][0] / bare[n][0]
     scale = ours[n][0] / ours[1][0]
+    pairs = ", ".join(f"{many[0] / one[0]:.2f}" for one, many in zip(our_runs[1], our_runs[n], strict=True))
     print(f"ratio to the baseline: {ratio1:.2f}x with 1 client, {ration:.2f}x with {n}; "
-          f"{n} clients / 1: {scale:.2f}x (baseline {bare[n][0] / bare[1][0]:.2f}x)")  # fmt: skip
+          f"{n} clients / 1: {scale:.2f}x (run by run {pairs}; baseline {bare[n][0] / bare[1][0]:.2f}x)")  # fmt: skip
     print(f"load average at end {os.getloadavg()[0]:.2f}")
     if args.json:
         rows = [

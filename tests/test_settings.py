@@ -132,3 +132,15 @@ def test_production_requests_close_their_connection_and_kept_ones_are_checked():
     )
     assert default.stdout.split() == ["0", "True"], default.stderr
     assert worker.stdout.split() == ["60", "True"], worker.stderr
+
+
+def test_under_asgi_no_middleware_of_djangos_runs_between_the_last_synchronous_one_and_the_view():
+    # Django runs the middleware after the last synchronous-only one asynchronously: each hook of a MiddlewareMixin
+    # there (process_request, process_response) is a switch to a thread and back on every request.
+    from django.utils.deprecation import MiddlewareMixin
+    from django.utils.module_loading import import_string
+
+    classes = [import_string(path) for path in settings.MIDDLEWARE]
+    last_synchronous = max(i for i, cls in enumerate(classes) if not getattr(cls, "async_capable", False))
+    after = classes[last_synchronous + 1 :]
+    assert not [cls for cls in after if issubclass(cls, MiddlewareMixin)], after

@@ -6,9 +6,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.catalogue import active_minor_category
 from cases.clock import describe_remaining, is_overdue_at, light_at, remaining_at
 from cases.ids import parse_id
-from cases.models import Category, CategoryKind, Light, Source, Status, Urgency
+from cases.models import CategoryKind, Light, Source, Status, Urgency
 from cases.permissions import case_allowed_actions
 from cases.selectors import case_contact_phone_for, case_duplicate_candidates, pending_requests
 from cases.workflow import ACTIONS, all_params
@@ -28,11 +29,10 @@ class CategoryRefField(serializers.Field):
 
     def to_internal_value(self, data):
         text = str(data).strip().upper()
-        qs = Category.objects.filter(parent__isnull=False, active=True)
         if parse_id(text) is not None:
-            category = qs.filter(pk=parse_id(text)).first()
+            category = active_minor_category(pk=parse_id(text))
         elif text[:1] in CategoryKind.values:
-            category = qs.filter(kind=text[0], code=text[1:]).first()
+            category = active_minor_category(kind=text[0], code=text[1:])
         else:
             category = None
         if category is None:

@@ -2,6 +2,7 @@
 
 import re
 
+from django.db import connection
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
@@ -60,6 +61,22 @@ def _search_conditions(query: str) -> tuple[Q, Q, Q]:
         # Only ASCII letters reach the pattern, so it needs no escaping.
         loose = Q(initials__regex="^" + ".*".join(letters))
     return best, good, loose
+
+
+def active_minor_category(*, pk: int | None = None, kind: str = "", code: str = "") -> Category | None:
+    """The active minor class (小类) with this id, or this kind and code; None when there is none.
+
+    One query written out (intake reads it on every report; the ORM's compilation of the same lookup cost more CPU
+    than PostgreSQL's answer).
+    """
+    fields = Category._meta.concrete_fields
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    where = "id = %s" if pk is not None else "kind = %s AND code = %s"
+    sql = f"SELECT {columns} FROM cases_category WHERE active AND parent_id IS NOT NULL AND {where}"  # noqa: S608 - columns from the model
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk] if pk is not None else [kind, code])
+        row = cursor.fetchone()
+    return None if row is None else Category.from_db(connection.alias, [f.attname for f in fields], row)
 
 
 def time_limit_for(*, filing_condition: FilingCondition, urgency: str, area_class: str) -> TimeLimit:

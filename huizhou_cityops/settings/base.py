@@ -57,10 +57,12 @@ MIDDLEWARE = [
     "huizhou_cityops.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # After authentication: a refused request (403) is recorded with the person who made it.
-    "accounts.security.middleware.SecurityEventMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After authentication: a refused request (403) is recorded with the person who made it. The last middleware
+    # that runs only synchronously: under the ASGI server the ones after it run asynchronously, where each of
+    # Django's costs a request two thread switches, so only Axes (asynchronous itself) follows it.
+    "accounts.security.middleware.SecurityEventMiddleware",
     # Axes must come last: it inspects the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]

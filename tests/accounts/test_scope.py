@@ -100,3 +100,36 @@ def test_two_postings_add_up(huizhou_grid):
     user_posted(username="two-hats", role=Role.LEADER, region=Region.objects.get(code="441322"))
     user = type(user).objects.get(pk=user.pk)
     assert visible_codes(user) == subtree_codes("441303") | subtree_codes("441322")
+
+
+def test_an_api_token_reads_its_user_and_their_current_scope_in_one_query(huizhou_departments):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from accounts.scope import user_scope
+    from accounts.security.tokens import ExpiringTokenAuthentication, token_issue
+    from tests.factories.accounts import PostingFactory
+
+    today = datetime.date.today()
+    huicheng = Region.objects.get(code="441302")
+    user = user_posted(username="handler-and-dispatcher", role=Role.DISPATCHER, region=huicheng)
+    PostingFactory(user=user, role=Role.HANDLER, department=Department.objects.get(code="street-441302001"))
+    lapsed, future = Region.objects.get(code="441303"), Region.objects.get(code="441324")
+    PostingFactory(user=user, role=Role.OPERATOR, region=lapsed, valid_to=today - datetime.timedelta(days=1))
+    PostingFactory(user=user, role=Role.OPERATOR, region=future, valid_from=today + datetime.timedelta(days=1))
+    key = token_issue(user=user).key
+    with CaptureQueriesContext(connection) as queries:
+        found, token = ExpiringTokenAuthentication().authenticate_credentials(key)
+        scope = user_scope(found)
+    assert len(queries) == 1
+    assert (found.pk, found.username, found.is_active) == (user.pk, user.username, True)
+    assert (token.key, token.user_id) == (key, user.pk)
+    assert token.created == user.auth_token.created
+    # The same scope as the postings' own query gives a fresh user object: the lapsed and future postings left out.
+    assert scope == user_scope(User.objects.get(pk=user.pk))
+    assert set(scope.region_paths()) == {
+        huicheng.path,
+        Department.objects.get(code="street-441302001").home_region.path,
+    }
+    assert scope.department_ids(Role.HANDLER) == [Department.objects.get(code="street-441302001").pk]

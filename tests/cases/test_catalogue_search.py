@@ -7,6 +7,7 @@ import pytest
 from cases.catalogue import (
     StepLimitNotConfigured,
     TimeLimitNotConfigured,
+    active_minor_category,
     category_search,
     step_limit_for,
     time_limit_for,
@@ -91,3 +92,18 @@ def test_a_factory_made_category_is_found_and_its_limits_are_read():
     assert found("zhdg") == [f"C{condition.category.code}"]
     limit = time_limit_for(filing_condition=condition, urgency="urgent", area_class="2")
     assert (limit.value, limit.unit) == (3, TimeUnit.NATURAL_HOUR)
+
+
+def test_intake_finds_an_active_minor_class_by_code_or_id_and_nothing_else(catalogue):
+    garbage = Category.objects.get(kind="E", code="0102")
+    for found_one in (active_minor_category(kind="E", code="0102"), active_minor_category(pk=garbage.pk)):
+        assert found_one == garbage
+        assert [getattr(found_one, f.attname) for f in Category._meta.concrete_fields] == [
+            getattr(garbage, f.attname) for f in Category._meta.concrete_fields
+        ]
+    assert active_minor_category(kind="C", code="9999") is None
+    assert active_minor_category(pk=garbage.parent_id) is None  # a major class
+    assert active_minor_category(kind="E", code="01") is None
+    Category.objects.filter(pk=garbage.pk).update(active=False)
+    assert active_minor_category(kind="E", code="0102") is None
+    assert active_minor_category(pk=garbage.pk) is None
