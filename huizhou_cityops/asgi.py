@@ -10,7 +10,12 @@ import os
 import time
 import warnings
 
+from django.core import signals
 from django.core.asgi import get_asgi_application
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.base import BaseHandler
+from django.urls import set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.production")
 
@@ -162,13 +167,83 @@ class SensingIntake:
         asyncio.get_running_loop().run_in_executor(None, sensing_kick)
 
 
+class _SynchronousHandler(ASGIHandler):
+    """Django's ASGI handler (its request class, body reading and response sending) with the middleware loaded for
+    synchronous use, as a WSGI server runs it."""
+
+    def __init__(self):
+        BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
+
+
+class KeptConnectionRoutes:
+    """GET and POST on the case API's list (a client's list pages, a grid worker's reports) run whole on one of the
+    API database threads (`API_DB_THREADS`, cases.api.case_views); everything else goes to `app`.
+
+    Django's ASGI handler would switch between the event loop and threads about nine times for such a request (the
+    request-started signal, the synchronous middleware, back to the loop for the asynchronous ones, the view, the
+    response's close: about 0.1 ms of CPU each, and more under load, when every switch waits for a core), then the
+    view would move to an API thread for its kept connection. Here the body is read on the loop, then the request
+    runs on an API thread through the same middleware and view, signals included, as a WSGI server would run it, and
+    the answer is sent from the loop: two switches. The thread's connection is kept (huizhou_cityops.dbthreads).
+    """
+
+    METHODS = frozenset({"GET", "POST"})
+
+    def __init__(self, app, paths, threads):
+        self.app, self.paths, self.threads = app, frozenset(paths), threads
+        self.handler = _SynchronousHandler()
+
+    async def __call__(self, scope, receive, send):
+        if not self._ours(scope):
+            return await self.app(scope, receive, send)
+        try:
+            body_file = await self.handler.read_body(receive)
+        except RequestAborted:
+            return None
+        loop = asyncio.get_running_loop()
+        try:
+            response = await loop.run_in_executor(self.threads.pool, self._respond, scope, body_file)
+            await self.handler.send_response(response, send)
+            if response.streaming:
+                await loop.run_in_executor(self.threads.pool, response.close)
+        finally:
+            body_file.close()
+        return None
+
+    def _ours(self, scope):
+        if scope["type"] != "http" or scope["method"] not in self.METHODS or not settings.API_DB_THREADS:
+            return False
+        path, root = scope["path"], scope.get("root_path", "")
+        return path.removeprefix(root) in self.paths
+
+    def _respond(self, scope, body_file):
+        """The response, on an API thread; a whole one is closed (request_finished) before it is sent."""
+        handler = self.handler
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=handler.__class__, scope=scope)
+        request, response = handler.create_request(scope, body_file)
+        if request is not None:
+            response = handler.get_response(request)
+        response._handler_class = handler.__class__
+        if not response.streaming:
+            response.close()
+        return response
+
+
 django_application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402 - after the application has set Django up
 
+from cases.api.case_views import api_threads  # noqa: E402
 from cases.api.sensing import sensing_post_async  # noqa: E402
 from cases.services.sensing_queue import sensing_kick  # noqa: E402
 
+# The case API's list URL, reverse("case-list") (tests/test_asgi_api.py holds them equal).
+CASE_LIST_PATHS = ("/api/v1/cases/",)
 application = RequestLimit(
-    SensingIntake(django_application, settings.DATA_UPLOAD_MAX_MEMORY_SIZE), settings.WEB_MAX_CONCURRENT_REQUESTS
+    SensingIntake(
+        KeptConnectionRoutes(django_application, CASE_LIST_PATHS, api_threads), settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    ),
+    settings.WEB_MAX_CONCURRENT_REQUESTS,
 )

@@ -2,8 +2,12 @@
 
 Under the ASGI server every synchronous request runs on a thread of its own, so Django opens (and PostgreSQL forks a
 backend for) a new connection per request. Work that comes very often and costs little — the live stream's reads,
-a sensing source's posts — runs on a pool of these threads instead: no connection per request, and never the event
-loop's own thread.
+a sensing source's posts, the case API's reports and lists — runs on a pool of these threads instead: no connection
+per request, and never the event loop's own thread.
+
+A connection opened on one of these threads is kept whatever CONN_MAX_AGE says (the requests' own threads close
+theirs after each request): Django's request signals may run there (huizhou_cityops.asgi.KeptConnectionRoutes runs
+whole requests on them), and their `close_old_connections` then closes it only when it is broken.
 """
 
 import asyncio
@@ -12,6 +16,18 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from django.db import InterfaceError, OperationalError, connection
+from django.db.backends.signals import connection_created
+
+# The pool whose thread this is (set when the thread starts).
+_here = threading.local()
+
+
+def _keep_connection(sender, connection, **kwargs):
+    if getattr(_here, "pool", None) is not None:
+        connection.close_at = None  # Django's mark of a connection without an age limit
+
+
+connection_created.connect(_keep_connection, dispatch_uid="cityops-database-threads-keep")
 
 
 def _guarded(function, kwargs):
@@ -37,8 +53,17 @@ class DatabaseThreads:
     def pool(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self.size(), thread_name_prefix=self.name)
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.size(), thread_name_prefix=self.name, initializer=self._enter
+                )
             return self._pool
+
+    def _enter(self):
+        _here.pool = self
+
+    def running_here(self) -> bool:
+        """True on one of this pool's threads."""
+        return getattr(_here, "pool", None) is self
 
     @property
     def started(self) -> bool:

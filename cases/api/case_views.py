@@ -60,13 +60,13 @@ def _form_data(request, lists=("photos",)):
 
 # Reports and list pages come often and each is small: the whole request runs on one of these threads, each with a
 # connection it keeps (settings.API_DB_THREADS), rather than on a new connection of the request's own thread.
-_api_threads = DatabaseThreads("api-db", lambda: settings.API_DB_THREADS)
+api_threads = DatabaseThreads("api-db", lambda: settings.API_DB_THREADS)
 # The actions that run there: intake (POST on the list) and the list.
 KEPT_CONNECTION_ACTIONS = frozenset({"create", "list"})
 
 
 def api_threads_close():
-    _api_threads.close()
+    api_threads.close()
 
 
 def _on_kept_connection(language, zone, function, args, kwargs):
@@ -83,10 +83,11 @@ def _on_kept_connection(language, zone, function, args, kwargs):
 def on_api_thread(function, *args, **kwargs):
     """`function(*args, **kwargs)` on an API database thread, in this request's language and time zone (thread-local
     settings that do not cross to another thread by themselves)."""
-    if not settings.API_DB_THREADS:
+    if not settings.API_DB_THREADS or api_threads.running_here():
+        # Under the server the whole request runs there already (huizhou_cityops.asgi.KeptConnectionRoutes).
         return function(*args, **kwargs)
     language, zone = translation.get_language(), timezone.get_current_timezone()
-    return _api_threads.pool.submit(_on_kept_connection, language, zone, function, args, kwargs).result()
+    return api_threads.pool.submit(_on_kept_connection, language, zone, function, args, kwargs).result()
 
 
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

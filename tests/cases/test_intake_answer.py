@@ -120,7 +120,7 @@ def test_on_the_servers_api_threads_reports_and_lists_run_on_kept_connections_in
         assert refused.status_code == 400 and refused.json()["category"][0].startswith("Unknown category")
         # Nothing of these requests ran on this (the request's) thread's connection.
         assert len(queries) == 0
-        assert case_views._api_threads.started and case_views._api_threads.pool._max_workers == 2
+        assert case_views.api_threads.started and case_views.api_threads.pool._max_workers == 2
     finally:
         case_views.api_threads_close()
     assert Case.objects.filter(pk=created.json()["id"], status="reported").exists()
