@@ -200,9 +200,9 @@ def measure(name, app, env, path, token, body, args):
     process, url = start_server(name, app=app, env=env, ready=path)
     try:
         post_many(url, path, token, [body() for _ in range(10)], args.clients)  # warm every worker
-        found = {1: [], args.clients: []}
+        found = {clients: [] for clients in sorted({1, args.clients})}
         for _repeat in range(args.repeats):
-            for clients in (1, args.clients):
+            for clients in found:
                 bodies = [body() for _ in range(args.cases)]
                 cpu = server_cpu(process)
                 elapsed = post_many(url, path, token, bodies, clients)

@@ -184,8 +184,9 @@ class KeptConnectionRoutes:
     request-started signal, the synchronous middleware, back to the loop for the asynchronous ones, the view, the
     response's close: about 0.1 ms of CPU each, and more under load, when every switch waits for a core), then the
     view would move to an API thread for its kept connection. Here the body is read on the loop, then the request
-    runs on an API thread through the same middleware and view, signals included, as a WSGI server would run it, and
-    the answer is sent from the loop: two switches. The thread's connection is kept (huizhou_cityops.dbthreads).
+    runs on an API thread through the same middleware and view, as a WSGI server would run it, the answer is sent
+    from the loop and the response closed (request_finished) on the thread again: three switches. The thread's
+    connection is kept (huizhou_cityops.dbthreads); CONN_HEALTH_CHECKS tests it before each request.
     """
 
     METHODS = frozenset({"GET", "POST"})
@@ -204,8 +205,11 @@ class KeptConnectionRoutes:
         loop = asyncio.get_running_loop()
         try:
             response = await loop.run_in_executor(self.threads.pool, self._respond, scope, body_file)
-            await self.handler.send_response(response, send)
-            if response.streaming:
+            try:
+                await self.handler.send_response(response, send)
+            finally:
+                # request_finished (the connection's check, the malloc trim) on the thread, after the answer is sent,
+                # as Django's handler does it.
                 await loop.run_in_executor(self.threads.pool, response.close)
         finally:
             body_file.close()
@@ -218,7 +222,7 @@ class KeptConnectionRoutes:
         return path.removeprefix(root) in self.paths
 
     def _respond(self, scope, body_file):
-        """The response, on an API thread; a whole one is closed (request_finished) before it is sent."""
+        """The response, on an API thread."""
         handler = self.handler
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=handler.__class__, scope=scope)
@@ -226,8 +230,6 @@ class KeptConnectionRoutes:
         if request is not None:
             response = handler.get_response(request)
         response._handler_class = handler.__class__
-        if not response.streaming:
-            response.close()
         return response
 
 

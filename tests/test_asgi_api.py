@@ -98,11 +98,15 @@ def test_reports_and_lists_run_whole_on_the_api_threads_on_connections_they_keep
     assert {name.split("_")[0] for name in threads_seen["opened"]} == {"api-db"}
 
 
-def test_a_kept_connection_that_broke_is_replaced_without_an_error(cases, personas, api_threads, threads_seen):
+def test_a_kept_connection_that_broke_is_replaced_without_an_error(
+    cases, personas, settings, api_threads, threads_seen
+):
+    settings.API_DB_THREADS = 1  # one thread: the next request must meet the connection that broke
     auth = {"Authorization": f"Token {token_issue(user=personas['grid_worker']).key}"}
-    (first,) = _run(("POST", "/api/v1/cases/", auth, _report(cases)))
-    assert first.status_code == 201
-    with connection.cursor() as cursor:  # a database restart, as the API threads' connections see it
+    first, second = _run(("POST", "/api/v1/cases/", auth, _report(cases)), ("GET", "/api/v1/cases/", auth, None))
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert len(threads_seen["opened"]) == 1  # kept from one request to the next
+    with connection.cursor() as cursor:  # a database restart, as the API thread's connection sees it
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -111,6 +115,8 @@ def test_a_kept_connection_that_broke_is_replaced_without_an_error(cases, person
     answers = _run(("POST", "/api/v1/cases/", auth, _report(cases)), ("GET", "/api/v1/cases/", auth, None))
     assert [a.status_code for a in answers] == [201, 200]
     assert Case.objects.filter(pk=answers[0].json()["id"]).exists()
+    # The same thread opened a new connection once, and kept it for the last request.
+    assert len(threads_seen["opened"]) == 2 and len(set(threads_seen["opened"])) == 1
 
 
 def test_other_requests_take_djangos_way(cases, personas, api_threads, threads_seen):

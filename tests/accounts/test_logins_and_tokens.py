@@ -228,6 +228,17 @@ def test_deactivation_revokes_the_token():
     assert api_with(key).get("/api/v1/cases/").status_code == 401
 
 
+def test_an_unknown_token_and_a_token_of_an_inactive_account_are_refused():
+    user = UserFactory(username="liming")
+    key = issued_token(user)["token"]
+    unknown = api_with("0" * 40).get("/api/v1/cases/", HTTP_ACCEPT_LANGUAGE="en")
+    assert unknown.status_code == 401 and unknown.json()["detail"] == "Invalid token."
+    # A deactivation that bypassed the account services (a bulk update) leaves the token: the user is still refused.
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    inactive = api_with(key).get("/api/v1/cases/", HTTP_ACCEPT_LANGUAGE="en")
+    assert inactive.status_code == 401 and inactive.json()["detail"] == "User inactive or deleted."
+
+
 def test_other_account_changes_keep_the_token():
     user = UserFactory(username="liming")
     key = issued_token(user)["token"]
