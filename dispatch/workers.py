@@ -72,11 +72,13 @@ def task_runs(client=None) -> dict:
 def queue_depths(client=None) -> dict:
     """queue → messages waiting in it (not those a worker holds), for each queue of settings.WORKER_QUEUES."""
     client = client or broker()
+    # Kombu puts the transport's key prefix (when one is set) in front of every key, the queues' lists included.
+    prefix = (getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}).get("global_keyprefix", "")
     with client.pipeline(transaction=False) as pipe:
         for queue in settings.WORKER_QUEUES:
-            pipe.llen(queue)
+            pipe.llen(f"{prefix}{queue}")
             for step in PRIORITY_STEPS:
-                pipe.llen(f"{queue}{PRIORITY_SEP}{step}")
+                pipe.llen(f"{prefix}{queue}{PRIORITY_SEP}{step}")
         lengths = pipe.execute()
     per_queue = 1 + len(PRIORITY_STEPS)
     return {q: sum(lengths[i * per_queue : (i + 1) * per_queue]) for i, q in enumerate(settings.WORKER_QUEUES)}

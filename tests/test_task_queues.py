@@ -148,3 +148,16 @@ def test_without_the_broker_queue_status_says_so_and_healthz_still_answers(setti
     with pytest.raises(CommandError, match="not answering"):
         call_command("queue_status")
     assert client.get("/healthz").json()["workers"] == {"ok": False, "status": "check failed"}
+
+
+def test_queue_depths_count_the_messages_under_the_brokers_key_prefix(settings):
+    # The tests' broker has a prefix of their own (settings/test.py): the lists of that prefix are the queues.
+    key = settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] + settings.FOLLOWUP_QUEUE
+    client = workers.broker()
+    client.delete(key)
+    try:
+        before = workers.queue_depths()[settings.FOLLOWUP_QUEUE]
+        app.send_task("followup.run", kwargs={"ids": []}, queue=settings.FOLLOWUP_QUEUE)
+        assert (before, client.llen(key), workers.queue_depths()[settings.FOLLOWUP_QUEUE]) == (0, 1, 1)
+    finally:
+        client.delete(key)
