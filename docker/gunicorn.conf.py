@@ -18,9 +18,6 @@ bind = "0.0.0.0:8000"  # noqa: S104
 # holds neither a worker nor a thread; ordinary views run on a thread of their own per request. A worker is one
 # process (one core's worth of Python): 2 x CPUs + 1, capped so memory stays bounded (every worker loads Django
 # and GDAL, ~100 MB) on a large host the container shares with others. `make run` serves the same way.
-# The workers share new connections: each takes one at a time, the one holding fewest first, after 1 ms per connection
-# it holds (at most 10 ms) otherwise (huizhou_cityops/server.py); GUNICORN_ACCEPT_DELAY_MS sets that step, 0 takes
-# the event loop's own way (the first worker to wake takes every waiting connection).
 worker_class = "huizhou_cityops.server.CityOpsWorker"
 workers = _int("GUNICORN_WORKERS", min(2 * len(os.sched_getaffinity(0)) + 1, 8))
 # A worker whose event loop does not answer for this long is killed and replaced (a stream is not a slow request:
