@@ -216,11 +216,11 @@ def measure(name, app, env, path, token, body, args):
 
     process, url = start_server(name, app=app, env=env, ready=path)
     try:
-        # Warm every worker and each of its database threads and connections, as a server that has run a while
-        # is: as many clients as workers, so that each holds one (huizhou_cityops.server.BalancedAccept).
+        # Warm the workers, their database threads and connections, as on a server that has run a while: as many
+        # clients as workers, four times over (each time's connections land on the workers as they happen to wake).
         workers = len(server_pids(process))
-        for _time in range(2):
-            post_many(url, path, token, [body() for _ in range(20 * workers)], workers)
+        for _time in range(4):
+            post_many(url, path, token, [body() for _ in range(10 * workers)], workers)
         found = {clients: [] for clients in sorted({1, args.clients})}
         for repeat in range(args.repeats):
             for clients in sorted(found, reverse=bool(repeat % 2)):
