@@ -131,3 +131,35 @@ def test_openapi_schema_and_docs_are_served_without_internet(personas):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"//cdn" not in docs.content and b"https://" not in docs.content
+
+
+def test_the_map_box_takes_the_cases_on_its_edges_and_corners_and_none_outside(cases, personas):
+    # Exactly: the point index's own box test is rounded to single precision and would take the ones ~1 m outside.
+    from django.contrib.gis.geos import Point
+
+    from cases.models import Case
+    from cases.selectors import case_list_for_user
+
+    west, south, east, north = cases.lon - 0.01, cases.lat - 0.01, cases.lon + 0.01, cases.lat + 0.01
+    places = {
+        "inside": (cases.lon, cases.lat),
+        "west edge": (west, cases.lat),
+        "north-east corner": (east, north),
+        "south edge": (cases.lon, south),
+        "just west": (west - 1e-7, cases.lat),
+        "just north": (cases.lon, north + 1e-7),
+        "beyond the corner": (east + 1e-7, north + 1e-7),
+    }
+    made = {}
+    for name, (lon, lat) in places.items():
+        case = cases.to("handling")
+        Case.objects.filter(pk=case.pk).update(point=Point(lon, lat, srid=4326))
+        made[case.pk] = name
+    user = personas["dispatcher"]
+    found = case_list_for_user(user=user, filters={"bbox": (west, south, east, north)}).filter(pk__in=made)
+    assert sorted(made[pk] for pk in found.values_list("pk", flat=True)) == [
+        "inside",
+        "north-east corner",
+        "south edge",
+        "west edge",
+    ]
