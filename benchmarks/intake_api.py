@@ -193,6 +193,8 @@ def post_many(url, path, token, bodies, clients):
                 text = response.read()
                 if response.status != 201:
                     failures.append(f"{response.status} {text[:300].decode(errors='replace')}")
+        except (OSError, http.client.HTTPException) as error:  # a dropped connection: the run is not counted
+            failures.append(f"{type(error).__name__}: {error}")
         finally:
             client.close()
 
