@@ -111,8 +111,10 @@ def filters():
         rows.append((f"region={district.code} (district)", {"region": district.code}))
     if community:
         rows.append((f"region={community.code} (community)", {"region": community.code}))
-        box = f"{centre.x - 0.003},{centre.y - 0.003},{centre.x + 0.003},{centre.y + 0.003}"
-        rows.append(("bbox=600 m", {"bbox": box}))
+        # Map boxes about the busiest community, as a screen zoomed to a street, a town and a district sends them.
+        for label, half in (("600 m", 0.003), ("5 km", 0.025), ("20 km", 0.1)):
+            box = f"{centre.x - half},{centre.y - half},{centre.x + half},{centre.y + half}"
+            rows.append((f"bbox={label}", {"bbox": box}))
     if department:
         rows.append((f"department={department}", {"department": department}))
     return rows

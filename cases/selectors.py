@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.contrib.gis.geos import Polygon
 from django.contrib.gis.measure import D
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Count, Prefetch, Q
+from django.db.models import BooleanField, Count, FloatField, Func, Prefetch, Q, Value, When
+from django.db.models import Case as CaseWhen
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import Range
 from django.utils import timezone
 
 from accounts.models import Role
@@ -65,11 +67,30 @@ def case_list_filter(qs, *, filters: dict, now=None):
     if filters.get("created_before"):
         qs = qs.filter(reported_until_q(filters["created_before"]))
     if filters.get("bbox"):
-        qs = qs.filter(point__coveredby=Polygon.from_bbox(filters["bbox"]))
+        qs = in_box(qs, filters["bbox"])
     if filters.get("q"):
         text = filters["q"].strip()
         qs = qs.filter(Q(number__startswith=text.upper()) | Q(address__icontains=text) | Q(description__icontains=text))
     return qs
+
+
+def in_box(qs, box):
+    """`qs` narrowed to the cases whose point lies in the map box (minlon, minlat, maxlon, maxlat), its edges
+    included: `ST_CoveredBy(point, box)`, written so the planner estimates it from the spatial index's statistics.
+
+    Two tests: `&&`, which the GiST index answers and PostGIS estimates from the column's spatial statistics, in
+    single precision (it also takes points about 1 m outside the box), then the exact comparison of the coordinates.
+    `ST_CoveredBy` alone would be estimated as well, but PostGIS costs it as a heavy function, and the planner then
+    builds a bitmap of every id below a page's cursor (half the table halfway down the list, 20-30 ms) to call it on
+    fewer rows. The exact comparison is a CASE, so that the planner takes it as true for one row in two: as plain
+    ranges it would multiply their default estimates with the box's (one row expected, where a 600 m box holds a
+    thousand cases), and pick nested loops over whole tables."""
+    minlon, minlat, maxlon, maxlat = box
+    lon = Func("point", function="ST_X", output_field=FloatField())
+    lat = Func("point", function="ST_Y", output_field=FloatField())
+    exact = Range(lon, (minlon, maxlon)) & Range(lat, (minlat, maxlat))
+    covered = CaseWhen(When(exact, then=Value(True)), default=Value(False), output_field=BooleanField())
+    return qs.filter(point__bboverlaps=Polygon.from_bbox(box)).filter(covered)
 
 
 # The report-date filters. A date is a local day (Asia/Shanghai); `created_at__date` compares each case's local date
