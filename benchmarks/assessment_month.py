@@ -287,9 +287,9 @@ def main() -> int:
              # unit, the hand-written SQL 15 of the departments'. Its goal is the next row: its statement alone.
              "goal": "reference (rare: an earlier run reproduced)", "met": same, "baseline": baseline,
              "queries": None},
-            {"what": "monthly assessment from the events (as-of recomputation) / its one statement alone", "value":
-             round(ratio_bare, 3), "unit": "x", "goal": "<= 1.1x", "met": ratio_bare <= 1.1,
-             "baseline": round(median["bare"], 3), "queries": None},
+            {"what": "monthly assessment from the events (as-of recomputation) / its one statement, timed within it",
+             "value": round(ratio_bare, 3), "unit": "x", "goal": "<= 1.1x", "met": ratio_bare <= 1.1,
+             "baseline": round(statistics.median(statement_seconds), 3), "queries": None},
             {"what": "monthly assessment from daily roll-ups", "value": round(median["rolled"], 3), "unit": "s",
              "goal": "<= 2 s", "met": median["rolled"] <= 2, "baseline": round(median["direct"], 3),
              "queries": rolled_queries},
@@ -299,8 +299,9 @@ def main() -> int:
 
 
 class LongestStatement:
-    """A connection's execute wrapper that keeps the longest statement's time (the execution and the transfer of
-    its rows: Django's cursors fetch the whole result in `execute`)."""
+    """A connection's execute wrapper that keeps the longest statement's time: its execution and the transfer of
+    its rows (psycopg2's cursors receive the whole result in `execute`; turning the rows into Python values in
+    `fetchall` is left out, and counts as the reading's own work, about 1 % here)."""
 
     def __init__(self):
         self.seconds = 0.0

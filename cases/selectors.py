@@ -76,7 +76,7 @@ def case_list_filter(qs, *, filters: dict, now=None):
 
 def in_box(qs, box):
     """`qs` narrowed to the cases whose point lies in the map box (minlon, minlat, maxlon, maxlat), its edges
-    included: `ST_CoveredBy(point, box)`, written so the planner estimates it from the spatial index's statistics.
+    included: `ST_CoveredBy(point, box)`, written so the planner estimates it from the column's spatial statistics.
 
     Two tests: `&&`, which the GiST index answers and PostGIS estimates from the column's spatial statistics, in
     single precision (it also takes points about 1 m outside the box), then the exact comparison of the coordinates.
