@@ -6,9 +6,11 @@
 1. The database: with --build it is made if missing (a copy of --template, or migrate + seed_demo), migrated,
    topped up to --cases cases with `seed_load` in steady state (cases arriving over the past year, open
    while their history runs), vacuumed and analysed as autovacuum would have, its finished days rolled up and ended
-   periods frozen as beat would have; without it the database is used as it is, and its case counts are printed.
+   periods frozen and its tab counters' changes folded as beat would have; without it the database is used as it
+   is, and its case counts are printed.
 2. Runs each surface's script of SURFACES in turn (`<script> --json` with DATABASE_URL set to the database), one
-   after the other so they do not measure each other. Each prints, as its LAST stdout line,
+   after the other so they do not measure each other, each after what beat does every minute in production (the
+   tab counters' changes folded, `beat_between`). Each prints, as its LAST stdout line,
    {"rows": [{"what", "value", "unit", "goal", "met", "baseline", "queries"}]}, each value measured against its
    baseline in the same run. A script that is missing gives a "not available" row, one that fails or prints no
    rows a "failed" row with the end of its output; the others go on.
@@ -177,6 +179,8 @@ def build(url: str, *, cases: int, template: str, env: dict):
     have = database_counts(url)[0]
     if have < cases:
         _manage(env, "seed_load", "--cases", str(cases - have))
+    # What beat does every minute in production: the tab counters' changes folded (the load's cases wrote theirs).
+    _manage(env, "queue_counts", "--compact")
     # What autovacuum has done by then in production: the bulk-loaded rows visible to index-only scans, statistics
     # current (a just-loaded table is neither, and every reading would visit the heap for each row).
     print("VACUUM (ANALYZE)", flush=True)
@@ -192,6 +196,19 @@ def build(url: str, *, cases: int, template: str, env: dict):
     _manage(env, "assessment_freeze")
     _manage(env, "assessment_freeze", "--backfill", "--kinds", "week,month,quarter,year")
     return time.monotonic() - started
+
+
+def beat_between(url: str, env: dict) -> None:
+    """Before each script, what beat (and autovacuum) would have done in production since the last one: the tab
+    counters' changes folded and their tables vacuumed. Without it, the changes of every case the earlier scripts
+    moved pile up for each later one to add together; a running server folds them every minute. The recount that
+    follows checks the counters against the cases (and says so when they differ)."""
+    _manage(env, "queue_counts", "--compact", "--check")
+    vacuumed = _connect(url)
+    vacuumed.autocommit = True
+    with vacuumed.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) dispatch_queuecountdelta, dispatch_queuecount")
+    vacuumed.close()
 
 
 def main(argv=None):
@@ -216,6 +233,8 @@ def main(argv=None):
     chosen = [s for s in SURFACES if not args.only or s.script in args.only.split(",")]
     rows = []
     for surface in chosen:
+        if (args.scripts / surface.script).exists():
+            beat_between(args.database_url, env)
         print(f"running {surface.script} …", flush=True)
         rows += surface_rows(surface, scripts=args.scripts, env=env)
     print(table(rows))
