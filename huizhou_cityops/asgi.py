@@ -15,7 +15,7 @@ from django.core.asgi import get_asgi_application
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
-from django.urls import set_script_prefix
+from django.urls import Resolver404, resolve, set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huizhou_cityops.settings.production")
 
@@ -177,22 +177,28 @@ class _SynchronousHandler(ASGIHandler):
 
 
 class KeptConnectionRoutes:
-    """GET and POST on the case API's list (a client's list pages, a grid worker's reports) run whole on one of the
-    API database threads (`API_DB_THREADS`, cases.api.case_views); everything else goes to `app`.
+    """GET and POST on the case API's list (a client's list pages, a grid worker's reports), and GET on the command
+    centre's pages that every open screen asks for again and again (`reads`: URL names under `reads_under`: the
+    page, its tab counts, its list, a case's panel, the map's cases), run whole on one of the API database threads
+    (`API_DB_THREADS`, cases.api.case_views); everything else goes to `app`.
 
-    Django's ASGI handler would switch between the event loop and threads about nine times for such a request (the
+    Django's ASGI handler runs each request on a thread of its own, whose database connection is opened for the
+    request and closed after it: PostgreSQL forks and sets up a backend for every request, which with 50 command
+    screens following the feed was most of a core of two. On the API threads the connection is kept.
+    Django's handler would also switch between the event loop and threads about nine times for such a request (the
     request-started signal, the synchronous middleware, back to the loop for the asynchronous ones, the view, the
-    response's close: about 0.1 ms of CPU each, and more under load, when every switch waits for a core), then the
-    view would move to an API thread for its kept connection. Here the body is read on the loop, then the request
-    runs on an API thread through the same middleware and view, as a WSGI server would run it, the answer is sent
-    from the loop and the response closed (request_finished) on the thread again: three switches. The thread's
-    connection is kept (huizhou_cityops.dbthreads); CONN_HEALTH_CHECKS tests it before each request.
+    response's close: about 0.1 ms of CPU each, and more under load, when every switch waits for a core). Here the
+    body is read on the loop, then the request runs on an API thread through the same middleware and view, as a
+    WSGI server would run it, the answer is sent from the loop and the response closed (request_finished) on the
+    thread again: three switches. The thread's connection is kept (huizhou_cityops.dbthreads); CONN_HEALTH_CHECKS
+    tests it before each request. The routes' answers are whole (no streaming response reads the database later).
     """
 
     METHODS = frozenset({"GET", "POST"})
 
-    def __init__(self, app, paths, threads):
+    def __init__(self, app, paths, threads, *, reads=(), reads_under="/"):
         self.app, self.paths, self.threads = app, frozenset(paths), threads
+        self.reads, self.reads_under = frozenset(reads), reads_under
         self.handler = _SynchronousHandler()
 
     async def __call__(self, scope, receive, send):
@@ -218,8 +224,15 @@ class KeptConnectionRoutes:
     def _ours(self, scope):
         if scope["type"] != "http" or scope["method"] not in self.METHODS or not settings.API_DB_THREADS:
             return False
-        path, root = scope["path"], scope.get("root_path", "")
-        return path.removeprefix(root) in self.paths
+        path = scope["path"].removeprefix(scope.get("root_path", ""))
+        if path in self.paths:
+            return True
+        if scope["method"] != "GET" or not self.reads or not path.startswith(self.reads_under):
+            return False
+        try:
+            return resolve(path).url_name in self.reads
+        except Resolver404:
+            return False
 
     def _respond(self, scope, body_file):
         """The response, on an API thread."""
@@ -243,9 +256,15 @@ from cases.services.sensing_queue import sensing_kick  # noqa: E402
 
 # The case API's list URL, reverse("case-list") (tests/test_asgi_api.py holds them equal).
 CASE_LIST_PATHS = ("/api/v1/cases/",)
+# What every open command-centre screen asks for again and again (static/command/command.js), all under /command/.
+COMMAND_READS = frozenset({"command-centre", "command-counts", "command-cases", "command-panel", "command-map-cases"})
+COMMAND_READS_UNDER = "/command/"
 application = RequestLimit(
     SensingIntake(
-        KeptConnectionRoutes(django_application, CASE_LIST_PATHS, api_threads), settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        KeptConnectionRoutes(
+            django_application, CASE_LIST_PATHS, api_threads, reads=COMMAND_READS, reads_under=COMMAND_READS_UNDER
+        ),
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
     ),
     settings.WEB_MAX_CONCURRENT_REQUESTS,
 )

@@ -8,9 +8,11 @@ import threading
 
 import httpx
 import pytest
+from django.conf import settings
 from django.core import signals
 from django.db import connection
 from django.db.backends.signals import connection_created
+from django.test import Client
 from django.urls import reverse
 
 from accounts.security.tokens import token_issue
@@ -125,3 +127,59 @@ def test_other_requests_take_djangos_way(cases, personas, api_threads, threads_s
     (detail,) = _run(("GET", f"/api/v1/cases/{case.pk}/", auth, None))
     assert detail.status_code == 200 and detail.json()["id"] == case.pk
     assert threads_seen["started"] and not any(name.startswith("api-db") for name in threads_seen["started"])
+
+
+def _signed_in(user):
+    """The session cookie header of a browser signed in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"}
+
+
+def test_the_command_reads_are_the_command_centres_routes():
+    assert {reverse(name, kwargs={"pk": 1} if name == "command-panel" else None) for name in asgi.COMMAND_READS} == {
+        "/command/",
+        "/command/counts/",
+        "/command/cases/",
+        "/command/cases/1/",
+        "/command/map/cases/",
+    }
+    assert all(reverse(name, kwargs={"pk": 1} if name == "command-panel" else None).startswith(
+        asgi.COMMAND_READS_UNDER) for name in asgi.COMMAND_READS)  # fmt: skip
+
+
+def test_the_command_centres_screens_read_on_the_api_threads_on_connections_they_keep(
+    cases, personas, api_threads, threads_seen
+):
+    """What every open command screen asks for again and again: no new database connection per request."""
+    case = cases.report()
+    cookie = _signed_in(personas["dispatcher"])
+    paths = ("/command/", "/command/counts/", "/command/cases/?queue=all", f"/command/cases/{case.pk}/")
+    box = "/command/map/cases/?bbox=113,22,116,24"
+    answers = _run(*[("GET", path, cookie, None) for path in paths * 2], ("GET", box, cookie, None))
+    assert [a.status_code for a in answers] == [200] * 9, [a.content[:200] for a in answers]
+    assert case.number in answers[2].text and case.number in answers[3].text
+    assert answers[1].json()["counts"]["reported"] >= 1
+    assert case.number in {marker.get("number") for marker in answers[8].json()["cases"]}
+    assert len(threads_seen["started"]) == len(threads_seen["finished"]) == 9
+    assert {name.split("_")[0] for name in threads_seen["started"] + threads_seen["finished"]} == {"api-db"}
+    assert {name.split("_")[0] for name in threads_seen["opened"]} == {"api-db"}
+    assert 1 <= len(threads_seen["opened"]) <= 2
+
+
+def test_the_command_centres_other_requests_take_djangos_way(cases, personas, api_threads, threads_seen):
+    case = cases.report()
+    cookie = _signed_in(personas["dispatcher"])
+    # A write, a page that is not read again and again, a download, and a path under /command/ that is no route.
+    answers = _run(
+        ("POST", f"/command/cases/{case.pk}/actions/accept/", cookie, None),
+        ("GET", "/command/duty/", cookie, None),
+        ("GET", "/command/export/?format=csv", cookie, None),
+        ("GET", "/command/nowhere/", cookie, None),
+        ("GET", "/command/counts/", {}, None),  # not signed in: the same answer as Django's way gives
+    )
+    assert answers[0].status_code == 403  # no CSRF token: refused, as Django's way refuses it
+    assert [a.status_code for a in answers[1:4]] == [200, 200, 404]
+    assert answers[4].status_code == 302 and "/accounts/login/" in answers[4].headers["location"]
+    started = threads_seen["started"]
+    assert len(started) == 5 and [name.startswith("api-db") for name in started] == [False] * 4 + [True]
