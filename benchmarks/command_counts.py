@@ -139,7 +139,7 @@ def main():
     print(f"{cases:,} cases, {open_cases:,} open; user {args.user}; load average {load:.2f}")
     rows = []
     for url, goal in GOALS.items():
-        (walls, cpus, queries), base = measure(client, url, args.runs, args.baseline_runs)
+        (walls, cpus, queries), base = measure(client, url, args.runs, min(args.baseline_runs, args.runs))
         p50, p95, cpu = summary(walls, cpus)
         if base is not None:
             base_walls, base_cpus, base_queries = base
@@ -163,7 +163,7 @@ def main():
             )
         rows.append(
             {
-                "what": f"{url} CPU of the web process, paired with the baseline ({cases:,} cases)",
+                "what": f"{url} CPU of the web process{', paired with the baseline' if base else ''} ({cases:,} cases)",
                 "value": round(paired_cpu if base is not None else cpu, 1),
                 "unit": "ms",
                 "goal": "less than the baseline",
@@ -206,10 +206,10 @@ def live_rows(args):
             _row(f"commit -> tab counts on every screen, p95 ({setting})", p95, "ms", "<= 2000 ms, none missing",
                  p95 <= 2000 and result["missing"] == 0)
         )  # fmt: skip
-    if result["reads"]:
-        shared = result["messages"] / result["reads"]
-        print(f"  {result['messages']} counts messages from {result['reads']} counts reads ({shared:.1f} x)")
-        rows.append(_row(f"counts messages per counts read ({setting})", shared, "x", "> 1 (reads shared)", shared > 1))
+    # No index scan of the counters counted (an empty counters table, read without its index): not shown, not met.
+    shared = result["messages"] / result["reads"] if result["reads"] else 0.0
+    print(f"  {result['messages']} counts messages from {result['reads']} counts reads ({shared:.1f} x)")
+    rows.append(_row(f"counts messages per counts read ({setting})", shared, "x", "> 1 (reads shared)", shared > 1))
     return rows
 
 

@@ -1,7 +1,9 @@
 """ASGI entry point: what gunicorn's uvicorn workers serve (docker/gunicorn.conf.py, scripts/serve.sh).
 
-Ordinary views run as before (Django runs each request's synchronous work on a thread of its own); the live stream
-(/live/events/) is an async view, so an open screen holds no worker and no thread while it waits.
+Ordinary views run as before (Django runs each request's synchronous work on a thread of its own, with a database
+connection of its own); the case API's list and reports and the command centre's repeated reads run on a few
+threads that keep their connections (`KeptConnectionRoutes`); the live stream (/live/events/) is an async view, so an
+open screen holds no worker and no thread while it waits.
 """
 
 import asyncio
@@ -27,7 +29,7 @@ warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume sy
 class RequestLimit:
     """At most `limit` requests of this process are handled at once; the others wait on the event loop.
 
-    Under ASGI nothing else bounds them: each request gets a thread and a database connection of its own, and a
+    Under ASGI nothing else bounds them: most requests get a thread and a database connection of their own, and a
     burst (200 screens reconnecting after a restart) would open as many connections as requests and exhaust
     PostgreSQL's max_connections. A live stream gives its place back once its response has started, so open
     streams never count; any other request keeps it until it is done (its connection closed).
@@ -192,6 +194,7 @@ class KeptConnectionRoutes:
     WSGI server would run it, the answer is sent from the loop and the response closed (request_finished) on the
     thread again: three switches. The thread's connection is kept (huizhou_cityops.dbthreads); CONN_HEALTH_CHECKS
     tests it before each request. The routes' answers are whole (no streaming response reads the database later).
+    While every thread is taken, a command-centre read goes to `app` instead of waiting behind the others.
     """
 
     METHODS = frozenset({"GET", "POST"})
@@ -200,26 +203,33 @@ class KeptConnectionRoutes:
         self.app, self.paths, self.threads = app, frozenset(paths), threads
         self.reads, self.reads_under = frozenset(reads), reads_under
         self.handler = _SynchronousHandler()
+        # Requests of this process on the threads, from their route to their response's close (counted on the event
+        # loop's thread only).
+        self.in_flight = 0
 
     async def __call__(self, scope, receive, send):
         if not self._ours(scope):
             return await self.app(scope, receive, send)
+        self.in_flight += 1
         try:
-            body_file = await self.handler.read_body(receive)
-        except RequestAborted:
-            return None
-        loop = asyncio.get_running_loop()
-        try:
-            response = await loop.run_in_executor(self.threads.pool, self._respond, scope, body_file)
             try:
-                await self.handler.send_response(response, send)
+                body_file = await self.handler.read_body(receive)
+            except RequestAborted:
+                return None
+            loop = asyncio.get_running_loop()
+            try:
+                response = await loop.run_in_executor(self.threads.pool, self._respond, scope, body_file)
+                try:
+                    await self.handler.send_response(response, send)
+                finally:
+                    # request_finished (the connection's check, the malloc trim) on the thread, after the answer is
+                    # sent, as Django's handler does it.
+                    await loop.run_in_executor(self.threads.pool, response.close)
             finally:
-                # request_finished (the connection's check, the malloc trim) on the thread, after the answer is sent,
-                # as Django's handler does it.
-                await loop.run_in_executor(self.threads.pool, response.close)
+                body_file.close()
+            return None
         finally:
-            body_file.close()
-        return None
+            self.in_flight -= 1
 
     def _ours(self, scope):
         if scope["type"] != "http" or scope["method"] not in self.METHODS or not settings.API_DB_THREADS:
@@ -228,6 +238,10 @@ class KeptConnectionRoutes:
         if path in self.paths:
             return True
         if scope["method"] != "GET" or not self.reads or not path.startswith(self.reads_under):
+            return False
+        if self.in_flight >= settings.API_DB_THREADS:
+            # Every thread is taken (a report with photos, a slow page): a screen's read takes Django's way, a
+            # connection of its own, rather than wait behind them; the reports and list pages still queue there.
             return False
         try:
             return resolve(path).url_name in self.reads

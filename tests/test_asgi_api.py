@@ -176,10 +176,29 @@ def test_the_command_centres_other_requests_take_djangos_way(cases, personas, ap
         ("GET", "/command/duty/", cookie, None),
         ("GET", "/command/export/?format=csv", cookie, None),
         ("GET", "/command/nowhere/", cookie, None),
-        ("GET", "/command/counts/", {}, None),  # not signed in: the same answer as Django's way gives
+        ("POST", "/command/counts/", cookie, None),  # a read's URL, but not a GET
+        ("GET", "/command/counts/", {}, None),  # not signed in: sent to sign in, on the threads as well
     )
     assert answers[0].status_code == 403  # no CSRF token: refused, as Django's way refuses it
     assert [a.status_code for a in answers[1:4]] == [200, 200, 404]
-    assert answers[4].status_code == 302 and "/accounts/login/" in answers[4].headers["location"]
+    assert answers[4].status_code in (403, 405)
+    assert answers[5].status_code == 302 and "/accounts/login/" in answers[5].headers["location"]
     started = threads_seen["started"]
-    assert len(started) == 5 and [name.startswith("api-db") for name in started] == [False] * 4 + [True]
+    assert len(started) == 6 and [name.startswith("api-db") for name in started] == [False] * 5 + [True]
+
+
+def test_a_screens_read_takes_djangos_way_while_every_api_thread_is_taken(
+    cases, personas, api_threads, threads_seen, monkeypatch
+):
+    routes = asgi.application.app.app
+    assert isinstance(routes, asgi.KeptConnectionRoutes)
+    cookie = _signed_in(personas["dispatcher"])
+    auth = {"Authorization": f"Token {token_issue(user=personas['dispatcher']).key}"}
+    monkeypatch.setattr(routes, "in_flight", 2)  # both threads busy with other requests
+    busy = _run(("GET", "/command/counts/", cookie, None), ("GET", "/api/v1/cases/", auth, None))
+    monkeypatch.setattr(routes, "in_flight", 1)  # one free
+    free = _run(("GET", "/command/counts/", cookie, None))
+    assert [a.status_code for a in busy + free] == [200, 200, 200]
+    assert busy[0].json()["counts"] == free[0].json()["counts"]
+    # The read went Django's way; the list page queued on the threads as before; with a thread free, the threads.
+    assert [name.startswith("api-db") for name in threads_seen["started"]] == [False, True, True]

@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 import textwrap
 from datetime import timedelta
 
@@ -91,6 +92,19 @@ def test_only_runs_the_scripts_named(scripts, capsys, beats):
 def test_beat_catches_up_before_every_script_there_is(scripts, capsys, beats):
     city_scale.main(["--database-url", _database_url(), "--scripts", str(scripts)])
     assert beats == [_database_url()] * len(SCRIPTS)
+
+
+def test_a_catch_up_that_fails_is_a_row_and_the_others_go_on(scripts, capsys, monkeypatch):
+    def failing(url, env):
+        raise subprocess.CalledProcessError(1, ["manage.py", "queue_counts"])
+
+    monkeypatch.setattr(city_scale, "beat_between", failing)
+    only = "case_map.py,intake_api.py"
+    city_scale.main(["--database-url", _database_url(), "--scripts", str(scripts), "--only", only, "--json"])
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    states = {row["script"]: row["state"] for row in result["rows"]}
+    assert states == {"intake_api.py": "failed", "case_map.py": "failed"}
+    assert all("beat's catch-up before it failed" in row["why"] for row in result["rows"])
 
 
 @pytest.mark.django_db(transaction=True)
